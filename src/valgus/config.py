@@ -1,0 +1,108 @@
+"""Every threshold valgus uses, in one place, each with its unit in its name and the reason for
+its value. Sources are cited by author and year; see README "Clinical basis".
+
+All configs are frozen dataclasses; change a value with ``dataclasses.replace``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Sex = Literal["female", "male", "unspecified"]
+
+
+@dataclass(frozen=True)
+class SmoothingConfig:
+    # Single-leg squat reps last 2-6 s, so their content sits below ~1 Hz; landmark jitter is
+    # broadband. 4 Hz keeps the movement (and the shape of the bottom of a fast rep) while removing
+    # frame-to-frame jitter. Zero-phase Butterworth so the deepest frame does not shift in time.
+    cutoff_hz: float = 4.0
+    filter_order: int = 2
+    # Gaps (landmarks lost) up to this long are bridged linearly; longer ones stay missing so that
+    # nothing is invented across a real loss of tracking.
+    max_gap_s: float = 0.25
+
+
+@dataclass(frozen=True)
+class RepConfig:
+    # Hysteresis on stance-knee flexion: a rep starts when flexion rises above
+    # ``start_flexion_deg`` and ends when it falls back below ``end_flexion_deg``. Quiet standing
+    # reads 0-15 deg from monocular 3D landmarks, so 20 deg separates standing from squatting.
+    start_flexion_deg: float = 25.0
+    end_flexion_deg: float = 20.0
+    # Protocol squats aim at ~60 deg (Frohm; Kivlan). Anything shallower than 35 deg is a dip or a
+    # weight shift, not a rep, and its FPPA says little.
+    min_depth_deg: float = 35.0
+    # 2-6 s per rep in protocol; 0.6 s rejects jitter bursts, 20 s a person who stopped mid-way.
+    min_duration_s: float = 0.6
+    max_duration_s: float = 20.0
+
+
+@dataclass(frozen=True)
+class StanceConfig:
+    # Feet are compared by how far they move during a rep, as a fraction of the leg length
+    # (hip-ankle distance in the image). The stance foot stays on the floor; the free foot moves
+    # with the body or is swept. A foot moving less than this counts as planted.
+    planted_max_motion_ratio: float = 0.12
+    # Between the two feet, the stance foot must move clearly less than the free one.
+    free_to_stance_motion_min_ratio: float = 2.0
+
+
+@dataclass(frozen=True)
+class ViewConfig:
+    # Camera yaw relative to the body estimated from the hip and shoulder lines in the 3D world
+    # landmarks. Turning the camera 20 deg changes the 2D FPPA at 60 deg flexion by about
+    # +/-23 deg (REFERENCE section 2), so beyond 25 deg FPPA numbers are withheld.
+    max_yaw_deg: float = 25.0
+    # Fraction of analysed frames that must be frontal for the clip to be called frontal.
+    min_frontal_fraction: float = 0.6
+    # Per rep: FPPA is withheld when the thigh at the bottom is shorter in the image than this
+    # fraction of its standing length (foreshortened thigh, hip near knee height: cos 60 = 0.5).
+    min_thigh_length_ratio: float = 0.5
+    # Per rep: landmarks must be present in at least this fraction of the rep's frames.
+    min_rep_coverage: float = 0.8
+    # Fraction of frames with a person needed to analyse a clip at all.
+    min_detection_fraction: float = 0.3
+
+
+@dataclass(frozen=True)
+class ValgusThresholds:
+    """FPPA (deg, + = valgus) above which a rep counts as excessive valgus."""
+
+    # Herrington & Munro 2010: healthy women 5-12 deg FPPA in single-leg landing; the top of that
+    # range is the limit.
+    female_deg: float = 12.0
+    # Herrington & Munro 2010: healthy men 1-9 deg.
+    male_deg: float = 9.0
+    # Park 2024: 11.3 deg cut-off for smartphone pose-estimation FPPA in single-leg squat;
+    # between Herrington 2014's controls (8.4 +/- 5.1) and PFP (16.8 +/- 5.4).
+    unspecified_deg: float = 11.3
+    # Munro 2012: standard error of measurement of 2D FPPA is 2.7-3.0 deg; a rep within one SEM
+    # of the threshold is "borderline" rather than a confident call either way.
+    borderline_margin_deg: float = 3.0
+
+    def threshold_deg(self, sex: Sex) -> float:
+        return {"female": self.female_deg, "male": self.male_deg}.get(sex, self.unspecified_deg)
+
+
+@dataclass(frozen=True)
+class ClearanceConfig:
+    # Return-to-running criterion: single-leg squat, 20 repetitions, no excessive valgus.
+    required_reps: int = 20
+    # Limb symmetry: both legs within 10-15% of each other, LSI = smaller / larger x 100 >= 85 %.
+    min_symmetry_pct: float = 85.0
+    # Munro 2012: smallest detectable change of 2D FPPA is 7.5-8.9 deg; a left-right FPPA
+    # difference below this is within measurement noise.
+    fppa_sdc_deg: float = 7.5
+
+
+@dataclass(frozen=True)
+class AnalysisConfig:
+    smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
+    reps: RepConfig = field(default_factory=RepConfig)
+    stance: StanceConfig = field(default_factory=StanceConfig)
+    view: ViewConfig = field(default_factory=ViewConfig)
+    valgus: ValgusThresholds = field(default_factory=ValgusThresholds)
+    clearance: ClearanceConfig = field(default_factory=ClearanceConfig)
+    sex: Sex = "unspecified"

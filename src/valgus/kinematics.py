@@ -1,0 +1,213 @@
+"""Per-frame, per-leg knee kinematics from landmark arrays. Pure numpy.
+
+Sign conventions come from anatomy, never from image x: "medial" for a leg is the direction from
+its hip towards the other hip, so a left leg, a right leg and a mirrored selfie clip all read the
+same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from valgus import landmarks as lm
+from valgus.config import SmoothingConfig
+from valgus.landmarks import Side
+from valgus.pose import PoseSeries
+from valgus.signal import fill_gaps, lowpass
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    norm = np.linalg.norm(v, axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return v / norm
+
+
+def _angle_between_deg(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    cos = np.sum(_unit(u) * _unit(v), axis=-1)
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+
+def fppa_deg(
+    hip_xy: np.ndarray, knee_xy: np.ndarray, ankle_xy: np.ndarray, other_hip_xy: np.ndarray
+) -> np.ndarray:
+    """Frontal plane projection angle of one leg, + = valgus.
+
+    The angle between the thigh (hip -> knee) and the shank (knee -> ankle) in the image; positive
+    when the knee lies medial to the hip-ankle line, medial meaning towards ``other_hip_xy``.
+
+    Args:
+        hip_xy, knee_xy, ankle_xy, other_hip_xy: (..., 2) image points, any consistent unit.
+    Returns:
+        (...) degrees; NaN where any point is missing.
+    """
+    thigh = knee_xy - hip_xy
+    shank = ankle_xy - knee_xy
+    magnitude = _angle_between_deg(thigh, shank)
+    line = ankle_xy - hip_xy
+    # Signed distance of the knee from the hip-ankle line, projected onto the medial direction.
+    line_u = _unit(line)
+    rel = knee_xy - hip_xy
+    off_line = rel - np.sum(rel * line_u, axis=-1, keepdims=True) * line_u
+    medial = other_hip_xy - hip_xy
+    side = np.sign(np.sum(off_line * medial, axis=-1))
+    return magnitude * side
+
+
+def knee_flexion_deg(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray) -> np.ndarray:
+    """Knee flexion, 0 = straight leg: 180 minus the hip-knee-ankle angle.
+
+    Args:
+        hip, knee, ankle: (..., 3) world points in metres (or (..., 2) for a 2D estimate).
+    Returns:
+        (...) degrees.
+    """
+    return _angle_between_deg(knee - hip, ankle - knee)
+
+
+def pelvic_drop_deg(stance_hip_xy: np.ndarray, free_hip_xy: np.ndarray) -> np.ndarray:
+    """Tilt of the hip line, + = the free-side hip lower than the stance hip (contralateral drop).
+
+    Args: (..., 2) image points, y down. Returns: (...) degrees from image horizontal.
+    """
+    d = free_hip_xy - stance_hip_xy
+    return np.degrees(np.arctan2(d[..., 1], np.abs(d[..., 0])))
+
+
+def trunk_lean_deg(
+    stance_hip_xy: np.ndarray,
+    free_hip_xy: np.ndarray,
+    stance_shoulder_xy: np.ndarray,
+    free_shoulder_xy: np.ndarray,
+) -> np.ndarray:
+    """Lateral trunk lean from image vertical, + = towards the stance side.
+
+    Args: (..., 2) image points, y down. Returns: (...) degrees.
+    """
+    mid_hip = 0.5 * (stance_hip_xy + free_hip_xy)
+    mid_shoulder = 0.5 * (stance_shoulder_xy + free_shoulder_xy)
+    trunk = mid_shoulder - mid_hip
+    towards_stance = np.sign(stance_hip_xy[..., 0] - free_hip_xy[..., 0])
+    return np.degrees(np.arctan2(trunk[..., 0] * towards_stance, -trunk[..., 1]))
+
+
+def knee_medial_of_foot(
+    hip_xy: np.ndarray,
+    knee_xy: np.ndarray,
+    ankle_xy: np.ndarray,
+    foot_xy: np.ndarray,
+    other_hip_xy: np.ndarray,
+) -> np.ndarray:
+    """Horizontal knee position over the foot, + = knee medial to the foot, in leg lengths.
+
+    The offset along the medial direction (towards the other hip) is divided by the hip-ankle
+    distance so that it does not depend on how large the person is in the image.
+
+    Args: (..., 2) image points. Returns: (...) dimensionless.
+    """
+    medial_u = _unit(other_hip_xy - hip_xy)
+    leg_len = np.linalg.norm(ankle_xy - hip_xy, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.sum((knee_xy - foot_xy) * medial_u, axis=-1) / leg_len
+
+
+def body_yaw_deg(world_m: np.ndarray) -> np.ndarray:
+    """How far the body is turned from facing the camera, from hip and shoulder lines in 3D.
+
+    0 = hips and shoulders square to the camera (front or back view); 90 = side view. Signed:
+    + when the person's left side is farther from the camera than the right.
+
+    Args: world_m: (T, 33, 3) metres, MediaPipe world axes (x right, y down, z away from camera).
+    Returns: (T,) degrees in [-90, 90].
+    """
+    lines = [
+        world_m[:, lm.LEFT_HIP] - world_m[:, lm.RIGHT_HIP],
+        world_m[:, lm.LEFT_SHOULDER] - world_m[:, lm.RIGHT_SHOULDER],
+    ]
+    d = lines[0] + lines[1]
+    yaw = np.degrees(np.arctan2(d[:, 2], d[:, 0]))
+    # A back view has the left-right line reversed in x; fold it onto the front view.
+    yaw = np.where(yaw > 90, yaw - 180, yaw)
+    return np.where(yaw < -90, yaw + 180, yaw)
+
+
+@dataclass(frozen=True)
+class LegSeries:
+    """Per-frame kinematics of one leg. All arrays (T,) float64; NaN where not measurable.
+
+    fppa_deg: + = valgus. flexion_deg: knee flexion from 3D world landmarks, 0 = straight.
+    pelvic_drop_deg / trunk_lean_deg: as if this leg were the stance leg.
+    knee_medial_of_foot: + = knee medial to the foot, leg lengths.
+    thigh_len_px / leg_len_px: image lengths of hip-knee and hip-ankle.
+    foot_xy_px: (T, 2) mean of ankle, heel and toe in the image.
+    """
+
+    fppa_deg: np.ndarray
+    flexion_deg: np.ndarray
+    pelvic_drop_deg: np.ndarray
+    trunk_lean_deg: np.ndarray
+    knee_medial_of_foot: np.ndarray
+    thigh_len_px: np.ndarray
+    leg_len_px: np.ndarray
+    foot_xy_px: np.ndarray
+
+
+@dataclass(frozen=True)
+class Kinematics:
+    """Smoothed kinematics of a whole clip; ``t_s`` (T,) seconds; ``yaw_deg`` (T,)."""
+
+    t_s: np.ndarray
+    left: LegSeries
+    right: LegSeries
+    yaw_deg: np.ndarray
+    detected: np.ndarray
+
+    def leg(self, side: Side) -> LegSeries:
+        return self.left if side == "left" else self.right
+
+    def __len__(self) -> int:
+        return int(self.t_s.shape[0])
+
+
+def smooth_landmarks(series: PoseSeries, cfg: SmoothingConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Gap-filled, low-passed copies of (xy_px, world_m), float64."""
+    xy = fill_gaps(series.t_s, series.xy_px.astype(np.float64), cfg.max_gap_s)
+    world = fill_gaps(series.t_s, series.world_m.astype(np.float64), cfg.max_gap_s)
+    xy = lowpass(series.t_s, xy, cfg.cutoff_hz, cfg.filter_order)
+    world = lowpass(series.t_s, world, cfg.cutoff_hz, cfg.filter_order)
+    return xy, world
+
+
+def leg_series(xy: np.ndarray, world: np.ndarray, side: Side) -> LegSeries:
+    """Kinematics of one leg from (T, 33, 2) image and (T, 33, 3) world landmarks."""
+    o = lm.other(side)
+    hip, knee, ankle = xy[:, lm.hip(side)], xy[:, lm.knee(side)], xy[:, lm.ankle(side)]
+    other_hip = xy[:, lm.hip(o)]
+    foot = (ankle + xy[:, lm.heel(side)] + xy[:, lm.foot_index(side)]) / 3.0
+    return LegSeries(
+        fppa_deg=fppa_deg(hip, knee, ankle, other_hip),
+        flexion_deg=knee_flexion_deg(
+            world[:, lm.hip(side)], world[:, lm.knee(side)], world[:, lm.ankle(side)]
+        ),
+        pelvic_drop_deg=pelvic_drop_deg(hip, other_hip),
+        trunk_lean_deg=trunk_lean_deg(
+            hip, other_hip, xy[:, lm.shoulder(side)], xy[:, lm.shoulder(o)]
+        ),
+        knee_medial_of_foot=knee_medial_of_foot(hip, knee, ankle, foot, other_hip),
+        thigh_len_px=np.linalg.norm(knee - hip, axis=-1),
+        leg_len_px=np.linalg.norm(ankle - hip, axis=-1),
+        foot_xy_px=foot,
+    )
+
+
+def compute_kinematics(series: PoseSeries, cfg: SmoothingConfig) -> Kinematics:
+    """Smooth the landmarks of ``series`` and compute both legs' kinematics per frame."""
+    xy, world = smooth_landmarks(series, cfg)
+    return Kinematics(
+        t_s=series.t_s,
+        left=leg_series(xy, world, "left"),
+        right=leg_series(xy, world, "right"),
+        yaw_deg=body_yaw_deg(world),
+        detected=series.detected,
+    )

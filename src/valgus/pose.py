@@ -1,0 +1,134 @@
+"""Pose time series: what the estimator produces and everything downstream consumes.
+
+Knows nothing of MediaPipe; a series can be saved to ``.npz`` and loaded so that the analysis
+re-runs (and tests run) without the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from valgus.landmarks import NUM_LANDMARKS
+
+POSE_FILE_VERSION = 1
+
+
+def _check_shape(name: str, array: np.ndarray, expected: tuple[int | None, ...]) -> None:
+    ok = array.ndim == len(expected) and all(
+        e is None or a == e for a, e in zip(array.shape, expected, strict=True)
+    )
+    if not ok:
+        shown = tuple("T" if e is None else e for e in expected)
+        raise ValueError(f"{name} must have shape {shown}, got {array.shape}")
+
+
+@dataclass(frozen=True)
+class PoseSeries:
+    """Landmarks of one person over time.
+
+    Attributes:
+        t_s: (T,) float64, seconds from the first frame, strictly increasing (container timestamps).
+        xy_px: (T, 33, 2) float32 image landmarks in pixels, x right, y down; NaN where no person.
+        world_m: (T, 33, 3) float32 world landmarks in metres, origin between the hips,
+            y down (MediaPipe convention); NaN where no person.
+        visibility: (T, 33) float32 in [0, 1]; 0 where no person.
+        image_size: (width_px, height_px) of the frames the landmarks refer to.
+        n_people: (T,) int16, number of people the estimator saw in each frame.
+        source: free text naming the clip.
+    """
+
+    t_s: np.ndarray
+    xy_px: np.ndarray
+    world_m: np.ndarray
+    visibility: np.ndarray
+    image_size: tuple[int, int]
+    n_people: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        t = np.asarray(self.t_s, dtype=np.float64)
+        n = t.shape[0] if t.ndim == 1 else -1
+        _check_shape("t_s", t, (None,))
+        _check_shape("xy_px", self.xy_px, (n, NUM_LANDMARKS, 2))
+        _check_shape("world_m", self.world_m, (n, NUM_LANDMARKS, 3))
+        _check_shape("visibility", self.visibility, (n, NUM_LANDMARKS))
+        people = self.n_people
+        if people.size == 0:
+            people = np.isfinite(self.xy_px[:, 0, 0]).astype(np.int16)
+        _check_shape("n_people", people, (n,))
+        if n > 1 and not np.all(np.diff(t) > 0):
+            raise ValueError("t_s must be strictly increasing")
+        object.__setattr__(self, "t_s", t)
+        object.__setattr__(self, "xy_px", np.asarray(self.xy_px, dtype=np.float32))
+        object.__setattr__(self, "world_m", np.asarray(self.world_m, dtype=np.float32))
+        object.__setattr__(self, "visibility", np.asarray(self.visibility, dtype=np.float32))
+        object.__setattr__(self, "n_people", np.asarray(people, dtype=np.int16))
+        object.__setattr__(self, "image_size", (int(self.image_size[0]), int(self.image_size[1])))
+
+    def __len__(self) -> int:
+        return int(self.t_s.shape[0])
+
+    @property
+    def detected(self) -> np.ndarray:
+        """(T,) bool: a person was found in the frame."""
+        return np.isfinite(self.xy_px[:, 0, 0])
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        np.savez_compressed(
+            path,
+            version=np.int32(POSE_FILE_VERSION),
+            t_s=self.t_s,
+            xy_px=self.xy_px,
+            world_m=self.world_m,
+            visibility=self.visibility,
+            image_size=np.asarray(self.image_size, dtype=np.int32),
+            n_people=self.n_people,
+            source=np.asarray(self.source),
+        )
+        return path if path.suffix == ".npz" else path.with_suffix(path.suffix + ".npz")
+
+    @classmethod
+    def load(cls, path: str | Path) -> PoseSeries:
+        with np.load(Path(path), allow_pickle=False) as data:
+            version = int(data["version"])
+            if version != POSE_FILE_VERSION:
+                raise ValueError(f"pose file version {version} is not supported")
+            return cls(
+                t_s=data["t_s"],
+                xy_px=data["xy_px"],
+                world_m=data["world_m"],
+                visibility=data["visibility"],
+                image_size=(int(data["image_size"][0]), int(data["image_size"][1])),
+                n_people=data["n_people"],
+                source=str(data["source"]),
+            )
+
+    @classmethod
+    def empty(cls, image_size: tuple[int, int], source: str = "") -> PoseSeries:
+        return cls(
+            t_s=np.zeros(0),
+            xy_px=np.zeros((0, NUM_LANDMARKS, 2), np.float32),
+            world_m=np.zeros((0, NUM_LANDMARKS, 3), np.float32),
+            visibility=np.zeros((0, NUM_LANDMARKS), np.float32),
+            image_size=image_size,
+            n_people=np.zeros(0, np.int16),
+            source=source,
+        )
+
+    def mirrored(self) -> PoseSeries:
+        """The same series as seen in a horizontally flipped (selfie) image: x -> width - x.
+
+        Landmark labels are kept, so the result is what a mirrored clip looks like to code that
+        trusts the labels; used to check that valgus signs come from anatomy, not from image x.
+        """
+        xy = self.xy_px.copy()
+        xy[..., 0] = self.image_size[0] - xy[..., 0]
+        world = self.world_m.copy()
+        world[..., 0] = -world[..., 0]
+        return PoseSeries(
+            self.t_s, xy, world, self.visibility, self.image_size, self.n_people, self.source
+        )
