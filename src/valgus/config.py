@@ -26,14 +26,18 @@ class SmoothingConfig:
 
 @dataclass(frozen=True)
 class RepConfig:
-    # Hysteresis on stance-knee flexion: a rep starts when flexion rises above
-    # ``start_flexion_deg`` and ends when it falls back below ``end_flexion_deg``. Quiet standing
-    # reads 0-15 deg from monocular 3D landmarks, so 20 deg separates standing from squatting.
-    start_flexion_deg: float = 25.0
-    end_flexion_deg: float = 20.0
-    # Protocol squats aim at ~60 deg (Frohm; Kivlan). Anything shallower than 35 deg is a dip or a
-    # weight shift, not a rep, and its FPPA says little.
-    min_depth_deg: float = 35.0
+    # Reps are found relative to the standing level, not on absolute angles: quiet single-leg
+    # standing reads anywhere from 5 to 35 deg of knee flexion from monocular 3D landmarks.
+    # A cycle opens once flexion rises this far above the standing level...
+    start_rise_deg: float = 15.0
+    # ...and closes when it is back within this fraction of its excursion of the standing level.
+    return_fraction: float = 0.25
+    # Protocol squats go from standing to ~60 deg (Frohm; Kivlan). A rise of less than 25 deg over
+    # standing is a dip or a weight shift, not a rep.
+    min_excursion_deg: float = 25.0
+    # Knee flexion at the bottom below 40 deg is too shallow for the FPPA at the bottom to say
+    # anything about control under load.
+    min_depth_deg: float = 40.0
     # 2-6 s per rep in protocol; 0.6 s rejects jitter bursts, 20 s a person who stopped mid-way.
     min_duration_s: float = 0.6
     max_duration_s: float = 20.0
@@ -41,10 +45,11 @@ class RepConfig:
 
 @dataclass(frozen=True)
 class StanceConfig:
-    # Feet are compared by how far they move during a rep, as a fraction of the leg length
-    # (hip-ankle distance in the image). The stance foot stays on the floor; the free foot moves
-    # with the body or is swept. A foot moving less than this counts as planted.
-    planted_max_motion_ratio: float = 0.12
+    # Feet are compared by how far they move during a rep, as a fraction of how far the hips
+    # travel vertically in it. The stance foot stays on the floor (measured 0.01-0.1 on real
+    # clips, landmark jitter); a free foot held behind moves with the hips (~0.5-1) and a swept
+    # foot more. A foot moving less than this counts as planted.
+    planted_max_motion_ratio: float = 0.25
     # Between the two feet, the stance foot must move clearly less than the free one.
     free_to_stance_motion_min_ratio: float = 2.0
 

@@ -155,12 +155,18 @@ class LegSeries:
 
 @dataclass(frozen=True)
 class Kinematics:
-    """Smoothed kinematics of a whole clip; ``t_s`` (T,) seconds; ``yaw_deg`` (T,)."""
+    """Smoothed kinematics of a whole clip.
+
+    t_s: (T,) seconds. yaw_deg: (T,) body turn from the camera (see ``body_yaw_deg``).
+    mid_hip_y_px: (T,) image height of the point between the hips, y down.
+    detected: (T,) bool, a person was found in the frame.
+    """
 
     t_s: np.ndarray
     left: LegSeries
     right: LegSeries
     yaw_deg: np.ndarray
+    mid_hip_y_px: np.ndarray
     detected: np.ndarray
 
     def leg(self, side: Side) -> LegSeries:
@@ -209,5 +215,6 @@ def compute_kinematics(series: PoseSeries, cfg: SmoothingConfig) -> Kinematics:
         left=leg_series(xy, world, "left"),
         right=leg_series(xy, world, "right"),
         yaw_deg=body_yaw_deg(world),
+        mid_hip_y_px=0.5 * (xy[:, lm.LEFT_HIP, 1] + xy[:, lm.RIGHT_HIP, 1]),
         detected=series.detected,
     )

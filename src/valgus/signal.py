@@ -7,6 +7,8 @@ interpolated back to the original times.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from scipy.signal import butter, sosfiltfilt
 
@@ -38,7 +40,7 @@ def fill_gaps(t_s: np.ndarray, x: np.ndarray, max_gap_s: float) -> np.ndarray:
     if idx.size < 2:
         return out
     flat = out.reshape(out.shape[0], -1)
-    for a, b in zip(idx[:-1], idx[1:], strict=True):
+    for a, b in itertools.pairwise(idx):
         if b - a > 1 and t_s[b] - t_s[a] <= max_gap_s:
             w = ((t_s[a + 1 : b] - t_s[a]) / (t_s[b] - t_s[a]))[:, None]
             flat[a + 1 : b] = (1 - w) * flat[a] + w * flat[b]

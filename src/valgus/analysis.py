@@ -1,0 +1,232 @@
+"""From a pose series to per-rep scores and per-leg verdicts (pure), and from a video file to a
+pose series (through a ``PoseEstimator``)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from valgus import __version__
+from valgus import landmarks as lm
+from valgus.config import AnalysisConfig
+from valgus.errors import NoPersonError
+from valgus.estimator import PoseEstimator
+from valgus.kinematics import Kinematics, compute_kinematics
+from valgus.landmarks import SIDES, Side
+from valgus.pose import PoseSeries
+from valgus.reps import detect_reps
+from valgus.scoring import LegVerdict, RepScore, Symmetry, all_leg_verdicts, score_rep, symmetry
+from valgus.video import iter_frames, probe_video
+
+SCHEMA = "valgus.analysis/1"
+ExerciseLabel = Literal["single_leg", "double_leg", "unknown"]
+LegChoice = Literal["auto", "left", "right"]
+
+FILMING_GUIDANCE = (
+    "Place the camera straight in front of you at knee-to-hip height, 2-4 m away, "
+    "with your whole body from head to feet in the picture, and face it squarely."
+)
+
+
+@dataclass(frozen=True)
+class ViewAssessment:
+    """Whether the camera looked at the person from the front.
+
+    ``median_yaw_deg``: how far the body was turned from the camera (0 = square, 90 = side on).
+    ``frontal_fraction``: share of frames with a person whose yaw was within the limit.
+    """
+
+    frontal: bool
+    median_yaw_deg: float | None
+    frontal_fraction: float
+    guidance: tuple[str, ...]
+
+
+def assess_view(kin: Kinematics, cfg: AnalysisConfig) -> ViewAssessment:
+    yaw = np.abs(kin.yaw_deg[kin.detected])
+    yaw = yaw[np.isfinite(yaw)]
+    if yaw.size == 0:
+        return ViewAssessment(False, None, 0.0, ("No person was found. " + FILMING_GUIDANCE,))
+    frac = float(np.mean(yaw <= cfg.view.max_yaw_deg))
+    median = float(np.median(yaw))
+    frontal = frac >= cfg.view.min_frontal_fraction
+    guidance: tuple[str, ...] = ()
+    if not frontal:
+        guidance = (
+            f"Camera not in front of you: your body is turned about {median:.0f} deg away from "
+            "it, so knee valgus cannot be measured from this view. " + FILMING_GUIDANCE,
+        )
+    return ViewAssessment(frontal, median, frac, guidance)
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    """Everything valgus concludes about one clip. Times in seconds, angles in degrees."""
+
+    source: str
+    duration_s: float
+    n_frames: int
+    detection_fraction: float
+    view: ViewAssessment
+    exercise: ExerciseLabel
+    reps: tuple[RepScore, ...]
+    legs: dict[Side, LegVerdict]
+    symmetry: Symmetry | None
+    config: AnalysisConfig
+    leg_choice: LegChoice = "auto"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (schema ``valgus.analysis/1``)."""
+
+        def clean(x: Any) -> Any:
+            if isinstance(x, float):
+                return round(x, 3) if math.isfinite(x) else None
+            if isinstance(x, dict):
+                return {k: clean(v) for k, v in x.items()}
+            if isinstance(x, list | tuple):
+                return [clean(v) for v in x]
+            return x
+
+        return clean(
+            {
+                "schema": SCHEMA,
+                "valgus_version": __version__,
+                "source": self.source,
+                "duration_s": self.duration_s,
+                "n_frames": self.n_frames,
+                "detection_fraction": self.detection_fraction,
+                "leg_choice": self.leg_choice,
+                "view": dataclasses.asdict(self.view),
+                "exercise": self.exercise,
+                "reps": [
+                    {"index": n + 1, **dataclasses.asdict(r)} for n, r in enumerate(self.reps)
+                ],
+                "legs": {s: dataclasses.asdict(v) for s, v in self.legs.items()},
+                "symmetry": dataclasses.asdict(self.symmetry) if self.symmetry else None,
+                "thresholds": {
+                    "sex": self.config.sex,
+                    "excessive_fppa_deg": self.config.valgus.threshold_deg(self.config.sex),
+                    "borderline_margin_deg": self.config.valgus.borderline_margin_deg,
+                    "required_reps": self.config.clearance.required_reps,
+                },
+                "config": dataclasses.asdict(self.config),
+            }
+        )
+
+
+def _exercise(reps: list[RepScore]) -> ExerciseLabel:
+    kinds = [r.exercise for r in reps if r.complete] or [r.exercise for r in reps]
+    if not kinds:
+        return "unknown"
+    single = kinds.count("single_leg")
+    return "single_leg" if single >= len(kinds) - single else "double_leg"
+
+
+def analyze_series(
+    series: PoseSeries, cfg: AnalysisConfig | None = None, leg: LegChoice = "auto"
+) -> tuple[AnalysisResult, Kinematics]:
+    """Kinematics, reps, per-rep scores and verdicts of one pose series."""
+    cfg = cfg or AnalysisConfig()
+    n = len(series)
+    detected = float(np.mean(series.detected)) if n else 0.0
+    if n == 0 or detected < cfg.view.min_detection_fraction:
+        raise NoPersonError(
+            f"a person was found in only {100 * detected:.0f}% of the frames; "
+            "film with your whole body in the picture and good light"
+        )
+    kin = compute_kinematics(series, cfg.smoothing)
+    view = assess_view(kin, cfg)
+    candidates = detect_reps(
+        kin.t_s,
+        {s: kin.leg(s).flexion_deg for s in SIDES},
+        {s: kin.leg(s).foot_xy_px for s in SIDES},
+        kin.mid_hip_y_px,
+        cfg.reps,
+        cfg.stance,
+        max_gap_s=max(cfg.smoothing.max_gap_s, 0.5),
+        force_leg=None if leg == "auto" else leg,
+    )
+    reps = [score_rep(c, kin, cfg, view.frontal) for c in candidates]
+    exercise = _exercise(reps)
+    why_not = ""
+    assessable = True
+    if not view.frontal:
+        assessable, why_not = False, "camera not in front of you"
+    elif exercise == "double_leg":
+        assessable, why_not = False, "this is a double-leg squat; the test is a single-leg squat"
+    legs = all_leg_verdicts(reps, cfg, assessable, why_not)
+    result = AnalysisResult(
+        source=series.source,
+        duration_s=float(series.t_s[-1] - series.t_s[0]) if n > 1 else 0.0,
+        n_frames=n,
+        detection_fraction=detected,
+        view=view,
+        exercise=exercise,
+        reps=tuple(reps),
+        legs=legs,
+        symmetry=symmetry(legs["left"], legs["right"], cfg),
+        config=cfg,
+        leg_choice=leg,
+    )
+    return result, kin
+
+
+ProgressFn = Callable[[int, int | None], None]
+
+
+def estimate_poses(
+    video_path: str | Path,
+    estimator: PoseEstimator,
+    progress: ProgressFn | None = None,
+    max_side_px: int | None = None,
+) -> PoseSeries:
+    """Run ``estimator`` over every frame of a video (streamed) and collect a ``PoseSeries``.
+
+    ``progress(done_frames, total_frames_or_None)`` is called every few frames.
+    """
+    info = probe_video(video_path)
+    t_list: list[float] = []
+    xy: list[np.ndarray] = []
+    world: list[np.ndarray] = []
+    vis: list[np.ndarray] = []
+    people: list[int] = []
+    size = (info.width, info.height)
+    missing_xy = np.full((lm.NUM_LANDMARKS, 2), np.nan, np.float32)
+    missing_world = np.full((lm.NUM_LANDMARKS, 3), np.nan, np.float32)
+    missing_vis = np.zeros(lm.NUM_LANDMARKS, np.float32)
+    with estimator:
+        for t_s, rgb in iter_frames(video_path, max_side_px=max_side_px):
+            size = (rgb.shape[1], rgb.shape[0])
+            pose = estimator.estimate(rgb, t_s)
+            t_list.append(t_s)
+            if pose is None:
+                xy.append(missing_xy)
+                world.append(missing_world)
+                vis.append(missing_vis)
+                people.append(0)
+            else:
+                xy.append(pose.xy_px)
+                world.append(pose.world_m)
+                vis.append(pose.visibility)
+                people.append(pose.n_people)
+            if progress is not None and len(t_list) % 10 == 0:
+                progress(len(t_list), info.frame_count_estimate)
+    if progress is not None:
+        progress(len(t_list), len(t_list))
+    if not t_list:
+        return PoseSeries.empty(size, source=str(video_path))
+    return PoseSeries(
+        t_s=np.asarray(t_list),
+        xy_px=np.stack(xy),
+        world_m=np.stack(world),
+        visibility=np.stack(vis),
+        image_size=size,
+        n_people=np.asarray(people, np.int16),
+        source=Path(video_path).name,
+    )

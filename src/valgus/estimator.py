@@ -1,0 +1,158 @@
+"""Pose estimation: the only module that imports mediapipe.
+
+``PoseEstimator`` is the small interface the rest of valgus uses; ``MediaPipePoseEstimator``
+implements it with the MediaPipe Tasks ``PoseLandmarker`` in VIDEO mode (one per video, closed
+after use). Tests pass a fake estimator instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol, Self
+
+import numpy as np
+
+from valgus.errors import ModelError
+from valgus.landmarks import NUM_LANDMARKS
+
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[2] / "models" / "pose_landmarker_full.task"
+
+
+@dataclass(frozen=True)
+class FramePose:
+    """The chosen person in one frame.
+
+    xy_px: (33, 2) float32 image pixels, y down. world_m: (33, 3) float32 metres, hip-centred.
+    visibility: (33,) float32. n_people: how many people the model found in the frame.
+    """
+
+    xy_px: np.ndarray
+    world_m: np.ndarray
+    visibility: np.ndarray
+    n_people: int
+
+
+class PoseEstimator(Protocol):
+    """One instance per video; timestamps passed to ``estimate`` must increase strictly."""
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def estimate(self, rgb: np.ndarray, t_s: float) -> FramePose | None:
+        """rgb: (H, W, 3) uint8. Returns the person being tested, or None if nobody is seen."""
+        ...
+
+
+def resolve_model_path(model_path: str | Path | None) -> Path:
+    """The model file to use: the given path, else the bundled one; ModelError if missing."""
+    path = Path(model_path) if model_path is not None else DEFAULT_MODEL_PATH
+    if not path.is_file():
+        raise ModelError(
+            f"pose model not found at {path}; pass --model with a pose_landmarker .task file"
+        )
+    return path
+
+
+class MediaPipePoseEstimator:
+    """MediaPipe Tasks PoseLandmarker in VIDEO mode.
+
+    ``num_poses`` > 1 lets the model report several people so that a second person can be noticed;
+    the one kept each frame is the largest (the person nearest the camera), preferring the one
+    closest to the previous frame's choice.
+    """
+
+    def __init__(
+        self,
+        model_path: str | Path | None = None,
+        *,
+        num_poses: int = 1,
+        min_detection_confidence: float = 0.5,
+        min_tracking_confidence: float = 0.5,
+    ) -> None:
+        self._model_path = resolve_model_path(model_path)
+        self._num_poses = num_poses
+        self._min_detection_confidence = min_detection_confidence
+        self._min_tracking_confidence = min_tracking_confidence
+        self._landmarker: object | None = None
+        self._last_ms = -1
+        self._previous_center: np.ndarray | None = None
+
+    def __enter__(self) -> Self:
+        from mediapipe.tasks.python import BaseOptions
+        from mediapipe.tasks.python.vision import (
+            PoseLandmarker,
+            PoseLandmarkerOptions,
+            RunningMode,
+        )
+
+        options = PoseLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=str(self._model_path)),
+            running_mode=RunningMode.VIDEO,
+            num_poses=self._num_poses,
+            min_pose_detection_confidence=self._min_detection_confidence,
+            min_tracking_confidence=self._min_tracking_confidence,
+        )
+        try:
+            self._landmarker = PoseLandmarker.create_from_options(options)
+        except (RuntimeError, ValueError) as err:
+            raise ModelError(f"cannot load pose model {self._model_path}: {err}") from err
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._landmarker is not None:
+            self._landmarker.close()  # type: ignore[attr-defined]
+            self._landmarker = None
+
+    def estimate(self, rgb: np.ndarray, t_s: float) -> FramePose | None:
+        import mediapipe as mp
+
+        if self._landmarker is None:
+            raise RuntimeError("use MediaPipePoseEstimator inside a with-block")
+        # The landmarker needs strictly increasing integer milliseconds.
+        t_ms = max(round(t_s * 1000.0), self._last_ms + 1)
+        self._last_ms = t_ms
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+        result = self._landmarker.detect_for_video(image, t_ms)  # type: ignore[attr-defined]
+        if not result.pose_landmarks:
+            return None
+        h, w = rgb.shape[:2]
+        people = [
+            np.array([[p.x * w, p.y * h] for p in pose], dtype=np.float32)
+            for pose in result.pose_landmarks
+        ]
+        k = self._choose(people)
+        self._previous_center = np.nanmean(people[k], axis=0)
+        world = np.array(
+            [[p.x, p.y, p.z] for p in result.pose_world_landmarks[k]], dtype=np.float32
+        )
+        vis = np.array(
+            [p.visibility if p.visibility is not None else 0.0 for p in result.pose_landmarks[k]],
+            dtype=np.float32,
+        )
+        if people[k].shape != (NUM_LANDMARKS, 2):
+            return None
+        return FramePose(people[k], world, vis, len(people))
+
+    def _choose(self, people: list[np.ndarray]) -> int:
+        if len(people) == 1:
+            return 0
+        heights = np.array([np.ptp(p[:, 1]) for p in people])
+        if self._previous_center is None:
+            return int(np.argmax(heights))
+        dist = np.array([np.linalg.norm(p.mean(axis=0) - self._previous_center) for p in people])
+        # Stay with the tracked person unless another one is much larger.
+        score = heights / heights.max() - dist / max(float(heights.max()), 1.0)
+        return int(np.argmax(score))

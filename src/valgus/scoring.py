@@ -1,0 +1,255 @@
+"""Per-rep scores and bands, then per-leg verdicts and left-right symmetry. Pure numpy.
+
+Each rep is scored on its own first (values at its deepest frame, peak on the way down), and only
+then aggregated per leg, so that per-rep values are always kept.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from valgus.config import AnalysisConfig, ValgusThresholds
+from valgus.kinematics import Kinematics
+from valgus.landmarks import SIDES, Side
+from valgus.reps import RepCandidate
+
+Band = Literal["fine", "borderline", "excessive", "not_measurable"]
+Verdict = Literal["PASS", "NOT YET", "CANNOT ASSESS"]
+
+INCOMPLETE_TEXT = {
+    "clip_start": "rep already under way when the clip starts",
+    "clip_end": "rep still under way when the clip ends",
+    "tracking_lost": "the person was lost from view during the rep",
+    "too_slow": "rep took longer than the maximum rep duration",
+}
+
+
+@dataclass(frozen=True)
+class RepScore:
+    """Scores of one rep. Angles in degrees; times in seconds from the clip start.
+
+    ``fppa_bottom_deg`` / ``fppa_peak_deg`` are None when FPPA cannot be trusted; ``issues`` says
+    why in plain words. ``bottom_index`` is the frame index of the deepest frame.
+    """
+
+    leg: Side
+    exercise: str
+    complete: bool
+    start_s: float
+    bottom_s: float
+    end_s: float
+    bottom_index: int
+    depth_deg: float
+    fppa_bottom_deg: float | None
+    fppa_peak_deg: float | None
+    pelvic_drop_deg: float | None
+    trunk_lean_deg: float | None
+    knee_medial_of_foot: float | None
+    descent_s: float
+    ascent_s: float
+    band: Band
+    issues: tuple[str, ...]
+
+    @property
+    def valid(self) -> bool:
+        """Complete single-leg rep with a trustworthy FPPA."""
+        return self.band != "not_measurable"
+
+
+def band_for(fppa_deg: float, threshold_deg: float, margin_deg: float) -> Band:
+    """Fine below threshold - margin, excessive above threshold + margin, borderline between."""
+    if fppa_deg > threshold_deg + margin_deg:
+        return "excessive"
+    if fppa_deg >= threshold_deg - margin_deg:
+        return "borderline"
+    return "fine"
+
+
+def _finite_or_none(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+def score_rep(
+    rep: RepCandidate, kin: Kinematics, cfg: AnalysisConfig, frontal_view: bool
+) -> RepScore:
+    """Score one rep from the clip's kinematics (indices in ``rep.cycle`` refer to ``kin``)."""
+    c = rep.cycle
+    leg = kin.leg(rep.leg)
+    t = kin.t_s
+    b = c.bottom_i
+    issues: list[str] = []
+    if not c.complete:
+        issues.append(INCOMPLETE_TEXT.get(c.incomplete, "incomplete rep"))
+    if rep.exercise != "single_leg":
+        issues.append("double-leg squat: the valgus criterion is for single-leg squats")
+    if not frontal_view:
+        issues.append("camera not in front of you")
+    window = slice(c.start_i, c.end_i + 1)
+    coverage = float(np.mean(kin.detected[window])) if c.end_i >= c.start_i else 0.0
+    if coverage < cfg.view.min_rep_coverage:
+        issues.append(f"landmarks lost in {100 * (1 - coverage):.0f}% of the rep's frames")
+    yaw_bottom = kin.yaw_deg[b]
+    if frontal_view and math.isfinite(yaw_bottom) and abs(yaw_bottom) > cfg.view.max_yaw_deg:
+        issues.append(f"body turned {abs(yaw_bottom):.0f} deg from the camera at the bottom")
+    standing_thigh = float(np.nanmax(leg.thigh_len_px[window])) if coverage > 0 else math.nan
+    thigh_ratio = leg.thigh_len_px[b] / standing_thigh if standing_thigh > 0 else math.nan
+    if not thigh_ratio >= cfg.view.min_thigh_length_ratio:
+        issues.append("thigh too foreshortened at the bottom (hip near knee height) for FPPA")
+
+    fppa_bottom = _finite_or_none(leg.fppa_deg[b])
+    descent = leg.fppa_deg[c.start_i : b + 1]
+    fppa_peak = _finite_or_none(np.nanmax(descent)) if np.isfinite(descent).any() else None
+    if fppa_bottom is None:
+        issues.append("FPPA could not be measured at the deepest frame")
+    band: Band
+    if issues:
+        band = "not_measurable"
+        fppa_bottom = fppa_peak = None
+    else:
+        v: ValgusThresholds = cfg.valgus
+        band = band_for(fppa_bottom or 0.0, v.threshold_deg(cfg.sex), v.borderline_margin_deg)
+    return RepScore(
+        leg=rep.leg,
+        exercise=rep.exercise,
+        complete=c.complete,
+        start_s=float(t[c.start_i]),
+        bottom_s=float(t[b]),
+        end_s=float(t[c.end_i]),
+        bottom_index=int(b),
+        depth_deg=float(c.depth_deg),
+        fppa_bottom_deg=fppa_bottom,
+        fppa_peak_deg=fppa_peak,
+        pelvic_drop_deg=_finite_or_none(leg.pelvic_drop_deg[b]),
+        trunk_lean_deg=_finite_or_none(leg.trunk_lean_deg[b]),
+        knee_medial_of_foot=_finite_or_none(leg.knee_medial_of_foot[b]),
+        descent_s=float(t[b] - t[c.start_i]),
+        ascent_s=float(t[c.end_i] - t[b]),
+        band=band,
+        issues=tuple(issues),
+    )
+
+
+@dataclass(frozen=True)
+class LegVerdict:
+    """Clearance verdict for one leg. Angles in degrees; None where there is no valid rep."""
+
+    leg: Side
+    reps_seen: int
+    valid_reps: int
+    excessive_reps: int
+    borderline_reps: int
+    worst_fppa_deg: float | None
+    median_fppa_deg: float | None
+    median_depth_deg: float | None
+    verdict: Verdict
+    reasons: tuple[str, ...]
+
+
+def leg_verdict(
+    leg: Side, reps: list[RepScore], cfg: AnalysisConfig, assessable: bool, why_not: str
+) -> LegVerdict:
+    """Verdict for "single-leg squat, N repetitions, no excessive knee valgus" on one leg."""
+    own = [r for r in reps if r.leg == leg and r.exercise == "single_leg" and r.complete]
+    valid = [r for r in own if r.valid]
+    fppa = np.array([r.fppa_bottom_deg for r in valid], dtype=np.float64)
+    depth = np.array([r.depth_deg for r in valid], dtype=np.float64)
+    excessive = sum(r.band == "excessive" for r in valid)
+    borderline = sum(r.band == "borderline" for r in valid)
+    need = cfg.clearance.required_reps
+    thr = cfg.valgus.threshold_deg(cfg.sex)
+    reasons: list[str] = []
+    verdict: Verdict
+    if not assessable:
+        verdict = "CANNOT ASSESS"
+        reasons.append(why_not)
+    elif not valid:
+        verdict = "CANNOT ASSESS"
+        if own:
+            reasons.append(f"none of the {len(own)} complete reps on this leg could be measured")
+        else:
+            reasons.append("no complete single-leg squat on this leg was found")
+    else:
+        if excessive:
+            reasons.append(
+                f"{excessive} of {len(valid)} reps show excessive knee valgus "
+                f"(FPPA above {thr:.1f} deg by more than {cfg.valgus.borderline_margin_deg:.0f})"
+            )
+        if len(valid) < need:
+            reasons.append(f"only {len(valid)} of the {need} reps the test asks for were measured")
+        if borderline:
+            reasons.append(
+                f"{borderline} reps are borderline (within the measurement error of the "
+                f"{thr:.1f} deg threshold)"
+            )
+        verdict = "NOT YET" if excessive or len(valid) < need else "PASS"
+        if verdict == "PASS":
+            reasons.insert(0, f"{len(valid)} reps without excessive knee valgus")
+    return LegVerdict(
+        leg=leg,
+        reps_seen=len(own),
+        valid_reps=len(valid),
+        excessive_reps=excessive,
+        borderline_reps=borderline,
+        worst_fppa_deg=float(fppa.max()) if fppa.size else None,
+        median_fppa_deg=float(np.median(fppa)) if fppa.size else None,
+        median_depth_deg=float(np.median(depth)) if depth.size else None,
+        verdict=verdict,
+        reasons=tuple(reasons),
+    )
+
+
+def symmetry_index_pct(left: float, right: float) -> float | None:
+    """Limb symmetry index, smaller / larger x 100; None when undefined (both ~0 or missing)."""
+    if not (math.isfinite(left) and math.isfinite(right)):
+        return None
+    hi = max(abs(left), abs(right))
+    return None if hi < 1e-9 else 100.0 * min(abs(left), abs(right)) / hi
+
+
+@dataclass(frozen=True)
+class Symmetry:
+    """Left-right comparison; ``*_lsi_pct`` = smaller / larger x 100 (100 = symmetric)."""
+
+    reps_lsi_pct: float | None
+    depth_lsi_pct: float | None
+    fppa_lsi_pct: float | None
+    fppa_difference_deg: float | None
+    notes: tuple[str, ...]
+
+
+def symmetry(left: LegVerdict, right: LegVerdict, cfg: AnalysisConfig) -> Symmetry | None:
+    """Compare the legs; None unless both have valid reps."""
+    if not (left.valid_reps and right.valid_reps):
+        return None
+    nan = math.nan
+    lfp, rfp = left.median_fppa_deg, right.median_fppa_deg
+    reps = symmetry_index_pct(left.valid_reps, right.valid_reps)
+    depth = symmetry_index_pct(left.median_depth_deg or nan, right.median_depth_deg or nan)
+    fppa = symmetry_index_pct(lfp if lfp is not None else nan, rfp if rfp is not None else nan)
+    diff = abs(lfp - rfp) if lfp is not None and rfp is not None else None
+    notes: list[str] = []
+    limit = cfg.clearance.min_symmetry_pct
+    if reps is not None and reps < limit:
+        notes.append(f"rep counts differ: limb symmetry {reps:.0f}% (below {limit:.0f}%)")
+    if depth is not None and depth < limit:
+        notes.append(f"squat depth differs: limb symmetry {depth:.0f}% (below {limit:.0f}%)")
+    if diff is not None:
+        sdc = cfg.clearance.fppa_sdc_deg
+        if diff >= sdc:
+            notes.append(f"median FPPA differs by {diff:.1f} deg, more than measurement noise")
+        else:
+            notes.append(
+                f"median FPPA differs by {diff:.1f} deg, within measurement noise "
+                f"({sdc:.1f} deg); the ratio of two small angles is not meaningful"
+            )
+    return Symmetry(reps, depth, fppa, diff, tuple(notes))
+
+
+def all_leg_verdicts(
+    reps: list[RepScore], cfg: AnalysisConfig, assessable: bool, why_not: str
+) -> dict[Side, LegVerdict]:
+    return {s: leg_verdict(s, reps, cfg, assessable, why_not) for s in SIDES}
