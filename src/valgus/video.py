@@ -1,0 +1,401 @@
+"""Video decoding: probe a clip and stream its frames as upright RGB arrays with timestamps.
+
+Everything that touches PyAV lives here, so the rest of the package sees only
+``(t_s, rgb)`` pairs and :class:`~valgus.errors.VideoError` for anything unreadable.
+
+Conventions
+-----------
+* Frames are ``(H, W, 3)`` ``uint8`` RGB, C-contiguous, in *display* orientation: the
+  container's display matrix (phone rotation metadata) is applied, and non-square pixels
+  (sample aspect ratio != 1) are resampled to square ones, because joint angles are
+  measured in pixel space and would be skewed otherwise.
+* ``t_s`` is seconds since the first decoded frame, from the container's presentation
+  timestamps, so variable-frame-rate phone clips keep their true timing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+from av.container import InputContainer
+from av.video.frame import VideoFrame
+from av.video.stream import VideoStream
+
+from valgus.errors import VideoError
+
+__all__ = ["VideoInfo", "iter_frames", "probe_video"]
+
+# Demuxers that read one still picture; named in the error message so users see why.
+_STILL_IMAGE_FORMATS = frozenset({"image2", "image2pipe"})
+
+# Errors PyAV raises for unreadable or damaged input. av.FFmpegError covers every libav
+# error code (InvalidDataError, DecoderNotFoundError, av.error.EOFError, ...); OSError
+# covers failures in Python-side I/O; ValueError is what PyAV raises for formats
+# it cannot convert.
+_AV_ERRORS: tuple[type[BaseException], ...] = (av.FFmpegError, OSError, ValueError)
+
+_SUPPORTED = "use an MP4, MOV, WebM, AVI or animated GIF video"
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What :func:`probe_video` learns about a clip (cheap: decodes at most two frames)."""
+
+    path: Path
+    width: int  # display width in px after rotation (and sample-aspect correction) is applied
+    height: int  # display height in px after rotation
+    # Counter-clockwise quarter turns applied to the coded frames: 0, 90, 180 or 270. A
+    # phone clip coded landscape and tagged "portrait" (libav display matrix -90) gives 270.
+    rotation_deg: int
+    fps_nominal: float  # container's average frame rate (1/s), information only; 0.0 if unknown
+    duration_s: float | None  # video stream duration in s (container's if the stream has none)
+    frame_count_estimate: int | None  # from the container index, else duration * fps
+    codec: str  # decoder name, e.g. "h264", "hevc", "vp9", "mjpeg", "gif"
+    size_bytes: int
+
+
+@dataclass(frozen=True)
+class _Geometry:
+    """How each decoded frame is turned into an output array (fixed from the first frame)."""
+
+    rot_k: int  # np.rot90 quarter turns (counter-clockwise), 0..3
+    coded_w: int  # width/height to resample the *coded* frame to, before rotation
+    coded_h: int
+    scaled: bool  # True if resampling changes the size (not just pixel format)
+
+
+def probe_video(path: str | Path) -> VideoInfo:
+    """Open ``path``, check it holds a decodable video, and describe it.
+
+    Decodes the first frames because rotation arrives as frame side data and because a
+    clip that opens but never decodes is as useless as one that does not open.
+
+    Raises:
+        VideoError: missing/empty/unreadable file, no video stream, a still image,
+            or no decodable frames.
+    """
+    p = _check_file(path)
+    with _open(p) as container:
+        stream = _video_stream(container, p)
+        frames: list[VideoFrame] = []
+        decoded = _decode(container, stream, p)
+        try:
+            for frame in decoded:
+                frames.append(frame)
+                if len(frames) == 2:
+                    break
+        except VideoError:
+            if len(frames) < 2:
+                raise
+            # Damage later in the file is iter_frames' business; the start decodes fine.
+        finally:
+            decoded.close()
+        _require_two_frames(len(frames), container, stream, p)
+        geo = _geometry(frames[0], stream, max_side_px=None)
+        width, height = (geo.coded_h, geo.coded_w) if geo.rot_k % 2 else (geo.coded_w, geo.coded_h)
+
+        fps = _positive(stream.average_rate) or _positive(stream.guessed_rate)
+        duration_s: float | None = None
+        if stream.duration and stream.time_base:
+            duration_s = float(stream.duration * stream.time_base)
+        elif container.duration:
+            duration_s = container.duration / av.time_base
+        frame_count: int | None = stream.frames or None
+        if frame_count is None and duration_s and fps:
+            frame_count = round(duration_s * float(fps))
+
+        return VideoInfo(
+            path=p,
+            width=width,
+            height=height,
+            rotation_deg=geo.rot_k * 90,
+            fps_nominal=float(fps) if fps else 0.0,
+            duration_s=duration_s,
+            frame_count_estimate=frame_count,
+            codec=stream.codec_context.name,
+            size_bytes=p.stat().st_size,
+        )
+
+
+def iter_frames(
+    path: str | Path, *, max_side_px: int | None = None
+) -> Iterator[tuple[float, np.ndarray]]:
+    """Yield ``(t_s, rgb)`` for every frame of the clip, one at a time.
+
+    Args:
+        path: video file.
+        max_side_px: if given, frames whose longer side exceeds it are downscaled
+            (aspect kept) so the longer side is ``max_side_px``; smaller frames are
+            never upscaled.
+
+    Yields:
+        t_s: seconds since the first decoded frame, from presentation timestamps
+            (``pts * time_base``); strictly increasing. Frames whose timestamp does not
+            increase are dropped. Frames without a pts are placed one nominal frame
+            interval after the previous frame (index / average rate for a clip
+            without any pts).
+        rgb: ``(H, W, 3)`` uint8 RGB, C-contiguous, upright (rotation applied). All
+            frames of a clip have the same shape, fixed by the first frame.
+
+    The first frame is held back until a second one decodes, so a single still image
+    raises before anything is yielded. The container is opened on the first ``next()``
+    and closed when the iterator is exhausted, raises, or is closed/garbage-collected
+    after the consumer stops early.
+
+    Raises:
+        VideoError: at call time for a missing, non-regular or empty file; during
+            iteration as :func:`probe_video`, and also if decoding fails or the file
+            turns out to be truncated part-way, *after* yielding the frames decoded
+            before that point (the message says at what time).
+        ValueError: ``max_side_px`` < 1.
+    """
+    if max_side_px is not None and max_side_px < 1:
+        raise ValueError(f"max_side_px must be a positive integer, got {max_side_px}")
+    # Checked eagerly (a generator would defer it to the first next()); opening is
+    # deferred so an iterator that is never consumed holds no file.
+    return _stream_frames(_check_file(path), max_side_px)
+
+
+def _stream_frames(p: Path, max_side_px: int | None) -> Iterator[tuple[float, np.ndarray]]:
+    """Generator behind :func:`iter_frames`."""
+    with _open(p) as container:
+        stream = _video_stream(container, p)
+        decoded = _decode(container, stream, p)
+        try:
+            yield from _convert(decoded, container, stream, p, max_side_px)
+        finally:
+            # Close the inner generator first so no libav object outlives the container.
+            decoded.close()
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _check_file(path: str | Path) -> Path:
+    """Reject missing, non-regular and empty files before libav sees them."""
+    p = Path(path)
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise VideoError(f"Video file not found: {p}; check the path and try again.") from None
+    except OSError as err:
+        raise VideoError(
+            f"Cannot access {p} ({err.strerror}); check the path and its permissions."
+        ) from None
+    if p.is_dir():
+        raise VideoError(f"{p} is a folder, not a video file; give the path of one video file.")
+    if st.st_size == 0:
+        raise VideoError(f"Video file is empty (0 bytes): {p}; copy or export the clip again.")
+    return p
+
+
+def _open(p: Path) -> InputContainer:
+    """``av.open`` with libav failures mapped to VideoError."""
+    try:
+        return av.open(str(p), mode="r")
+    except _AV_ERRORS as err:
+        raise VideoError(
+            f"Cannot read {p} as a video ({_reason(err)}); {_SUPPORTED}, and if it is one, "
+            "it may be incomplete or damaged: copy or export it again."
+        ) from None
+
+
+def _video_stream(container: InputContainer, p: Path) -> VideoStream:
+    if not container.streams.video:
+        kinds = sorted({s.type for s in container.streams}) or ["nothing"]
+        raise VideoError(
+            f"{p} has no video stream (it contains {', '.join(kinds)}); choose a video file."
+        )
+    # The "best" stream is what players show; files with several video streams (e.g. a
+    # cover picture plus the clip) would otherwise depend on stream order.
+    try:
+        stream = container.streams.best("video") or container.streams.video[0]
+    except _AV_ERRORS:
+        stream = container.streams.video[0]
+    if stream.codec_context is None:
+        raise VideoError(
+            f"{p}: no decoder available for its video codec; re-export it as H.264 MP4."
+        )
+    # Frame + slice threading: ~2x on this 2-core target for H.264/HEVC.
+    stream.thread_type = "AUTO"
+    return stream
+
+
+def _decode(container: InputContainer, stream: VideoStream, p: Path) -> Iterator[VideoFrame]:
+    """Decode ``stream`` packet by packet, raising VideoError on damage.
+
+    Packet-level demuxing (instead of ``container.decode``) lets us see the
+    ``is_corrupt`` flag: libav marks the last, partial packet of a cut-off file that way
+    and then just reports end-of-file, so without it a truncated MP4 with its index at the
+    front would silently end early.
+    """
+    last_time: float | None = None  # absolute seconds of last good frame, for messages
+    first_time: float | None = None
+    n_frames = 0
+    tail_corrupt = False
+    try:
+        for packet in container.demux(stream):
+            if packet.size:  # the final empty packet only flushes the decoder
+                tail_corrupt = packet.is_corrupt
+            for frame in stream.decode(packet):
+                n_frames += 1
+                if frame.time is not None:
+                    last_time = frame.time
+                    if first_time is None:
+                        first_time = frame.time
+                yield frame
+    except _AV_ERRORS as err:
+        at = _rel(last_time, first_time, n_frames)
+        raise VideoError(
+            f"Decoding {p} failed after {at} ({_reason(err)}); the file is damaged from "
+            "there on: copy or export it again."
+        ) from None
+    if tail_corrupt:
+        at = _rel(last_time, first_time, n_frames)
+        raise VideoError(
+            f"{p} ends abruptly after {at}: the file is truncated "
+            "(incomplete copy or recording); copy or export it again."
+        )
+
+
+def _convert(
+    frames: Iterator[VideoFrame],
+    container: InputContainer,
+    stream: VideoStream,
+    p: Path,
+    max_side_px: int | None,
+) -> Iterator[tuple[float, np.ndarray]]:
+    """Turn decoded frames into ``(t_s, rgb)`` with a one-frame look-ahead."""
+    geo: _Geometry | None = None
+    rate = _positive(stream.average_rate) or _positive(stream.guessed_rate)
+    rate = rate or _positive(stream.base_rate)
+    t0: Fraction | None = None
+    prev_abs: Fraction | None = None
+    last_t: Fraction | None = None
+    pending: tuple[float, np.ndarray] | None = None  # held until a 2nd frame proves motion
+    n_out = 0
+
+    try:
+        for index, frame in enumerate(frames):
+            tb = frame.time_base or stream.time_base
+            if frame.pts is not None and tb is not None:
+                abs_t = Fraction(frame.pts) * Fraction(tb)
+            elif rate is not None:
+                # No pts: one nominal frame interval after the previous frame.
+                abs_t = prev_abs + 1 / rate if prev_abs is not None else Fraction(index) / rate
+            else:
+                raise VideoError(
+                    f"{p} has neither timestamps nor a frame rate, so frame times are unknown; "
+                    "re-export it as H.264 MP4."
+                )
+            prev_abs = abs_t
+            if t0 is None:
+                t0 = abs_t
+            t = abs_t - t0
+            if last_t is not None and t <= last_t:
+                continue  # duplicate/backwards pts (broken muxers): keep time strictly increasing
+            last_t = t
+
+            if geo is None:
+                geo = _geometry(frame, stream, max_side_px)
+            item = (float(t), _to_rgb(frame, geo))
+            n_out += 1
+            if pending is not None:
+                yield pending
+            pending = item  # yielded once the next frame decodes: one picture is not a video
+    except VideoError:
+        # Damage part-way: hand over the good frame still held back, then report.
+        if pending is not None and n_out >= 2:
+            yield pending
+        raise
+    _require_two_frames(n_out, container, stream, p)
+    if pending is not None:
+        yield pending
+
+
+def _require_two_frames(n: int, container: InputContainer, stream: VideoStream, p: Path) -> None:
+    if n == 0:
+        raise VideoError(
+            f"No frame of {p} could be decoded (codec {stream.codec_context.name}); the file "
+            "may be damaged: re-export it as H.264 MP4."
+        )
+    if n == 1:
+        fmt = container.format.name
+        what = (
+            "a still image"
+            if fmt in _STILL_IMAGE_FORMATS or fmt.endswith("_pipe")
+            else "a single frame"
+        )
+        raise VideoError(f"{p} is {what}, not a video; record or choose a video clip.")
+
+
+def _geometry(frame: VideoFrame, stream: VideoStream, max_side_px: int | None) -> _Geometry:
+    """Fix output orientation and size from the first frame."""
+    # VideoFrame.rotation is libav's av_display_rotation_get(): counter-clockwise degrees,
+    # in [-180, 180]. Displaying means rotating the coded picture counter-clockwise by it
+    # (an iPhone landscape-coded portrait clip says -90 -> turn 90 deg clockwise); checked
+    # against OpenCV's independent auto-rotation. np.rot90 with k > 0 is also
+    # counter-clockwise. Odd angles are rounded to the nearest quarter turn.
+    rot_k = round(frame.rotation / 90) % 4
+
+    # Non-square pixels: stretch width so 1 px == same distance along x and y.
+    sar = _positive(stream.codec_context.sample_aspect_ratio) or _positive(
+        stream.sample_aspect_ratio
+    )
+    w = frame.width * float(sar) if sar else float(frame.width)
+    h = float(frame.height)
+    scale = 1.0
+    if max_side_px is not None and max(w, h) > max_side_px:
+        scale = max_side_px / max(w, h)
+    coded_w = max(1, round(w * scale))
+    coded_h = max(1, round(h * scale))
+    scaled = (coded_w, coded_h) != (frame.width, frame.height)
+    return _Geometry(rot_k=rot_k, coded_w=coded_w, coded_h=coded_h, scaled=scaled)
+
+
+def _to_rgb(frame: VideoFrame, geo: _Geometry) -> np.ndarray:
+    """Convert one decoded frame to the output array described by ``geo``."""
+    if geo.scaled or (frame.width, frame.height) != (geo.coded_w, geo.coded_h):
+        # AREA averages source pixels when shrinking (no aliasing on thin limbs);
+        # also normalises mid-stream resolution changes to the first frame's size.
+        frame = frame.reformat(
+            width=geo.coded_w, height=geo.coded_h, format="rgb24", interpolation="AREA"
+        )
+    rgb = frame.to_ndarray(format="rgb24")
+    if geo.rot_k:
+        rgb = np.rot90(rgb, geo.rot_k)
+    # to_ndarray keeps libav's row padding for some widths and rot90 returns a view;
+    # consumers (MediaPipe, cv2) want a plain C-contiguous buffer.
+    return np.ascontiguousarray(rgb)
+
+
+def _positive(value: Fraction | int | float | None) -> Fraction | None:
+    """Return ``value`` as a Fraction if it is a finite positive number, else None."""
+    if value is None:
+        return None
+    try:
+        f = Fraction(value)
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+        return None
+    return f if f > 0 and math.isfinite(float(f)) else None
+
+
+def _rel(t: float | None, t0: float | None, n_frames: int) -> str:
+    """Human-readable position since the first frame, for error messages."""
+    if n_frames == 0:
+        return "the start"
+    if t is None or t0 is None:
+        return f"{n_frames} frames"  # no timestamps to quote
+    return f"{t - t0:.2f} s"
+
+
+def _reason(err: BaseException) -> str:
+    """Short libav reason, e.g. 'Invalid data found when processing input'."""
+    msg = getattr(err, "strerror", None) or str(err) or type(err).__name__
+    return " ".join(str(msg).split())
