@@ -58,9 +58,11 @@ def assess_view(kin: Kinematics, cfg: AnalysisConfig) -> ViewAssessment:
     frontal = frac >= cfg.view.min_frontal_fraction
     guidance: tuple[str, ...] = ()
     if not frontal:
+        turned = yaw[yaw > cfg.view.max_yaw_deg]
         guidance = (
-            f"Camera not in front of you: your body is turned about {median:.0f} deg away from "
-            "it, so knee valgus cannot be measured from this view. " + FILMING_GUIDANCE,
+            f"Camera not in front of you: your body is turned about {np.median(turned):.0f} deg "
+            f"away from it in {100 * (1 - frac):.0f}% of the video, so knee valgus cannot be "
+            "measured from this view. " + FILMING_GUIDANCE,
         )
     return ViewAssessment(frontal, median, frac, guidance)
 

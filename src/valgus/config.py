@@ -65,6 +65,9 @@ class ViewConfig:
     # Per rep: FPPA is withheld when the thigh at the bottom is shorter in the image than this
     # fraction of its standing length (foreshortened thigh, hip near knee height: cos 60 = 0.5).
     min_thigh_length_ratio: float = 0.5
+    # Squats too deep for FPPA at the bottom are scored where the descent reaches this knee
+    # flexion instead (studies sample FPPA at 60 deg: Willson 2006; Munro 2012).
+    reference_flexion_deg: float = 60.0
     # Per rep: landmarks must be present in at least this fraction of the rep's frames.
     min_rep_coverage: float = 0.8
     # Fraction of frames with a person needed to analyse a clip at all.

@@ -18,6 +18,7 @@ from valgus.landmarks import SIDES, Side
 from valgus.reps import RepCandidate
 
 Band = Literal["fine", "borderline", "excessive", "not_measurable"]
+ScoredAt = Literal["bottom", "reference_flexion"] | None
 Verdict = Literal["PASS", "NOT YET", "CANNOT ASSESS"]
 
 INCOMPLETE_TEXT = {
@@ -32,7 +33,11 @@ INCOMPLETE_TEXT = {
 class RepScore:
     """Scores of one rep. Angles in degrees; times in seconds from the clip start.
 
-    ``fppa_bottom_deg`` / ``fppa_peak_deg`` are None when FPPA cannot be trusted; ``issues`` says
+    ``fppa_bottom_deg``: at the deepest frame; None when the thigh is too foreshortened there.
+    ``fppa_peak_deg``: largest on the way down (frames with a usable thigh only).
+    ``fppa_ref_deg``: at the first frame of the descent reaching the reference flexion (60 deg).
+    ``scored_at``: which value the band comes from ("bottom", or "reference_flexion" for squats
+    too deep to measure at the bottom); None when the rep is not measurable, and ``issues`` says
     why in plain words. ``bottom_index`` is the frame index of the deepest frame.
     """
 
@@ -46,6 +51,8 @@ class RepScore:
     depth_deg: float
     fppa_bottom_deg: float | None
     fppa_peak_deg: float | None
+    fppa_ref_deg: float | None
+    scored_at: ScoredAt
     pelvic_drop_deg: float | None
     trunk_lean_deg: float | None
     knee_medial_of_foot: float | None
@@ -53,6 +60,11 @@ class RepScore:
     ascent_s: float
     band: Band
     issues: tuple[str, ...]
+
+    @property
+    def scored_fppa_deg(self) -> float | None:
+        """The FPPA the band is based on."""
+        return self.fppa_bottom_deg if self.scored_at == "bottom" else self.fppa_ref_deg
 
     @property
     def valid(self) -> bool:
@@ -96,22 +108,33 @@ def score_rep(
     if frontal_view and math.isfinite(yaw_bottom) and abs(yaw_bottom) > cfg.view.max_yaw_deg:
         issues.append(f"body turned {abs(yaw_bottom):.0f} deg from the camera at the bottom")
     standing_thigh = float(np.nanmax(leg.thigh_len_px[window])) if coverage > 0 else math.nan
-    thigh_ratio = leg.thigh_len_px[b] / standing_thigh if standing_thigh > 0 else math.nan
-    if not thigh_ratio >= cfg.view.min_thigh_length_ratio:
-        issues.append("thigh too foreshortened at the bottom (hip near knee height) for FPPA")
-
-    fppa_bottom = _finite_or_none(leg.fppa_deg[b])
-    descent = leg.fppa_deg[c.start_i : b + 1]
-    fppa_peak = _finite_or_none(np.nanmax(descent)) if np.isfinite(descent).any() else None
+    with np.errstate(invalid="ignore", divide="ignore"):
+        thigh_ok = leg.thigh_len_px / standing_thigh >= cfg.view.min_thigh_length_ratio
+    descent = np.arange(c.start_i, b + 1)
+    usable = descent[thigh_ok[descent] & np.isfinite(leg.fppa_deg[descent])]
+    fppa_peak = float(np.max(leg.fppa_deg[usable])) if usable.size else None
+    # Studies also sample FPPA at 60 deg of knee flexion (Willson 2006; Munro 2012); deep squats
+    # are scored there when the thigh is too foreshortened at the bottom.
+    at_ref = usable[leg.flexion_deg[usable] >= cfg.view.reference_flexion_deg]
+    fppa_ref = float(leg.fppa_deg[at_ref[0]]) if at_ref.size else None
+    fppa_bottom = _finite_or_none(leg.fppa_deg[b]) if thigh_ok[b] else None
+    scored_at: ScoredAt = "bottom"
     if fppa_bottom is None:
-        issues.append("FPPA could not be measured at the deepest frame")
+        if fppa_ref is not None:
+            scored_at = "reference_flexion"
+        elif not thigh_ok[b]:
+            issues.append("thigh too foreshortened at the bottom (hip near knee height) for FPPA")
+        else:
+            issues.append("FPPA could not be measured at the deepest frame")
     band: Band
     if issues:
         band = "not_measurable"
-        fppa_bottom = fppa_peak = None
+        fppa_bottom = fppa_peak = fppa_ref = None
+        scored_at = None
     else:
         v: ValgusThresholds = cfg.valgus
-        band = band_for(fppa_bottom or 0.0, v.threshold_deg(cfg.sex), v.borderline_margin_deg)
+        scored = fppa_bottom if scored_at == "bottom" else fppa_ref
+        band = band_for(scored or 0.0, v.threshold_deg(cfg.sex), v.borderline_margin_deg)
     return RepScore(
         leg=rep.leg,
         exercise=rep.exercise,
@@ -123,9 +146,14 @@ def score_rep(
         depth_deg=float(c.depth_deg),
         fppa_bottom_deg=fppa_bottom,
         fppa_peak_deg=fppa_peak,
-        pelvic_drop_deg=_finite_or_none(leg.pelvic_drop_deg[b]),
-        trunk_lean_deg=_finite_or_none(leg.trunk_lean_deg[b]),
-        knee_medial_of_foot=_finite_or_none(leg.knee_medial_of_foot[b]),
+        fppa_ref_deg=fppa_ref,
+        scored_at=scored_at,
+        # Frontal-plane measures mean nothing from the side: withhold them with the FPPA.
+        pelvic_drop_deg=_finite_or_none(leg.pelvic_drop_deg[b]) if frontal_view else None,
+        trunk_lean_deg=_finite_or_none(leg.trunk_lean_deg[b]) if frontal_view else None,
+        knee_medial_of_foot=(
+            _finite_or_none(leg.knee_medial_of_foot[b]) if frontal_view else None
+        ),
         descent_s=float(t[b] - t[c.start_i]),
         ascent_s=float(t[c.end_i] - t[b]),
         band=band,
@@ -155,7 +183,7 @@ def leg_verdict(
     """Verdict for "single-leg squat, N repetitions, no excessive knee valgus" on one leg."""
     own = [r for r in reps if r.leg == leg and r.exercise == "single_leg" and r.complete]
     valid = [r for r in own if r.valid]
-    fppa = np.array([r.fppa_bottom_deg for r in valid], dtype=np.float64)
+    fppa = np.array([r.scored_fppa_deg for r in valid], dtype=np.float64)
     depth = np.array([r.depth_deg for r in valid], dtype=np.float64)
     excessive = sum(r.band == "excessive" for r in valid)
     borderline = sum(r.band == "borderline" for r in valid)

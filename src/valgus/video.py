@@ -222,7 +222,7 @@ def _video_stream(container: InputContainer, p: Path) -> VideoStream:
         raise VideoError(
             f"{p}: no decoder available for its video codec; re-export it as H.264 MP4."
         )
-    # Frame + slice threading: ~2x on this 2-core target for H.264/HEVC.
+    # Frame + slice threading: measured 15-25% faster than the default on 2 cores (H.264).
     stream.thread_type = "AUTO"
     return stream
 

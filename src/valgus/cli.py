@@ -1,0 +1,151 @@
+"""Command line: ``valgus analyze VIDEO``. Thin: parses arguments, wires the pipeline, prints."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from valgus import __version__
+from valgus.analysis import analyze_series, estimate_poses
+from valgus.config import AnalysisConfig
+from valgus.errors import ValgusError
+from valgus.export import format_report, write_all
+from valgus.pose import PoseSeries
+
+
+class Progress:
+    """One-line progress on a terminal; silent when the stream is not a terminal."""
+
+    def __init__(self, stream: TextIO, label: str) -> None:
+        self._stream = stream
+        self._label = label
+        self._start = time.monotonic()
+        self._tty = stream.isatty()
+        self._last = 0.0
+
+    def __call__(self, done: int, total: int | None) -> None:
+        now = time.monotonic()
+        if not self._tty or (now - self._last < 0.2 and done != total):
+            return
+        self._last = now
+        rate = done / max(now - self._start, 1e-6)
+        if total:
+            pct = min(100.0, 100.0 * done / total)
+            text = f"\r{self._label}: {pct:5.1f}% ({done}/{total} frames, {rate:.0f} fps)"
+        else:
+            text = f"\r{self._label}: {done} frames ({rate:.0f} fps)"
+        self._stream.write(text)
+        self._stream.flush()
+
+    def close(self) -> None:
+        if self._tty:
+            self._stream.write("\n")
+            self._stream.flush()
+
+
+def _quiet_native_logs() -> None:
+    """MediaPipe's C++ side logs to file descriptor 2; keep it off the user's terminal while
+    Python's own messages (progress, errors) still reach the real stderr."""
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    try:
+        saved = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+        sys.stderr = os.fdopen(saved, "w", buffering=1)
+    except OSError:
+        pass  # no real file descriptors (embedded interpreter): leave logging as it is
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="valgus",
+        description="Rep-by-rep dynamic knee valgus from single-leg squat videos.",
+    )
+    parser.add_argument("--version", action="version", version=f"valgus {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    an = sub.add_parser("analyze", help="analyze one video (or a saved pose file)")
+    an.add_argument("video", type=Path, help="video file (mp4, mov, webm, avi, gif) or .npz poses")
+    an.add_argument("--leg", choices=("auto", "left", "right"), default="auto",
+                    help="stance leg; auto finds it for each rep from the planted foot")
+    an.add_argument("--sex", choices=("female", "male", "unspecified"), default="unspecified",
+                    help="selects the sex-specific valgus threshold")
+    an.add_argument("--out", type=Path, help="write JSON, per-frame CSV and per-rep CSV here")
+    an.add_argument("--json", action="store_true", help="print the result as JSON")
+    an.add_argument("--model", type=Path,
+                    help="pose_landmarker .task file (default: the bundled full model)")
+    an.add_argument("--save-poses", type=Path, metavar="NPZ",
+                    help="also save the pose landmarks so the analysis can re-run without "
+                    "the model")
+    an.add_argument("--verbose", action="store_true", help="show MediaPipe's own log output")
+    return parser
+
+
+def _load_series(args: argparse.Namespace) -> PoseSeries:
+    if args.video.suffix.lower() == ".npz":
+        try:
+            return PoseSeries.load(args.video)
+        except (OSError, ValueError, KeyError) as err:
+            raise ValgusError(f"cannot read pose file {args.video}: {err}") from err
+    from valgus.estimator import MediaPipePoseEstimator
+
+    estimator = MediaPipePoseEstimator(args.model)
+    progress = Progress(sys.stderr, f"analyzing {args.video.name}")
+    try:
+        series = estimate_poses(args.video, estimator, progress=progress)
+    finally:
+        progress.close()
+    if args.save_poses:
+        series.save(args.save_poses)
+    return series
+
+
+def analyze(args: argparse.Namespace) -> int:
+    cfg = dataclasses.replace(AnalysisConfig(), sex=args.sex)
+    series = _load_series(args)
+    result, kin = analyze_series(series, cfg, leg=args.leg)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        print(format_report(result))
+    sys.stdout.flush()
+    if args.out:
+        stem = Path(series.source or args.video.name).stem
+        try:
+            paths = write_all(result, kin, args.out, stem)
+        except OSError as err:
+            raise ValgusError(f"cannot write results to {args.out}: {err.strerror}") from err
+        for path in paths:
+            print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if not getattr(args, "verbose", False):
+        _quiet_native_logs()
+    try:
+        if args.command == "analyze":
+            return analyze(args)
+    except ValgusError as err:
+        print(f"valgus: error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("valgus: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # Output piped into e.g. `head`, which stopped reading: not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""Writing results: JSON, a per-frame CSV and a per-rep CSV, and the plain-text report."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+
+from valgus.analysis import AnalysisResult
+from valgus.kinematics import Kinematics
+from valgus.landmarks import SIDES
+
+REP_COLUMNS = (
+    "index", "leg", "exercise", "complete", "start_s", "bottom_s", "end_s", "depth_deg",
+    "fppa_bottom_deg", "fppa_peak_deg", "fppa_ref_deg", "scored_at", "pelvic_drop_deg",
+    "trunk_lean_deg", "knee_medial_of_foot", "descent_s", "ascent_s", "band", "issues",
+)
+LEG_FIELDS = (
+    "fppa_deg", "flexion_deg", "pelvic_drop_deg", "trunk_lean_deg", "knee_medial_of_foot",
+)
+
+
+def write_json(result: AnalysisResult, path: Path) -> Path:
+    path.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def write_reps_csv(result: AnalysisResult, path: Path) -> Path:
+    reps = result.to_dict()["reps"]
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=REP_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        for rep in reps:
+            writer.writerow({**rep, "issues": "; ".join(rep["issues"])})
+    return path
+
+
+def write_frames_csv(kin: Kinematics, path: Path) -> Path:
+    """One row per frame: time, detection, body yaw and each leg's kinematics (blank = NaN)."""
+    header = ["t_s", "detected", "yaw_deg"] + [f"{s}_{f}" for s in SIDES for f in LEG_FIELDS]
+    columns = [kin.t_s, kin.detected.astype(float), kin.yaw_deg] + [
+        getattr(kin.leg(s), f) for s in SIDES for f in LEG_FIELDS
+    ]
+    table = np.column_stack(columns)
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        for row in table:
+            writer.writerow(["" if not np.isfinite(v) else f"{v:.4f}" for v in row])
+    return path
+
+
+def write_all(result: AnalysisResult, kin: Kinematics, out_dir: Path, stem: str) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return [
+        write_json(result, out_dir / f"{stem}.valgus.json"),
+        write_frames_csv(kin, out_dir / f"{stem}.frames.csv"),
+        write_reps_csv(result, out_dir / f"{stem}.reps.csv"),
+    ]
+
+
+def _num(value: float | None, fmt: str = "{:.1f}") -> str:
+    return "-" if value is None else fmt.format(value)
+
+
+def format_report(result: AnalysisResult) -> str:
+    """Readable per-rep table and verdict for the terminal."""
+    lines = [
+        f"valgus: {result.source}  ({result.duration_s:.1f} s, {result.n_frames} frames, "
+        f"person found in {100 * result.detection_fraction:.0f}% of frames)",
+        f"exercise: {result.exercise.replace('_', '-')}   view: "
+        + ("frontal" if result.view.frontal else "NOT frontal")
+        + f"   threshold: FPPA {result.config.valgus.threshold_deg(result.config.sex):.1f} deg "
+        f"+/- {result.config.valgus.borderline_margin_deg:.0f} ({result.config.sex})",
+    ]
+    for guidance in result.view.guidance:
+        lines.append(f"! {guidance}")
+    lines.append("")
+    header = (
+        f"{'#':>2} {'leg':5} {'start':>6} {'bottom':>6} {'end':>6} {'depth':>6} "
+        f"{'FPPA':>6} {'peak':>6} {'@60':>6} {'pelvis':>6} {'trunk':>6}  band"
+    )
+    lines += [header, "-" * len(header)]
+    for n, r in enumerate(result.reps, start=1):
+        band = r.band.replace("_", " ")
+        note = f" ({'; '.join(r.issues)})" if r.issues else ""
+        if r.scored_at == "reference_flexion":
+            note = " (too deep to measure at the bottom: scored at 60 deg flexion)"
+        lines.append(
+            f"{n:>2} {r.leg:5} {r.start_s:6.1f} {r.bottom_s:6.1f} {r.end_s:6.1f} "
+            f"{r.depth_deg:6.0f} {_num(r.fppa_bottom_deg):>6} {_num(r.fppa_peak_deg):>6} "
+            f"{_num(r.fppa_ref_deg):>6} "
+            f"{_num(r.pelvic_drop_deg):>6} {_num(r.trunk_lean_deg):>6}  {band}{note}"
+        )
+    if not result.reps:
+        lines.append("   no squat reps found")
+    lines += ["", "times in s, angles in deg; FPPA + = valgus (at the bottom, peak on the way "
+              "down, @60 = at 60 deg knee flexion); pelvis + = free-side drop; trunk + = lean "
+              "towards stance leg", ""]
+    for side, verdict in result.legs.items():
+        detail = ""
+        if verdict.valid_reps:
+            detail = (
+                f" - {verdict.valid_reps} valid reps, FPPA median "
+                f"{_num(verdict.median_fppa_deg)}, worst {_num(verdict.worst_fppa_deg)} deg"
+            )
+        lines.append(f"{side.upper():5} leg: {verdict.verdict}{detail}")
+        lines += [f"        {reason}" for reason in verdict.reasons]
+    if result.symmetry is not None:
+        s = result.symmetry
+        lines.append(
+            f"symmetry: reps {_num(s.reps_lsi_pct, '{:.0f}')}%, depth "
+            f"{_num(s.depth_lsi_pct, '{:.0f}')}%, FPPA difference "
+            f"{_num(s.fppa_difference_deg)} deg"
+        )
+        lines += [f"        {note}" for note in s.notes]
+    return "\n".join(lines)
