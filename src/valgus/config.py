@@ -45,13 +45,21 @@ class RepConfig:
 
 @dataclass(frozen=True)
 class StanceConfig:
-    # Feet are compared by how far they move during a rep, as a fraction of how far the hips
-    # travel vertically in it. The stance foot stays on the floor (measured 0.01-0.1 on real
-    # clips, landmark jitter); a free foot held behind moves with the hips (~0.5-1) and a swept
-    # foot more. A foot moving less than this counts as planted.
+    """Foot movement during a rep, as a fraction of the hips' vertical travel in it.
+
+    Measured on the real clips (../shared/videos): stance feet of single-leg squats 0.05-0.15;
+    free feet held behind or swept 0.44-0.92; planted feet of double-leg squats 0.02-0.35, with
+    both feet within 0.15 of each other (landmark drift as the shins tilt).
+    """
+
+    # Single-leg: the stance foot moves at most this much...
     planted_max_motion_ratio: float = 0.25
-    # Between the two feet, the stance foot must move clearly less than the free one.
+    # ...while the free foot moves at least this much, and at least this many times the stance.
+    free_min_motion_ratio: float = 0.35
     free_to_stance_motion_min_ratio: float = 2.0
+    # Double-leg: both feet move at most this much and by similar amounts.
+    double_max_motion_ratio: float = 0.5
+    double_max_motion_difference: float = 0.2
 
 
 @dataclass(frozen=True)

@@ -225,12 +225,23 @@ def classify_cycle(
         return None
     own = spread_px(own_foot_xy) / travel
     other = spread_px(other_foot_xy) / travel
-    if not math.isfinite(own) or own > cfg.planted_max_motion_ratio:
+    if not math.isfinite(own):
         return None
-    if math.isfinite(other) and other <= cfg.planted_max_motion_ratio:
-        exercise: Exercise = "double_leg"
-    elif not math.isfinite(other) or other >= cfg.free_to_stance_motion_min_ratio * own:
+    exercise: Exercise
+    if own <= cfg.planted_max_motion_ratio and (
+        not math.isfinite(other)
+        or (
+            other >= cfg.free_min_motion_ratio
+            and other >= cfg.free_to_stance_motion_min_ratio * own
+        )
+    ):
         exercise = "single_leg"
+    elif (
+        math.isfinite(other)
+        and max(own, other) <= cfg.double_max_motion_ratio
+        and abs(own - other) <= cfg.double_max_motion_difference
+    ):
+        exercise = "double_leg"
     else:
         return None
     return RepCandidate(leg, cycle, exercise, own, other)
