@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -49,19 +51,30 @@ class Progress:
             self._stream.flush()
 
 
-def _quiet_native_logs() -> None:
-    """MediaPipe's C++ side logs to file descriptor 2; keep it off the user's terminal while
-    Python's own messages (progress, errors) still reach the real stderr."""
+@contextlib.contextmanager
+def native_logs_silenced(enabled: bool = True) -> Iterator[TextIO]:
+    """Keep MediaPipe's C++ logging (written straight to file descriptor 2) off the terminal.
+
+    Yields a text stream on the real stderr for our own progress line. Descriptor 2 is restored
+    on exit, so error messages printed afterwards reach the user.
+    """
+    if not enabled:
+        yield sys.stderr
+        return
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    real_stderr = os.fdopen(os.dup(saved), "w", buffering=1)
     try:
-        saved = os.dup(2)
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
-        os.close(devnull)
-        sys.stderr = os.fdopen(saved, "w", buffering=1)
-    except OSError:
-        pass  # no real file descriptors (embedded interpreter): leave logging as it is
+        yield real_stderr
+    finally:
+        real_stderr.close()
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -97,11 +110,12 @@ def _load_series(args: argparse.Namespace) -> PoseSeries:
     from valgus.estimator import MediaPipePoseEstimator
 
     estimator = MediaPipePoseEstimator(args.model)
-    progress = Progress(sys.stderr, f"analyzing {args.video.name}")
-    try:
-        series = estimate_poses(args.video, estimator, progress=progress)
-    finally:
-        progress.close()
+    with native_logs_silenced(not args.verbose) as progress_stream:
+        progress = Progress(progress_stream, f"analyzing {args.video.name}")
+        try:
+            series = estimate_poses(args.video, estimator, progress=progress)
+        finally:
+            progress.close()
     if args.save_poses:
         series.save(args.save_poses)
     return series
@@ -129,8 +143,6 @@ def analyze(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if not getattr(args, "verbose", False):
-        _quiet_native_logs()
     try:
         if args.command == "analyze":
             return analyze(args)

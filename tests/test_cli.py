@@ -1,0 +1,142 @@
+"""CLI: exit codes and one-line messages on bad input; JSON and files on good input."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from tests.synthetic import Rep, person_series, squat_curve, time_base
+from valgus.cli import main
+
+
+def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _write_blank_video(path: Path, n_frames: int = 12) -> Path:
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        for _ in range(n_frames):
+            frame = av.VideoFrame.from_ndarray(np.full((240, 320, 3), 90, np.uint8), "rgb24")
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    return path
+
+
+@pytest.fixture
+def poses_npz(tmp_path: Path) -> Path:
+    """A saved pose series: three left-leg single-leg squats of a synthetic person."""
+    t = time_base(12.0, 30.0)
+    reps = [Rep(1.0, 3.0, 70.0), Rep(4.5, 3.0, 70.0), Rep(8.0, 3.0, 70.0)]
+    series = person_series(t, squat_curve(t, reps, standing_deg=10.0), "left", 20.0)
+    return series.save(tmp_path / "synthetic.npz")
+
+
+def _assert_one_line_error(err: str) -> None:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("valgus: error: ")
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "fragment"),
+    [
+        ("missing.mp4", None, "not found"),
+        ("empty.mp4", b"", "empty"),
+        ("notes.mp4", b"this is not a video\n" * 50, "Cannot read"),
+        ("random.mov", bytes(np.random.default_rng(0).integers(0, 256, 4096, np.uint8)), "read"),
+    ],
+)
+def test_bad_files_exit_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, content: bytes | None,
+    fragment: str,
+) -> None:
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    code, out, err = _run(["analyze", str(path)], capsys)
+    assert code == 2
+    assert out == ""
+    _assert_one_line_error(err)
+    assert fragment.lower() in err.lower()
+
+
+def test_missing_model_exits_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    video = _write_blank_video(tmp_path / "blank.mp4")
+    code, _, err = _run(["analyze", str(video), "--model", str(tmp_path / "no.task")], capsys)
+    assert code == 3
+    _assert_one_line_error(err)
+    assert "pose model not found" in err
+
+
+def test_video_without_a_person_exits_4(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    video = _write_blank_video(tmp_path / "blank.mp4")
+    code, out, err = _run(["analyze", str(video)], capsys)
+    assert code == 4
+    assert out == ""
+    _assert_one_line_error(err)
+    assert "person" in err
+
+
+def test_json_output_has_the_documented_fields(
+    poses_npz: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = _run(["analyze", str(poses_npz), "--json"], capsys)
+    assert code == 0
+    data = json.loads(out)
+    assert data["schema"] == "valgus.analysis/1"
+    assert data["exercise"] == "single_leg"
+    assert data["view"]["frontal"] is True and data["view"]["guidance"] == []
+    assert [r["leg"] for r in data["reps"]] == ["left"] * 3
+    for rep in data["reps"]:
+        for key in ("complete", "start_s", "bottom_s", "end_s", "depth_deg",
+                    "fppa_bottom_deg", "fppa_peak_deg", "band"):
+            assert key in rep
+        assert rep["complete"] is True
+        assert rep["band"] in {"fine", "borderline", "excessive"}
+    assert set(data["legs"]) == {"left", "right"}
+    assert data["legs"]["left"]["valid_reps"] == 3
+    assert data["legs"]["left"]["verdict"] == "NOT YET"  # 3 of the 20 reps
+    assert data["legs"]["right"]["verdict"] == "CANNOT ASSESS"
+    assert all(data["legs"][s]["reasons"] for s in ("left", "right"))
+
+
+def test_out_writes_json_and_csvs(
+    poses_npz: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out_dir = tmp_path / "results"
+    code, out, _ = _run(["analyze", str(poses_npz), "--out", str(out_dir)], capsys)
+    assert code == 0
+    assert "LEFT  leg: NOT YET" in out
+    data = json.loads((out_dir / "synthetic.valgus.json").read_text())
+    with (out_dir / "synthetic.reps.csv").open() as f:
+        reps = list(csv.DictReader(f))
+    with (out_dir / "synthetic.frames.csv").open() as f:
+        frames = list(csv.DictReader(f))
+    assert len(reps) == len(data["reps"]) == 3
+    assert float(reps[0]["fppa_bottom_deg"]) == pytest.approx(data["reps"][0]["fppa_bottom_deg"])
+    assert len(frames) == data["n_frames"]
+    assert {"t_s", "left_fppa_deg", "right_flexion_deg"} <= set(frames[0])
+
+
+def test_console_script_reports_bad_input_without_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "photo.mp4"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 100)
+    proc = subprocess.run(
+        [sys.executable, "-m", "valgus.cli", "analyze", str(bad)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("valgus: error: ")
