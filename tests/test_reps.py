@@ -83,12 +83,6 @@ def test_rep_cut_at_clip_start_is_incomplete() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: FlexionCycleDetector._cycle's clip_start check compares the valley with the "
-    "closing sample, which is never 15 deg below it, so a clip opening mid-descent "
-    "(first sample well above standing) yields a rep marked complete",
-)
 def test_rep_cut_mid_descent_at_clip_start_is_incomplete() -> None:
     """The clip opens with the knee already 15-30 deg into the descent (first sample 35 deg,
     standing level 20): that rep is only partly in view and must not count as complete."""

@@ -370,12 +370,6 @@ def test_analyze_series_side_view_withholds_fppa() -> None:
     assert result.to_dict()["reps"][0]["fppa_bottom_deg"] is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="design bug (config.ViewConfig.max_yaw_deg = 25): turns well inside the limit shift "
-    "2D FPPA by ~1.4 deg per deg of yaw at 70 deg flexion; a true 18 deg valgus reads 4.3 "
-    "('fine') at +10 deg yaw and 30.7 at -10 deg",
-)
 @pytest.mark.parametrize("yaw_deg", [10.0, -10.0])
 def test_analyze_series_turned_camera_does_not_flip_the_band(yaw_deg: float) -> None:
     """A turn still called frontal must not change the band of a rep: the true 18 deg valgus is

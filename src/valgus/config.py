@@ -41,6 +41,12 @@ class RepConfig:
     # 2-6 s per rep in protocol; 0.6 s rejects jitter bursts, 20 s a person who stopped mid-way.
     min_duration_s: float = 0.6
     max_duration_s: float = 20.0
+    # A clip that opens partway down a rep: its first sample is the lowest point of the first
+    # cycle but lies well above the level the knee settles at after that rep. Single-leg
+    # standing drifts by a few degrees between reps (hyva7: 36 deg at the start, 32-34 after).
+    start_level_margin_deg: float = 10.0
+    # How long after the first cycle closes to watch for the settled standing level.
+    settle_window_s: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,12 @@ class ViewConfig:
     max_yaw_deg: float = 25.0
     # Fraction of analysed frames that must be frontal for the clip to be called frontal.
     min_frontal_fraction: float = 0.6
+    # Per rep: a body turned by psi from the camera shifts the 2D FPPA of a knee flexed by theta
+    # by about 2 atan(tan(theta / 2) sin(psi)) (about 1.4 deg per deg of turn at 70 deg flexion;
+    # REFERENCE: +/-23 deg for 20 deg at 60 deg). The rep is not measurable when that possible
+    # shift exceeds this, using the median body turn around the scored frame.
+    max_yaw_fppa_error_deg: float = 5.0
+    yaw_window_s: float = 0.4
     # Per rep: FPPA is withheld when the thigh at the bottom is shorter in the image than this
     # fraction of its standing length (foreshortened thigh, hip near knee height: cos 60 = 0.5).
     min_thigh_length_ratio: float = 0.5

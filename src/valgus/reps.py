@@ -7,6 +7,7 @@ live webcam page (which calls ``update`` once per frame).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import deque
 from dataclasses import dataclass
@@ -48,9 +49,12 @@ class FlexionCycleDetector:
       the peak at or below that same level, so descent and ascent are timed alike.
     * Cycles with an excursion under ``min_excursion_deg``, a peak under ``min_depth_deg`` or a
       duration under ``min_duration_s`` are dropped.
-    * Incomplete cycles: flexion falling first (the clip starts during an ascent), or a first
-      sample clearly above the level the knee later returns to ("clip_start"); a cycle still open
-      at the end ("clip_end"); a gap longer than ``max_gap_s`` inside a cycle ("tracking_lost").
+    * Incomplete cycles ("clip_start"): flexion falling first (the clip starts during an ascent),
+      or a first cycle whose lowest point is the very first sample and lies more than
+      ``start_level_margin_deg`` above the level the knee settles at afterwards (the clip starts
+      during a descent). That first cycle is held back for ``settle_window_s`` after it closes to
+      see that level. A cycle still open at the end is "clip_end"; one broken by a gap longer than
+      ``max_gap_s`` is "tracking_lost".
     """
 
     def __init__(self, cfg: RepConfig, max_gap_s: float = 0.5) -> None:
@@ -63,6 +67,9 @@ class FlexionCycleDetector:
         self._peak = (-1, -math.inf)
         self._last_valid_t = -math.inf
         self._opened_from_unknown = False
+        # First cycle awaiting the settled standing level: (cycle, first-sample level, close time).
+        self._pending: tuple[FlexionCycle, float, float] | None = None
+        self._settled_deg = math.inf
 
     def _level(self) -> float:
         v, p = self._valley[1], self._peak[1]
@@ -70,7 +77,7 @@ class FlexionCycleDetector:
 
     def _cycle(self, end_i: int, end_t: float, incomplete: IncompleteReason) -> FlexionCycle | None:
         cfg = self._cfg
-        valley_i, valley = self._valley
+        valley = self._valley[1]
         peak_i, peak = self._peak
         level = self._level()
         before = [h for h in self._history if h[0] <= peak_i]
@@ -78,13 +85,6 @@ class FlexionCycleDetector:
         for i, t, f in before:
             if f <= level:
                 start_i, start_t = i, t
-        if (
-            not incomplete
-            and self._opened_from_unknown
-            and valley_i == self._first_i
-            and valley - self._history[-1][2] > cfg.start_rise_deg
-        ):
-            incomplete = "clip_start"  # first sample was already well down into a squat
         if incomplete:
             # Only part of the rep is in view: report it (unscored) if it is clearly a squat.
             if peak - valley < cfg.start_rise_deg:
@@ -93,11 +93,38 @@ class FlexionCycleDetector:
         if peak - valley < cfg.min_excursion_deg or peak < cfg.min_depth_deg:
             return None
         duration = end_t - start_t
-        if not incomplete and duration < cfg.min_duration_s:
+        if duration < cfg.min_duration_s:
             return None
-        if not incomplete and duration > cfg.max_duration_s:
+        if duration > cfg.max_duration_s:
             incomplete = "too_slow"
         return FlexionCycle(start_i, peak_i, end_i, peak, incomplete)
+
+    def _close(self, i: int, t_s: float, flexion_deg: float) -> FlexionCycle | None:
+        """Close the open cycle at sample i; the first cycle of a stream may be held back."""
+        cycle = self._cycle(i, t_s, "")
+        first_level = self._valley[1]
+        hold = (
+            cycle is not None
+            and cycle.complete
+            and self._opened_from_unknown
+            and self._valley[0] == self._first_i
+        )
+        self._start_standing(i, t_s, flexion_deg)
+        if hold and cycle is not None:
+            self._pending = (cycle, first_level, t_s)
+            self._settled_deg = flexion_deg
+            return None
+        return cycle
+
+    def _release(self) -> FlexionCycle | None:
+        """Decide the held-back first cycle against the level the knee settled at."""
+        if self._pending is None:
+            return None
+        cycle, first_level, _ = self._pending
+        self._pending = None
+        if first_level - self._settled_deg > self._cfg.start_level_margin_deg:
+            return dataclasses.replace(cycle, incomplete="clip_start")
+        return cycle
 
     def _start_standing(self, i: int, t_s: float, flexion_deg: float) -> None:
         self._state = "standing"
@@ -107,17 +134,21 @@ class FlexionCycleDetector:
         self._opened_from_unknown = False
 
     def update(self, i: int, t_s: float, flexion_deg: float) -> FlexionCycle | None:
-        """Feed sample ``i`` (consecutive integers from 0) at ``t_s``; NaN flexion = not seen."""
+        """Feed sample ``i`` (consecutive integers from 0) at ``t_s``; NaN flexion = not seen.
+
+        Returns the cycle that finished (or was released) on this sample, if any.
+        """
         cfg = self._cfg
         if not math.isfinite(flexion_deg):
             if t_s - self._last_valid_t > self._max_gap_s and self._state != "unknown":
+                released = self._release()
                 result = None
                 if self._state == "in_cycle":
                     last_i, last_t, _ = self._history[-1]
                     result = self._cycle(last_i, last_t, "tracking_lost")
                 self._state = "unknown"
                 self._first_i = None
-                return result
+                return released or result
             return None
         self._last_valid_t = t_s
         if self._first_i is None:
@@ -144,28 +175,35 @@ class FlexionCycleDetector:
                 self._peak = (i, flexion_deg)
             return None
         if self._state == "standing":
+            released = None
+            if self._pending is not None:
+                self._settled_deg = min(self._settled_deg, flexion_deg)
+                if t_s - self._pending[2] >= cfg.settle_window_s:
+                    released = self._release()
             if flexion_deg <= self._valley[1]:
                 self._start_standing(i, t_s, flexion_deg)
             elif flexion_deg - self._valley[1] >= cfg.start_rise_deg:
                 self._state = "in_cycle"
-            return None
+                released = released or self._release()
+            return released
         # in_cycle
         if flexion_deg <= self._level():
-            cycle = self._cycle(i, t_s, "")
-            self._start_standing(i, t_s, flexion_deg)
-            return cycle
+            return self._close(i, t_s, flexion_deg)
         if t_s - self._history[0][1] > cfg.max_duration_s + 30.0:
             # Never closes (e.g. the free leg held bent): forget it to keep memory bounded.
             self._start_standing(i, t_s, flexion_deg)
         return None
 
-    def finish(self) -> FlexionCycle | None:
-        """End of stream: a cycle still under way is cut by the end of the clip."""
-        if self._state != "in_cycle":
-            return None
-        last_i, last_t, _ = self._history[-1]
+    def finish(self) -> list[FlexionCycle]:
+        """End of stream: release a held-back cycle; one still under way is cut by the end."""
+        done = [c for c in (self._release(),) if c is not None]
+        if self._state == "in_cycle":
+            last_i, last_t, _ = self._history[-1]
+            cycle = self._cycle(last_i, last_t, "clip_end")
+            if cycle is not None:
+                done.append(cycle)
         self._state = "unknown"
-        return self._cycle(last_i, last_t, "clip_end")
+        return done
 
 
 @dataclass(frozen=True)
@@ -335,9 +373,9 @@ class RepCounter:
         """End of stream: close cycles still under way (as cut by the end of the clip)."""
         done: list[RepCandidate] = []
         for leg, detector in self._detectors.items():
-            cycle = detector.finish()
-            if cycle is not None and (rep := self._accept(self._attribute(leg, cycle))):
-                done.append(rep)
+            for cycle in detector.finish():
+                if rep := self._accept(self._attribute(leg, cycle)):
+                    done.append(rep)
         return done
 
 

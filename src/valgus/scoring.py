@@ -72,6 +72,26 @@ class RepScore:
         return self.band != "not_measurable"
 
 
+def yaw_fppa_error_deg(flexion_deg: float, yaw_deg: float) -> float:
+    """How far a body turn of ``yaw_deg`` can shift the 2D FPPA of a knee flexed ``flexion_deg``.
+
+    A flexed knee sits h = L sin(theta / 2) in front of the hip-ankle line; turning the body by psi
+    moves it sideways in the image by h sin(psi), an apparent FPPA of 2 atan(tan(theta/2) sin psi).
+    NaN inputs give inf (unknown, so not trusted).
+    """
+    if not (math.isfinite(flexion_deg) and math.isfinite(yaw_deg)):
+        return math.inf
+    half = math.radians(min(abs(flexion_deg), 179.0)) / 2.0
+    return math.degrees(2.0 * math.atan(math.tan(half) * math.sin(math.radians(abs(yaw_deg)))))
+
+
+def _median_abs_around(values: np.ndarray, t_s: np.ndarray, i: int, window_s: float) -> float:
+    near = np.abs(t_s - t_s[i]) <= window_s / 2.0
+    picked = np.abs(values[near])
+    picked = picked[np.isfinite(picked)]
+    return float(np.median(picked)) if picked.size else math.nan
+
+
 def band_for(fppa_deg: float, threshold_deg: float, margin_deg: float) -> Band:
     """Fine below threshold - margin, excessive above threshold + margin, borderline between."""
     if fppa_deg > threshold_deg + margin_deg:
@@ -104,9 +124,6 @@ def score_rep(
     coverage = float(np.mean(kin.detected[window])) if c.end_i >= c.start_i else 0.0
     if coverage < cfg.view.min_rep_coverage:
         issues.append(f"landmarks lost in {100 * (1 - coverage):.0f}% of the rep's frames")
-    yaw_bottom = kin.yaw_deg[b]
-    if frontal_view and math.isfinite(yaw_bottom) and abs(yaw_bottom) > cfg.view.max_yaw_deg:
-        issues.append(f"body turned {abs(yaw_bottom):.0f} deg from the camera at the bottom")
     standing_thigh = float(np.nanmax(leg.thigh_len_px[window])) if coverage > 0 else math.nan
     with np.errstate(invalid="ignore", divide="ignore"):
         thigh_ok = leg.thigh_len_px / standing_thigh >= cfg.view.min_thigh_length_ratio
@@ -126,6 +143,14 @@ def score_rep(
             issues.append("thigh too foreshortened at the bottom (hip near knee height) for FPPA")
         else:
             issues.append("FPPA could not be measured at the deepest frame")
+    scored_i = b if scored_at == "bottom" else (int(at_ref[0]) if at_ref.size else b)
+    yaw_deg = _median_abs_around(kin.yaw_deg, t, scored_i, cfg.view.yaw_window_s)
+    possible_error = yaw_fppa_error_deg(leg.flexion_deg[scored_i], yaw_deg)
+    if frontal_view and possible_error > cfg.view.max_yaw_fppa_error_deg:
+        issues.append(
+            f"camera not square to you (body turned {yaw_deg:.0f} deg at the scored frame, "
+            f"which can shift the FPPA by up to {possible_error:.0f} deg)"
+        )
     band: Band
     if issues:
         band = "not_measurable"
