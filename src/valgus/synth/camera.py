@@ -1,0 +1,131 @@
+"""Pinhole camera and the truth geometry (pure numpy, no torch).
+
+World frame of the synthetic scene: metres, z up, floor at z = 0, x towards the person's left,
+and the person faces -y (so a camera in front of them sits at negative y).
+
+Image pixels: x right, y down, (0, 0) the top-left corner of the top-left pixel (so the centre of
+pixel (i, j) is (i + 0.5, j + 0.5)), the convention MediaPipe's normalized landmarks times the
+image size follow.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class CameraConfig:
+    """Where the camera stands. Angles in degrees, lengths in metres.
+
+    ``yaw_deg``: the camera moved around the person's vertical axis, + = towards the person's
+    left. ``pitch_deg``: the optical axis tilted down from horizontal (+ = looking down).
+    ``fov_deg``: vertical field of view; ``None`` = fit the floor to 1.95 m at the person.
+    """
+
+    distance_m: float = 3.0
+    height_m: float = 0.75
+    yaw_deg: float = 0.0
+    pitch_deg: float = 0.0
+    fov_deg: float | None = None
+    width: int = 540
+    height: int = 720
+    # The vertical axis the camera turns around (yaw) and looks at: (x, y) on the floor.
+    target_xy_m: tuple[float, float] = (0.0, 0.0)
+
+    def yfov_rad(self) -> float:
+        if self.fov_deg is not None:
+            return math.radians(self.fov_deg)
+        # A level camera that sees from just below the floor to 1.95 m at the person.
+        half = max(1.95 - self.height_m, self.height_m + 0.12)
+        return 2.0 * math.atan(half / self.distance_m) + abs(math.radians(self.pitch_deg))
+
+
+@dataclass(frozen=True)
+class Camera:
+    position: np.ndarray  # (3,) world
+    rotation: np.ndarray  # (3, 3) columns: camera right, up, backward (OpenGL), in world
+    yfov: float
+    width: int
+    height: int
+
+    @property
+    def focal_px(self) -> float:
+        return 0.5 * self.height / math.tan(0.5 * self.yfov)
+
+    def pose_matrix(self) -> np.ndarray:
+        """4x4 camera-to-world matrix (OpenGL camera: looks along its -z, y up)."""
+        m = np.eye(4)
+        m[:3, :3] = self.rotation
+        m[:3, 3] = self.position
+        return m
+
+    def project(self, points: np.ndarray) -> np.ndarray:
+        """(..., 3) world points -> (..., 2) image pixels (x right, y down)."""
+        rel = points - self.position
+        right, up, back = self.rotation[:, 0], self.rotation[:, 1], self.rotation[:, 2]
+        xc = rel @ right
+        yc = rel @ up
+        depth = -(rel @ back)
+        f = self.focal_px
+        u = 0.5 * self.width + f * xc / depth
+        v = 0.5 * self.height - f * yc / depth
+        return np.stack([u, v], axis=-1)
+
+    def to_dict(self) -> dict:
+        f = self.focal_px
+        return {
+            "position_m": [round(float(x), 4) for x in self.position],
+            "camera_to_world_rotation": [[round(float(x), 6) for x in r] for r in self.rotation],
+            "yfov_deg": round(math.degrees(self.yfov), 4),
+            "intrinsics_px": {"fx": f, "fy": f, "cx": self.width / 2, "cy": self.height / 2},
+            "width": self.width,
+            "height": self.height,
+        }
+
+
+def make_camera(cfg: CameraConfig) -> Camera:
+    yaw = math.radians(cfg.yaw_deg)
+    tx, ty = cfg.target_xy_m
+    pos = np.array(
+        [tx + cfg.distance_m * math.sin(yaw), ty - cfg.distance_m * math.cos(yaw), cfg.height_m]
+    )
+    pitch = math.radians(cfg.pitch_deg)
+    fwd = np.array(
+        [-math.sin(yaw) * math.cos(pitch), math.cos(yaw) * math.cos(pitch), -math.sin(pitch)]
+    )
+    right = np.cross(fwd, [0.0, 0.0, 1.0])
+    right /= np.linalg.norm(right)
+    up = np.cross(right, fwd)
+    rot = np.stack([right, up, -fwd], axis=1)
+    return Camera(pos, rot, cfg.yfov_rad(), cfg.width, cfg.height)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
+def fppa_deg(
+    hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, other_hip: np.ndarray
+) -> np.ndarray:
+    """Signed 2D frontal plane projection angle, + = knee medial of the hip-ankle line.
+
+    Angle between the projected thigh (hip -> knee) and shank (knee -> ankle); medial = the side
+    of the hip-ankle line where the other hip lies. Inputs (..., 2) image points.
+    """
+    thigh, shank = knee - hip, ankle - knee
+    cos = np.sum(_unit(thigh) * _unit(shank), axis=-1)
+    mag = np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+    line = _unit(ankle - hip)
+    rel = knee - hip
+    off = rel - np.sum(rel * line, axis=-1, keepdims=True) * line
+    side = np.sign(np.sum(off * (other_hip - hip), axis=-1))
+    return mag * side
+
+
+def flexion_deg(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray) -> np.ndarray:
+    """3D knee flexion, 0 = straight: the angle between thigh and shank directions."""
+    cos = np.sum(_unit(knee - hip) * _unit(ankle - knee), axis=-1)
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))

@@ -1,0 +1,793 @@
+"""Render a synthetic single-leg squat clip and write its truth.
+
+    python -m valgus.synth.generate --out sample_videos/demo_single_leg_squats.mp4 \\
+        --reps 6 --legs alternate --valgus-right-deg 18 --valgus-left-deg 2
+
+Writes the H.264 mp4 and, beside it, ``<name>.truth.json``: per-frame projected joint centres
+(hips, knees, ankles; pixels), true FPPA per leg (+ = knee medial of the hip-ankle line), true 3D
+knee flexion, and the reps (stance leg, frame boundaries). Truth comes from the rig's joint centres
+(anny skeleton: hip = head of upperleg01, knee = head of lowerleg01, ankle = head of foot)
+projected by the camera that rendered the frames.
+
+Needs the ``synth`` extra (torch, anny, pyrender-maintained, av) and an OpenGL: EGL with Mesa
+works headless (Debian: libegl1 libegl-mesa0 libgl1-mesa-dri); PYOPENGL_PLATFORM defaults to egl.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shlex
+import sys
+import time
+from dataclasses import asdict, dataclass, field, replace
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from valgus.synth.camera import Camera, CameraConfig, flexion_deg, fppa_deg, make_camera
+from valgus.synth.motion import MotionConfig, Side, Timeline, build_timeline
+
+SCHEMA = "valgus.synth.truth/1"
+
+# Rig joints used for the truth.
+HIP, KNEE, ANKLE = "upperleg01", "lowerleg01", "foot"
+SUFFIX = {"left": "L", "right": "R"}
+
+
+# ----------------------------------------------------------------------------------------------
+# Appearance
+
+
+def _rgb(text: str) -> tuple[float, float, float]:
+    t = text.lstrip("#")
+    if len(t) != 6:
+        raise argparse.ArgumentTypeError(f"colour must be #RRGGBB, got {text!r}")
+    return tuple(int(t[i : i + 2], 16) / 255.0 for i in (0, 2, 4))  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class Look:
+    """Body shape (anny phenotypes, 0..1) and colours (#RRGGBB)."""
+
+    gender: float = 0.85  # anny: 0 = male, 1 = female
+    age: float = 0.72  # anny: 2/3 = young adult, 1 = old
+    muscle: float = 0.5
+    weight: float = 0.5
+    height: float = 0.5
+    proportions: float = 0.5
+    skin: str = "#c99a7b"
+    hair: str = "#3a2618"
+    shirt: str = "#2f5d9e"
+    shorts: str = "#26262b"
+    shoes: str = "#e8e8e8"
+    floor: str = "#8c8275"
+    wall: str = "#d9d6cf"
+
+    def phenotypes(self) -> dict[str, float]:
+        return {
+            "gender": self.gender,
+            "age": self.age,
+            "muscle": self.muscle,
+            "weight": self.weight,
+            "height": self.height,
+            "proportions": self.proportions,
+        }
+
+
+BODY_PRESETS: dict[str, dict[str, float]] = {
+    "female": {"gender": 0.9, "age": 0.72, "muscle": 0.5, "weight": 0.45, "height": 0.45},
+    "male": {"gender": 0.1, "age": 0.75, "muscle": 0.6, "weight": 0.55, "height": 0.6},
+    "heavy": {"gender": 0.5, "age": 0.85, "muscle": 0.4, "weight": 0.85, "height": 0.5},
+    "slim": {"gender": 0.8, "age": 0.7, "muscle": 0.45, "weight": 0.2, "height": 0.55},
+}
+
+
+# ----------------------------------------------------------------------------------------------
+# Rotations (numpy)
+
+
+def rot_x(deg: float) -> np.ndarray:
+    c, s = math.cos(math.radians(deg)), math.sin(math.radians(deg))
+    return np.array([[1, 0, 0], [0, c, -s], [0, s, c]])
+
+
+def rot_y(deg: float) -> np.ndarray:
+    c, s = math.cos(math.radians(deg)), math.sin(math.radians(deg))
+    return np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]])
+
+
+def rot_axis(axis: np.ndarray, deg: float) -> np.ndarray:
+    a = axis / np.linalg.norm(axis)
+    k = np.array([[0, -a[2], a[1]], [a[2], 0, -a[0]], [-a[1], a[0], 0]])
+    t = math.radians(deg)
+    return np.eye(3) + math.sin(t) * k + (1 - math.cos(t)) * (k @ k)
+
+
+def rot_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Smallest rotation taking direction a to direction b."""
+    a = a / np.linalg.norm(a)
+    b = b / np.linalg.norm(b)
+    v = np.cross(a, b)
+    s, c = np.linalg.norm(v), float(np.dot(a, b))
+    if s < 1e-9:
+        return np.eye(3)
+    return rot_axis(v, math.degrees(math.atan2(s, c)))
+
+
+# ----------------------------------------------------------------------------------------------
+# Skeleton posing: world rotations of bones relative to the rest pose
+
+
+class Rig:
+    """Rest skeleton of one body, and forward kinematics of bone heads in numpy.
+
+    A pose is a (J, 3, 3) array G of world rotations relative to rest; a bone whose G is not set
+    follows its parent. Posed head of bone c: p_c = p_parent + G_parent (h_c - h_parent), the root
+    head at the origin (anny's ``world-orient`` parameterization).
+    """
+
+    def __init__(self, labels: list[str], parents: list[int], rest_heads: np.ndarray) -> None:
+        self.labels = list(labels)
+        self.index = {n: i for i, n in enumerate(self.labels)}
+        self.parents = [int(p) for p in parents]
+        self.rest_heads = np.asarray(rest_heads, float)
+        order: list[int] = []
+        children: dict[int, list[int]] = {}
+        for c, p in enumerate(self.parents):
+            if p >= 0:
+                children.setdefault(p, []).append(c)
+        stack = [i for i, p in enumerate(self.parents) if p < 0]
+        while stack:
+            c = stack.pop(0)
+            order.append(c)
+            stack.extend(children.get(c, []))
+        self.order = order
+
+    def j(self, name: str) -> int:
+        return self.index[name]
+
+    def propagate(self, explicit: dict[int, np.ndarray]) -> np.ndarray:
+        G = np.empty((len(self.labels), 3, 3))
+        for c in self.order:
+            p = self.parents[c]
+            if c in explicit:
+                G[c] = explicit[c]
+            elif p < 0:
+                G[c] = np.eye(3)
+            else:
+                G[c] = G[p]
+        return G
+
+    def heads(self, G: np.ndarray) -> np.ndarray:
+        pos = np.empty_like(self.rest_heads)
+        h = self.rest_heads
+        for c in self.order:
+            p = self.parents[c]
+            pos[c] = h[c] if p < 0 else pos[p] + G[p] @ (h[c] - h[p])
+        return pos
+
+
+@dataclass
+class PoseParams:
+    """Design variables of one frame."""
+
+    stance: Side | None
+    lift: float
+    flexion_deg: float  # stance knee (or both knees when standing)
+    valgus_rot_deg: float  # rotation of the stance knee about the hip-ankle axis, + = medial
+
+
+class Poser:
+    """Turns a frame's design variables into bone rotations and the root translation."""
+
+    def __init__(self, rig: Rig, motion: MotionConfig) -> None:
+        self.rig = rig
+        self.m = motion
+        self._arm_G = self._hands_on_hips()
+        # The rest mesh stands with its knees a little bent; design flexions are true flexions.
+        hip, knee, ankle = self._leg_rest("L")
+        self.flex_offset = float(flexion_deg(hip, knee, ankle))
+        standing = self._globals(PoseParams(None, 0.0, motion.standing_flexion_deg, 0.0))
+        heads = rig.heads(standing)
+        self.anchor = {s: heads[rig.j(f"{ANKLE}.{SUFFIX[s]}")].copy() for s in SUFFIX}
+
+    def _hands_on_hips(self) -> dict[int, np.ndarray]:
+        """Arm rotations (relative to the root) that put the hands on the iliac crests."""
+        rig, h = self.rig, self.rig.rest_heads
+        out: dict[int, np.ndarray] = {}
+        for side, sx in (("L", 1.0), ("R", -1.0)):
+            s = h[rig.j(f"upperarm01.{side}")]
+            e = h[rig.j(f"lowerarm01.{side}")]
+            w = h[rig.j(f"wrist.{side}")]
+            hip = h[rig.j(f"{HIP}.{side}")]
+            a, b = np.linalg.norm(e - s), np.linalg.norm(w - e)
+            target = np.array([hip[0] + sx * 0.085, hip[1] + 0.01, hip[2] + 0.12])
+            d_vec = target - s
+            d = min(np.linalg.norm(d_vec), 0.98 * (a + b))
+            axis = d_vec / np.linalg.norm(d_vec)
+            target = s + axis * d
+            x = (a * a - b * b + d * d) / (2 * d)
+            r = math.sqrt(max(a * a - x * x, 0.0))
+            pole = np.array([sx, 0.45, 0.0])
+            pole = pole - np.dot(pole, axis) * axis
+            pole /= np.linalg.norm(pole)
+            elbow = s + axis * x + pole * r
+            g_upper = rot_between(e - s, elbow - s)
+            g_fore = rot_between(g_upper @ (w - e), target - elbow) @ g_upper
+            out[rig.j(f"upperarm01.{side}")] = g_upper
+            out[rig.j(f"lowerarm01.{side}")] = g_fore
+        return out
+
+    def _leg_rest(self, suffix: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        h, rig = self.rig.rest_heads, self.rig
+        return (
+            h[rig.j(f"{HIP}.{suffix}")],
+            h[rig.j(f"{KNEE}.{suffix}")],
+            h[rig.j(f"{ANKLE}.{suffix}")],
+        )
+
+    def _globals(self, p: PoseParams) -> np.ndarray:
+        m, rig = self.m, self.rig
+        explicit: dict[int, np.ndarray] = {}
+        flex = p.flexion_deg - self.flex_offset
+        if p.stance is None:
+            alpha = m.hip_share * flex
+            beta = flex - alpha
+            for suf in SUFFIX.values():
+                explicit[rig.j(f"{HIP}.{suf}")] = rot_x(-alpha)
+                explicit[rig.j(f"{KNEE}.{suf}")] = rot_x(beta)
+                explicit[rig.j(f"{ANKLE}.{suf}")] = np.eye(3)
+            lean = m.trunk_lean_share * alpha
+        else:
+            st = SUFFIX[p.stance]
+            fr = SUFFIX["right" if p.stance == "left" else "left"]
+            # Frontal tilt of the legs that carries the pelvis over the stance foot.
+            psi = p.lift * m.stance_lean_deg * (1.0 if p.stance == "left" else -1.0)
+            tilt = rot_y(psi)
+            alpha = m.hip_share * flex
+            beta = flex - alpha
+            g_th, g_sh = tilt @ rot_x(-alpha), tilt @ rot_x(beta)
+            if p.valgus_rot_deg:
+                hip, knee, ankle = self._leg_rest(st)
+                k = g_th @ (knee - hip)
+                a = k + g_sh @ (ankle - knee)
+                # About the ankle->hip axis, + turns the knee towards the midline (medial = -x
+                # for the left leg).
+                axis = -a / np.linalg.norm(a)
+                sign = -1.0 if p.stance == "left" else 1.0
+                rv = rot_axis(axis, sign * p.valgus_rot_deg)
+                g_th, g_sh = rv @ g_th, rv @ g_sh
+            explicit[rig.j(f"{HIP}.{st}")] = g_th
+            explicit[rig.j(f"{KNEE}.{st}")] = g_sh
+            explicit[rig.j(f"{ANKLE}.{st}")] = np.eye(3)
+            # Free leg: thigh a little forward, knee bent, foot behind.
+            hf = p.lift * m.free_hip_flex_deg
+            kf = p.lift * m.free_knee_flex_deg
+            sf = m.standing_flexion_deg * (1 - p.lift) - self.flex_offset
+            free_alpha = m.hip_share * sf + hf
+            explicit[rig.j(f"{HIP}.{fr}")] = tilt @ rot_x(-free_alpha)
+            explicit[rig.j(f"{KNEE}.{fr}")] = tilt @ rot_x(-free_alpha + sf + kf)
+            if p.lift == 0:
+                explicit[rig.j(f"{ANKLE}.{fr}")] = np.eye(3)
+            lean = m.trunk_lean_share * alpha
+        root = rot_x(lean)
+        explicit[rig.j("root")] = root
+        for bone, g in self._arm_G.items():
+            explicit[bone] = root @ g
+        # Keep the head looking ahead rather than at the floor as the trunk leans.
+        if "neck01" in rig.index:
+            explicit[rig.j("neck01")] = rot_x(0.6 * lean)
+        return rig.propagate(explicit)
+
+    def pose(self, p: PoseParams) -> tuple[np.ndarray, np.ndarray]:
+        """(G, root translation) putting the stance foot (or both feet) on its floor anchor."""
+        G = self._globals(p)
+        heads = self.rig.heads(G)
+        if p.stance is None:
+            offset = self.anchor["left"] - heads[self.rig.j(f"{ANKLE}.L")]
+        else:
+            offset = self.anchor[p.stance] - heads[self.rig.j(f"{ANKLE}.{SUFFIX[p.stance]}")]
+        return G, offset
+
+    def joints(self, p: PoseParams) -> np.ndarray:
+        G, offset = self.pose(p)
+        return self.rig.heads(G) + offset
+
+
+def leg_points(rig: Rig, heads: np.ndarray) -> dict[str, np.ndarray]:
+    """World positions (..., 3) of the six truth joints from bone heads (..., J, 3)."""
+    out = {}
+    for side, suf in SUFFIX.items():
+        for name, bone in (("hip", HIP), ("knee", KNEE), ("ankle", ANKLE)):
+            out[f"{side}_{name}"] = heads[..., rig.j(f"{bone}.{suf}"), :]
+    return out
+
+
+def projected_fppa(cam: Camera, pts: dict[str, np.ndarray], side: Side) -> np.ndarray:
+    other = "right" if side == "left" else "left"
+    px = {k: cam.project(v) for k, v in pts.items()}
+    return fppa_deg(px[f"{side}_hip"], px[f"{side}_knee"], px[f"{side}_ankle"], px[f"{other}_hip"])
+
+
+def calibrate_valgus(
+    poser: Poser, cam: Camera, side: Side, flexion: float, target_deg: float
+) -> float:
+    """Knee rotation about the hip-ankle axis that gives ``target_deg`` FPPA at this flexion."""
+
+    def f(rot: float) -> float:
+        heads = poser.joints(PoseParams(side, 1.0, flexion, rot))
+        return float(projected_fppa(cam, leg_points(poser.rig, heads), side)) - target_deg
+
+    lo, hi = -60.0, 60.0
+    flo, fhi = f(lo), f(hi)
+    if flo * fhi > 0:
+        raise ValueError(f"valgus {target_deg} deg not reachable at {flexion} deg flexion")
+    for _ in range(50):
+        mid = 0.5 * (lo + hi)
+        fm = f(mid)
+        if (fm > 0) == (fhi > 0):
+            hi, fhi = mid, fm
+        else:
+            lo, flo = mid, fm
+    return 0.5 * (lo + hi)
+
+
+# ----------------------------------------------------------------------------------------------
+# Body model and rendering (torch / anny / pyrender imported here only)
+
+
+class Body:
+    """An anny body with one phenotype, posed in batches."""
+
+    def __init__(self, look: Look) -> None:
+        import anny
+        import torch
+
+        self.torch = torch
+        torch.set_grad_enabled(False)
+        self.model = anny.Anny()
+        self.look = look
+        self.phen = {
+            k: torch.tensor([v], dtype=self.model.dtype) for k, v in look.phenotypes().items()
+        }
+        out = self.model(phenotype_kwargs=self.phen)
+        self.rest_poses = out["rest_bone_poses"][0].double().numpy()
+        self.rest_vertices = out["rest_vertices"][0].double().numpy()
+        self.faces = self.model.get_triangular_faces().numpy()
+        self.rig = Rig(
+            self.model.bone_labels, list(self.model.bone_parents), self.rest_poses[:, :3, 3]
+        )
+        self.colors = self._vertex_colors()
+
+    def _vertex_colors(self) -> np.ndarray:
+        look, rig = self.look, self.rig
+        w = self.model.vertex_bone_weights.numpy()
+        idx = self.model.vertex_bone_indices.numpy()
+        bone = idx[np.arange(len(idx)), np.argmax(w, axis=1)]
+        names = np.array(rig.labels)[bone]
+        v = self.rest_vertices
+        h = rig.rest_heads
+        hip_z = h[rig.j(f"{HIP}.L"), 2]
+        knee_z = h[rig.j(f"{KNEE}.L"), 2]
+        shoulder_z = h[rig.j("upperarm01.L"), 2]
+        eye = h[rig.j("eye.L")] if "eye.L" in rig.index else h[rig.j("head")] + [0, -0.08, 0.05]
+        waist_z = hip_z + 0.11
+        shorts_z = knee_z + 0.55 * (hip_z - knee_z)
+        col = np.tile(np.array(_rgb(look.skin)), (len(v), 1))
+
+        def starts(*prefixes: str) -> np.ndarray:
+            return np.array([any(n.startswith(p) for p in prefixes) for n in names])
+
+        arm = starts(
+            "clavicle", "shoulder", "upperarm", "lowerarm", "wrist", "finger", "metacarpal"
+        )
+        head = starts(
+            "head",
+            "neck",
+            "eye",
+            "jaw",
+            "tongue",
+            "special",
+            "oris",
+            "levator",
+            "temporalis",
+            "risorius",
+            "orbicularis",
+        )
+        foot = starts("foot", "toe")
+        eyes = starts("eye")
+        trunk_legs = ~(arm | head | foot)
+        col[trunk_legs & (v[:, 2] > waist_z)] = _rgb(look.shirt)
+        col[trunk_legs & (v[:, 2] <= waist_z) & (v[:, 2] > shorts_z)] = _rgb(look.shorts)
+        sleeve = arm & starts("clavicle", "shoulder", "upperarm01") & (v[:, 2] > shoulder_z - 0.10)
+        col[sleeve] = _rgb(look.shirt)
+        col[foot] = _rgb(look.shoes)
+        # Hair: top and back of the head.
+        hair = head & (
+            (v[:, 2] > eye[2] + 0.045) | ((v[:, 2] > eye[2] - 0.10) & (v[:, 1] > eye[1] + 0.075))
+        )
+        col[hair] = _rgb(look.hair)
+        col[eyes] = (0.12, 0.1, 0.09)
+        return col
+
+    def vertices(self, Gs: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Posed vertices (B, V, 3) and bone heads (B, J, 3) for world rotations (B, J, 3, 3)."""
+        torch = self.torch
+        B = len(Gs)
+        D = np.einsum("bjik,jkl->bjil", Gs, self.rest_poses[:, :3, :3])
+        P = np.tile(np.eye(4), (B, len(self.rig.labels), 1, 1))
+        P[:, :, :3, :3] = D
+        P[:, 0, :3, 3] = self.rig.rest_heads[0]
+        out = self.model(
+            pose_parameters=torch.tensor(P, dtype=self.model.dtype),
+            phenotype_kwargs=self.phen,
+            pose_parameterization="world-orient",
+        )
+        verts = out["vertices"].double().numpy() + offsets[:, None, :]
+        heads = out["bone_poses"][:, :, :3, 3].double().numpy() + offsets[:, None, :]
+        return verts, heads
+
+
+class Renderer:
+    def __init__(self, cam: Camera, look: Look, faces: np.ndarray, colors: np.ndarray) -> None:
+        os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
+        import pyrender
+        import trimesh
+
+        self.pyrender, self.trimesh = pyrender, trimesh
+        self.faces, self.colors = faces, colors
+        self.scene = pyrender.Scene(bg_color=[*_rgb(look.wall), 1.0], ambient_light=[0.42] * 3)
+        floor = trimesh.creation.box(extents=[12.0, 12.0, 0.02])
+        floor.apply_translation([0, 2.0, -0.01])
+        floor.visual.vertex_colors = [*(int(255 * c) for c in _rgb(look.floor)), 255]
+        self.scene.add(pyrender.Mesh.from_trimesh(floor, smooth=False))
+        wall = trimesh.creation.box(extents=[12.0, 0.02, 6.0])
+        wall.apply_translation([0, 3.5, 3.0])
+        wall.visual.vertex_colors = [*(int(255 * c) for c in _rgb(look.wall)), 255]
+        self.scene.add(pyrender.Mesh.from_trimesh(wall, smooth=False))
+        self.scene.add(
+            pyrender.PerspectiveCamera(yfov=cam.yfov, aspectRatio=cam.width / cam.height),
+            pose=cam.pose_matrix(),
+        )
+        # Key light from above the camera, fill from the side.
+        key = np.eye(4)
+        key[:3, :3] = _look_rotation(np.array([0.6, 1.0, -0.9]))
+        self.scene.add(pyrender.DirectionalLight(color=[1.0, 0.97, 0.92], intensity=3.2), pose=key)
+        fill = np.eye(4)
+        fill[:3, :3] = _look_rotation(np.array([-1.0, 0.6, -0.3]))
+        self.scene.add(pyrender.DirectionalLight(color=[0.9, 0.95, 1.0], intensity=1.4), pose=fill)
+        self.renderer = pyrender.OffscreenRenderer(cam.width, cam.height)
+        self.node = None
+
+    def render(self, vertices: np.ndarray) -> np.ndarray:
+        tm = self.trimesh.Trimesh(vertices, self.faces, vertex_colors=self.colors, process=False)
+        mesh = self.pyrender.Mesh.from_trimesh(tm, smooth=True)
+        if self.node is not None:
+            self.scene.remove_node(self.node)
+        self.node = self.scene.add(mesh)
+        color, _ = self.renderer.render(self.scene)
+        return color
+
+    def close(self) -> None:
+        self.renderer.delete()
+
+
+def _look_rotation(direction: np.ndarray) -> np.ndarray:
+    """Rotation whose -z axis points along ``direction`` (pyrender lights shine along -z)."""
+    f = direction / np.linalg.norm(direction)
+    right = np.cross(f, [0.0, 0.0, 1.0])
+    right /= np.linalg.norm(right)
+    up = np.cross(right, f)
+    return np.stack([right, up, -f], axis=1)
+
+
+# ----------------------------------------------------------------------------------------------
+# Clip
+
+
+@dataclass
+class ClipConfig:
+    motion: MotionConfig = field(default_factory=MotionConfig)
+    camera: CameraConfig = field(default_factory=CameraConfig)
+    look: Look = field(default_factory=Look)
+    fps: float = 25.0
+    crf: int = 28
+    batch: int = 16
+
+
+def _round_list(a: np.ndarray, nd: int) -> list:
+    return np.round(np.asarray(a, float), nd).tolist()
+
+
+def generate(cfg: ClipConfig, out: Path, command: str = "", log=print) -> dict:
+    """Render the clip to ``out`` (mp4), write ``<stem>.truth.json`` beside it, return the truth."""
+    import av
+
+    t0 = time.perf_counter()
+    body = Body(cfg.look)
+    rig = body.rig
+    poser = Poser(rig, cfg.motion)
+    tl: Timeline = build_timeline(cfg.motion, cfg.fps)
+
+    # Scene placement: floor at z = 0 under the standing soles, midpoint of the feet at x = y = 0.
+    G0, off0 = poser.pose(PoseParams(None, 0.0, cfg.motion.standing_flexion_deg, 0.0))
+    v0, _ = body.vertices(G0[None], off0[None])
+    shift = np.array(
+        [
+            -0.5 * (poser.anchor["left"][0] + poser.anchor["right"][0]),
+            -0.5 * (poser.anchor["left"][1] + poser.anchor["right"][1]),
+            -v0[0, :, 2].min(),
+        ]
+    )
+    cam = make_camera(cfg.camera)
+    frontal = make_camera(replace(cfg.camera, yaw_deg=0.0))
+
+    # Calibrate the knee rotation that gives each leg's valgus at the bottom (frontal camera).
+    class _Shifted:
+        def __init__(self, p: Poser) -> None:
+            self.rig, self._p = p.rig, p
+
+        def joints(self, pp: PoseParams) -> np.ndarray:
+            return self._p.joints(pp) + shift
+
+    rot_bottom = {
+        side: calibrate_valgus(
+            _Shifted(poser), frontal, side, cfg.motion.depth_deg, cfg.motion.valgus_deg(side)
+        )
+        for side in ("left", "right")
+    }
+    log(f"model ready in {time.perf_counter() - t0:.1f} s; knee rotation at bottom {rot_bottom}")
+
+    params = []
+    for k in range(len(tl)):
+        side = tl.stance[k]
+        rot = 0.0
+        if side is not None:
+            rot = rot_bottom[side] * float(tl.squat[k]) ** cfg.motion.valgus_exponent
+        params.append(PoseParams(side, float(tl.lift[k]), float(tl.flexion_deg[k]), rot))
+
+    renderer = Renderer(cam, cfg.look, body.faces, body.colors)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    container = av.open(str(out), mode="w")
+    stream = container.add_stream("libx264", rate=Fraction(cfg.fps).limit_denominator(1001))
+    stream.width, stream.height = cam.width, cam.height
+    stream.pix_fmt = "yuv420p"
+    stream.options = {"crf": str(cfg.crf), "preset": "slow", "tune": "animation"}
+
+    heads_all = np.empty((len(tl), len(rig.labels), 3))
+    t_render = 0.0
+    t_pose = 0.0
+    for start in range(0, len(tl), cfg.batch):
+        chunk = params[start : start + cfg.batch]
+        ta = time.perf_counter()
+        posed = [poser.pose(p) for p in chunk]
+        Gs = np.stack([g for g, _ in posed])
+        offs = np.stack([o for _, o in posed]) + shift
+        verts, heads = body.vertices(Gs, offs)
+        heads_all[start : start + len(chunk)] = heads
+        tb = time.perf_counter()
+        t_pose += tb - ta
+        for v in verts:
+            img = renderer.render(v)
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="rgb24")
+            for pkt in stream.encode(frame):
+                container.mux(pkt)
+        t_render += time.perf_counter() - tb
+        if (start // cfg.batch) % 10 == 0:
+            log(f"frame {start + len(chunk)}/{len(tl)}")
+    for pkt in stream.encode():
+        container.mux(pkt)
+    container.close()
+    renderer.close()
+    log(
+        f"{len(tl)} frames: posing {t_pose / len(tl) * 1000:.0f} ms/frame, "
+        f"render+encode {t_render / len(tl) * 1000:.0f} ms/frame"
+    )
+
+    truth = build_truth(cfg, tl, rig, heads_all, cam, frontal, rot_bottom, command)
+    truth_path = out.parent / (out.stem + ".truth.json")
+    truth_path.write_text(json.dumps(truth, separators=(",", ":")) + "\n")
+    return truth
+
+
+def build_truth(
+    cfg: ClipConfig,
+    tl: Timeline,
+    rig: Rig,
+    heads: np.ndarray,
+    cam: Camera,
+    frontal: Camera,
+    rot_bottom: dict[str, float],
+    command: str,
+) -> dict:
+    pts = leg_points(rig, heads)
+    px = {k: cam.project(v) for k, v in pts.items()}
+    fppa = {s: projected_fppa(cam, pts, s) for s in ("left", "right")}
+    fppa_frontal = {s: projected_fppa(frontal, pts, s) for s in ("left", "right")}
+    flex = {
+        s: flexion_deg(pts[f"{s}_hip"], pts[f"{s}_knee"], pts[f"{s}_ankle"])
+        for s in ("left", "right")
+    }
+    fps = cfg.fps
+
+    def frame_of(t: float) -> int:
+        return int(min(len(tl) - 1, max(0, round(t * fps))))
+
+    reps = []
+    for plan in tl.reps:
+        s = plan.stance
+        a, b = frame_of(plan.squat_start_s), frame_of(plan.squat_end_s)
+        seg = slice(a, b + 1)
+        bottom = a + int(np.argmax(flex[s][seg]))
+        reps.append(
+            {
+                "index": plan.index + 1,
+                "stance": s,
+                "start_frame": frame_of(plan.start_s),
+                "squat_start_frame": a,
+                "bottom_frame": bottom,
+                "squat_end_frame": b,
+                "end_frame": frame_of(plan.end_s),
+                "start_s": round(plan.start_s, 4),
+                "squat_start_s": round(plan.squat_start_s, 4),
+                "bottom_s": round(bottom / fps, 4),
+                "squat_end_s": round(plan.squat_end_s, 4),
+                "end_s": round(plan.end_s, 4),
+                "peak_flexion_deg": round(float(flex[s][bottom]), 3),
+                "fppa_at_bottom_deg": round(float(fppa[s][bottom]), 3),
+                "fppa_at_bottom_frontal_deg": round(float(fppa_frontal[s][bottom]), 3),
+                "max_fppa_deg": round(float(np.max(fppa[s][seg])), 3),
+                "design_valgus_deg": cfg.motion.valgus_deg(s),
+            }
+        )
+    return {
+        "schema": SCHEMA,
+        "command": command,
+        "definitions": {
+            "world": "metres, z up, floor z=0, x towards the person's left, person faces -y",
+            "pixels": "x right, y down, origin at the top-left corner of the image",
+            "joints": "rig joint centres: hip = anny upperleg01 head, knee = lowerleg01 head, "
+            "ankle = foot head; projected by the rendering camera",
+            "fppa_deg": "angle between projected thigh (hip->knee) and shank (knee->ankle); "
+            "+ = knee medial of the hip-ankle line (towards the other hip)",
+            "fppa_frontal_deg": "same, projected by a square-on camera (yaw 0) at the same "
+            "distance and height; the design valgus refers to it",
+            "flexion_deg": "3D angle between thigh and shank directions, 0 = straight",
+            "stance": "leg standing on the floor during a rep; null = both feet down",
+        },
+        "video": {
+            "width": cam.width,
+            "height": cam.height,
+            "fps": fps,
+            "n_frames": len(tl),
+            "duration_s": round(len(tl) / fps, 4),
+        },
+        "camera": {**cam.to_dict(), "config": asdict(cfg.camera)},
+        "motion": asdict(cfg.motion),
+        "look": asdict(cfg.look),
+        "knee_rotation_at_bottom_deg": {k: round(v, 4) for k, v in rot_bottom.items()},
+        "reps": reps,
+        "frames": {
+            "t_s": _round_list(tl.t_s, 4),
+            "stance": tl.stance,
+            "rep": tl.rep.tolist(),
+            "joints_px": {k: _round_list(v, 2) for k, v in px.items()},
+            "joints_world_m": {k: _round_list(v, 4) for k, v in pts.items()},
+            "fppa_deg": {s: _round_list(v, 3) for s, v in fppa.items()},
+            "fppa_frontal_deg": {s: _round_list(v, 3) for s, v in fppa_frontal.items()},
+            "flexion_deg": {s: _round_list(v, 3) for s, v in flex.items()},
+        },
+    }
+
+
+# ----------------------------------------------------------------------------------------------
+# CLI
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m valgus.synth.generate",
+        description="Render a synthetic single-leg squat clip with known knee valgus.",
+    )
+    p.add_argument("--out", required=True, type=Path, help="output .mp4")
+    g = p.add_argument_group("motion")
+    g.add_argument("--reps", type=int, default=6)
+    g.add_argument(
+        "--legs",
+        default="alternate",
+        help="alternate (left first), alternate-right, left, right, or a string like LRRL",
+    )
+    g.add_argument("--rep-s", type=float, default=3.2, help="seconds per rep (tempo)")
+    g.add_argument("--depth-deg", type=float, default=65.0, help="knee flexion at the bottom")
+    g.add_argument("--valgus-left-deg", type=float, default=2.0, help="FPPA at the bottom, left")
+    g.add_argument("--valgus-right-deg", type=float, default=18.0, help="FPPA at the bottom, right")
+    g.add_argument(
+        "--hip-share", type=float, default=0.55, help="share of the flexion taken by thigh tilt"
+    )
+    g.add_argument(
+        "--trunk-lean-share", type=float, default=0.9, help="trunk lean / thigh forward tilt"
+    )
+    g.add_argument("--stance-lean-deg", type=float, default=6.0)
+    g.add_argument("--free-knee-flex-deg", type=float, default=90.0)
+    g.add_argument("--free-hip-flex-deg", type=float, default=15.0)
+    g.add_argument("--lead-in-s", type=float, default=0.6)
+    g.add_argument("--lead-out-s", type=float, default=0.6)
+    c = p.add_argument_group("camera")
+    c.add_argument("--distance-m", type=float, default=3.0)
+    c.add_argument("--camera-height-m", type=float, default=0.75)
+    c.add_argument("--yaw-deg", type=float, default=0.0, help="+ = camera towards person's left")
+    c.add_argument("--pitch-deg", type=float, default=0.0, help="+ = looking down")
+    c.add_argument("--fov-deg", type=float, default=None, help="vertical field of view")
+    c.add_argument("--size", default="540x720", help="WIDTHxHEIGHT")
+    c.add_argument("--fps", type=float, default=25.0)
+    c.add_argument("--crf", type=int, default=28)
+    b = p.add_argument_group("body")
+    b.add_argument("--body", choices=sorted(BODY_PRESETS), default="female")
+    for name in ("gender", "age", "muscle", "weight", "height", "proportions"):
+        b.add_argument(f"--{name}", type=float, default=None, help="anny phenotype 0..1")
+    for name in ("skin", "hair", "shirt", "shorts", "shoes", "floor", "wall"):
+        b.add_argument(f"--{name}", default=None, help="#RRGGBB")
+    return p
+
+
+def config_from_args(args: argparse.Namespace) -> ClipConfig:
+    w, h = (int(x) for x in args.size.lower().split("x"))
+    motion = MotionConfig(
+        reps=args.reps,
+        legs=args.legs,
+        rep_s=args.rep_s,
+        depth_deg=args.depth_deg,
+        valgus_left_deg=args.valgus_left_deg,
+        valgus_right_deg=args.valgus_right_deg,
+        lead_in_s=args.lead_in_s,
+        lead_out_s=args.lead_out_s,
+        hip_share=args.hip_share,
+        trunk_lean_share=args.trunk_lean_share,
+        stance_lean_deg=args.stance_lean_deg,
+        free_knee_flex_deg=args.free_knee_flex_deg,
+        free_hip_flex_deg=args.free_hip_flex_deg,
+    )
+    camera = CameraConfig(
+        distance_m=args.distance_m,
+        height_m=args.camera_height_m,
+        yaw_deg=args.yaw_deg,
+        pitch_deg=args.pitch_deg,
+        fov_deg=args.fov_deg,
+        width=w,
+        height=h,
+    )
+    look_kw: dict = dict(BODY_PRESETS[args.body])
+    for name in ("gender", "age", "muscle", "weight", "height", "proportions"):
+        if getattr(args, name) is not None:
+            look_kw[name] = getattr(args, name)
+    for name in ("skin", "hair", "shirt", "shorts", "shoes", "floor", "wall"):
+        if getattr(args, name) is not None:
+            _rgb(getattr(args, name))
+            look_kw[name] = getattr(args, name)
+    return ClipConfig(
+        motion=motion, camera=camera, look=Look(**look_kw), fps=args.fps, crf=args.crf
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser().parse_args(argv)
+    cfg = config_from_args(args)
+    command = "python -m valgus.synth.generate " + " ".join(shlex.quote(a) for a in argv)
+    truth = generate(cfg, args.out, command=command)
+    for r in truth["reps"]:
+        print(
+            f"rep {r['index']} {r['stance']:5s} frames {r['squat_start_frame']}-"
+            f"{r['squat_end_frame']} bottom {r['bottom_frame']}: flexion "
+            f"{r['peak_flexion_deg']:.1f} deg, FPPA {r['fppa_at_bottom_deg']:+.1f} deg"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
