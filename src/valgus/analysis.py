@@ -20,11 +20,19 @@ from valgus.estimator import PoseEstimator
 from valgus.kinematics import Kinematics, compute_kinematics
 from valgus.landmarks import SIDES, Side
 from valgus.pose import PoseSeries
+from valgus.quality import (
+    QualityIssue,
+    assess_quality,
+    frame_image_stats,
+    landmark_trust,
+    yaw_guidance,
+)
 from valgus.reps import detect_reps
 from valgus.scoring import LegVerdict, RepScore, Symmetry, all_leg_verdicts, score_rep, symmetry
 from valgus.video import iter_frames, probe_video
 
 SCHEMA = "valgus.analysis/1"
+IMAGE_STATS_EVERY_N = 5
 ExerciseLabel = Literal["single_leg", "double_leg", "unknown"]
 LegChoice = Literal["auto", "left", "right"]
 
@@ -49,20 +57,24 @@ class ViewAssessment:
 
 
 def assess_view(kin: Kinematics, cfg: AnalysisConfig) -> ViewAssessment:
-    yaw = np.abs(kin.yaw_deg[kin.detected])
-    yaw = yaw[np.isfinite(yaw)]
-    if yaw.size == 0:
+    signed = kin.yaw_deg[kin.detected]
+    signed = signed[np.isfinite(signed)]
+    if signed.size == 0:
         return ViewAssessment(False, None, 0.0, ("No person was found. " + FILMING_GUIDANCE,))
+    yaw = np.abs(signed)
     frac = float(np.mean(yaw <= cfg.view.max_yaw_deg))
     median = float(np.median(yaw))
     frontal = frac >= cfg.view.min_frontal_fraction
     guidance: tuple[str, ...] = ()
     if not frontal:
-        turned = yaw[yaw > cfg.view.max_yaw_deg]
+        turned = signed[yaw > cfg.view.max_yaw_deg]
         guidance = (
-            f"Camera not in front of you: your body is turned about {np.median(turned):.0f} deg "
-            f"away from it in {100 * (1 - frac):.0f}% of the video, so knee valgus cannot be "
-            "measured from this view. " + FILMING_GUIDANCE,
+            f"Camera not in front of you: your body is turned about "
+            f"{np.median(np.abs(turned)):.0f} deg away from it in {100 * (1 - frac):.0f}% of "
+            "the video, so knee valgus cannot be measured from this view. "
+            + yaw_guidance(float(np.median(turned)))
+            + " "
+            + FILMING_GUIDANCE,
         )
     return ViewAssessment(frontal, median, frac, guidance)
 
@@ -76,6 +88,7 @@ class AnalysisResult:
     n_frames: int
     detection_fraction: float
     view: ViewAssessment
+    quality: tuple[QualityIssue, ...]
     exercise: ExerciseLabel
     reps: tuple[RepScore, ...]
     legs: dict[Side, LegVerdict]
@@ -105,6 +118,7 @@ class AnalysisResult:
                 "detection_fraction": self.detection_fraction,
                 "leg_choice": self.leg_choice,
                 "view": dataclasses.asdict(self.view),
+                "quality": [dataclasses.asdict(q) for q in self.quality],
                 "exercise": self.exercise,
                 "reps": [
                     {"index": n + 1, **dataclasses.asdict(r)} for n, r in enumerate(self.reps)
@@ -144,6 +158,9 @@ def analyze_series(
         )
     kin = compute_kinematics(series, cfg.smoothing)
     view = assess_view(kin, cfg)
+    trusted = landmark_trust(series, cfg.quality)
+    quality = assess_quality(series, trusted, cfg.quality)
+    blockers = tuple(q.message for q in quality if q.blocking)
     candidates = detect_reps(
         kin.t_s,
         {s: kin.leg(s).flexion_deg for s in SIDES},
@@ -154,12 +171,14 @@ def analyze_series(
         max_gap_s=max(cfg.smoothing.max_gap_s, 0.5),
         force_leg=None if leg == "auto" else leg,
     )
-    reps = [score_rep(c, kin, cfg, view.frontal) for c in candidates]
+    reps = [score_rep(c, kin, cfg, view.frontal, trusted, blockers) for c in candidates]
     exercise = _exercise(reps)
     why_not = ""
     assessable = True
     if not view.frontal:
         assessable, why_not = False, "camera not in front of you"
+    elif blockers:
+        assessable, why_not = False, "the video cannot be scored: " + "; ".join(blockers)
     elif exercise == "double_leg":
         assessable, why_not = False, "this is a double-leg squat; the test is a single-leg squat"
     legs = all_leg_verdicts(reps, cfg, assessable, why_not)
@@ -169,6 +188,7 @@ def analyze_series(
         n_frames=n,
         detection_fraction=detected,
         view=view,
+        quality=tuple(quality),
         exercise=exercise,
         reps=tuple(reps),
         legs=legs,
@@ -198,6 +218,8 @@ def estimate_poses(
     world: list[np.ndarray] = []
     vis: list[np.ndarray] = []
     people: list[int] = []
+    brightness: list[float] = []
+    sharpness: list[float] = []
     size = (info.width, info.height)
     missing_xy = np.full((lm.NUM_LANDMARKS, 2), np.nan, np.float32)
     missing_world = np.full((lm.NUM_LANDMARKS, 3), np.nan, np.float32)
@@ -206,6 +228,13 @@ def estimate_poses(
         for t_s, rgb in iter_frames(video_path, max_side_px=max_side_px):
             size = (rgb.shape[1], rgb.shape[0])
             pose = estimator.estimate(rgb, t_s)
+            # Light and blur change slowly; every few frames is enough and costs ~1 ms.
+            stats = (
+                frame_image_stats(rgb) if len(t_list) % IMAGE_STATS_EVERY_N == 0
+                else (math.nan, math.nan)
+            )
+            brightness.append(stats[0])
+            sharpness.append(stats[1])
             t_list.append(t_s)
             if pose is None:
                 xy.append(missing_xy)
@@ -231,4 +260,6 @@ def estimate_poses(
         image_size=size,
         n_people=np.asarray(people, np.int16),
         source=Path(video_path).name,
+        brightness=np.asarray(brightness, np.float32),
+        sharpness=np.asarray(sharpness, np.float32),
     )

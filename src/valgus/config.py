@@ -95,6 +95,54 @@ class ViewConfig:
 
 
 @dataclass(frozen=True)
+class QualityConfig:
+    """Checks on the clip before anything is scored (see quality.py)."""
+
+    # Mean luma (0-255) below which the clip is too dark for reliable landmarks.
+    min_brightness: float = 35.0
+    # Variance of the Laplacian of the luma at 320 px width. Sharp clips here read 70-2300; a
+    # Gaussian blur of sigma 3 px (at 640 px width) brings them to 3-14.
+    min_sharpness: float = 6.0
+    # A squat descent lasts 1-3 s; at least 15 frames per second keep its bottom within ~0.07 s.
+    min_fps: float = 15.0
+    # Too short to hold even one rep (2-6 s per rep in protocol).
+    min_duration_s: float = 2.0
+    # The person's height in the image (head to feet) as a fraction of the image height: below
+    # this, a 1 px landmark error is over ~1 deg of FPPA.
+    min_body_height_fraction: float = 0.3
+    # Landmarks closer than this fraction of the image size to an edge count as out of frame.
+    edge_margin_fraction: float = 0.01
+    # Share of frames with feet or hips out of frame above which the clip is flagged.
+    max_cropped_fraction: float = 0.2
+    # Camera roll: the standing body axis further than this from image vertical.
+    max_roll_deg: float = 10.0
+    # The body axis (feet -> head) further than this from upright: the video is sideways or
+    # upside down (rotation metadata missing).
+    max_body_axis_deg: float = 45.0
+    # Another person counted in more than this share of the checked frames.
+    max_multi_person_fraction: float = 0.2
+    # Landmark trust, not relying on MediaPipe's visibility score (it stays ~0.99 on hidden
+    # joints). A frame is untrusted when a thigh or shank length (3D) differs from its clip median
+    # by more than this fraction...
+    max_bone_length_deviation: float = 0.25
+    # ...or a hip, knee or ankle moves faster than this many body heights per second (squats
+    # move joints at well under 2 body heights/s; identity switches and glitches jump faster)...
+    max_joint_speed_body_per_s: float = 4.0
+    # ...or the knees' left-right order in the image flips against the hips' order while the
+    # hips are this far apart (px fraction of body height), i.e. a left-right swap.
+    swap_min_hip_width_fraction: float = 0.05
+    # A rep with more than this share of untrusted frames is not measurable, and so is one whose
+    # scored frame has an untrusted frame within this window around it. (MediaPipe's 3D thigh
+    # shrinks by up to half in very deep squats, e.g. hyva3's bottom: those frames are untrusted,
+    # which is why the rep-wide share is generous and the scored frame is checked on its own.)
+    max_untrusted_rep_fraction: float = 0.5
+    scored_window_s: float = 0.2
+    # A descent caught in fewer frames than this cannot place the deepest frame (at 30 fps a
+    # protocol descent of 1-3 s has 30-90).
+    min_descent_frames: int = 6
+
+
+@dataclass(frozen=True)
 class ValgusThresholds:
     """FPPA (deg, + = valgus) above which a rep counts as excessive valgus."""
 
@@ -131,6 +179,43 @@ class AnalysisConfig:
     reps: RepConfig = field(default_factory=RepConfig)
     stance: StanceConfig = field(default_factory=StanceConfig)
     view: ViewConfig = field(default_factory=ViewConfig)
+    quality: QualityConfig = field(default_factory=QualityConfig)
     valgus: ValgusThresholds = field(default_factory=ValgusThresholds)
     clearance: ClearanceConfig = field(default_factory=ClearanceConfig)
     sex: Sex = "unspecified"
+
+
+@dataclass(frozen=True)
+class LiveConfig:
+    """The live webcam self-test (valgus.live): the setup check before counting starts.
+
+    Reps, stance, scoring and thresholds come from ``AnalysisConfig`` as for a recorded clip.
+    """
+
+    # Every setup check must hold this long without a break before counting starts, so that a
+    # person walking through the picture does not start the test.
+    setup_hold_s: float = 1.0
+    # Body turn from the camera allowed at setup. MediaPipe reads 4-7 deg for a person standing
+    # square to the camera (synthetic sample clip rendered with a square camera), so a stricter
+    # limit could never be met; beyond 10 deg the turn is visible and shifts the FPPA of a knee
+    # flexed 60 deg by over 11 deg (ViewConfig: 2 atan(tan(theta / 2) sin(psi))).
+    setup_max_yaw_deg: float = 10.0
+    # The body turn is judged on its median over this window: single-frame estimates jitter.
+    setup_yaw_window_s: float = 0.5
+    # Head, hips, knees, ankles, heels and toes must lie at least this fraction of the image size
+    # inside its edges: MediaPipe extrapolates joints outside the picture rather than dropping them.
+    setup_edge_margin_fraction: float = 0.02
+    # Head to feet must span at least this fraction of the image height. A person 2-4 m from a
+    # phone or webcam fills 50-90 %; below half, the knee is a few pixels of the model's 256 px
+    # input and the FPPA error grows.
+    setup_min_body_height_fraction: float = 0.5
+    # Landmarks kept for scoring a rep when it ends: the longest rep accepted
+    # (RepConfig.max_duration_s) plus context for the zero-phase filter and the view check.
+    buffer_s: float = 40.0
+    # After a rep ends its band and FPPA stay on the picture this long.
+    rep_feedback_s: float = 2.5
+    # Between reps the stance leg shown is found with the offline stance rule (StanceConfig) over
+    # the last 2 s, but only while the hips travel at least this fraction of the image height:
+    # standing still, foot and hip jitter are of the same size and the rule says nothing.
+    stance_window_s: float = 2.0
+    stance_min_hip_travel_fraction: float = 0.02

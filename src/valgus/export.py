@@ -77,6 +77,9 @@ def format_report(result: AnalysisResult) -> str:
     ]
     for guidance in result.view.guidance:
         lines.append(f"! {guidance}")
+    for issue in result.quality:
+        mark = "!" if issue.blocking else "~"
+        lines.append(f"{mark} {issue.message[0].upper()}{issue.message[1:]}. {issue.guidance}")
     lines.append("")
     header = (
         f"{'#':>2} {'leg':5} {'start':>6} {'bottom':>6} {'end':>6} {'depth':>6} "

@@ -6,6 +6,7 @@ re-runs (and tests run) without the model.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,7 +37,11 @@ class PoseSeries:
             y down (MediaPipe convention); NaN where no person.
         visibility: (T, 33) float32 in [0, 1]; 0 where no person.
         image_size: (width_px, height_px) of the frames the landmarks refer to.
-        n_people: (T,) int16, number of people the estimator saw in each frame.
+        n_people: (T,) int16, number of people the estimator saw in each frame; -1 where it did
+            not count (people are counted on a subset of frames).
+        brightness: (T,) float32 mean luma 0-255 of the frame; NaN where not measured.
+        sharpness: (T,) float32 variance of the Laplacian of the frame's luma at 320 px width
+            (low = blurred); NaN where not measured.
         source: free text naming the clip.
     """
 
@@ -47,6 +52,8 @@ class PoseSeries:
     image_size: tuple[int, int]
     n_people: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))
     source: str = ""
+    brightness: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    sharpness: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
 
     def __post_init__(self) -> None:
         t = np.asarray(self.t_s, dtype=np.float64)
@@ -59,6 +66,13 @@ class PoseSeries:
         if people.size == 0:
             people = np.isfinite(self.xy_px[:, 0, 0]).astype(np.int16)
         _check_shape("n_people", people, (n,))
+        stats = {}
+        for name in ("brightness", "sharpness"):
+            values = np.asarray(getattr(self, name), dtype=np.float32)
+            if values.size == 0:
+                values = np.full(n, np.nan, np.float32)
+            _check_shape(name, values, (n,))
+            stats[name] = values
         if n > 1 and not np.all(np.diff(t) > 0):
             raise ValueError("t_s must be strictly increasing")
         object.__setattr__(self, "t_s", t)
@@ -67,6 +81,8 @@ class PoseSeries:
         object.__setattr__(self, "visibility", np.asarray(self.visibility, dtype=np.float32))
         object.__setattr__(self, "n_people", np.asarray(people, dtype=np.int16))
         object.__setattr__(self, "image_size", (int(self.image_size[0]), int(self.image_size[1])))
+        for name, values in stats.items():
+            object.__setattr__(self, name, values)
 
     def __len__(self) -> int:
         return int(self.t_s.shape[0])
@@ -88,6 +104,8 @@ class PoseSeries:
             image_size=np.asarray(self.image_size, dtype=np.int32),
             n_people=self.n_people,
             source=np.asarray(self.source),
+            brightness=self.brightness,
+            sharpness=self.sharpness,
         )
         return path if path.suffix == ".npz" else path.with_suffix(path.suffix + ".npz")
 
@@ -105,6 +123,8 @@ class PoseSeries:
                 image_size=(int(data["image_size"][0]), int(data["image_size"][1])),
                 n_people=data["n_people"],
                 source=str(data["source"]),
+                brightness=data["brightness"] if "brightness" in data else np.zeros(0),
+                sharpness=data["sharpness"] if "sharpness" in data else np.zeros(0),
             )
 
     @classmethod
@@ -129,6 +149,4 @@ class PoseSeries:
         xy[..., 0] = self.image_size[0] - xy[..., 0]
         world = self.world_m.copy()
         world[..., 0] = -world[..., 0]
-        return PoseSeries(
-            self.t_s, xy, world, self.visibility, self.image_size, self.n_people, self.source
-        )
+        return dataclasses.replace(self, xy_px=xy, world_m=world)

@@ -106,9 +106,18 @@ def _finite_or_none(value: float) -> float | None:
 
 
 def score_rep(
-    rep: RepCandidate, kin: Kinematics, cfg: AnalysisConfig, frontal_view: bool
+    rep: RepCandidate,
+    kin: Kinematics,
+    cfg: AnalysisConfig,
+    frontal_view: bool,
+    trusted: np.ndarray | None = None,
+    clip_blockers: tuple[str, ...] = (),
 ) -> RepScore:
-    """Score one rep from the clip's kinematics (indices in ``rep.cycle`` refer to ``kin``)."""
+    """Score one rep from the clip's kinematics (indices in ``rep.cycle`` refer to ``kin``).
+
+    ``trusted``: (T,) bool per frame from ``quality.landmark_trust`` (None = all trusted).
+    ``clip_blockers``: clip-level reasons that make every rep not measurable.
+    """
     c = rep.cycle
     leg = kin.leg(rep.leg)
     t = kin.t_s
@@ -120,10 +129,23 @@ def score_rep(
         issues.append("double-leg squat: the valgus criterion is for single-leg squats")
     if not frontal_view:
         issues.append("camera not in front of you")
+    issues.extend(clip_blockers)
     window = slice(c.start_i, c.end_i + 1)
     coverage = float(np.mean(kin.detected[window])) if c.end_i >= c.start_i else 0.0
     if coverage < cfg.view.min_rep_coverage:
         issues.append(f"landmarks lost in {100 * (1 - coverage):.0f}% of the rep's frames")
+    elif trusted is not None:
+        untrusted = 1.0 - float(np.mean(trusted[window]))
+        if untrusted > cfg.quality.max_untrusted_rep_fraction:
+            issues.append(
+                f"joints placed unreliably in {100 * untrusted:.0f}% of the rep's frames "
+                "(jumps, swapped legs or changing bone lengths)"
+            )
+    if c.complete and b - c.start_i + 1 < cfg.quality.min_descent_frames:
+        issues.append(
+            f"only {b - c.start_i + 1} frames on the way down: the frame rate is too low for "
+            "this tempo (film at 30 fps or squat more slowly)"
+        )
     standing_thigh = float(np.nanmax(leg.thigh_len_px[window])) if coverage > 0 else math.nan
     with np.errstate(invalid="ignore", divide="ignore"):
         thigh_ok = leg.thigh_len_px / standing_thigh >= cfg.view.min_thigh_length_ratio
@@ -144,6 +166,13 @@ def score_rep(
         else:
             issues.append("FPPA could not be measured at the deepest frame")
     scored_i = b if scored_at == "bottom" else (int(at_ref[0]) if at_ref.size else b)
+    if trusted is not None and not issues:
+        near = np.abs(t - t[scored_i]) <= cfg.quality.scored_window_s / 2.0
+        if not np.all(trusted[near]):
+            issues.append(
+                "joints placed unreliably around the scored frame (jumps, swapped legs or "
+                "changing bone lengths)"
+            )
     yaw_deg = _median_abs_around(kin.yaw_deg, t, scored_i, cfg.view.yaw_window_s)
     possible_error = yaw_fppa_error_deg(leg.flexion_deg[scored_i], yaw_deg)
     if frontal_view and possible_error > cfg.view.max_yaw_fppa_error_deg:

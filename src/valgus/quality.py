@@ -1,0 +1,260 @@
+"""Quality gate: can this clip be scored at all, and how should it be filmed instead?
+
+Pure functions over a ``PoseSeries`` (and its kinematics). Each failed check is a
+``QualityIssue`` with what is wrong and what to do; blocking issues withhold every verdict.
+Landmark trust does not rely on MediaPipe's visibility score, which stays near 0.99 even for
+hidden joints: it checks bone lengths, joint speeds and left-right swaps instead.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from valgus import landmarks as lm
+from valgus.config import QualityConfig
+from valgus.kinematics import knee_flexion_deg
+from valgus.pose import PoseSeries
+
+# Camera distance assumed when turning an angle into "move the camera X m" advice (protocol:
+# 2-4 m in front of the person).
+ASSUMED_CAMERA_DISTANCE_M = 3.0
+_FEET = (lm.LEFT_ANKLE, lm.RIGHT_ANKLE, lm.LEFT_HEEL, lm.RIGHT_HEEL,
+         lm.LEFT_FOOT_INDEX, lm.RIGHT_FOOT_INDEX)
+_HIPS = (lm.LEFT_HIP, lm.RIGHT_HIP)
+_LEG_JOINTS = (lm.LEFT_HIP, lm.RIGHT_HIP, lm.LEFT_KNEE, lm.RIGHT_KNEE,
+               lm.LEFT_ANKLE, lm.RIGHT_ANKLE)
+
+
+@dataclass(frozen=True)
+class QualityIssue:
+    """One failed check. ``blocking`` issues mean no verdict for the clip."""
+
+    code: str
+    blocking: bool
+    message: str
+    guidance: str
+
+
+def frame_image_stats(rgb: np.ndarray) -> tuple[float, float]:
+    """(brightness, sharpness) of an (H, W, 3) uint8 RGB frame.
+
+    brightness: mean luma 0-255. sharpness: variance of the Laplacian of the luma resized to
+    320 px width (resizing first makes it comparable across resolutions).
+    """
+    h, w = rgb.shape[:2]
+    small = cv2.resize(rgb, (320, max(1, round(320 * h / w))), interpolation=cv2.INTER_AREA)
+    gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+    return float(gray.mean()), float(cv2.Laplacian(gray, cv2.CV_64F).var())
+
+
+def body_height_px(xy_px: np.ndarray) -> np.ndarray:
+    """(T,) image height of the body from the nose to the lowest foot point, y down.
+
+    The nose sits ~10% of stature below the top of the head; the difference does not matter for
+    the size checks this serves.
+    """
+    feet_y = xy_px[:, _FEET, 1].max(axis=1)  # NaN where no person, as wanted
+    return feet_y - xy_px[:, lm.NOSE, 1]
+
+
+def body_axis_deg(xy_px: np.ndarray) -> np.ndarray:
+    """(T,) angle of the feet -> nose axis from image "up", degrees in (-180, 180].
+
+    0 = upright, +-90 = lying sideways in the image (rotation lost), 180 = upside down.
+    """
+    feet = np.nanmean(xy_px[:, (lm.LEFT_ANKLE, lm.RIGHT_ANKLE)], axis=1)
+    axis = xy_px[:, lm.NOSE] - feet
+    return np.degrees(np.arctan2(axis[:, 0], -axis[:, 1]))
+
+
+def landmark_trust(series: PoseSeries, cfg: QualityConfig) -> np.ndarray:
+    """(T,) bool: the frame's leg landmarks look physically consistent.
+
+    Untrusted: no person; a 3D thigh or shank length far from its clip median; a hip, knee or
+    ankle moving implausibly fast in the image; left and right knees or ankles swapping places.
+    """
+    detected = series.detected
+    trusted = detected.copy()
+    if not detected.any():
+        return trusted
+    w = series.world_m.astype(np.float64)
+    bones = np.stack(
+        [
+            np.linalg.norm(w[:, lm.hip(s)] - w[:, lm.knee(s)], axis=1)
+            for s in lm.SIDES
+        ]
+        + [np.linalg.norm(w[:, lm.knee(s)] - w[:, lm.ankle(s)], axis=1) for s in lm.SIDES],
+        axis=1,
+    )
+    median = np.nanmedian(bones[detected], axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        deviation = np.abs(bones / median - 1.0)
+    trusted &= ~np.any(deviation > cfg.max_bone_length_deviation, axis=1)
+
+    xy = series.xy_px.astype(np.float64)
+    height = float(np.nanmedian(body_height_px(xy)[detected]))
+    if math.isfinite(height) and height > 0 and len(series) > 1:
+        dt = np.diff(series.t_s)[:, None]
+        step = np.linalg.norm(np.diff(xy[:, _LEG_JOINTS], axis=0), axis=2)
+        speed = np.nanmax(step / dt, axis=1) / height
+        fast = np.zeros(len(series), bool)
+        fast[1:] |= speed > cfg.max_joint_speed_body_per_s
+        fast[:-1] |= speed > cfg.max_joint_speed_body_per_s
+        trusted &= ~fast
+        for left, right in ((lm.LEFT_KNEE, lm.RIGHT_KNEE), (lm.LEFT_ANKLE, lm.RIGHT_ANKLE)):
+            same = (np.linalg.norm(xy[1:, left] - xy[:-1, left], axis=1)
+                    + np.linalg.norm(xy[1:, right] - xy[:-1, right], axis=1))
+            crossed = (np.linalg.norm(xy[1:, left] - xy[:-1, right], axis=1)
+                       + np.linalg.norm(xy[1:, right] - xy[:-1, left], axis=1))
+            apart = np.linalg.norm(xy[:-1, left] - xy[:-1, right], axis=1)
+            swap = (crossed < 0.5 * same) & (apart > cfg.swap_min_hip_width_fraction * height)
+            trusted[1:] &= ~swap
+    return trusted
+
+
+def _fraction(mask: np.ndarray) -> float:
+    return float(np.mean(mask)) if mask.size else 0.0
+
+
+def _out_of_frame(xy: np.ndarray, idx: tuple[int, ...], size: tuple[int, int], margin: float
+                  ) -> np.ndarray:
+    w, h = size
+    pts = xy[:, idx]
+    mx, my = margin * w, margin * h
+    out = (pts[..., 0] < mx) | (pts[..., 0] > w - mx) | (pts[..., 1] < my) | (pts[..., 1] > h - my)
+    return np.any(out, axis=1)
+
+
+def yaw_guidance(yaw_deg: float) -> str:
+    """How to square the camera to a body turned ``yaw_deg`` (sign as ``body_yaw_deg``).
+
+    Positive yaw: the person's left side is farther from the camera, so they face towards their
+    left of the camera; they turn right, or the camera moves to their left.
+    """
+    turn = "right" if yaw_deg > 0 else "left"
+    move = "left" if yaw_deg > 0 else "right"
+    if abs(yaw_deg) > 40.0:
+        return (
+            f"You are side-on to the camera: turn about {abs(yaw_deg):.0f} deg to your {turn} "
+            "to face it, or carry the camera round to stand straight in front of you."
+        )
+    metres = ASSUMED_CAMERA_DISTANCE_M * math.tan(math.radians(abs(yaw_deg)))
+    return (
+        f"Turn about {abs(yaw_deg):.0f} deg to your {turn} to face the camera squarely, or move "
+        f"the camera about {metres:.1f} m to your {move} (at 3 m away) so it faces you."
+    )
+
+
+def assess_quality(
+    series: PoseSeries, trusted: np.ndarray, cfg: QualityConfig
+) -> list[QualityIssue]:
+    """Clip-level checks, blocking first. ``trusted``: (T,) from ``landmark_trust``."""
+    issues: list[QualityIssue] = []
+    n = len(series)
+    detected = series.detected
+    duration = float(series.t_s[-1] - series.t_s[0]) if n > 1 else 0.0
+    if duration < cfg.min_duration_s:
+        issues.append(QualityIssue(
+            "clip_too_short", True, f"the clip is only {duration:.1f} s long",
+            "Film the whole test: at least one full squat, ideally all 20 reps of each leg."))
+    if n > 2:
+        fps = 1.0 / float(np.median(np.diff(series.t_s)))
+        if fps < cfg.min_fps:
+            issues.append(QualityIssue(
+                "frame_rate_too_low", True, f"the clip has only {fps:.0f} frames per second",
+                f"Record at 30 frames per second (at least {cfg.min_fps:.0f})."))
+    brightness = series.brightness[np.isfinite(series.brightness)]
+    if brightness.size and float(np.median(brightness)) < cfg.min_brightness:
+        issues.append(QualityIssue(
+            "too_dark", True, "the video is too dark to see the joints reliably",
+            "Film in good light: switch on the room lights or face a window; avoid a bright "
+            "window behind you."))
+    sharpness = series.sharpness[np.isfinite(series.sharpness)]
+    if sharpness.size and float(np.median(sharpness)) < cfg.min_sharpness:
+        issues.append(QualityIssue(
+            "too_blurred", True, "the video is too blurred to place the joints reliably",
+            "Clean the lens, let the camera focus on you before starting, and keep it still "
+            "(prop it up or use a stand)."))
+    if not detected.any():
+        return issues
+    xy = series.xy_px.astype(np.float64)[detected]
+    axes = body_axis_deg(xy)
+    axis = float(np.nanmedian(axes))
+    # Roll is judged on the most upright frames (lowest knee flexion in 3D): in a squat or a
+    # reach the trunk leans for real.
+    world = series.world_m.astype(np.float64)[detected]
+    flexion = np.nanmax(
+        [
+            knee_flexion_deg(world[:, lm.hip(s)], world[:, lm.knee(s)], world[:, lm.ankle(s)])
+            for s in lm.SIDES
+        ],
+        axis=0,
+    )
+    standing = flexion <= np.nanpercentile(flexion, 20.0)
+    roll = float(np.nanmedian(axes[standing])) if standing.any() else axis
+    if abs(axis) > 180.0 - cfg.max_body_axis_deg:
+        issues.append(QualityIssue(
+            "upside_down", True, "the video is upside down",
+            "Rotate the video upright (or film with the phone held the right way up)."))
+    elif abs(axis) > cfg.max_body_axis_deg:
+        issues.append(QualityIssue(
+            "sideways", True, "the video is turned sideways (its rotation was lost)",
+            "Rotate the video upright before uploading, or film again with the phone upright."))
+    elif abs(roll) > cfg.max_roll_deg:
+        side = "clockwise" if roll > 0 else "counter-clockwise"
+        issues.append(QualityIssue(
+            "camera_tilted", False, f"the camera is tilted by about {abs(roll):.0f} deg",
+            f"Level the camera (turn it {side} by {abs(roll):.0f} deg); pelvis and trunk "
+            "angles are read against the image's horizontal and vertical."))
+    size_fraction = float(np.nanmedian(body_height_px(xy))) / series.image_size[1]
+    if size_fraction < cfg.min_body_height_fraction:
+        issues.append(QualityIssue(
+            "person_too_small", True,
+            f"you fill only {100 * size_fraction:.0f}% of the picture's height",
+            "Move the camera closer (2-4 m away) or zoom in, so that you fill most of the "
+            "picture from head to feet."))
+    feet_out = _out_of_frame(xy, _FEET, series.image_size, cfg.edge_margin_fraction)
+    hips_out = _out_of_frame(xy, _HIPS, series.image_size, cfg.edge_margin_fraction)
+    if _fraction(feet_out) > cfg.max_cropped_fraction:
+        issues.append(QualityIssue(
+            "feet_out_of_frame", True,
+            f"your feet are outside the picture in {100 * _fraction(feet_out):.0f}% of the frames",
+            "Step back, or tilt the camera down, until your feet are in the picture the whole "
+            "time."))
+    if _fraction(hips_out) > cfg.max_cropped_fraction:
+        issues.append(QualityIssue(
+            "hips_out_of_frame", True,
+            f"your hips are outside the picture in {100 * _fraction(hips_out):.0f}% of the frames",
+            "Step back until your whole body, head to feet, is in the picture."))
+    counted = series.n_people[series.n_people >= 0]
+    if counted.size and _fraction(counted > 1) > cfg.max_multi_person_fraction:
+        issues.append(QualityIssue(
+            "several_people", False,
+            f"more than one person is in the picture ({100 * _fraction(counted > 1):.0f}% of "
+            "the checked frames); valgus followed one of them",
+            "Film with only the person being tested in the picture; check on the annotated "
+            "frames that the skeleton is on the right person."))
+    missing = ~series.detected
+    if missing.any() and detected.any():
+        first, last = np.flatnonzero(detected)[[0, -1]]
+        gaps = missing[first:last + 1]
+        if _fraction(gaps) > 0.1:
+            issues.append(QualityIssue(
+                "left_the_picture", False,
+                f"you were out of the picture (or hidden) in {100 * _fraction(gaps):.0f}% of "
+                "the frames between first and last sighting",
+                "Stay in the picture for the whole test; reps where you were lost are not "
+                "scored."))
+    untrusted = ~trusted[series.detected]
+    if _fraction(untrusted) > 0.3:
+        issues.append(QualityIssue(
+            "unreliable_landmarks", False,
+            f"the joints could not be placed reliably in {100 * _fraction(untrusted):.0f}% of "
+            "the frames (jumps, swapped legs or changing bone lengths)",
+            "Wear fitted clothes that show your knees, film against a plain background in good "
+            "light, and keep other people out of the picture."))
+    return sorted(issues, key=lambda i: not i.blocking)
