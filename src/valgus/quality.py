@@ -100,7 +100,7 @@ def landmark_trust(series: PoseSeries, cfg: QualityConfig) -> np.ndarray:
     if math.isfinite(height) and height > 0 and len(series) > 1:
         dt = np.diff(series.t_s)[:, None]
         step = np.linalg.norm(np.diff(xy[:, _LEG_JOINTS], axis=0), axis=2)
-        speed = np.nanmax(step / dt, axis=1) / height
+        speed = np.where(np.isnan(step), -np.inf, step / dt).max(axis=1) / height
         fast = np.zeros(len(series), bool)
         fast[1:] |= speed > cfg.max_joint_speed_body_per_s
         fast[:-1] |= speed > cfg.max_joint_speed_body_per_s
