@@ -79,9 +79,12 @@ class ViewConfig:
     # Per rep: a body turned by psi from the camera shifts the 2D FPPA of a knee flexed by theta
     # by about 2 atan(tan(theta / 2) sin(psi)) (about 1.4 deg per deg of turn at 70 deg flexion;
     # REFERENCE: +/-23 deg for 20 deg at 60 deg). The rep is not measurable when that possible
-    # shift exceeds this, using the median body turn around the scored frame.
+    # shift exceeds this, using the median body turn over the rep.
     max_yaw_fppa_error_deg: float = 5.0
-    yaw_window_s: float = 0.4
+    # The body turn read from MediaPipe's 3D landmarks is itself uncertain: on the square-on
+    # synthetic demo clip (true turn 0) it reads 2-5 deg, more when standing on one leg. Only the
+    # turn beyond this counts; smaller turns cannot be told from the estimator's own error.
+    yaw_noise_deg: float = 5.0
     # Per rep: FPPA is withheld when the thigh at the bottom is shorter in the image than this
     # fraction of its standing length (foreshortened thigh, hip near knee height: cos 60 = 0.5).
     min_thigh_length_ratio: float = 0.5

@@ -85,13 +85,6 @@ def yaw_fppa_error_deg(flexion_deg: float, yaw_deg: float) -> float:
     return math.degrees(2.0 * math.atan(math.tan(half) * math.sin(math.radians(abs(yaw_deg)))))
 
 
-def _median_abs_around(values: np.ndarray, t_s: np.ndarray, i: int, window_s: float) -> float:
-    near = np.abs(t_s - t_s[i]) <= window_s / 2.0
-    picked = np.abs(values[near])
-    picked = picked[np.isfinite(picked)]
-    return float(np.median(picked)) if picked.size else math.nan
-
-
 def band_for(fppa_deg: float, threshold_deg: float, margin_deg: float) -> Band:
     """Fine below threshold - margin, excessive above threshold + margin, borderline between."""
     if fppa_deg > threshold_deg + margin_deg:
@@ -173,11 +166,14 @@ def score_rep(
                 "joints placed unreliably around the scored frame (jumps, swapped legs or "
                 "changing bone lengths)"
             )
-    yaw_deg = _median_abs_around(kin.yaw_deg, t, scored_i, cfg.view.yaw_window_s)
-    possible_error = yaw_fppa_error_deg(leg.flexion_deg[scored_i], yaw_deg)
+    rep_yaw = np.abs(kin.yaw_deg[window])
+    rep_yaw = rep_yaw[np.isfinite(rep_yaw)]
+    yaw_deg = float(np.median(rep_yaw)) if rep_yaw.size else math.nan
+    beyond_noise = max(0.0, yaw_deg - cfg.view.yaw_noise_deg) if rep_yaw.size else math.nan
+    possible_error = yaw_fppa_error_deg(leg.flexion_deg[scored_i], beyond_noise)
     if frontal_view and possible_error > cfg.view.max_yaw_fppa_error_deg:
         issues.append(
-            f"camera not square to you (body turned {yaw_deg:.0f} deg at the scored frame, "
+            f"camera not square to you (body turned {yaw_deg:.0f} deg during the rep, "
             f"which can shift the FPPA by up to {possible_error:.0f} deg)"
         )
     band: Band
