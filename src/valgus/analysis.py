@@ -24,7 +24,9 @@ from valgus.quality import (
     QualityIssue,
     assess_quality,
     frame_image_stats,
+    glitch_frames,
     landmark_trust,
+    without_frames,
     yaw_guidance,
 )
 from valgus.reps import detect_reps
@@ -156,10 +158,14 @@ def analyze_series(
             f"a person was found in only {100 * detected:.0f}% of the frames; "
             "film with your whole body in the picture and good light"
         )
-    kin = compute_kinematics(series, cfg.smoothing)
-    view = assess_view(kin, cfg)
     trusted = landmark_trust(series, cfg.quality)
     quality = assess_quality(series, trusted, cfg.quality)
+    # Glitch frames are dropped before smoothing (and bridged like any short gap), so that a
+    # one-frame jump does not leak into its neighbours.
+    kin = compute_kinematics(
+        without_frames(series, glitch_frames(series, cfg.quality)), cfg.smoothing
+    )
+    view = assess_view(kin, cfg)
     blockers = tuple(q.message for q in quality if q.blocking)
     candidates = detect_reps(
         kin.t_s,

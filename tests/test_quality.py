@@ -1,0 +1,151 @@
+"""Quality gate on synthetic pose series: each check fires on its own defect and stays quiet on
+a clean clip; landmark trust catches jumps, swaps and changing bone lengths."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from tests.synthetic import Rep, person_series, squat_curve, time_base
+from valgus import landmarks as lm
+from valgus.analysis import analyze_series
+from valgus.config import QualityConfig
+from valgus.pose import PoseSeries
+from valgus.quality import QualityIssue, assess_quality, landmark_trust, yaw_guidance
+
+CFG = QualityConfig()
+
+
+def clean_series(fps: float = 30.0, duration_s: float = 10.0) -> PoseSeries:
+    t = time_base(duration_s, fps)
+    reps = [Rep(1.0, 3.0, 70.0), Rep(5.0, 3.0, 70.0)]
+    return person_series(t, squat_curve(t, reps, standing_deg=10.0), "left", 5.0)
+
+
+def codes(series: PoseSeries) -> dict[str, QualityIssue]:
+    issues = assess_quality(series, landmark_trust(series, CFG), CFG)
+    return {i.code: i for i in issues}
+
+
+def with_xy(series: PoseSeries, xy: np.ndarray) -> PoseSeries:
+    return dataclasses.replace(series, xy_px=xy.astype(np.float32))
+
+
+def test_clean_clip_has_no_issues_and_is_trusted() -> None:
+    series = clean_series()
+    assert landmark_trust(series, CFG).all()
+    assert codes(series) == {}
+
+
+@pytest.mark.parametrize("yaw", [12.0, -12.0])
+def test_yaw_guidance_turns_towards_the_camera(yaw: float) -> None:
+    text = yaw_guidance(yaw)
+    # + yaw: the person's left side is farther away, so they face to their left of the camera.
+    turn, move = ("right", "left") if yaw > 0 else ("left", "right")
+    assert f"to your {turn} to face the camera" in text
+    assert f"m to your {move}" in text
+    assert "0.6 m" in text  # 3 m x tan(12 deg)
+
+
+def test_yaw_guidance_side_on() -> None:
+    assert "side-on" in yaw_guidance(70.0)
+
+
+def test_upside_down_and_sideways_are_blocking() -> None:
+    series = clean_series()
+    _w, h = series.image_size
+    flipped = series.xy_px.copy()
+    flipped[..., 1] = h - flipped[..., 1]
+    issue = codes(with_xy(series, flipped))["upside_down"]
+    assert issue.blocking and "upside down" in issue.message
+    rotated = series.xy_px[..., ::-1].copy()  # x <-> y: a quarter turn plus a mirror
+    assert "sideways" in codes(with_xy(series, rotated))
+
+
+def test_small_person_and_cropped_feet() -> None:
+    series = clean_series()
+    w, h = series.image_size
+    small = (series.xy_px - [w / 2, h / 2]) * 0.2 + [w / 2, h / 2]
+    assert codes(with_xy(series, small))["person_too_small"].blocking
+    low = series.xy_px + np.array([0.0, 0.25 * h])  # feet pushed below the bottom edge
+    found = codes(with_xy(series, low))
+    assert found["feet_out_of_frame"].blocking
+    assert "Step back" in found["feet_out_of_frame"].guidance
+
+
+def test_dark_blurred_slow_short() -> None:
+    series = clean_series()
+    n = len(series)
+    dark = dataclasses.replace(series, brightness=np.full(n, 12.0, np.float32))
+    assert codes(dark)["too_dark"].blocking
+    blurred = dataclasses.replace(series, sharpness=np.full(n, 2.0, np.float32))
+    assert codes(blurred)["too_blurred"].blocking
+    slow = clean_series(fps=8.0)
+    assert codes(slow)["frame_rate_too_low"].blocking
+    short = clean_series(duration_s=1.5)
+    assert codes(short)["clip_too_short"].blocking
+
+
+def test_several_people_is_a_warning() -> None:
+    series = clean_series()
+    counted = np.full(len(series), -1, np.int16)
+    counted[::30] = 2
+    issue = codes(dataclasses.replace(series, n_people=counted))["several_people"]
+    assert not issue.blocking
+
+
+def test_tilted_camera_is_a_warning() -> None:
+    series = clean_series()
+    w, h = series.image_size
+    angle = np.radians(15.0)
+    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    centre = np.array([w / 2, h / 2])
+    tilted = (series.xy_px - centre) @ rot.T + centre
+    issue = codes(with_xy(series, tilted))["camera_tilted"]
+    assert not issue.blocking and "15 deg" in issue.message
+
+
+def test_trust_catches_a_jump_a_swap_and_a_bone_length_change() -> None:
+    series = clean_series()
+    xy = series.xy_px.copy()
+    xy[100, lm.LEFT_KNEE] += [250.0, 0.0]
+    trust = landmark_trust(with_xy(series, xy), CFG)
+    assert not trust[100] and trust[50]
+
+    xy = series.xy_px.copy()
+    xy[200:, [lm.LEFT_KNEE, lm.RIGHT_KNEE]] = xy[200:, [lm.RIGHT_KNEE, lm.LEFT_KNEE]]
+    trust = landmark_trust(with_xy(series, xy), CFG)
+    assert not trust[200] and trust[150]
+
+    world = series.world_m.copy()
+    world[250:260, lm.LEFT_ANKLE] = world[250:260, lm.LEFT_KNEE] + 1.6 * (
+        world[250:260, lm.LEFT_ANKLE] - world[250:260, lm.LEFT_KNEE]
+    )
+    trust = landmark_trust(dataclasses.replace(series, world_m=world), CFG)
+    assert not trust[250:260].any() and trust[240]
+
+
+def test_blocking_issue_withholds_every_verdict() -> None:
+    series = clean_series()
+    dark = dataclasses.replace(series, brightness=np.full(len(series), 12.0, np.float32))
+    result, _ = analyze_series(dark)
+    assert any(q.code == "too_dark" for q in result.quality)
+    assert result.reps and all(r.band == "not_measurable" for r in result.reps)
+    assert all(r.fppa_bottom_deg is None for r in result.reps)
+    assert all(v.verdict == "CANNOT ASSESS" for v in result.legs.values())
+    assert "too dark" in result.legs["left"].reasons[0]
+
+
+def test_jumps_around_the_scored_frame_make_the_rep_not_measurable() -> None:
+    series = clean_series()
+    result, _ = analyze_series(series)
+    bottom = result.reps[0].bottom_index
+    xy = series.xy_px.copy()
+    xy[bottom, lm.LEFT_ANKLE] += [0.0, 300.0]
+    glitched, _ = analyze_series(with_xy(series, xy))
+    first = glitched.reps[0]
+    assert first.band == "not_measurable"
+    assert any("unreliabl" in issue for issue in first.issues)
+    assert glitched.reps[1].band != "not_measurable"
