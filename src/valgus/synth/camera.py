@@ -22,8 +22,8 @@ class CameraConfig:
 
     ``yaw_deg``: the camera moved around the person's vertical axis, + = towards the person's
     left. ``pitch_deg``: the optical axis tilted down from horizontal (+ = looking down).
-    ``fov_deg``: vertical field of view; ``None`` = fit the floor to 1.95 m at the person.
-    """
+    ``fov_deg``: vertical field of view; ``None`` = fit the floor to ``fit_top_m`` at the person
+    (the generator sets it to the body's height plus a margin)."""
 
     distance_m: float = 3.0
     height_m: float = 0.75
@@ -34,12 +34,13 @@ class CameraConfig:
     height: int = 720
     # The vertical axis the camera turns around (yaw) and looks at: (x, y) on the floor.
     target_xy_m: tuple[float, float] = (0.0, 0.0)
+    fit_top_m: float = 1.95
 
     def yfov_rad(self) -> float:
         if self.fov_deg is not None:
             return math.radians(self.fov_deg)
         # A level camera that sees from just below the floor to 1.95 m at the person.
-        half = max(1.95 - self.height_m, self.height_m + 0.12)
+        half = max(self.fit_top_m - self.height_m, self.height_m + 0.12)
         return 2.0 * math.atan(half / self.distance_m) + abs(math.radians(self.pitch_deg))
 
 

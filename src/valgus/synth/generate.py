@@ -80,9 +80,9 @@ class Look:
 
 BODY_PRESETS: dict[str, dict[str, float]] = {
     "female": {"gender": 0.9, "age": 0.72, "muscle": 0.5, "weight": 0.45, "height": 0.45},
-    "male": {"gender": 0.1, "age": 0.75, "muscle": 0.6, "weight": 0.55, "height": 0.6},
+    "male": {"gender": 0.1, "age": 0.75, "muscle": 0.6, "weight": 0.55, "height": 0.42},
     "heavy": {"gender": 0.5, "age": 0.85, "muscle": 0.4, "weight": 0.85, "height": 0.5},
-    "slim": {"gender": 0.8, "age": 0.7, "muscle": 0.45, "weight": 0.2, "height": 0.55},
+    "slim": {"gender": 0.8, "age": 0.7, "muscle": 0.45, "weight": 0.2, "height": 0.4},
 }
 
 
@@ -523,6 +523,9 @@ def generate(cfg: ClipConfig, out: Path, command: str = "", log=print) -> dict:
             -v0[0, :, 2].min(),
         ]
     )
+    top = float(v0[0, :, 2].max() + shift[2])
+    if cfg.camera.fov_deg is None:
+        cfg = replace(cfg, camera=replace(cfg.camera, fit_top_m=max(1.95, top + 0.2)))
     cam = make_camera(cfg.camera)
     frontal = make_camera(replace(cfg.camera, yaw_deg=0.0))
 

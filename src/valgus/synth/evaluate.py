@@ -1,0 +1,175 @@
+"""Compare what valgus measures on synthetic clips with their truth.
+
+    python -m valgus.synth.evaluate sample_videos/accuracy/*.mp4 [--json OUT.json]
+
+Runs in the main environment (MediaPipe; no torch). For each clip: the pose model over every
+frame, ``analyze_series``, then
+
+* reps: each true rep matched to the detected rep whose bottom is nearest in time (within
+  ``--match-s``), with stance leg, depth and FPPA at the bottom side by side;
+* landmarks: median pixel distance between MediaPipe's hip/knee/ankle and the rig's projected
+  joint centres, over the frames where the person was found;
+* FPPA over time: error of the per-frame FPPA (valgus kinematics) against the true FPPA, on the
+  stance leg during the squats.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from valgus import landmarks as lm
+
+JOINTS = {
+    "left_hip": lm.LEFT_HIP,
+    "right_hip": lm.RIGHT_HIP,
+    "left_knee": lm.LEFT_KNEE,
+    "right_knee": lm.RIGHT_KNEE,
+    "left_ankle": lm.LEFT_ANKLE,
+    "right_ankle": lm.RIGHT_ANKLE,
+}
+
+
+def truth_path(clip: Path) -> Path:
+    return clip.parent / (clip.stem + ".truth.json")
+
+
+def _f(x: Any) -> float | None:
+    return float(x) if x is not None and math.isfinite(float(x)) else None
+
+
+def evaluate_clip(clip: Path, match_s: float = 1.0) -> dict[str, Any]:
+    from valgus.analysis import analyze_series, estimate_poses
+    from valgus.estimator import MediaPipePoseEstimator
+
+    truth = json.loads(truth_path(clip).read_text())
+    series = estimate_poses(clip, MediaPipePoseEstimator())
+    result, kin = analyze_series(series)
+    frames = truth["frames"]
+    n = min(len(series), len(frames["t_s"]))
+
+    # Landmark pixel error against the projected rig joints.
+    lm_err = {}
+    for name, idx in JOINTS.items():
+        true_px = np.asarray(frames["joints_px"][name][:n], float)
+        err = np.linalg.norm(series.xy_px[:n, idx].astype(float) - true_px, axis=1)
+        err = err[np.isfinite(err)]
+        lm_err[name] = float(np.median(err)) if err.size else None
+
+    # Per-frame FPPA error on the stance leg while squatting.
+    fppa_err = []
+    for rep in truth["reps"]:
+        s = rep["stance"]
+        a, b = rep["squat_start_frame"], min(rep["squat_end_frame"], n - 1)
+        est = kin.leg(s).fppa_deg[a : b + 1]
+        tru = np.asarray(frames["fppa_deg"][s][a : b + 1], float)
+        fppa_err.append(est - tru)
+    e = np.concatenate(fppa_err) if fppa_err else np.zeros(0)
+    e = e[np.isfinite(e)]
+
+    detected = list(result.reps)
+    rows = []
+    used: set[int] = set()
+    for rep in truth["reps"]:
+        best, best_dt = None, match_s
+        for i, d in enumerate(detected):
+            dt = abs(d.bottom_s - rep["bottom_s"])
+            if i not in used and dt <= best_dt:
+                best, best_dt = i, dt
+        row: dict[str, Any] = {
+            "index": rep["index"],
+            "true_leg": rep["stance"],
+            "true_flexion_deg": rep["peak_flexion_deg"],
+            "true_fppa_deg": rep["fppa_at_bottom_deg"],
+            "true_fppa_frontal_deg": rep.get("fppa_at_bottom_frontal_deg"),
+        }
+        if best is None:
+            row.update(found=False)
+        else:
+            used.add(best)
+            d = detected[best]
+            fppa = _f(d.fppa_bottom_deg)
+            row.update(
+                found=True,
+                leg=d.leg,
+                complete=d.complete,
+                band=d.band,
+                depth_deg=_f(d.depth_deg),
+                fppa_bottom_deg=fppa,
+                fppa_error_deg=None if fppa is None else fppa - rep["fppa_at_bottom_deg"],
+            )
+        rows.append(row)
+    return {
+        "clip": clip.name,
+        "n_frames": len(series),
+        "detection_fraction": float(np.mean(series.detected)) if len(series) else 0.0,
+        "view_frontal": result.view.frontal,
+        "median_yaw_deg": result.view.median_yaw_deg,
+        "camera_yaw_deg": truth["camera"]["config"]["yaw_deg"],
+        "n_true_reps": len(truth["reps"]),
+        "n_detected_reps": len(detected),
+        "extra_detected_reps": len(detected) - len(used),
+        "reps": rows,
+        "landmark_median_px": lm_err,
+        "fppa_series_error_deg": {
+            "mean": float(np.mean(e)) if e.size else None,
+            "mean_abs": float(np.mean(np.abs(e))) if e.size else None,
+            "n": int(e.size),
+        },
+    }
+
+
+def _fmt(x: Any, spec: str = "+.1f") -> str:
+    return "-" if x is None else format(x, spec)
+
+
+def print_report(res: dict[str, Any]) -> None:
+    print(
+        f"{res['clip']}: camera yaw {res['camera_yaw_deg']:+.0f} deg, detected "
+        f"{100 * res['detection_fraction']:.0f}% of frames, model yaw "
+        f"{_fmt(res['median_yaw_deg'], '.1f')} deg, reps {res['n_detected_reps']} found / "
+        f"{res['n_true_reps']} true"
+    )
+    for r in res["reps"]:
+        if not r["found"]:
+            print(f"  rep {r['index']} {r['true_leg']:5s}: NOT FOUND")
+            continue
+        print(
+            f"  rep {r['index']} {r['true_leg']:5s} -> {r['leg']:5s} {r['band']:14s} flexion "
+            f"{r['true_flexion_deg']:.0f} true / {_fmt(r['depth_deg'], '.0f')} measured; FPPA "
+            f"{r['true_fppa_deg']:+.1f} true / {_fmt(r['fppa_bottom_deg'])} measured "
+            f"(error {_fmt(r['fppa_error_deg'])})"
+        )
+    lmk = ", ".join(f"{k} {_fmt(v, '.1f')}" for k, v in res["landmark_median_px"].items())
+    fe = res["fppa_series_error_deg"]
+    print(f"  landmarks vs rig joints, median px: {lmk}")
+    print(
+        f"  FPPA per frame during squats: mean error {_fmt(fe['mean'])} deg, "
+        f"mean abs {_fmt(fe['mean_abs'], '.1f')} deg over {fe['n']} frames"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m valgus.synth.evaluate", description=__doc__)
+    p.add_argument("clips", nargs="+", type=Path)
+    p.add_argument("--json", type=Path, default=None, help="write all results here")
+    p.add_argument("--match-s", type=float, default=1.0)
+    args = p.parse_args(sys.argv[1:] if argv is None else argv)
+    results = []
+    for clip in args.clips:
+        res = evaluate_clip(clip, args.match_s)
+        print_report(res)
+        results.append(res)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
