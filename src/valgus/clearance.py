@@ -1,0 +1,516 @@
+"""Return-to-running clearance: the four criteria combined into CLEARED / NOT YET, with reasons,
+and a person's FPPA across sessions judged against the smallest detectable change. Pure Python on
+plain data (the analysis dict of schema ``valgus.analysis/1``, entered values, overrides), so the
+rules are unit-tested without a database, a video or a model.
+
+Criteria (REFERENCE section 1, return to running after patellofemoral pain):
+
+1. single-leg squat, 20 repetitions per leg: no excessive knee valgus (measured from video, after
+   the clinician's per-rep band overrides) and no pain (entered, 0-10 per leg);
+2. stair descent: no pain (entered, yes/no);
+3. 20-30 minutes of easy running: no pain during it, none the following morning (entered, 0-10);
+4. strength: limb symmetry index LSI = involved / uninvolved x 100 at least 85-90 %.
+
+A decision computed here is a proposal; the clearance record is final only when a reviewer signs
+it (``valgus.store``).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+from valgus.config import ClearanceConfig
+
+Side = Literal["left", "right"]
+SIDES: tuple[Side, Side] = ("left", "right")
+Band = Literal["fine", "borderline", "excessive", "not_measurable"]
+BANDS: tuple[Band, ...] = ("fine", "borderline", "excessive", "not_measurable")
+LegVerdictText = Literal["PASS", "NOT YET", "CANNOT ASSESS"]
+Status = Literal["CLEARED", "NOT YET"]
+CriterionStatus = Literal["met", "not met", "not recorded"]
+InvolvedSide = Literal["left", "right", "both"]
+
+PAIN_MIN, PAIN_MAX = 0, 10
+# Strength symmetry: "within 10-15 % side to side", i.e. LSI >= 85-90 %. The stricter end is the
+# default; a clinic may choose any value in this range.
+LSI_RANGE_PCT = (85.0, 90.0)
+
+
+@dataclass(frozen=True)
+class ClearancePolicy:
+    """The clinic's choices within the published criteria.
+
+    ``max_pain_score`` (0-10 numeric rating scale): the highest pain that still counts as "no
+    pain". The criterion says *no pain*, so the default is 0. Some rehabilitation programmes
+    monitor pain and accept mild pain (e.g. up to 2/10) during loading; that is a clinical choice,
+    allowed up to 2 here and stated on every report.
+    ``min_lsi_pct``: limb symmetry index needed, 85-90 % (default 90, the conservative end).
+    ``min_run_minutes``: the easy run must have lasted this long (the criterion says 20-30 min).
+    ``required_reps``: measurable reps per leg (``ClearanceConfig.required_reps``, 20).
+    ``fppa_sdc_deg``: smallest detectable change of 2D FPPA between sessions (Munro 2012: 7.5-8.9
+    deg; the lower end, so that a real change is not missed, is ``ClearanceConfig.fppa_sdc_deg``).
+    """
+
+    max_pain_score: int = 0
+    min_lsi_pct: float = 90.0
+    min_run_minutes: float = 20.0
+    required_reps: int = field(default_factory=lambda: ClearanceConfig().required_reps)
+    fppa_sdc_deg: float = field(default_factory=lambda: ClearanceConfig().fppa_sdc_deg)
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.max_pain_score <= 2:
+            raise ValueError(f"max_pain_score must be 0-2 (0 = no pain), got {self.max_pain_score}")
+        lo, hi = LSI_RANGE_PCT
+        if not lo <= self.min_lsi_pct <= hi:
+            raise ValueError(f"min_lsi_pct must be {lo:.0f}-{hi:.0f} %, got {self.min_lsi_pct}")
+        if self.required_reps < 1 or self.min_run_minutes <= 0 or self.fppa_sdc_deg <= 0:
+            raise ValueError("required_reps, min_run_minutes and fppa_sdc_deg must be positive")
+
+
+@dataclass(frozen=True)
+class ClearanceInputs:
+    """What the clinician enters for one session. None = not recorded yet.
+
+    Pain on a 0-10 numeric rating scale; strength in any unit, the same for both sides
+    (``strength_unit`` is only printed). ``involved_side``: the painful / injured leg; None or
+    "both" compares the weaker side with the stronger one (the stricter reading).
+    """
+
+    squat_pain_left: int | None = None
+    squat_pain_right: int | None = None
+    stair_descent_pain: bool | None = None
+    run_minutes: float | None = None
+    run_pain_during: int | None = None
+    run_pain_next_morning: int | None = None
+    strength_left: float | None = None
+    strength_right: float | None = None
+    strength_unit: str = ""
+    involved_side: InvolvedSide | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("squat_pain_left", "squat_pain_right", "run_pain_during",
+                     "run_pain_next_morning"):
+            value = getattr(self, name)
+            if value is not None and not (
+                isinstance(value, int) and PAIN_MIN <= value <= PAIN_MAX
+            ):
+                raise ValueError(f"{name.replace('_', ' ')} must be a whole number 0-10")
+        for name in ("run_minutes", "strength_left", "strength_right"):
+            value = getattr(self, name)
+            if value is not None and not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name.replace('_', ' ')} must be a number >= 0")
+
+
+# --------------------------------------------------------------------------- single-leg squat
+
+
+@dataclass(frozen=True)
+class SquatRep:
+    """One rep as the review sees it. ``band`` is after the reviewer's override (if any);
+    ``original_band`` is the analysis's. ``counted``: a complete single-leg rep from a clip that
+    could be assessed (only those count towards the verdict). ``fppa_deg``: the FPPA the analysis
+    banded (deg, + = valgus), None when not measured."""
+
+    analysis_id: int
+    index: int
+    leg: Side
+    counted: bool
+    band: Band
+    original_band: Band
+    fppa_deg: float | None
+    override_reason: str | None = None
+
+    @property
+    def overridden(self) -> bool:
+        return self.override_reason is not None
+
+
+@dataclass(frozen=True)
+class Override:
+    """A reviewer's band for one rep (``index`` is 1-based as in the analysis), with the reason."""
+
+    analysis_id: int
+    index: int
+    band: Band
+    reason: str
+
+
+def clip_assessable(analysis: Mapping[str, Any]) -> tuple[bool, str]:
+    """Whether a clip's reps can count at all (same rule as ``analysis.analyze_series``): the
+    camera in front, no blocking quality issue, a single-leg squat. Returns (ok, why not)."""
+    if not analysis.get("view", {}).get("frontal", False):
+        return False, "camera not in front of the person"
+    blockers = [q.get("message", "") for q in analysis.get("quality", []) if q.get("blocking")]
+    if blockers:
+        return False, "the video cannot be scored: " + "; ".join(blockers)
+    if analysis.get("exercise") == "double_leg":
+        return False, "this is a double-leg squat; the test is a single-leg squat"
+    return True, ""
+
+
+def scored_fppa_deg(rep: Mapping[str, Any]) -> float | None:
+    """The FPPA (deg) a rep's band is based on: at the bottom, or at 60 deg knee flexion."""
+    if rep.get("scored_at") == "bottom":
+        return rep.get("fppa_bottom_deg")
+    if rep.get("scored_at") == "reference_flexion":
+        return rep.get("fppa_ref_deg")
+    return None
+
+
+def squat_reps(
+    analysis: Mapping[str, Any], analysis_id: int, overrides: Sequence[Override] = ()
+) -> list[SquatRep]:
+    """The reps of one analysis (dict of schema ``valgus.analysis/1``) with overrides applied.
+
+    Raises:
+        ValueError: an override names a rep the analysis does not have, or one that cannot count
+            (incomplete, or not a single-leg squat): a clinician cannot turn those into reps.
+    """
+    ok, _ = clip_assessable(analysis)
+    by_index = {o.index: o for o in overrides if o.analysis_id == analysis_id}
+    reps: list[SquatRep] = []
+    for rep in analysis.get("reps", []):
+        index = int(rep["index"])
+        countable = bool(rep.get("complete")) and rep.get("exercise") == "single_leg"
+        override = by_index.pop(index, None)
+        if override is not None and not countable:
+            raise ValueError(
+                f"rep {index} of analysis {analysis_id} is incomplete or not a single-leg squat "
+                "and cannot be given a band"
+            )
+        reps.append(SquatRep(
+            analysis_id=analysis_id,
+            index=index,
+            leg=rep["leg"],
+            counted=ok and countable,
+            band=override.band if override else rep["band"],
+            original_band=rep["band"],
+            fppa_deg=scored_fppa_deg(rep),
+            override_reason=override.reason if override else None,
+        ))
+    if by_index:
+        missing = ", ".join(str(i) for i in sorted(by_index))
+        raise ValueError(f"analysis {analysis_id} has no rep {missing}")
+    return reps
+
+
+@dataclass(frozen=True)
+class SquatLegResult:
+    """The squat criterion's verdict for one leg after review. FPPA in degrees (valid reps with
+    a measured FPPA; reps a reviewer marked valid without a number add none)."""
+
+    leg: Side
+    verdict: LegVerdictText
+    valid_reps: int
+    excessive_reps: int
+    borderline_reps: int
+    overridden_reps: int
+    median_fppa_deg: float | None
+    worst_fppa_deg: float | None
+    reasons: tuple[str, ...]
+
+
+def squat_leg_result(
+    reps: Sequence[SquatRep], leg: Side, required_reps: int, not_assessable: Sequence[str] = ()
+) -> SquatLegResult:
+    """Verdict for "single-leg squat, N repetitions, no excessive knee valgus" on one leg, with
+    the same rule as ``scoring.leg_verdict``: PASS = at least N valid reps and none excessive;
+    NOT YET = an excessive rep or too few valid reps; CANNOT ASSESS = no valid rep.
+
+    ``reps`` may pool several clips of the session (e.g. one clip per leg); only ``counted`` reps
+    of ``leg`` count. ``not_assessable``: why clips could not be assessed (shown when nothing
+    counted).
+    """
+    own = [r for r in reps if r.leg == leg and r.counted]
+    valid = [r for r in own if r.band != "not_measurable"]
+    excessive = sum(r.band == "excessive" for r in valid)
+    borderline = sum(r.band == "borderline" for r in valid)
+    overridden = sum(r.overridden for r in own)
+    fppa = [r.fppa_deg for r in valid if r.fppa_deg is not None]
+    reasons: list[str] = []
+    verdict: LegVerdictText
+    if not valid:
+        verdict = "CANNOT ASSESS"
+        if own:
+            reasons.append(f"none of the {len(own)} complete reps on this leg could be measured")
+        elif not_assessable:
+            reasons.extend(dict.fromkeys(not_assessable))
+        else:
+            reasons.append("no complete single-leg squat on this leg was found")
+    else:
+        if excessive:
+            reasons.append(f"{excessive} of {len(valid)} reps show excessive knee valgus")
+        if len(valid) < required_reps:
+            reasons.append(
+                f"only {len(valid)} of the {required_reps} reps the test asks for were measured"
+            )
+        if borderline:
+            reasons.append(f"{borderline} reps are borderline (within the measurement error)")
+        verdict = "NOT YET" if excessive or len(valid) < required_reps else "PASS"
+        if verdict == "PASS":
+            reasons.insert(0, f"{len(valid)} reps without excessive knee valgus")
+    if overridden:
+        reasons.append(f"{overridden} rep bands set by the reviewer")
+    return SquatLegResult(
+        leg=leg,
+        verdict=verdict,
+        valid_reps=len(valid),
+        excessive_reps=excessive,
+        borderline_reps=borderline,
+        overridden_reps=overridden,
+        median_fppa_deg=float(statistics.median(fppa)) if fppa else None,
+        worst_fppa_deg=float(max(fppa)) if fppa else None,
+        reasons=tuple(reasons),
+    )
+
+
+def squat_results(
+    analyses: Mapping[int, Mapping[str, Any]],
+    overrides: Sequence[Override] = (),
+    required_reps: int | None = None,
+) -> tuple[dict[Side, SquatLegResult], list[SquatRep]]:
+    """Both legs' squat verdicts over all analyses of a session (analysis id -> analysis dict),
+    after overrides; also returns the reps. ``required_reps`` defaults to the largest number the
+    analyses were run with (20 unless configured otherwise)."""
+    reps: list[SquatRep] = []
+    why_not: list[str] = []
+    need = required_reps
+    for analysis_id, analysis in analyses.items():
+        reps.extend(squat_reps(analysis, analysis_id, overrides))
+        ok, reason = clip_assessable(analysis)
+        if not ok:
+            why_not.append(reason)
+        stored = analysis.get("thresholds", {}).get("required_reps")
+        if required_reps is None and stored is not None:
+            need = max(need or 0, int(stored))
+    need = need or ClearanceConfig().required_reps
+    return {leg: squat_leg_result(reps, leg, need, why_not) for leg in SIDES}, reps
+
+
+# --------------------------------------------------------------------------- the decision
+
+
+@dataclass(frozen=True)
+class CriterionResult:
+    """One of the four criteria: ``key`` (squat, stairs, running, strength), a title, whether it
+    is met, and the reasons in plain words."""
+
+    key: str
+    title: str
+    status: CriterionStatus
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ClearanceDecision:
+    """CLEARED only when all four criteria are met; ``reasons`` lists what is missing or not met
+    (or, when cleared, that all are met). ``lsi_pct``: the strength limb symmetry index used."""
+
+    status: Status
+    criteria: tuple[CriterionResult, ...]
+    reasons: tuple[str, ...]
+    lsi_pct: float | None
+    policy: ClearancePolicy
+
+
+def limb_symmetry_index_pct(
+    left: float, right: float, involved: InvolvedSide | None
+) -> float | None:
+    """LSI = involved / uninvolved x 100 (%). With no (or both) involved side the weaker side is
+    compared with the stronger. None when the reference side is 0."""
+    if involved == "left":
+        ref, inv = right, left
+    elif involved == "right":
+        ref, inv = left, right
+    else:
+        ref, inv = max(left, right), min(left, right)
+    return None if ref <= 0 else 100.0 * inv / ref
+
+
+def _pain_ok(score: int, policy: ClearancePolicy) -> bool:
+    return score <= policy.max_pain_score
+
+
+def _pain_words(policy: ClearancePolicy) -> str:
+    return "no pain" if policy.max_pain_score == 0 else f"pain at most {policy.max_pain_score}/10"
+
+
+def _squat_criterion(
+    squat: Mapping[Side, SquatLegResult], inputs: ClearanceInputs, policy: ClearancePolicy
+) -> CriterionResult:
+    reasons: list[str] = []
+    failed = missing = False
+    for leg in SIDES:
+        res = squat[leg]
+        if res.verdict != "PASS":
+            failed = True
+            reasons.append(f"{leg} leg squat: {res.verdict} ({'; '.join(res.reasons)})")
+        pain = inputs.squat_pain_left if leg == "left" else inputs.squat_pain_right
+        if pain is None:
+            missing = True
+            reasons.append(f"{leg} leg: pain during the squats not recorded")
+        elif not _pain_ok(pain, policy):
+            failed = True
+            reasons.append(f"{leg} leg: pain {pain}/10 during the squats")
+    if not (failed or missing):
+        reasons.append(
+            f"both legs PASS ({squat['left'].valid_reps} and {squat['right'].valid_reps} reps "
+            f"without excessive valgus), {_pain_words(policy)}"
+        )
+    status: CriterionStatus = "not met" if failed else "not recorded" if missing else "met"
+    return CriterionResult("squat", "Single-leg squat, 20 reps per leg: no pain, no excessive "
+                           "knee valgus", status, tuple(reasons))
+
+
+def _stairs_criterion(inputs: ClearanceInputs) -> CriterionResult:
+    title = "Stair descent: no pain"
+    if inputs.stair_descent_pain is None:
+        return CriterionResult("stairs", title, "not recorded", ("stair descent not recorded",))
+    if inputs.stair_descent_pain:
+        return CriterionResult("stairs", title, "not met", ("pain on stair descent",))
+    return CriterionResult("stairs", title, "met", ("no pain on stair descent",))
+
+
+def _running_criterion(inputs: ClearanceInputs, policy: ClearancePolicy) -> CriterionResult:
+    title = "20-30 minutes of easy running: no pain during, none the next morning"
+    reasons: list[str] = []
+    failed = missing = False
+    if inputs.run_minutes is None:
+        missing = True
+        reasons.append("easy run not recorded")
+    elif inputs.run_minutes < policy.min_run_minutes:
+        failed = True
+        reasons.append(
+            f"ran {inputs.run_minutes:.0f} min, less than {policy.min_run_minutes:.0f} min"
+        )
+    for label, pain in (("during the run", inputs.run_pain_during),
+                        ("the next morning", inputs.run_pain_next_morning)):
+        if pain is None:
+            missing = True
+            reasons.append(f"pain {label} not recorded")
+        elif not _pain_ok(pain, policy):
+            failed = True
+            reasons.append(f"pain {pain}/10 {label}")
+    if not (failed or missing):
+        reasons.append(f"ran {inputs.run_minutes:.0f} min with {_pain_words(policy)} during "
+                       "it or the next morning")
+    status: CriterionStatus = "not met" if failed else "not recorded" if missing else "met"
+    return CriterionResult("running", title, status, tuple(reasons))
+
+
+def _strength_criterion(
+    inputs: ClearanceInputs, policy: ClearancePolicy
+) -> tuple[CriterionResult, float | None]:
+    title = f"Strength symmetry: LSI >= {policy.min_lsi_pct:.0f} %"
+    if inputs.strength_left is None or inputs.strength_right is None:
+        return CriterionResult("strength", title, "not recorded",
+                               ("strength not recorded for both sides",)), None
+    lsi = limb_symmetry_index_pct(inputs.strength_left, inputs.strength_right,
+                                  inputs.involved_side)
+    unit = f" {inputs.strength_unit}" if inputs.strength_unit else ""
+    values = (f"left {inputs.strength_left:g}{unit}, right {inputs.strength_right:g}{unit}")
+    if lsi is None:
+        return CriterionResult("strength", title, "not recorded",
+                               (f"strength {values}: the reference side is 0",)), None
+    how = (f"involved {inputs.involved_side} / uninvolved"
+           if inputs.involved_side in ("left", "right") else "weaker / stronger side")
+    text = f"LSI {lsi:.0f} % ({how}; {values})"
+    if lsi < policy.min_lsi_pct:
+        return CriterionResult("strength", title, "not met",
+                               (f"{text}, below {policy.min_lsi_pct:.0f} %",)), lsi
+    return CriterionResult("strength", title, "met", (text,)), lsi
+
+
+def decide(
+    squat: Mapping[Side, SquatLegResult],
+    inputs: ClearanceInputs,
+    policy: ClearancePolicy | None = None,
+) -> ClearanceDecision:
+    """Combine the four criteria. CLEARED only when every one is met; anything not recorded
+    keeps the decision at NOT YET (never cleared by omission)."""
+    policy = policy or ClearancePolicy()
+    strength, lsi = _strength_criterion(inputs, policy)
+    criteria = (
+        _squat_criterion(squat, inputs, policy),
+        _stairs_criterion(inputs),
+        _running_criterion(inputs, policy),
+        strength,
+    )
+    if all(c.status == "met" for c in criteria):
+        return ClearanceDecision("CLEARED", criteria, ("all four criteria are met",), lsi, policy)
+    reasons = tuple(
+        f"{c.title}: {'; '.join(c.reasons)}" for c in criteria if c.status != "met"
+    )
+    return ClearanceDecision("NOT YET", criteria, reasons, lsi, policy)
+
+
+# --------------------------------------------------------------------------- progress
+
+
+@dataclass(frozen=True)
+class SessionFppa:
+    """One session's squat FPPA per leg (median of the valid reps, deg; None = not measured)."""
+
+    session_id: int
+    session_date: date
+    median_fppa_deg: Mapping[Side, float | None]
+    valid_reps: Mapping[Side, int]
+
+
+@dataclass(frozen=True)
+class FppaChange:
+    """Change of a leg's median FPPA against an earlier session (deg, + = more valgus).
+    ``real``: at least the smallest detectable change, i.e. beyond measurement noise."""
+
+    since_session_id: int
+    since_date: date
+    delta_deg: float
+    real: bool
+
+    def describe(self, sdc_deg: float) -> str:
+        if not self.real:
+            return f"{self.delta_deg:+.1f} deg (within the {sdc_deg:.1f} deg noise)"
+        direction = "less valgus" if self.delta_deg < 0 else "more valgus"
+        return f"{self.delta_deg:+.1f} deg ({direction}, a real change)"
+
+
+@dataclass(frozen=True)
+class ProgressRow:
+    """A session in a person's history with its change from the previous measured session and
+    from the first one, per leg."""
+
+    session: SessionFppa
+    since_previous: Mapping[Side, FppaChange | None]
+    since_first: Mapping[Side, FppaChange | None]
+
+
+def progress(points: Sequence[SessionFppa], sdc_deg: float) -> list[ProgressRow]:
+    """Sessions in date order, each leg's FPPA compared with the last earlier session where that
+    leg was measured and with the first such session. A change counts as real when its size is at
+    least ``sdc_deg`` (Munro 2012: 7.5 deg); smaller changes cannot be told from noise."""
+    rows: list[ProgressRow] = []
+    previous: dict[Side, SessionFppa] = {}
+    first: dict[Side, SessionFppa] = {}
+    for point in sorted(points, key=lambda p: (p.session_date, p.session_id)):
+        since_prev: dict[Side, FppaChange | None] = {}
+        since_first: dict[Side, FppaChange | None] = {}
+        for leg in SIDES:
+            value = point.median_fppa_deg.get(leg)
+            since_prev[leg] = since_first[leg] = None
+            if value is None:
+                continue
+            for target, ref in ((since_prev, previous.get(leg)), (since_first, first.get(leg))):
+                ref_value = ref.median_fppa_deg.get(leg) if ref else None
+                if ref is not None and ref_value is not None:
+                    delta = value - ref_value
+                    target[leg] = FppaChange(ref.session_id, ref.session_date, delta,
+                                             abs(delta) >= sdc_deg)
+            previous[leg] = point
+            first.setdefault(leg, point)
+        rows.append(ProgressRow(point, since_prev, since_first))
+    return rows

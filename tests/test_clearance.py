@@ -1,0 +1,220 @@
+"""Clearance rules (valgus.clearance): squat verdict after overrides, the four criteria, LSI,
+pain threshold, and progress across sessions against the smallest detectable change. Pure data,
+milliseconds."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from valgus.clearance import (
+    ClearanceInputs,
+    ClearancePolicy,
+    Override,
+    SessionFppa,
+    decide,
+    limb_symmetry_index_pct,
+    progress,
+    squat_results,
+)
+
+
+def rep(index: int, leg: str, band: str = "fine", fppa: float | None = 5.0,
+        complete: bool = True, exercise: str = "single_leg") -> dict[str, Any]:
+    return {
+        "index": index, "leg": leg, "exercise": exercise, "complete": complete,
+        "band": band, "scored_at": "bottom" if fppa is not None else None,
+        "fppa_bottom_deg": fppa, "fppa_ref_deg": None,
+    }
+
+
+def analysis(reps: list[dict[str, Any]], frontal: bool = True, exercise: str = "single_leg",
+             blocking: bool = False) -> dict[str, Any]:
+    return {
+        "schema": "valgus.analysis/1",
+        "view": {"frontal": frontal},
+        "quality": [{"message": "too dark", "blocking": True}] if blocking else [],
+        "exercise": exercise,
+        "reps": reps,
+        "thresholds": {"required_reps": 20},
+    }
+
+
+def both_legs_fine(n: int = 20, fppa: float = 5.0) -> dict[int, dict[str, Any]]:
+    """Two clips, one per leg, ``n`` fine reps each."""
+    return {
+        1: analysis([rep(i + 1, "left", fppa=fppa) for i in range(n)]),
+        2: analysis([rep(i + 1, "right", fppa=fppa + 1) for i in range(n)]),
+    }
+
+
+ALL_GOOD = ClearanceInputs(
+    squat_pain_left=0, squat_pain_right=0, stair_descent_pain=False, run_minutes=25,
+    run_pain_during=0, run_pain_next_morning=0, strength_left=92.0, strength_right=100.0,
+    strength_unit="Nm", involved_side="left",
+)
+
+
+def test_both_legs_pass_and_all_criteria_met_is_cleared() -> None:
+    squat, reps = squat_results(both_legs_fine())
+    assert squat["left"].verdict == squat["right"].verdict == "PASS"
+    assert squat["left"].median_fppa_deg == 5.0 and squat["right"].median_fppa_deg == 6.0
+    assert len(reps) == 40
+    decision = decide(squat, ALL_GOOD)
+    assert decision.status == "CLEARED"
+    assert [c.status for c in decision.criteria] == ["met"] * 4
+    assert decision.lsi_pct == pytest.approx(92.0)
+
+
+def test_override_to_excessive_turns_the_leg_and_decision_to_not_yet() -> None:
+    data = both_legs_fine()
+    squat, reps = squat_results(data, [Override(2, 7, "excessive", "knee caves in on video")])
+    assert squat["left"].verdict == "PASS"
+    assert squat["right"].verdict == "NOT YET"
+    assert squat["right"].excessive_reps == 1 and squat["right"].overridden_reps == 1
+    changed = [r for r in reps if r.overridden]
+    assert len(changed) == 1 and changed[0].original_band == "fine"
+    assert changed[0].override_reason == "knee caves in on video"
+    decision = decide(squat, ALL_GOOD)
+    assert decision.status == "NOT YET"
+    assert any("right leg squat: NOT YET" in r for r in decision.reasons)
+
+
+def test_override_of_not_measurable_rep_can_complete_the_twenty() -> None:
+    data = both_legs_fine()
+    data[1]["reps"][0] = rep(1, "left", band="not_measurable", fppa=None)
+    squat, _ = squat_results(data)
+    assert squat["left"].verdict == "NOT YET" and squat["left"].valid_reps == 19
+    squat, _ = squat_results(data, [Override(1, 1, "fine", "tracking glitch; knee aligned")])
+    assert squat["left"].verdict == "PASS" and squat["left"].valid_reps == 20
+    # A rep judged by eye has no FPPA: it adds nothing to the median.
+    assert squat["left"].median_fppa_deg == 5.0
+
+
+def test_override_to_not_measurable_removes_a_rep() -> None:
+    squat, _ = squat_results(both_legs_fine(), [Override(1, 3, "not_measurable", "occluded")])
+    assert squat["left"].valid_reps == 19 and squat["left"].verdict == "NOT YET"
+
+
+@pytest.mark.parametrize("bad", [
+    Override(1, 99, "fine", "no such rep"),
+])
+def test_override_of_missing_rep_is_refused(bad: Override) -> None:
+    with pytest.raises(ValueError, match="no rep 99"):
+        squat_results(both_legs_fine(), [bad])
+
+
+def test_override_cannot_turn_an_incomplete_rep_into_a_rep() -> None:
+    data = both_legs_fine()
+    data[1]["reps"].append(rep(21, "left", complete=False, band="not_measurable", fppa=None))
+    with pytest.raises(ValueError, match="incomplete"):
+        squat_results(data, [Override(1, 21, "fine", "looked fine")])
+
+
+def test_side_view_clip_cannot_be_assessed_even_with_overrides() -> None:
+    data = {1: analysis([rep(i + 1, "left") for i in range(20)], frontal=False)}
+    squat, _ = squat_results(data, [Override(1, 1, "fine", "x")])
+    assert squat["left"].verdict == "CANNOT ASSESS"
+    assert squat["right"].reasons == ("camera not in front of the person",)
+
+
+def test_no_pain_criterion_is_zero_by_default_and_configurable() -> None:
+    squat, _ = squat_results(both_legs_fine())
+    mild = ClearanceInputs(**{**ALL_GOOD.__dict__, "squat_pain_right": 2})
+    assert decide(squat, mild).status == "NOT YET"
+    assert "right leg: pain 2/10" in decide(squat, mild).reasons[0]
+    assert decide(squat, mild, ClearancePolicy(max_pain_score=2)).status == "CLEARED"
+    with pytest.raises(ValueError):
+        ClearancePolicy(max_pain_score=3)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "fragment"),
+    [
+        ("stair_descent_pain", True, "pain on stair descent"),
+        ("run_pain_next_morning", 1, "pain 1/10 the next morning"),
+        ("run_pain_during", 3, "pain 3/10 during the run"),
+        ("run_minutes", 15, "less than 20 min"),
+        ("strength_left", 80.0, "LSI 80 %"),
+    ],
+)
+def test_each_failed_criterion_blocks_clearance(field: str, value: object, fragment: str) -> None:
+    squat, _ = squat_results(both_legs_fine())
+    inputs = ClearanceInputs(**{**ALL_GOOD.__dict__, field: value})
+    decision = decide(squat, inputs)
+    assert decision.status == "NOT YET"
+    assert any(fragment in r for r in decision.reasons), decision.reasons
+
+
+def test_missing_values_never_clear() -> None:
+    squat, _ = squat_results(both_legs_fine())
+    decision = decide(squat, ClearanceInputs())
+    assert decision.status == "NOT YET"
+    assert [c.status for c in decision.criteria] == ["not recorded"] * 4
+
+
+def test_lsi_uses_involved_over_uninvolved_and_policy_range() -> None:
+    assert limb_symmetry_index_pct(85.0, 100.0, "left") == pytest.approx(85.0)
+    assert limb_symmetry_index_pct(85.0, 100.0, "right") == pytest.approx(100 / 0.85)
+    # No involved side: the weaker side against the stronger (the strict reading).
+    assert limb_symmetry_index_pct(100.0, 85.0, None) == pytest.approx(85.0)
+    assert limb_symmetry_index_pct(0.0, 0.0, None) is None
+    squat, _ = squat_results(both_legs_fine())
+    at_87 = ClearanceInputs(**{**ALL_GOOD.__dict__, "strength_left": 87.0})
+    assert decide(squat, at_87).status == "NOT YET"  # default 90 %
+    assert decide(squat, at_87, ClearancePolicy(min_lsi_pct=85)).status == "CLEARED"
+    with pytest.raises(ValueError):
+        ClearancePolicy(min_lsi_pct=80)
+
+
+def test_entered_values_are_checked() -> None:
+    with pytest.raises(ValueError, match="0-10"):
+        ClearanceInputs(squat_pain_left=11)
+    with pytest.raises(ValueError, match=">= 0"):
+        ClearanceInputs(strength_left=-1.0)
+
+
+def test_progress_marks_changes_beyond_the_sdc_as_real() -> None:
+    points = [
+        SessionFppa(3, date(2025, 3, 1), {"left": 6.0, "right": 9.0}, {"left": 20, "right": 20}),
+        SessionFppa(1, date(2025, 1, 1), {"left": 16.0, "right": 12.0}, {"left": 20, "right": 20}),
+        SessionFppa(2, date(2025, 2, 1), {"left": 10.0, "right": None}, {"left": 20, "right": 0}),
+    ]
+    rows = progress(points, sdc_deg=7.5)
+    assert [r.session.session_id for r in rows] == [1, 2, 3]
+    assert rows[0].since_previous["left"] is None
+    second = rows[1].since_previous["left"]
+    assert second is not None and second.delta_deg == pytest.approx(-6.0) and not second.real
+    third = rows[2]
+    assert third.since_previous["left"] is not None
+    assert third.since_previous["left"].delta_deg == pytest.approx(-4.0)
+    assert not third.since_previous["left"].real
+    assert third.since_first["left"] is not None and third.since_first["left"].real
+    assert third.since_first["left"].delta_deg == pytest.approx(-10.0)
+    # The right leg was not measured in session 2: session 3 compares with session 1.
+    right = third.since_previous["right"]
+    assert right is not None and right.since_session_id == 1 and not right.real
+    assert "less valgus, a real change" in third.since_first["left"].describe(7.5)
+    assert "within the 7.5 deg noise" in right.describe(7.5)
+
+
+@pytest.mark.parametrize(("fppa", "n_reps", "verdict"),
+                         [(5.0, 20, "PASS"), (18.0, 20, "NOT YET"), (5.0, 3, "NOT YET")])
+def test_without_overrides_the_verdict_is_the_analysis_own(
+    fppa: float, n_reps: int, verdict: str
+) -> None:
+    """The review's recomputation and scoring.leg_verdict apply the same rule (guards drift)."""
+    from tests.records_data import squats
+
+    result, _ = squats("left", fppa, n_reps)
+    data = result.to_dict()
+    squat, _ = squat_results({1: data})
+    for leg in ("left", "right"):
+        own = data["legs"][leg]
+        assert squat[leg].verdict == own["verdict"]
+        assert squat[leg].valid_reps == own["valid_reps"]
+        assert squat[leg].excessive_reps == own["excessive_reps"]
+        assert squat[leg].median_fppa_deg == pytest.approx(own["median_fppa_deg"], abs=1e-3)
+    assert squat["left"].verdict == verdict
