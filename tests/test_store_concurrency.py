@@ -1,0 +1,245 @@
+"""Two writers at once on one SQLite file (threads and processes), and crashes in the middle of a
+save: the database stays consistent and no file is left without its row (or a row without its
+file)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import threading
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tests.records_data import squats, write_clip
+from valgus.clearance import Override
+from valgus.store.db import sha256_file
+from valgus.store.service import Records
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def check_consistent(data_dir: Path) -> tuple[int, int]:
+    """Open the data directory as a new process would (migrations, orphan sweep) and check:
+    SQLite integrity, every clip and pose row has its file with the right sha256, every analysis
+    has its clip, and no file lies in clips/, poses/ or tmp/ without a row. Returns the number
+    of clips and analyses."""
+    Records.open(data_dir).close()
+    raw = sqlite3.connect(data_dir / "valgus.db")
+    try:
+        assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert raw.execute("PRAGMA foreign_key_check").fetchall() == []
+        clips = raw.execute("SELECT stored_path, sha256 FROM clips").fetchall()
+        poses = [p for (p,) in raw.execute("SELECT poses_path FROM analyses") if p]
+        n_analyses = raw.execute("SELECT count(*) FROM analyses").fetchone()[0]
+        orphan_analyses = raw.execute(
+            "SELECT count(*) FROM analyses a LEFT JOIN clips c ON a.clip_id = c.id "
+            "WHERE c.id IS NULL"
+        ).fetchone()[0]
+    finally:
+        raw.close()
+    assert orphan_analyses == 0
+    for stored, sha in clips:
+        assert sha256_file(data_dir / stored) == sha
+    on_disk = {f"{d}/{p.name}" for d in ("clips", "poses") for p in (data_dir / d).iterdir()}
+    assert on_disk == {p for p, _ in clips} | set(poses)
+    assert list((data_dir / "tmp").iterdir()) == []
+    return len(clips), n_analyses
+
+
+# --------------------------------------------------------------------------- concurrency
+
+
+def test_two_threads_write_at_once_without_mixing(tmp_path: Path) -> None:
+    """Two 'browser sessions' share one Records object (as the app does), each with its own
+    person and session; their writes interleave and nothing mixes or fails."""
+    data = tmp_path / "data"
+    clips = [write_clip(tmp_path / f"c{k}.mp4", seed=k) for k in range(2)]
+    result, series = squats("left", 5.0)
+    n_each = 6
+    errors: list[BaseException] = []
+    with Records.open(data) as rec:
+        start = threading.Barrier(2)
+
+        def worker(k: int) -> None:
+            try:
+                code = f"T-{k}"
+                rec.add_person(code)
+                sid = rec.create_session(code, date(2025, 1, 1 + k)).id
+                start.wait(timeout=30)
+                for i in range(n_each):
+                    saved = rec.save_analysis(sid, clips[k], result, series if i % 2 else None)
+                    rec.save_review(sid, f"reviewer {k}", f"pass {i}",
+                                    [Override(saved.id, 1, "fine", f"thread {k}")])
+            except BaseException as err:  # reported to the main thread below
+                errors.append(err)
+
+        threads = [threading.Thread(target=worker, args=(k,)) for k in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        assert not errors, errors
+        for k in range(2):
+            sessions = rec.list_sessions(f"T-{k}")
+            assert len(sessions) == 1 and sessions[0].n_clips == n_each
+            analyses = rec.list_analyses(sessions[0].id)
+            assert {a.clip.sha256 for a in analyses} == {sha256_file(clips[k])}
+            reviews = rec.review_history(sessions[0].id)
+            assert {r.reviewer for r in reviews} == {f"reviewer {k}"}
+            assert len(reviews) == n_each
+    assert check_consistent(data) == (2 * n_each, 2 * n_each)
+
+
+WRITER = textwrap.dedent("""
+    import sys
+    from datetime import date
+    from pathlib import Path
+    sys.path.insert(0, {root!r})
+    from tests.records_data import squats
+    from valgus.store.service import Records
+
+    data, clip, code, n = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+    result, series = squats("left", 5.0, 3)
+    with Records.open(data) as rec:
+        sid = rec.session_for_date(rec.ensure_person(code).code, date(2025, 1, 1)).id
+        print("ready", flush=True)
+        sys.stdin.readline()  # start together
+        for i in range(n):
+            rec.save_analysis(sid, clip, result, series)
+            rec.save_review(sid, code, f"note {{i}}")
+            print("saved", i, flush=True)
+""").format(root=str(ROOT))
+
+
+def test_two_processes_write_to_one_sqlite_file(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    clip = write_clip(tmp_path / "c.mp4")
+    Records.open(data).close()  # migrate once, as an installed app would have
+    n = 5
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(data), str(clip), f"P-{k}", str(n)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=ROOT,
+        )
+        for k in range(2)
+    ]
+    for p in procs:
+        assert p.stdout is not None and p.stdout.readline().strip() == "ready"
+    for p in procs:
+        assert p.stdin is not None
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+        assert out.count("saved") == n
+    with Records.open(data) as rec:
+        for k in range(2):
+            (session,) = rec.list_sessions(f"P-{k}")
+            assert session.n_clips == n
+            assert len(rec.review_history(session.id)) == n
+    assert check_consistent(data) == (2 * n, 2 * n)
+
+
+# --------------------------------------------------------------------------- crashes
+
+CRASHER = textwrap.dedent("""
+    import os, signal, sys
+    from datetime import date
+    from pathlib import Path
+    sys.path.insert(0, {root!r})
+    from tests.records_data import squats
+    from valgus.store import db as store_db
+    from valgus.store.service import Records
+
+    data, clip, point = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+
+    def die() -> None:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    # Crash injection: the real code runs up to the chosen point, then the process is killed.
+    if point == "after_copy":
+        real_copy = store_db.Database.stage_copy
+        def stage_copy(self, *a, **k):
+            real_copy(self, *a, **k)
+            die()
+        store_db.Database.stage_copy = stage_copy
+    elif point in ("after_first_rename", "after_all_renames"):
+        real_publish = store_db.StagedFile.publish
+        calls = []
+        def publish(self):
+            real_publish(self)
+            calls.append(self)
+            if point == "after_first_rename" or len(calls) == 2:
+                die()
+        store_db.StagedFile.publish = publish
+
+    result, series = squats("left", 5.0, 3)
+    with Records.open(data) as rec:
+        sid = rec.session_for_date(rec.ensure_person("CRASH").code, date(2025, 1, 1)).id
+        rec.save_analysis(sid, clip, result, series)
+        print("saved", flush=True)
+        rec.save_analysis(sid, clip, result, series)
+        print("saved", flush=True)
+""").format(root=str(ROOT))
+
+
+@pytest.mark.parametrize("point", ["after_copy", "after_first_rename", "after_all_renames"])
+def test_crash_mid_save_leaves_a_consistent_database(tmp_path: Path, point: str) -> None:
+    """The process dies at the worst moments of a save (files renamed into place, the
+    transaction holding the write lock, not yet committed): an earlier save survives whole, the
+    killed one leaves nothing behind once the data directory is opened again."""
+    data = tmp_path / "data"
+    clip = write_clip(tmp_path / "c.mp4")
+    with Records.open(data) as rec:
+        sid = rec.session_for_date(rec.ensure_person("CRASH").code, date(2025, 1, 1)).id
+        result, series = squats("left", 5.0, 3)
+        for _ in range(2):
+            rec.save_analysis(sid, clip, result, series)
+    proc = subprocess.run(
+        [sys.executable, "-c", CRASHER, str(data), str(clip), point],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    assert "saved" not in proc.stdout
+    # The killed save left files behind (the crash was real)...
+    left_behind = [p for d in ("tmp", "clips", "poses") for p in (data / d).iterdir()]
+    assert len(left_behind) > 4  # 2 clips + 2 pose files of the earlier saves, plus debris
+    # ...and opening again removes them; only the two clean saves remain.
+    assert check_consistent(data) == (2, 2)
+    with Records.open(data) as rec:
+        (session,) = rec.list_sessions("CRASH")
+        assert len(rec.list_analyses(session.id)) == 2
+
+
+def test_kill_at_an_arbitrary_moment_during_repeated_saves(tmp_path: Path) -> None:
+    """No injection: the writer is killed by the parent as soon as it reports its third save,
+    wherever its fourth save happens to be."""
+    data = tmp_path / "data"
+    clip = write_clip(tmp_path / "c.mp4", n_frames=120)
+    Records.open(data).close()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(data), str(clip), "KILLED", "1000"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        cwd=ROOT,
+    )
+    assert proc.stdout is not None and proc.stdin is not None
+    assert proc.stdout.readline().strip() == "ready"
+    proc.stdin.write("go\n")
+    proc.stdin.flush()
+    saved = 0
+    while saved < 3:
+        line = proc.stdout.readline()
+        assert line, "writer ended early"
+        saved += line.startswith("saved")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    n_clips, n_analyses = check_consistent(data)
+    assert n_clips == n_analyses and n_clips >= 3
