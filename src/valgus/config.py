@@ -222,3 +222,8 @@ class LiveConfig:
     # standing still, foot and hip jitter are of the same size and the rule says nothing.
     stance_window_s: float = 2.0
     stance_min_hip_travel_fraction: float = 0.02
+    # Webcam frames are resized to this longer side before anything else. WebRTC changes the
+    # resolution mid-stream when the CPU or network is busy; landmarks in pixels (foot motion,
+    # hip travel) and the kept clip need one fixed frame size. 640 px is a common webcam width
+    # and more than the pose model's 256 px input.
+    frame_max_side_px: int = 640

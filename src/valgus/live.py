@@ -1,0 +1,715 @@
+"""Live webcam self-test: the offline rep detector and scoring, fed one frame at a time.
+
+``LiveSession`` is pure (no Streamlit, no MediaPipe): it takes each frame's ``FramePose`` and
+timestamp and
+
+* checks the setup first (whole body in the picture, facing the camera, large enough); counting
+  starts once every check has held for ``LiveConfig.setup_hold_s``;
+* then keeps a bounded buffer of landmarks, computes per-frame kinematics with a causal low-pass
+  (what the person sees, without waiting for future frames) and feeds them to the same streaming
+  ``reps.RepCounter`` that ``analysis.analyze_series`` runs over a recorded clip;
+* scores every rep the moment it ends with ``scoring.score_rep`` on kinematics computed over the
+  buffered window with the offline (zero-phase) smoothing, so its numbers match those of the
+  recorded clip.
+
+``LiveProcessor`` wraps one webcam stream: its own pose estimator (created on the first frame,
+closed on ``stop``), a ``LiveSession``, the drawn overlay, and the processed frames kept as an
+H.264 clip so that the self-test can be analysed afterwards exactly like an uploaded video.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from valgus import landmarks as lm
+from valgus.analysis import IMAGE_STATS_EVERY_N, assess_view
+from valgus.config import AnalysisConfig, LiveConfig
+from valgus.errors import ValgusError
+from valgus.estimator import FramePose, PoseEstimator
+from valgus.kinematics import body_yaw_deg, compute_kinematics, leg_series
+from valgus.landmarks import SIDES, Side
+from valgus.pose import PoseSeries
+from valgus.quality import assess_quality, frame_image_stats, landmark_trust
+from valgus.reps import FlexionCycle, RepCandidate, RepCounter, StreamSample, classify_cycle
+from valgus.scoring import RepScore, score_rep
+
+log = logging.getLogger(__name__)
+
+Phase = Literal["setup", "counting", "finished"]
+
+# Landmarks that must be inside the picture for the test: head, trunk, legs and both feet.
+SETUP_LANDMARKS: tuple[int, ...] = (
+    lm.NOSE,
+    lm.LEFT_SHOULDER, lm.RIGHT_SHOULDER,
+    lm.LEFT_HIP, lm.RIGHT_HIP,
+    lm.LEFT_KNEE, lm.RIGHT_KNEE,
+    lm.LEFT_ANKLE, lm.RIGHT_ANKLE,
+    lm.LEFT_HEEL, lm.RIGHT_HEEL,
+    lm.LEFT_FOOT_INDEX, lm.RIGHT_FOOT_INDEX,
+)
+FEET: tuple[int, ...] = (
+    lm.LEFT_ANKLE, lm.RIGHT_ANKLE, lm.LEFT_HEEL, lm.RIGHT_HEEL,
+    lm.LEFT_FOOT_INDEX, lm.RIGHT_FOOT_INDEX,
+)
+
+# x264 quality of the kept self-test clip (lower = closer to the frames analysed live).
+KEPT_CLIP_CRF = 18
+
+CAMERA_PLACEMENT = (
+    "Put the camera straight in front of you at hip height, 2-4 m away, and stand so that your "
+    "whole body, head to feet, is in the picture. Face the camera squarely."
+)
+
+
+# --------------------------------------------------------------------------- ICE servers
+
+
+def ice_servers_from_text(text: str) -> tuple[list[dict[str, object]], str | None]:
+    """ICE servers for WebRTC from a JSON list (the ``VALGUS_ICE_SERVERS`` variable).
+
+    Empty (the default) = no STUN/TURN server: the browser and this machine connect directly,
+    which works on the same computer or local network and sends nothing elsewhere. Returns the
+    servers and, when the text is not a JSON list of objects with "urls", a message for the user
+    (and no servers).
+    """
+    if not text.strip():
+        return [], None
+    try:
+        servers = json.loads(text)
+    except json.JSONDecodeError:
+        servers = None
+    if not isinstance(servers, list) or not all(
+        isinstance(s, dict) and "urls" in s for s in servers
+    ):
+        return [], (
+            "VALGUS_ICE_SERVERS must be a JSON list such as "
+            '[{"urls": ["stun:stun.example.org:3478"]}]; using no ICE servers.'
+        )
+    return servers, None
+
+
+# --------------------------------------------------------------------------- setup check
+
+
+@dataclass(frozen=True)
+class SetupItem:
+    """One setup check: ``key`` names it, ``message`` says what is right or what to do."""
+
+    key: Literal["person", "whole_body", "square", "size"]
+    ok: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class SetupStatus:
+    items: tuple[SetupItem, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(item.ok for item in self.items)
+
+
+def check_setup(
+    xy_px: np.ndarray | None,
+    image_size: tuple[int, int],
+    yaw_deg: float,
+    cfg: LiveConfig,
+) -> SetupStatus:
+    """Is the camera placed so that the test can be measured?
+
+    Args:
+        xy_px: (33, 2) image landmarks of the person in pixels, or None when nobody is seen.
+        image_size: (width_px, height_px) of the frame.
+        yaw_deg: recent body turn from the camera (see ``kinematics.body_yaw_deg``), NaN if
+            unknown.
+        cfg: the setup limits.
+    Returns:
+        One item per check, in the order a person would fix them.
+    """
+    if xy_px is None or not np.all(np.isfinite(xy_px[list(SETUP_LANDMARKS)])):
+        missing = SetupItem("person", False, "Step into the picture. " + CAMERA_PLACEMENT)
+        return SetupStatus((missing,))
+    w, h = image_size
+    pts = xy_px[list(SETUP_LANDMARKS)]
+    mx, my = cfg.setup_edge_margin_fraction * w, cfg.setup_edge_margin_fraction * h
+    out: list[str] = []
+    if xy_px[lm.NOSE, 1] < my:
+        out.append("your head")
+    feet = xy_px[list(FEET)]
+    if np.any(feet[:, 1] > h - my):
+        out.append("your feet")
+    if np.any(pts[:, 0] < mx) or np.any(pts[:, 0] > w - mx):
+        out.append("one side of your body")
+    if out:
+        whole = SetupItem(
+            "whole_body", False,
+            f"{' and '.join(out).capitalize()} {'is' if len(out) == 1 else 'are'} out of the "
+            "picture: move the camera further away, or tilt it so that head and feet show.",
+        )
+    else:
+        whole = SetupItem("whole_body", True, "Whole body in the picture, head to feet.")
+    if not math.isfinite(yaw_deg):
+        square = SetupItem("square", False, "Face the camera squarely.")
+    elif abs(yaw_deg) > cfg.setup_max_yaw_deg:
+        square = SetupItem(
+            "square", False,
+            f"Turn to face the camera squarely: you are turned about {abs(yaw_deg):.0f} deg "
+            f"(at most {cfg.setup_max_yaw_deg:.0f}).",
+        )
+    else:
+        square = SetupItem("square", True, f"Facing the camera (turned {abs(yaw_deg):.0f} deg).")
+    top = min(float(xy_px[lm.NOSE, 1]), float(np.min(pts[:, 1])))
+    height_frac = (float(np.max(feet[:, 1])) - top) / h
+    if height_frac < cfg.setup_min_body_height_fraction:
+        size = SetupItem(
+            "size", False,
+            f"Come closer to the camera: you fill {100 * height_frac:.0f}% of the picture height "
+            f"(at least {100 * cfg.setup_min_body_height_fraction:.0f}%).",
+        )
+    else:
+        size = SetupItem("size", True, f"Large enough ({100 * height_frac:.0f}% of the height).")
+    return SetupStatus((SetupItem("person", True, "Person found."), whole, square, size))
+
+
+# --------------------------------------------------------------------------- live session
+
+
+@dataclass(frozen=True)
+class LiveStatus:
+    """What the live page shows after each frame. Angles in degrees, times in seconds.
+
+    ``t_s``: since the first frame seen; ``recorded_s``: since counting started (the time base
+    of the kept clip and of the reps' times). ``fppa_deg``/``flexion_deg``: this frame's values
+    from causally smoothed landmarks (NaN when not seen). ``stance``: the leg the person stands on
+    as far as can be told (None before the first squat). ``counts``: complete single-leg reps per
+    leg. ``reps``: every scored rep so far, in order; ``new_reps``: those that ended on this frame.
+    """
+
+    phase: Phase
+    t_s: float
+    frames: int
+    recorded_frames: int
+    recorded_s: float
+    setup: SetupStatus
+    fppa_deg: dict[Side, float]
+    flexion_deg: dict[Side, float]
+    stance: Side | None
+    counts: dict[Side, int]
+    reps: tuple[RepScore, ...]
+    new_reps: tuple[RepScore, ...] = ()
+    setup_held_s: float = 0.0
+
+
+@dataclass
+class _Frame:
+    t_s: float  # since counting started
+    xy_px: np.ndarray  # (33, 2) float32, NaN when no person
+    world_m: np.ndarray  # (33, 3) float32
+    visibility: np.ndarray  # (33,) float32
+    n_people: int
+    brightness: float = math.nan
+    sharpness: float = math.nan
+
+
+_NO_XY = np.full((lm.NUM_LANDMARKS, 2), np.nan, np.float32)
+_NO_WORLD = np.full((lm.NUM_LANDMARKS, 3), np.nan, np.float32)
+_NO_VIS = np.zeros(lm.NUM_LANDMARKS, np.float32)
+
+
+class _CausalSmoother:
+    """First-order low-pass of landmark arrays on irregular time, restarted after a gap.
+
+    The time constant is that of the offline filter's cut-off (tau = 1 / (2 pi f_c)), so the live
+    numbers lag the offline ones by about tau (40 ms at 4 Hz), a frame at most.
+    """
+
+    def __init__(self, cutoff_hz: float, max_gap_s: float) -> None:
+        self._tau_s = 1.0 / (2.0 * math.pi * cutoff_hz)
+        self._max_gap_s = max_gap_s
+        self._state: np.ndarray | None = None
+        self._t_s = -math.inf
+
+    def __call__(self, t_s: float, x: np.ndarray) -> np.ndarray:
+        if not np.all(np.isfinite(x)):
+            if t_s - self._t_s > self._max_gap_s:
+                self._state = None
+            return np.full_like(x, np.nan, dtype=np.float64)
+        if self._state is None or t_s - self._t_s > self._max_gap_s:
+            self._state = x.astype(np.float64)
+        else:
+            alpha = 1.0 - math.exp(-(t_s - self._t_s) / self._tau_s)
+            self._state = self._state + alpha * (x - self._state)
+        self._t_s = t_s
+        return self._state.copy()
+
+
+class LiveSession:
+    """Rep counting and scoring on a live stream of poses (see the module docstring).
+
+    Args:
+        cfg: thresholds, smoothing, rep and stance settings, exactly as for a recorded clip.
+        live_cfg: the setup check and the buffer length.
+        require_setup: when False, counting starts with the first frame (tests, replays).
+    """
+
+    def __init__(
+        self,
+        cfg: AnalysisConfig | None = None,
+        live_cfg: LiveConfig | None = None,
+        require_setup: bool = True,
+    ) -> None:
+        self.cfg = cfg or AnalysisConfig()
+        self.live_cfg = live_cfg or LiveConfig()
+        self._require_setup = require_setup
+        self._max_gap_s = max(self.cfg.smoothing.max_gap_s, 0.5)  # as analyze_series
+        self._counter = RepCounter(
+            self.cfg.reps, self.cfg.stance, self._max_gap_s, buffer_s=self.live_cfg.buffer_s
+        )
+        smoothing = self.cfg.smoothing
+        self._xy_smoother = _CausalSmoother(smoothing.cutoff_hz, smoothing.max_gap_s)
+        self._world_smoother = _CausalSmoother(smoothing.cutoff_hz, smoothing.max_gap_s)
+        self._buffer: deque[_Frame] = deque()
+        self._first_recorded_i = 0  # recorded index of self._buffer[0]
+        self._recorded = 0
+        self._frames = 0
+        self._t_first: float | None = None
+        self._t_record0: float | None = None
+        self._setup_since: float | None = None
+        self._yaw: deque[tuple[float, float]] = deque()
+        self._image_size: tuple[int, int] = (0, 0)
+        self._reps: list[RepScore] = []
+        self._stance: Side | None = None
+        self._phase: Phase = "setup" if require_setup else "counting"
+        self._status = self._make_status(0.0, SetupStatus(()), {}, {}, (), 0.0)
+
+    # ----------------------------------------------------------------- public
+
+    @property
+    def status(self) -> LiveStatus:
+        return self._status
+
+    @property
+    def reps(self) -> tuple[RepScore, ...]:
+        return tuple(self._reps)
+
+    @property
+    def phase(self) -> Phase:
+        return self._phase
+
+    @property
+    def buffered_frames(self) -> int:
+        """Frames held for scoring (bounded by ``LiveConfig.buffer_s``)."""
+        return len(self._buffer)
+
+    @property
+    def buffered_s(self) -> float:
+        """Time span of the frames held for scoring, seconds."""
+        return self._buffer[-1].t_s - self._buffer[0].t_s if self._buffer else 0.0
+
+    def update(
+        self,
+        t_s: float,
+        pose: FramePose | None,
+        image_size: tuple[int, int],
+        image_stats: tuple[float, float] | None = None,
+    ) -> LiveStatus:
+        """Feed one frame (``t_s`` strictly increasing, seconds; ``pose`` None = nobody seen).
+
+        ``image_stats``: (brightness, sharpness) of the frame as ``quality.frame_image_stats``
+        gives them, on the frames where they were measured (the clip quality checks use them).
+
+        Returns the status after this frame; ``status.phase == "counting"`` and
+        ``status.recorded_frames`` tell whether (and as which index) the frame was recorded.
+        """
+        if self._phase == "finished":
+            return self._status
+        self._frames += 1
+        self._image_size = image_size
+        if self._t_first is None:
+            self._t_first = t_s
+        xy = pose.xy_px if pose is not None else None
+        world = pose.world_m if pose is not None else None
+        setup = self._setup(t_s, xy, world, image_size)
+        held = 0.0 if self._setup_since is None else t_s - self._setup_since
+        if self._phase == "setup":
+            if held >= self.live_cfg.setup_hold_s:
+                self._phase = "counting"
+            else:
+                self._status = self._make_status(t_s, setup, {}, {}, (), held)
+                return self._status
+        if self._t_record0 is None:
+            self._t_record0 = t_s
+        return self._record(t_s, pose, setup, held, image_stats)
+
+    def finish(self) -> LiveStatus:
+        """End of the stream: reps still under way are closed as cut by the end, and scored."""
+        if self._phase == "finished":
+            return self._status
+        new: list[RepScore] = []
+        if self._recorded:
+            new = [self._score(c) for c in self._counter.finish()]
+            self._reps.extend(new)
+        self._phase = "finished"
+        self._status = dataclasses.replace(
+            self._status, phase="finished", reps=tuple(self._reps), new_reps=tuple(new),
+            counts=self._counts(),
+        )
+        return self._status
+
+    # ----------------------------------------------------------------- internals
+
+    def _setup(
+        self,
+        t_s: float,
+        xy: np.ndarray | None,
+        world: np.ndarray | None,
+        image_size: tuple[int, int],
+    ) -> SetupStatus:
+        if world is not None and np.all(np.isfinite(world)):
+            self._yaw.append((t_s, float(body_yaw_deg(world[None].astype(np.float64))[0])))
+        while self._yaw and t_s - self._yaw[0][0] > self.live_cfg.setup_yaw_window_s:
+            self._yaw.popleft()
+        yaw = float(np.median([y for _, y in self._yaw])) if self._yaw else math.nan
+        setup = check_setup(xy, image_size, yaw, self.live_cfg)
+        if setup.ok:
+            if self._setup_since is None:
+                self._setup_since = t_s
+        else:
+            self._setup_since = None
+        return setup
+
+    def _record(
+        self,
+        t_s: float,
+        pose: FramePose | None,
+        setup: SetupStatus,
+        held: float,
+        image_stats: tuple[float, float] | None,
+    ) -> LiveStatus:
+        assert self._t_record0 is not None
+        rt = t_s - self._t_record0
+        frame = _Frame(
+            rt,
+            pose.xy_px.astype(np.float32) if pose is not None else _NO_XY,
+            pose.world_m.astype(np.float32) if pose is not None else _NO_WORLD,
+            pose.visibility.astype(np.float32) if pose is not None else _NO_VIS,
+            pose.n_people if pose is not None else 0,
+            *(image_stats or (math.nan, math.nan)),
+        )
+        self._buffer.append(frame)
+        self._recorded += 1
+        # Keep the buffer bounded: the longest rep plus filter context.
+        while self._buffer and rt - self._buffer[0].t_s > self.live_cfg.buffer_s:
+            self._buffer.popleft()
+            self._first_recorded_i += 1
+        xy = self._xy_smoother(rt, frame.xy_px)
+        world = self._world_smoother(rt, frame.world_m)
+        legs = {s: leg_series(xy[None], world[None], s) for s in SIDES}
+        hip_y = 0.5 * (xy[lm.LEFT_HIP, 1] + xy[lm.RIGHT_HIP, 1])
+        sample = StreamSample(
+            t_s=rt,
+            flexion_deg={s: float(legs[s].flexion_deg[0]) for s in SIDES},
+            foot_xy_px={
+                s: (float(legs[s].foot_xy_px[0, 0]), float(legs[s].foot_xy_px[0, 1]))
+                for s in SIDES
+            },
+            hip_y_px=float(hip_y),
+        )
+        new = [self._score(c) for c in self._counter.update(sample)]
+        self._reps.extend(new)
+        self._update_stance(new)
+        self._status = self._make_status(
+            t_s,
+            setup,
+            {s: float(legs[s].fppa_deg[0]) for s in SIDES},
+            {s: float(legs[s].flexion_deg[0]) for s in SIDES},
+            tuple(new),
+            held,
+        )
+        return self._status
+
+    def _buffer_series(self) -> PoseSeries:
+        frames = list(self._buffer)
+        return PoseSeries(
+            t_s=np.array([f.t_s for f in frames]),
+            xy_px=np.stack([f.xy_px for f in frames]),
+            world_m=np.stack([f.world_m for f in frames]),
+            visibility=np.stack([f.visibility for f in frames]),
+            image_size=self._image_size,
+            n_people=np.array([f.n_people for f in frames], np.int16),
+            source="live",
+            brightness=np.array([f.brightness for f in frames], np.float32),
+            sharpness=np.array([f.sharpness for f in frames], np.float32),
+        )
+
+    def _score(self, rep: RepCandidate) -> RepScore:
+        """Score a finished rep on zero-phase kinematics of the buffered window (as offline)."""
+        series = self._buffer_series()
+        kin = compute_kinematics(series, self.cfg.smoothing)
+        view = assess_view(kin, self.cfg)
+        off = self._first_recorded_i
+        c = rep.cycle
+        last = len(series) - 1
+        start, end = min(max(c.start_i - off, 0), last), min(max(c.end_i - off, 0), last)
+        bottom = min(max(c.bottom_i - off, start), end)
+        incomplete = c.incomplete
+        if c.start_i - off < 0 and not incomplete:
+            incomplete = "too_slow"  # began before the buffer: longer than any accepted rep
+        # The bottom and depth as the offline (zero-phase) flexion has them: the causal signal
+        # that found the rep peaks up to a frame later.
+        flex = kin.leg(rep.leg).flexion_deg[start : end + 1]
+        depth = c.depth_deg
+        if np.any(np.isfinite(flex)):
+            bottom = start + int(np.nanargmax(flex))
+            depth = float(flex[bottom - start])
+        local = dataclasses.replace(
+            rep,
+            cycle=FlexionCycle(start, bottom, end, depth, incomplete),
+        )
+        # The same landmark-trust and clip checks as analyze_series, over the buffered window.
+        trusted = landmark_trust(series, self.cfg.quality)
+        blockers = tuple(
+            q.message for q in assess_quality(series, trusted, self.cfg.quality) if q.blocking
+        )
+        score = score_rep(local, kin, self.cfg, view.frontal, trusted, blockers)
+        # Frame index in the whole recording (= in the kept clip), not in the buffer.
+        return dataclasses.replace(score, bottom_index=score.bottom_index + off)
+
+    def _update_stance(self, new: list[RepScore]) -> None:
+        if new:
+            self._stance = new[-1].leg
+            return
+        # Between reps: the same rule as the offline stance check, over the last two seconds.
+        window_s = self.live_cfg.stance_window_s
+        frames = [f for f in self._buffer if self._buffer[-1].t_s - f.t_s <= window_s]
+        if len(frames) < 5:
+            return
+        xy = np.stack([f.xy_px for f in frames]).astype(np.float64)
+        feet = {
+            s: (xy[:, lm.ankle(s)] + xy[:, lm.heel(s)] + xy[:, lm.foot_index(s)]) / 3.0
+            for s in SIDES
+        }
+        hip_y = 0.5 * (xy[:, lm.LEFT_HIP, 1] + xy[:, lm.RIGHT_HIP, 1])
+        dummy = FlexionCycle(0, 0, len(frames) - 1, math.nan, "")
+        for s in SIDES:
+            cand = classify_cycle(s, dummy, feet[s], feet[lm.other(s)], hip_y, self.cfg.stance)
+            # Only a clear one-leg pattern counts; standing still says nothing.
+            if cand is not None and cand.exercise == "single_leg" and cand.free_foot_motion > 0:
+                travel = float(np.nanmax(hip_y) - np.nanmin(hip_y))
+                if travel > self.live_cfg.stance_min_hip_travel_fraction * self._image_size[1]:
+                    self._stance = s
+                    return
+
+    def _counts(self) -> dict[Side, int]:
+        return {
+            s: sum(r.leg == s and r.complete and r.exercise == "single_leg" for r in self._reps)
+            for s in SIDES
+        }
+
+    def _make_status(
+        self,
+        t_s: float,
+        setup: SetupStatus,
+        fppa: dict[Side, float],
+        flexion: dict[Side, float],
+        new: tuple[RepScore, ...],
+        held: float,
+    ) -> LiveStatus:
+        nan = {s: math.nan for s in SIDES}
+        t0 = self._t_first if self._t_first is not None else t_s
+        r0 = self._t_record0
+        return LiveStatus(
+            phase=self._phase,
+            t_s=t_s - t0,
+            frames=self._frames,
+            recorded_frames=self._recorded,
+            recorded_s=0.0 if r0 is None else t_s - r0,
+            setup=setup,
+            fppa_deg=fppa or nan,
+            flexion_deg=flexion or dict(nan),
+            stance=self._stance,
+            counts=self._counts(),
+            reps=tuple(self._reps),
+            new_reps=new,
+            setup_held_s=held,
+        )
+
+
+# --------------------------------------------------------------------------- one webcam stream
+
+
+@dataclass
+class LiveOutcome:
+    """What a finished self-test leaves behind: the kept clip (None if nothing was recorded),
+    the final status, and an error message for the user if the stream could not be processed."""
+
+    clip_path: Path | None
+    status: LiveStatus
+    error: str | None = None
+    reps: tuple[RepScore, ...] = field(default_factory=tuple)
+
+
+class LiveProcessor:
+    """One webcam stream: pose estimation, ``LiveSession``, overlay and the kept clip.
+
+    ``process`` runs in the video thread; ``status``, ``stop`` and ``outcome`` may be called from
+    any other thread. The pose estimator comes from ``estimator_factory`` on the first frame (so it
+    belongs to this stream alone) and is closed by ``stop``.
+
+    Args:
+        estimator_factory: makes the pose estimator for this stream.
+        clip_dir: where the processed frames are written as ``selftest-<time>.mp4``.
+        cfg, live_cfg: as for ``LiveSession``.
+        draw: whether ``process`` returns the frame with the overlay drawn (else unchanged).
+    """
+
+    def __init__(
+        self,
+        estimator_factory: Callable[[], PoseEstimator],
+        clip_dir: Path,
+        cfg: AnalysisConfig | None = None,
+        live_cfg: LiveConfig | None = None,
+        draw: bool = True,
+        require_setup: bool = True,
+    ) -> None:
+        self._factory = estimator_factory
+        self._clip_dir = Path(clip_dir)
+        self.session = LiveSession(cfg, live_cfg, require_setup=require_setup)
+        self._draw = draw
+        self._lock = threading.Lock()
+        self._estimator: PoseEstimator | None = None
+        self._writer: object | None = None
+        self._clip_path: Path | None = None
+        self._clip_frames = 0
+        self._last_t = -math.inf
+        self._stopped = False
+        self._error: str | None = None
+        self._outcome: LiveOutcome | None = None
+        self._fps_times: deque[float] = deque(maxlen=30)
+        self._n = 0
+        self._size: tuple[int, int] | None = None  # (width_px, height_px) frames are resized to
+
+    @property
+    def status(self) -> LiveStatus:
+        return self.session.status
+
+    @property
+    def error(self) -> str | None:
+        return self._error
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
+    @property
+    def processing_fps(self) -> float:
+        """Frames processed per second over the last 30 frames (wall clock)."""
+        times = list(self._fps_times)
+        if len(times) < 2 or times[-1] <= times[0]:
+            return 0.0
+        return (len(times) - 1) / (times[-1] - times[0])
+
+    def process(self, rgb: np.ndarray, t_s: float) -> np.ndarray:
+        """Analyse one frame ((H, W, 3) uint8 RGB at ``t_s`` seconds); returns the frame to show."""
+        from valgus import render
+
+        with self._lock:
+            if self._stopped or self._error is not None:
+                return render.draw_message(rgb, self._error) if self._error else rgb
+            if t_s <= self._last_t:
+                return rgb  # the pose model needs strictly increasing timestamps
+            self._last_t = t_s
+            rgb = self._normalise(rgb)
+            try:
+                if self._estimator is None:
+                    estimator = self._factory()
+                    self._estimator = estimator.__enter__()
+                pose = self._estimator.estimate(rgb, t_s)
+                h, w = rgb.shape[:2]
+                # Light and blur every few frames, as for a recorded clip (analysis.py).
+                stats = frame_image_stats(rgb) if self._n % IMAGE_STATS_EVERY_N == 0 else None
+                self._n += 1
+                status = self.session.update(t_s, pose, (w, h), stats)
+                if status.phase == "counting":
+                    self._write(rgb, status.recorded_s)
+            except ValgusError as err:
+                self._error = str(err)
+                self._close()
+                return render.draw_message(rgb, self._error)
+            self._fps_times.append(time.monotonic())
+            if not self._draw:
+                return rgb
+            return render.draw_live_overlay(
+                rgb, pose.xy_px if pose is not None else None, status, self.session.cfg,
+                self.session.live_cfg,
+            )
+
+    def _normalise(self, rgb: np.ndarray) -> np.ndarray:
+        """Resize to the stream's fixed processing size (see ``LiveConfig.frame_max_side_px``).
+
+        The size is fixed from the first frame's aspect ratio; later frames are resized to it
+        whatever resolution WebRTC delivers them at.
+        """
+        import cv2
+
+        h, w = rgb.shape[:2]
+        if self._size is None:
+            scale = self.session.live_cfg.frame_max_side_px / max(h, w)
+            # Even sizes: the kept clip is yuv420p.
+            self._size = (max(2, round(w * scale / 2) * 2), max(2, round(h * scale / 2) * 2))
+        if (w, h) == self._size:
+            return rgb
+        shrink = w > self._size[0]
+        return cv2.resize(rgb, self._size,
+                          interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+
+    def stop(self) -> LiveOutcome:
+        """End the self-test: close open reps, the clip and the estimator. Idempotent."""
+        with self._lock:
+            if self._outcome is None:
+                self._stopped = True
+                status = self.session.finish()
+                self._close()
+                clip = self._clip_path if self._clip_frames >= 2 else None
+                if clip is None and self._clip_path is not None:
+                    self._clip_path.unlink(missing_ok=True)
+                self._outcome = LiveOutcome(clip, status, self._error, status.reps)
+            return self._outcome
+
+    def _write(self, rgb: np.ndarray, t_s: float) -> None:
+        from valgus.render import H264Writer
+
+        if self._writer is None:
+            self._clip_dir.mkdir(parents=True, exist_ok=True)
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            self._clip_path = self._clip_dir / f"selftest-{stamp}-{id(self) % 10000:04d}.mp4"
+            h, w = rgb.shape[:2]
+            # Visually lossless: the clip is analysed again as an upload and should give the
+            # numbers shown live (the pose model's own run-to-run spread is ~2 deg anyway).
+            self._writer = H264Writer(self._clip_path, w, h, crf=KEPT_CLIP_CRF)
+        assert isinstance(self._writer, H264Writer)
+        self._writer.write(rgb, t_s)
+        self._clip_frames += 1
+
+    def _close(self) -> None:
+        if self._writer is not None:
+            try:
+                self._writer.close()  # type: ignore[attr-defined]
+            except Exception:  # a broken clip must not keep the estimator open
+                log.exception("closing the self-test clip failed")
+            self._writer = None
+        if self._estimator is not None:
+            self._estimator.__exit__(None, None, None)
+            self._estimator = None
