@@ -14,7 +14,7 @@ import numpy as np
 
 from valgus import __version__
 from valgus import landmarks as lm
-from valgus.config import AnalysisConfig
+from valgus.config import AnalysisConfig, InputLimits
 from valgus.errors import NoPersonError
 from valgus.estimator import PoseEstimator
 from valgus.kinematics import Kinematics, compute_kinematics
@@ -31,7 +31,7 @@ from valgus.quality import (
 )
 from valgus.reps import detect_reps
 from valgus.scoring import LegVerdict, RepScore, Symmetry, all_leg_verdicts, score_rep, symmetry
-from valgus.video import iter_frames, probe_video
+from valgus.video import check_input_limits, iter_frames, probe_video
 
 SCHEMA = "valgus.analysis/1"
 IMAGE_STATS_EVERY_N = 5
@@ -213,12 +213,20 @@ def estimate_poses(
     estimator: PoseEstimator,
     progress: ProgressFn | None = None,
     max_side_px: int | None = None,
+    limits: InputLimits | None = None,
 ) -> PoseSeries:
     """Run ``estimator`` over every frame of a video (streamed) and collect a ``PoseSeries``.
 
     ``progress(done_frames, total_frames_or_None)`` is called every few frames.
+    ``limits`` (default ``InputLimits()``): file size and stated duration are checked before the
+    model loads, the duration again on the frames' timestamps (``InputTooLargeError``); frames
+    are downscaled to a longer side of ``max_side_px`` px if given, else
+    ``limits.max_side_px``, so the series' pixel coordinates are in the downscaled frame.
     """
+    limits = limits or InputLimits()
     info = probe_video(video_path)
+    check_input_limits(info, limits)
+    side_px = max_side_px if max_side_px is not None else limits.max_side_px
     t_list: list[float] = []
     xy: list[np.ndarray] = []
     world: list[np.ndarray] = []
@@ -231,7 +239,9 @@ def estimate_poses(
     missing_world = np.full((lm.NUM_LANDMARKS, 3), np.nan, np.float32)
     missing_vis = np.zeros(lm.NUM_LANDMARKS, np.float32)
     with estimator:
-        for t_s, rgb in iter_frames(video_path, max_side_px=max_side_px):
+        for t_s, rgb in iter_frames(
+            video_path, max_side_px=side_px, max_duration_s=limits.max_duration_s
+        ):
             size = (rgb.shape[1], rgb.shape[0])
             pose = estimator.estimate(rgb, t_s)
             # Light and blur change slowly; every few frames is enough and costs ~1 ms.

@@ -15,8 +15,8 @@ from typing import TextIO
 
 from valgus import __version__
 from valgus.analysis import analyze_series, estimate_poses
-from valgus.config import AnalysisConfig
-from valgus.errors import ValgusError
+from valgus.config import AnalysisConfig, InputLimits
+from valgus.errors import InputTooLargeError, ValgusError
 from valgus.export import format_report, write_all
 from valgus.pose import PoseSeries
 
@@ -77,6 +77,21 @@ def native_logs_silenced(enabled: bool = True) -> Iterator[TextIO]:
         os.close(saved)
 
 
+# The CLI option that raises each InputLimits field, named in the "too large" message.
+LIMIT_OPTIONS = {"max_duration_s": "--max-duration-s", "max_file_size_mb": "--max-size-mb"}
+
+
+def _positive_float(text: str) -> float:
+    """argparse type: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (value > 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="valgus",
@@ -98,6 +113,13 @@ def build_parser() -> argparse.ArgumentParser:
                     help="also save the pose landmarks so the analysis can re-run without "
                     "the model")
     an.add_argument("--verbose", action="store_true", help="show MediaPipe's own log output")
+    limits = InputLimits()
+    an.add_argument("--max-duration-s", type=_positive_float, default=limits.max_duration_s,
+                    metavar="S", help="refuse videos longer than this many seconds "
+                    f"(default {limits.max_duration_s:.0f})")
+    an.add_argument("--max-size-mb", type=_positive_float, default=limits.max_file_size_mb,
+                    metavar="MB", help="refuse video files larger than this many MB "
+                    f"(default {limits.max_file_size_mb:.0f})")
     return parser
 
 
@@ -110,10 +132,13 @@ def _load_series(args: argparse.Namespace) -> PoseSeries:
     from valgus.estimator import MediaPipePoseEstimator
 
     estimator = MediaPipePoseEstimator(args.model)
+    limits = dataclasses.replace(
+        InputLimits(), max_duration_s=args.max_duration_s, max_file_size_mb=args.max_size_mb
+    )
     with native_logs_silenced(not args.verbose) as progress_stream:
         progress = Progress(progress_stream, f"analyzing {args.video.name}")
         try:
-            series = estimate_poses(args.video, estimator, progress=progress)
+            series = estimate_poses(args.video, estimator, progress=progress, limits=limits)
         finally:
             progress.close()
     if args.save_poses:
@@ -147,7 +172,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "analyze":
             return analyze(args)
     except ValgusError as err:
-        print(f"valgus: error: {err}", file=sys.stderr)
+        message = str(err)
+        if isinstance(err, InputTooLargeError) and err.limit in LIMIT_OPTIONS:
+            message = f"{message.rstrip('.')}, or raise the limit with {LIMIT_OPTIONS[err.limit]}."
+        print(f"valgus: error: {message}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
         print("valgus: interrupted", file=sys.stderr)

@@ -177,6 +177,29 @@ class ClearanceConfig:
 
 
 @dataclass(frozen=True)
+class InputLimits:
+    """What one analysis accepts, checked before and while frames are decoded, so that a wrong or
+    huge file fails at once with a clear message instead of running for hours or exhausting
+    memory (``errors.InputTooLargeError``). 1 MB = 1,000,000 bytes.
+    """
+
+    # The whole test is 20 reps per leg at 2-6 s per rep (80-240 s of squatting) plus setup and
+    # the change of legs: 10 min leaves room for rests. It also bounds the work: 18,000 frames at
+    # 30 fps, about 8 min of pose estimation at ~25 ms per frame on 2 cores.
+    max_duration_s: float = 600.0
+    # Ten minutes (max_duration_s) of 4K 30 fps phone video at ~50 Mbit/s is ~3.75 GB, of 1080p
+    # ~1.3 GB. A bigger file is far longer than the test or an edit-grade codec (ProRes: ~6 GB per
+    # minute) that is also slow to decode; exporting it as H.264 brings it under.
+    max_file_size_mb: float = 4000.0
+    # Frames are downscaled (aspect kept) so their longer side is at most this before pose
+    # estimation. BlazePose looks at a 224 px picture to find the person and a 256 px crop of
+    # them for the landmarks, so a person ~1000 px tall in a 1280 px frame already gives the
+    # model 4x the pixels it uses; bigger frames only cost decoding time and memory (one 8K RGB
+    # frame is 100 MB, 4K 25 MB, 1280x720 2.8 MB). Angles do not depend on the scale.
+    max_side_px: int = 1280
+
+
+@dataclass(frozen=True)
 class AnalysisConfig:
     smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
     reps: RepConfig = field(default_factory=RepConfig)

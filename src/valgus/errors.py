@@ -23,3 +23,17 @@ class NoPersonError(ValgusError):
     """No person was found in enough frames to analyse."""
 
     exit_code = 4
+
+
+class InputTooLargeError(ValgusError):
+    """The input exceeds a configured limit (file size or duration, ``config.InputLimits``).
+
+    ``limit`` names the ``InputLimits`` field that was exceeded (e.g. ``"max_duration_s"``), so a
+    front end can say how to raise it (the CLI names its option).
+    """
+
+    exit_code = 5
+
+    def __init__(self, message: str, limit: str) -> None:
+        super().__init__(message)
+        self.limit = limit

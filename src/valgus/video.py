@@ -27,9 +27,10 @@ from av.container import InputContainer
 from av.video.frame import VideoFrame
 from av.video.stream import VideoStream
 
-from valgus.errors import VideoError
+from valgus.config import InputLimits
+from valgus.errors import InputTooLargeError, VideoError
 
-__all__ = ["VideoInfo", "iter_frames", "probe_video"]
+__all__ = ["VideoInfo", "check_input_limits", "iter_frames", "probe_video"]
 
 # Demuxers that read one still picture; named in the error message so users see why.
 _STILL_IMAGE_FORMATS = frozenset({"image2", "image2pipe"})
@@ -123,8 +124,33 @@ def probe_video(path: str | Path) -> VideoInfo:
         )
 
 
+def check_input_limits(info: VideoInfo, limits: InputLimits) -> None:
+    """Reject a probed clip that is bigger or (by its header) longer than ``limits`` allow.
+
+    A duration the container does not state is not checked here; ``iter_frames`` with
+    ``max_duration_s`` stops such a clip once its frames pass the limit.
+
+    Raises:
+        InputTooLargeError: file size over ``limits.max_file_size_mb`` (MB = 10^6 bytes) or
+            duration over ``limits.max_duration_s``.
+    """
+    size_mb = info.size_bytes / 1e6
+    if size_mb > limits.max_file_size_mb:
+        raise InputTooLargeError(
+            f"{info.path} is {size_mb:,.0f} MB, more than the {limits.max_file_size_mb:,.0f} MB "
+            "valgus accepts; trim the video to the squats, or export it as H.264 MP4 at 1080p.",
+            "max_file_size_mb",
+        )
+    if info.duration_s is not None and info.duration_s > limits.max_duration_s:
+        raise InputTooLargeError(
+            f"{info.path} is {_duration(info.duration_s)} long, more than the "
+            f"{_duration(limits.max_duration_s)} valgus analyses; trim the video to the squats.",
+            "max_duration_s",
+        )
+
+
 def iter_frames(
-    path: str | Path, *, max_side_px: int | None = None
+    path: str | Path, *, max_side_px: int | None = None, max_duration_s: float | None = None
 ) -> Iterator[tuple[float, np.ndarray]]:
     """Yield ``(t_s, rgb)`` for every frame of the clip, one at a time.
 
@@ -133,6 +159,10 @@ def iter_frames(
         max_side_px: if given, frames whose longer side exceeds it are downscaled
             (aspect kept) so the longer side is ``max_side_px``; smaller frames are
             never upscaled.
+        max_duration_s: if given, a frame later than this (s since the first frame) raises
+            :class:`~valgus.errors.InputTooLargeError` instead of being yielded: the
+            duration limit for clips whose container does not state their length (or
+            understates it).
 
     Yields:
         t_s: seconds since the first decoded frame, from presentation timestamps
@@ -153,22 +183,27 @@ def iter_frames(
             iteration as :func:`probe_video`, and also if decoding fails or the file
             turns out to be truncated part-way, *after* yielding the frames decoded
             before that point (the message says at what time).
-        ValueError: ``max_side_px`` < 1.
+        InputTooLargeError: during iteration, a frame later than ``max_duration_s``.
+        ValueError: ``max_side_px`` < 1 or ``max_duration_s`` <= 0.
     """
     if max_side_px is not None and max_side_px < 1:
         raise ValueError(f"max_side_px must be a positive integer, got {max_side_px}")
+    if max_duration_s is not None and not max_duration_s > 0:
+        raise ValueError(f"max_duration_s must be positive, got {max_duration_s}")
     # Checked eagerly (a generator would defer it to the first next()); opening is
     # deferred so an iterator that is never consumed holds no file.
-    return _stream_frames(_check_file(path), max_side_px)
+    return _stream_frames(_check_file(path), max_side_px, max_duration_s)
 
 
-def _stream_frames(p: Path, max_side_px: int | None) -> Iterator[tuple[float, np.ndarray]]:
+def _stream_frames(
+    p: Path, max_side_px: int | None, max_duration_s: float | None
+) -> Iterator[tuple[float, np.ndarray]]:
     """Generator behind :func:`iter_frames`."""
     with _open(p) as container:
         stream = _video_stream(container, p)
         decoded = _decode(container, stream, p)
         try:
-            yield from _convert(decoded, container, stream, p, max_side_px)
+            yield from _convert(decoded, container, stream, p, max_side_px, max_duration_s)
         finally:
             # Close the inner generator first so no libav object outlives the container.
             decoded.close()
@@ -270,6 +305,7 @@ def _convert(
     stream: VideoStream,
     p: Path,
     max_side_px: int | None,
+    max_duration_s: float | None = None,
 ) -> Iterator[tuple[float, np.ndarray]]:
     """Turn decoded frames into ``(t_s, rgb)`` with a one-frame look-ahead."""
     geo: _Geometry | None = None
@@ -301,6 +337,16 @@ def _convert(
             if last_t is not None and t <= last_t:
                 continue  # duplicate/backwards pts (broken muxers): keep time strictly increasing
             last_t = t
+            if max_duration_s is not None and t > max_duration_s:
+                # Checked on the frames themselves: the header may not state the length.
+                if pending is not None:
+                    yield pending  # the last frame within the limit
+                    pending = None
+                raise InputTooLargeError(
+                    f"{p} runs longer than the {_duration(max_duration_s)} valgus analyses; "
+                    "trim the video to the squats.",
+                    "max_duration_s",
+                )
 
             if geo is None:
                 geo = _geometry(frame, stream, max_side_px)
@@ -393,6 +439,11 @@ def _rel(t: float | None, t0: float | None, n_frames: int) -> str:
     if t is None or t0 is None:
         return f"{n_frames} frames"  # no timestamps to quote
     return f"{t - t0:.2f} s"
+
+
+def _duration(seconds: float) -> str:
+    """``seconds`` for a message: '45.0 s', or minutes from 2 min on ('12.5 min')."""
+    return f"{seconds / 60:.1f} min" if seconds >= 120 else f"{seconds:.1f} s"
 
 
 def _reason(err: BaseException) -> str:

@@ -1,0 +1,273 @@
+"""Bad inputs through the whole command line (real decoding, real pose model).
+
+Every input is built in the test's temporary folder by tests/bad_inputs.py. Each must end in
+either a one-line message with the right exit code (errors.py: 2 not a readable video, 4 no
+person, 5 over an input limit) or a JSON result whose ``quality`` list names the problem
+(blocking problems leave both legs "CANNOT ASSESS"). Runs are timed as a guard against hangs,
+the 8K clip also for memory, and no run may leave a temporary file behind.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tests import bad_inputs
+from valgus.cli import main
+from valgus.config import InputLimits
+from valgus.errors import InputTooLargeError
+from valgus.estimator import MediaPipePoseEstimator
+from valgus.pose import PoseSeries
+from valgus.video import check_input_limits, iter_frames, probe_video
+
+# Wall-time bound of one CLI run, only to catch a hang: the longest run here (the 7 s clips)
+# takes ~4 s on 2 idle cores, ~10 s when they are busy.
+HANG_GUARD_S = 120.0
+# Peak memory of the whole process analysing the 8K clip. Measured on 2 cores: 0.96 GB with
+# the frames downscaled to 1280 px (most of it the 8K H.264 decoder), 1.44 GB without.
+HIGH_RES_MAX_RSS_MB = 2048
+# Mirroring must not change a rep's FPPA by more than the measurement error of 2D FPPA
+# (Munro 2012: SEM 2.7-3.0 deg). Measured on the demo clip: 2.0 and 0.8 deg.
+MIRROR_TOLERANCE_DEG = 3.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    code: int
+    out: str
+    err: str
+    seconds: float
+
+    def json(self) -> dict[str, Any]:
+        assert self.code == 0, self.err
+        return json.loads(self.out)
+
+
+@pytest.fixture(autouse=True)
+def private_tmpdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Point temporary files at an empty folder and check that each test leaves it empty."""
+    tmp = tmp_path / "TMPDIR"
+    tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    yield tmp
+    assert sorted(p.name for p in tmp.iterdir()) == [], "temporary files left behind"
+
+
+def run_cli(args: list[str | Path], capsys: pytest.CaptureFixture[str]) -> Run:
+    """``valgus analyze ARGS`` in-process, with its exit code, output and wall time."""
+    start = time.monotonic()
+    code = main(["analyze", *map(str, args)])
+    seconds = time.monotonic() - start
+    out, err = capsys.readouterr()
+    assert seconds < HANG_GUARD_S, f"valgus analyze took {seconds:.0f} s"
+    return Run(code, out, err, seconds)
+
+
+def assert_one_line_error(run: Run, code: int, *fragments: str) -> None:
+    assert run.code == code, run.err
+    assert run.out == ""
+    lines = [line for line in run.err.splitlines() if line.strip()]
+    assert len(lines) == 1, run.err
+    assert lines[0].startswith("valgus: error: ")
+    assert "Traceback" not in run.err
+    for fragment in fragments:
+        assert fragment.lower() in lines[0].lower()
+
+
+def build(name: str, folder: Path) -> Path:
+    return bad_inputs.BUILDERS[name](folder)
+
+
+# --------------------------------------------------------------- not a readable video: exit 2
+
+
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [
+        ("empty_file", "empty (0 bytes)"),
+        ("text_file", "cannot read"),
+        ("random_bytes", "cannot read"),
+        ("png_image", "still image"),
+        ("jpeg_image", "still image"),
+        ("audio_only", "no video stream (it contains audio)"),
+        ("folder_named_like_a_video", "is a folder"),
+        ("zero_frames", "no video stream"),
+        ("single_frame", "single frame"),
+        ("truncated", "cannot read"),  # the MP4 index at the end is lost
+        ("truncated_faststart", "truncated"),  # index at the front: fails part-way
+        ("corrupt_middle", "damaged"),
+        ("unknown_codec", "no decoder"),
+    ],
+)
+def test_unreadable_input_exits_2_with_one_line(
+    name: str, fragment: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = run_cli([build(name, tmp_path)], capsys)
+    assert_one_line_error(run, 2, fragment)
+
+
+def test_wrong_extension_is_analysed_by_its_content(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A good MP4 named .txt: libav recognises the format from the bytes, not the name, so it
+    is analysed like any clip (README: the file name's extension does not matter)."""
+    data = run_cli([build("wrong_extension", tmp_path), "--json"], capsys).json()
+    assert data["quality"] == []
+    assert [(r["leg"], r["band"]) for r in data["reps"]] == [("left", "fine")]
+
+
+# --------------------------------------------------------------- over a limit: exit 5
+
+
+@pytest.fixture
+def no_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if the pose model is loaded (limits are checked before that)."""
+
+    def refuse(self: MediaPipePoseEstimator) -> MediaPipePoseEstimator:
+        raise AssertionError("the pose model was loaded for an input over a limit")
+
+    monkeypatch.setattr(MediaPipePoseEstimator, "__enter__", refuse)
+
+
+@pytest.mark.usefixtures("no_model")
+def test_file_over_size_limit_is_refused_up_front(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clip = bad_inputs.person_clip(tmp_path)
+    run = run_cli([clip, "--max-size-mb", "0.01"], capsys)
+    assert_one_line_error(run, 5, "MB, more than the 0 MB", "--max-size-mb")
+
+
+@pytest.mark.usefixtures("no_model")
+def test_clip_over_duration_limit_is_refused_up_front(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clip = bad_inputs.person_clip(tmp_path)  # 3.6 s
+    run = run_cli([clip, "--max-duration-s", "2"], capsys)
+    assert_one_line_error(run, 5, "3.6 s long, more than the 2.0 s", "--max-duration-s")
+
+
+def test_clip_without_stated_duration_stops_at_the_limit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A raw H.264 stream states no duration, so the limit is enforced on the frames' times:
+    the model sees frames up to the limit and no further."""
+    clip = build("no_duration_in_header", tmp_path)  # 3.6 s
+    assert probe_video(clip).duration_s is None
+    seen: list[float] = []
+    estimate = MediaPipePoseEstimator.estimate
+
+    def counting(self: MediaPipePoseEstimator, rgb: np.ndarray, t_s: float) -> Any:
+        seen.append(t_s)
+        return estimate(self, rgb, t_s)
+
+    monkeypatch.setattr(MediaPipePoseEstimator, "estimate", counting)
+    run = run_cli([clip, "--max-duration-s", "2"], capsys)
+    assert_one_line_error(run, 5, "runs longer than the 2.0 s", "--max-duration-s")
+    assert max(seen) == pytest.approx(2.0)  # the last frame within the limit
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "inf", "ten"])
+def test_limit_flags_reject_non_positive_values(
+    value: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for flag in ("--max-duration-s", "--max-size-mb"):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["analyze", str(tmp_path / "clip.mp4"), flag, value])
+        assert exit_info.value.code == 2
+        assert "Traceback" not in capsys.readouterr().err
+
+
+def test_iter_frames_stops_past_max_duration(tmp_path: Path) -> None:
+    clip = bad_inputs.person_clip(tmp_path, seconds=1.2)
+    times: list[float] = []
+    with pytest.raises(InputTooLargeError) as err_info:
+        for t_s, _ in iter_frames(clip, max_duration_s=0.5):
+            times.append(t_s)
+    assert err_info.value.limit == "max_duration_s"
+    assert len(times) == 13  # 0 .. 0.48 s at 25 fps
+    assert times == pytest.approx(list(np.arange(13) / bad_inputs.FPS))
+    with pytest.raises(ValueError, match="max_duration_s"):
+        iter_frames(clip, max_duration_s=0)
+
+
+def test_check_input_limits(tmp_path: Path) -> None:
+    info = probe_video(bad_inputs.person_clip(tmp_path, seconds=1.2))
+    limits = InputLimits()
+    check_input_limits(info, limits)  # well within the defaults
+    big = dataclasses.replace(info, size_bytes=int(limits.max_file_size_mb * 1e6) + 1)
+    with pytest.raises(InputTooLargeError, match="MB") as err_info:
+        check_input_limits(big, limits)
+    assert err_info.value.limit == "max_file_size_mb"
+    assert err_info.value.exit_code == 5
+    long = dataclasses.replace(info, duration_s=limits.max_duration_s + 1)
+    with pytest.raises(InputTooLargeError, match=r"10\.0 min long") as err_info:
+        check_input_limits(long, limits)
+    assert err_info.value.limit == "max_duration_s"
+    check_input_limits(dataclasses.replace(info, duration_s=None), limits)  # unknown: streaming
+
+
+# Runs a command as its only child and reports the child's exit code, output, wall time and
+# peak RSS (RUSAGE_CHILDREN of a fresh process covers exactly that one child).
+_MEASURE = """
+import json, resource, subprocess, sys, time
+start = time.monotonic()
+proc = subprocess.run(sys.argv[2:], capture_output=True, text=True, timeout=float(sys.argv[1]))
+print(json.dumps({
+    "code": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr,
+    "seconds": time.monotonic() - start,
+    "max_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+}))
+"""
+
+
+def run_measured(command: list[str]) -> dict[str, Any]:
+    """``command`` in a child process (timeout HANG_GUARD_S): code, stdout, stderr, seconds,
+    max_rss_mb."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _MEASURE, str(HANG_GUARD_S), *command],
+        capture_output=True, text=True, timeout=HANG_GUARD_S + 30,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_peak_memory_measurement_sees_the_child() -> None:
+    """The memory bound below can fail: a child holding 300 MB is reported as such."""
+    child = run_measured(
+        [sys.executable, "-c", "import numpy as np; a = np.ones(300 * 2**20, np.uint8)"]
+    )
+    assert child["code"] == 0, child["stderr"]
+    assert 300 <= child["max_rss_mb"] < 600
+
+
+def test_8k_clip_is_downscaled_bounded_in_time_and_memory(tmp_path: Path) -> None:
+    """The 8K clip runs in its own process so that its peak memory can be measured; frames are
+    downscaled to 1280 px before the model, which the saved pose series' size shows. (The
+    child inherits TMPDIR from ``private_tmpdir``, which checks it stays empty.)"""
+    clip = build("high_resolution", tmp_path)
+    info = probe_video(clip)
+    assert (info.width, info.height) == bad_inputs.HIGH_RES_SIZE
+    poses = tmp_path / "poses.npz"
+    child = run_measured([sys.executable, "-m", "valgus.cli", "analyze", str(clip), "--json",
+                          "--save-poses", str(poses)])
+    print(f"8K clip: {child['seconds']:.1f} s, peak RSS {child['max_rss_mb']:.0f} MB")
+    assert child["code"] == 0, child["stderr"]
+    assert "Traceback" not in child["stderr"]
+    data = json.loads(child["stdout"])
+    assert data["detection_fraction"] > 0.9
+    assert [q["code"] for q in data["quality"]] == []
+    assert PoseSeries.load(poses).image_size == (1280, 720)
+    assert child["max_rss_mb"] < HIGH_RES_MAX_RSS_MB
+    assert child["seconds"] < HANG_GUARD_S
