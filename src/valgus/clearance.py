@@ -215,6 +215,10 @@ class SquatLegResult:
     reasons: tuple[str, ...]
 
 
+def _reps(n: int) -> str:
+    return f"{n} rep" if n == 1 else f"{n} reps"
+
+
 def squat_leg_result(
     reps: Sequence[SquatRep], leg: Side, required_reps: int, not_assessable: Sequence[str] = ()
 ) -> SquatLegResult:
@@ -244,18 +248,20 @@ def squat_leg_result(
             reasons.append("no complete single-leg squat on this leg was found")
     else:
         if excessive:
-            reasons.append(f"{excessive} of {len(valid)} reps show excessive knee valgus")
+            reasons.append(
+                f"{excessive} of {len(valid)} reps with excessive knee valgus"
+            )
         if len(valid) < required_reps:
             reasons.append(
                 f"only {len(valid)} of the {required_reps} reps the test asks for were measured"
             )
         if borderline:
-            reasons.append(f"{borderline} reps are borderline (within the measurement error)")
+            reasons.append(f"{_reps(borderline)} borderline (within the measurement error)")
         verdict = "NOT YET" if excessive or len(valid) < required_reps else "PASS"
         if verdict == "PASS":
             reasons.insert(0, f"{len(valid)} reps without excessive knee valgus")
     if overridden:
-        reasons.append(f"{overridden} rep bands set by the reviewer")
+        reasons.append(f"{_reps(overridden)} re-banded by the reviewer")
     return SquatLegResult(
         leg=leg,
         verdict=verdict,

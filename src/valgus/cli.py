@@ -1,4 +1,6 @@
-"""Command line: ``valgus analyze VIDEO``. Thin: parses arguments, wires the pipeline, prints."""
+"""Command line: ``valgus analyze VIDEO`` and the clinician records commands (``history``,
+``report``, ``review``, ``clearance``: ``valgus.store.commands``). Thin: parses arguments, wires
+the pipeline, prints."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from valgus.config import AnalysisConfig, InputLimits
 from valgus.errors import InputTooLargeError, ValgusError
 from valgus.export import format_report, write_all
 from valgus.pose import PoseSeries
+from valgus.store import commands as records_cli
 
 
 class Progress:
@@ -103,8 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("video", type=Path, help="video file (mp4, mov, webm, avi, gif) or .npz poses")
     an.add_argument("--leg", choices=("auto", "left", "right"), default="auto",
                     help="stance leg; auto finds it for each rep from the planted foot")
-    an.add_argument("--sex", choices=("female", "male", "unspecified"), default="unspecified",
-                    help="selects the sex-specific valgus threshold")
+    an.add_argument("--sex", choices=("female", "male", "unspecified"),
+                    help="selects the sex-specific valgus threshold (default: unspecified, or "
+                    "the person's recorded sex with --save)")
     an.add_argument("--out", type=Path, help="write JSON, per-frame CSV and per-rep CSV here")
     an.add_argument("--json", action="store_true", help="print the result as JSON")
     an.add_argument("--model", type=Path,
@@ -113,6 +117,13 @@ def build_parser() -> argparse.ArgumentParser:
                     help="also save the pose landmarks so the analysis can re-run without "
                     "the model")
     an.add_argument("--verbose", action="store_true", help="show MediaPipe's own log output")
+    an.add_argument("--save", action="store_true",
+                    help="store the clip and its analysis in the clinician records "
+                    "(needs --person)")
+    an.add_argument("--person", metavar="CODE", help="pseudonymous code of the person filmed")
+    an.add_argument("--session-date", type=records_cli.iso_date, metavar="YYYY-MM-DD",
+                    help="date of the test session (default: today)")
+    records_cli.add_data_options(an)
     limits = InputLimits()
     an.add_argument("--max-duration-s", type=_positive_float, default=limits.max_duration_s,
                     metavar="S", help="refuse videos longer than this many seconds "
@@ -120,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--max-size-mb", type=_positive_float, default=limits.max_file_size_mb,
                     metavar="MB", help="refuse video files larger than this many MB "
                     f"(default {limits.max_file_size_mb:.0f})")
+    records_cli.add_parsers(sub)
     return parser
 
 
@@ -147,9 +159,19 @@ def _load_series(args: argparse.Namespace) -> PoseSeries:
 
 
 def analyze(args: argparse.Namespace) -> int:
-    cfg = dataclasses.replace(AnalysisConfig(), sex=args.sex)
-    series = _load_series(args)
-    result, kin = analyze_series(series, cfg, leg=args.leg)
+    records = person = None
+    if args.save:
+        records, person = records_cli.prepare_save(args)
+    sex = args.sex or (person.sex if person else None) or "unspecified"
+    cfg = dataclasses.replace(AnalysisConfig(), sex=sex)
+    try:
+        series = _load_series(args)
+        result, kin = analyze_series(series, cfg, leg=args.leg)
+        if records is not None:
+            records_cli.finish_save(records, args, result, series)
+    finally:
+        if records is not None:
+            records.close()
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:
@@ -167,10 +189,15 @@ def analyze(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "analyze" and args.save and not args.person:
+        parser.error("--save needs --person CODE")
     try:
         if args.command == "analyze":
             return analyze(args)
+        if args.command in records_cli.COMMANDS:
+            return records_cli.run(args)
     except ValgusError as err:
         message = str(err)
         if isinstance(err, InputTooLargeError) and err.limit in LIMIT_OPTIONS:

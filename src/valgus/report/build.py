@@ -1,0 +1,187 @@
+"""Gathering a session's data from the records into the report template, and the PDF."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from valgus import __version__
+from valgus.clearance import SIDES
+from valgus.report.charts import BAND_HEX, fppa_history_chart, fppa_per_rep_chart
+from valgus.report.frames import FramePicture, bottom_frames, choose_reps
+from valgus.store.errors import StorageError
+from valgus.store.service import History, Records, SessionSummary
+
+DISCLAIMER = (
+    "valgus measures the knee's frontal plane projection angle from video and combines it with "
+    "the values a clinician entered. It is a measurement aid, not a diagnosis and not medical "
+    "advice: the decision to return to running rests with the clinician who signs this record. "
+    "2D video angles carry a measurement error of about 3 deg (SEM) and changes below about "
+    "7.5 deg between sessions cannot be told from noise (Munro 2012)."
+)
+
+
+@dataclass(frozen=True)
+class SessionReport:
+    """The report of one session: ``html`` (self-contained), the data it was made from, and
+    notes on anything left out (e.g. a clip that could not be read)."""
+
+    html: str
+    summary: SessionSummary
+    history: History
+    notes: tuple[str, ...] = field(default=())
+
+    def pdf(self) -> bytes:
+        return render_pdf(self.html)
+
+
+def _env() -> Environment:
+    env = Environment(
+        loader=PackageLoader("valgus.report", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,  # a template typo fails the tests instead of printing blank
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["deg"] = lambda v, d=1: "-" if v is None else f"{v:.{d}f}"
+    env.filters["band"] = lambda b: str(b).replace("_", " ")
+    env.filters["when"] = lambda t: "-" if t is None else t.strftime("%Y-%m-%d %H:%M UTC")
+    return env
+
+
+def _thresholds(summary: SessionSummary) -> dict[str, Any]:
+    """The FPPA threshold the analyses used (deg), from the first analysis (all analyses of a
+    person normally share the sex-specific threshold)."""
+    for a in summary.analyses:
+        t = a.result.get("thresholds", {})
+        if "excessive_fppa_deg" in t:
+            return {
+                "threshold_deg": float(t["excessive_fppa_deg"]),
+                "margin_deg": float(t.get("borderline_margin_deg", 3.0)),
+                "sex": t.get("sex", "unspecified"),
+            }
+    return {"threshold_deg": None, "margin_deg": None, "sex": None}
+
+
+def _rep_rows(summary: SessionSummary) -> list[dict[str, Any]]:
+    """One row per rep of every current analysis, with the reviewed band."""
+    reviewed = {(r.analysis_id, r.index): r for r in summary.reps}
+    rows: list[dict[str, Any]] = []
+    for a in summary.analyses:
+        for rep in a.result.get("reps", []):
+            sq = reviewed.get((a.id, int(rep["index"])))
+            if sq is None:
+                continue
+            rows.append({
+                "clip": a.clip.original_name,
+                "analysis_id": a.id,
+                "index": sq.index,
+                "leg": sq.leg,
+                "bottom_s": rep.get("bottom_s"),
+                "depth_deg": rep.get("depth_deg"),
+                "fppa_deg": sq.fppa_deg,
+                "at60": rep.get("scored_at") == "reference_flexion",
+                "band": sq.band,
+                "original_band": sq.original_band,
+                "counted": sq.counted,
+                "override_reason": sq.override_reason,
+                "issues": "; ".join(rep.get("issues", [])),
+            })
+    return rows
+
+
+def build_session_report(
+    records: Records, session_id: int, *, frames: bool = True, frames_per_leg: int = 2
+) -> SessionReport:
+    """Everything about one session, rendered as a self-contained HTML page.
+
+    ``frames``: include the deepest frames of each leg's highest-FPPA reps (``frames_per_leg``)
+    and of every re-banded rep, read from the stored clips (one pass per clip).
+
+    Raises:
+        NotFoundError: no such session.
+    """
+    summary = records.session_summary(session_id)
+    history = records.history(summary.person.code)
+    thr = _thresholds(summary)
+    notes: list[str] = []
+    pictures: list[FramePicture] = []
+    if frames:
+        chosen = choose_reps(summary.reps, frames_per_leg)
+        for a in summary.analyses:
+            own = [r for r in chosen if r.analysis_id == a.id]
+            got, why = bottom_frames(a, own) if own else ([], [])
+            pictures.extend(got)
+            notes.extend(why)
+    per_rep = (fppa_per_rep_chart(summary.reps, thr["threshold_deg"], thr["margin_deg"])
+               if thr["threshold_deg"] is not None else None)
+    over_time = fppa_history_chart(history.rows, history.sdc_deg, thr["threshold_deg"])
+    html = _env().get_template("session.html.j2").render(
+        s=summary,
+        history=history,
+        legs=SIDES,
+        rep_rows=_rep_rows(summary),
+        thr=thr,
+        pictures=pictures,
+        per_rep_chart=per_rep,
+        history_chart=over_time,
+        notes=notes,
+        band_hex=BAND_HEX,
+        disclaimer=DISCLAIMER,
+        version=__version__,
+        generated_at=datetime.now(UTC),
+    )
+    return SessionReport(html, summary, history, tuple(notes))
+
+
+def render_pdf(html: str) -> bytes:
+    """The PDF of a report page (WeasyPrint). No network: every image is a data URI and the
+    URL fetcher refuses any other protocol.
+
+    Raises:
+        StorageError: WeasyPrint or its system libraries (Pango) are missing.
+    """
+    try:
+        import weasyprint
+    except (ImportError, OSError) as err:
+        raise StorageError(
+            "PDF output needs WeasyPrint and the Pango libraries (Debian: apt-get install "
+            f"libpango-1.0-0 libpangoft2-1.0-0): {str(err).splitlines()[0]}"
+        ) from err
+
+    # Only data: URIs (the embedded charts and frames) may be loaded; nothing is fetched.
+    # Anything else is refused before a connection is made and left out of the page.
+    fetcher = weasyprint.URLFetcher(allowed_protocols={"data"})
+    return weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf()
+
+
+def _atomic_write(path: Path, data: bytes) -> Path:
+    """Write via a temporary file and rename, so a failed write never leaves half a report."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError as err:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise StorageError(f"cannot write {path}: {err.strerror}") from err
+    return path
+
+
+def write_report(
+    records: Records, session_id: int, pdf: Path | None = None, html: Path | None = None
+) -> list[Path]:
+    """Build the session's report and write it as PDF and/or HTML; returns the paths written."""
+    report = build_session_report(records, session_id)
+    written: list[Path] = []
+    if html is not None:
+        written.append(_atomic_write(html, report.html.encode("utf-8")))
+    if pdf is not None:
+        written.append(_atomic_write(pdf, report.pdf()))
+    return written

@@ -1,0 +1,288 @@
+"""The records subcommands of the ``valgus`` CLI (``history``, ``report``, ``review``,
+``clearance``) and ``analyze --save``: argument definitions and their wiring to
+``valgus.store.service.Records`` and ``valgus.report``; output formatting only. The database
+layer is imported only when a records command runs."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from valgus.clearance import BANDS, SIDES, ClearanceInputs, ClearancePolicy, Override
+from valgus.store.errors import RecordError
+
+if TYPE_CHECKING:
+    from valgus.analysis import AnalysisResult
+    from valgus.pose import PoseSeries
+    from valgus.store.service import PersonInfo, Records, SessionSummary
+
+COMMANDS = ("history", "report", "review", "clearance")
+
+
+# --------------------------------------------------------------------------- argument types
+
+
+def iso_date(text: str) -> date:
+    """argparse type: YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _pain(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 10:
+        raise argparse.ArgumentTypeError(f"pain must be a whole number 0-10, got {text!r}")
+    return int(text)
+
+
+def _yes_no(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("yes", "y", "true", "1"):
+        return True
+    if value in ("no", "n", "false", "0"):
+        return False
+    raise argparse.ArgumentTypeError(f"answer yes or no, got {text!r}")
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (0 <= value < float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}")
+    return value
+
+
+def _override(text: str) -> tuple[int, int, str, str]:
+    """``ANALYSIS:REP=BAND:REASON`` -> (analysis id, rep index, band, reason)."""
+    try:
+        target, rest = text.split("=", 1)
+        analysis, rep = target.split(":", 1)
+        band, reason = rest.split(":", 1)
+        parsed = (int(analysis), int(rep), band.strip(), reason.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected ANALYSIS:REP=BAND:REASON (e.g. 3:7=excessive:knee caves in), got {text!r}"
+        ) from None
+    if parsed[2] not in BANDS:
+        raise argparse.ArgumentTypeError(f"band must be one of {', '.join(BANDS)}")
+    return parsed
+
+
+# --------------------------------------------------------------------------- parsers
+
+
+def add_data_options(parser: argparse.ArgumentParser) -> None:
+    """``--data-dir`` and the clearance policy options shared by the records commands."""
+    parser.add_argument("--data-dir", type=Path, metavar="DIR",
+                        help="records and stored clips (default: $VALGUS_DATA_DIR or "
+                        "~/.local/share/valgus); $VALGUS_DATABASE_URL selects another database")
+
+
+def _add_policy_options(parser: argparse.ArgumentParser) -> None:
+    policy = ClearancePolicy()
+    parser.add_argument("--min-lsi", type=float, default=policy.min_lsi_pct, metavar="PCT",
+                        help="strength limb symmetry index needed, 85-90 %% "
+                        f"(default {policy.min_lsi_pct:.0f})")
+    parser.add_argument("--max-pain", type=int, default=policy.max_pain_score, metavar="N",
+                        help="highest pain (0-10) that still counts as 'no pain', 0-2 "
+                        f"(default {policy.max_pain_score})")
+
+
+def add_parsers(sub: Any) -> None:
+    """Add the records subcommands to the CLI's subparsers."""
+    hi = sub.add_parser("history", help="a person's sessions: FPPA per leg and real changes")
+    hi.add_argument("person", metavar="PERSON_CODE")
+    add_data_options(hi)
+
+    rp = sub.add_parser("report", help="session report as PDF and/or HTML")
+    rp.add_argument("session_id", type=int, metavar="SESSION_ID")
+    rp.add_argument("--pdf", type=Path, metavar="FILE", help="write the PDF report here")
+    rp.add_argument("--html", type=Path, metavar="FILE", help="write the HTML report here")
+    add_data_options(rp)
+    _add_policy_options(rp)
+
+    rv = sub.add_parser("review", help="record a clinician's review: notes and rep bands")
+    rv.add_argument("session_id", type=int, metavar="SESSION_ID")
+    rv.add_argument("--reviewer", required=True, metavar="NAME")
+    rv.add_argument("--notes", default="", help="free-text notes")
+    rv.add_argument("--band", type=_override, action="append", default=[],
+                    metavar="ANALYSIS:REP=BAND:REASON",
+                    help="override one rep's band (fine, borderline, excessive, "
+                    "not_measurable) with the reason; repeat for more reps. A review replaces "
+                    "the previous one's overrides")
+    add_data_options(rv)
+
+    cl = sub.add_parser("clearance", help="enter clearance values, show the decision, sign")
+    cl.add_argument("session_id", type=int, metavar="SESSION_ID")
+    cl.add_argument("--by", required=True, metavar="NAME", help="who enters or signs")
+    cl.add_argument("--squat-pain-left", type=_pain, metavar="0-10")
+    cl.add_argument("--squat-pain-right", type=_pain, metavar="0-10")
+    cl.add_argument("--stair-pain", type=_yes_no, metavar="yes|no",
+                    help="pain on stair descent")
+    cl.add_argument("--run-minutes", type=_non_negative, metavar="MIN",
+                    help="minutes of easy running")
+    cl.add_argument("--run-pain-during", type=_pain, metavar="0-10")
+    cl.add_argument("--run-pain-next-morning", type=_pain, metavar="0-10")
+    cl.add_argument("--strength-left", type=_non_negative, metavar="VALUE")
+    cl.add_argument("--strength-right", type=_non_negative, metavar="VALUE")
+    cl.add_argument("--strength-unit", metavar="UNIT", help="e.g. N, Nm, kg")
+    cl.add_argument("--involved", choices=("left", "right", "both"),
+                    help="the injured leg (LSI = involved / uninvolved)")
+    cl.add_argument("--sign", action="store_true",
+                    help="sign the record: the decision is stored and the session is final")
+    add_data_options(cl)
+    _add_policy_options(cl)
+
+
+# --------------------------------------------------------------------------- wiring
+
+
+def open_records(args: argparse.Namespace) -> Records:
+    # Imported here so that `valgus analyze` without --save does not load SQLAlchemy.
+    from valgus.store.service import Records
+
+    policy = None
+    if hasattr(args, "min_lsi"):
+        try:
+            policy = ClearancePolicy(max_pain_score=args.max_pain, min_lsi_pct=args.min_lsi)
+        except ValueError as err:
+            raise RecordError(str(err)) from err
+    return Records.open(args.data_dir, policy=policy)
+
+
+def prepare_save(args: argparse.Namespace) -> tuple[Records, PersonInfo]:
+    """For ``analyze --save``: open the records before the (slow) analysis, so a bad data
+    directory fails at once, and find or add the person."""
+    if args.video.suffix.lower() == ".npz":
+        raise RecordError("--save stores the video with its analysis: give the video file, "
+                          "not a pose file")
+    records = open_records(args)
+    try:
+        person = records.ensure_person(args.person, args.sex)
+    except BaseException:
+        records.close()
+        raise
+    return records, person
+
+
+def finish_save(
+    records: Records, args: argparse.Namespace, result: AnalysisResult, series: PoseSeries
+) -> None:
+    """Store the clip, poses and analysis in the person's session of that date."""
+    visit = records.session_for_date(args.person, args.session_date or date.today())
+    saved = records.save_analysis(visit.id, args.video, result, series)
+    print(f"saved analysis {saved.id} of {args.video.name} in session {visit.id} "
+          f"({visit.session_date.isoformat()}) of {visit.person_code}", file=sys.stderr)
+
+
+def run(args: argparse.Namespace) -> int:
+    with open_records(args) as records:
+        if args.command == "history":
+            print(format_history(records, args.person))
+        elif args.command == "report":
+            return _report(records, args)
+        elif args.command == "review":
+            overrides = [Override(a, r, b, why) for a, r, b, why in args.band]  # type: ignore[arg-type]
+            records.save_review(args.session_id, args.reviewer, args.notes, overrides)
+            print(format_summary(records.session_summary(args.session_id)))
+        elif args.command == "clearance":
+            _clearance(records, args)
+    return 0
+
+
+def _report(records: Records, args: argparse.Namespace) -> int:
+    from valgus.report import write_report
+
+    if args.pdf is None and args.html is None:
+        raise RecordError("give --pdf FILE and/or --html FILE")
+    for path in write_report(records, args.session_id, args.pdf, args.html):
+        print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+INPUT_OPTIONS = {
+    "squat_pain_left": "squat_pain_left", "squat_pain_right": "squat_pain_right",
+    "stair_descent_pain": "stair_pain", "run_minutes": "run_minutes",
+    "run_pain_during": "run_pain_during", "run_pain_next_morning": "run_pain_next_morning",
+    "strength_left": "strength_left", "strength_right": "strength_right",
+    "strength_unit": "strength_unit", "involved_side": "involved",
+}
+
+
+def _clearance(records: Records, args: argparse.Namespace) -> None:
+    summary = records.session_summary(args.session_id)
+    current = summary.clearance.inputs if summary.clearance else ClearanceInputs()
+    given = {field: getattr(args, option) for field, option in INPUT_OPTIONS.items()
+             if getattr(args, option) is not None}
+    if given:
+        # Options not given keep their entered values: values can be entered over several runs.
+        records.save_clearance(args.session_id, dataclasses.replace(current, **given), args.by)
+    if args.sign:
+        summary = records.sign_clearance(args.session_id, args.by)
+    else:
+        summary = records.session_summary(args.session_id)
+    print(format_summary(summary))
+
+
+# --------------------------------------------------------------------------- output
+
+
+def _deg(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def format_summary(s: SessionSummary) -> str:
+    """The session's squat result per leg and the clearance decision, for the terminal."""
+    lines = [f"session {s.session.id} of {s.person.code} on {s.session.session_date.isoformat()}"
+             f": {len(s.analyses)} analysed clips"]
+    for leg in SIDES:
+        r = s.squat[leg]
+        lines.append(f"  {leg:5} squat: {r.verdict:13} {r.valid_reps:>2} valid reps, median "
+                     f"FPPA {_deg(r.median_fppa_deg)} deg - {'; '.join(r.reasons)}")
+    d = s.decision
+    if s.final and s.clearance is not None and s.clearance.signed_at is not None:
+        state = (f"signed by {s.clearance.signed_by} on "
+                 f"{s.clearance.signed_at:%Y-%m-%d %H:%M} UTC (final)")
+    else:
+        state = "draft, not signed"
+    lines.append(f"clearance: {d.status} ({state})")
+    lines += [f"  [{c.status}] {c.title}: {'; '.join(c.reasons)}" for c in d.criteria]
+    return "\n".join(lines)
+
+
+def format_history(records: Records, person_code: str) -> str:
+    """A person's sessions as a table: FPPA per leg and whether changes exceed the SDC."""
+    h = records.history(person_code)
+    lines = [f"{h.person.code}: {len(h.rows)} sessions; FPPA = median of valid reps (deg, + = "
+             f"valgus); a change is real when >= {h.sdc_deg:.1f} deg (smallest detectable "
+             "change, Munro 2012)", ""]
+    header = (f"{'session':>7}  {'date':10}  {'left':>6}  {'change':37}  {'right':>6}  "
+              f"{'change':37}  signed")
+    lines += [header, "-" * len(header)]
+    for row in h.rows:
+        cells = []
+        for leg in SIDES:
+            change = row.since_previous[leg]
+            cells.append(f"{_deg(row.session.median_fppa_deg[leg]):>6}  "
+                         f"{change.describe(h.sdc_deg) if change else '-':37}")
+        signed = h.signed_decisions.get(row.session.session_id) or "no"
+        lines.append(f"{row.session.session_id:>7}  {row.session.session_date.isoformat():10}  "
+                     f"{'  '.join(cells)}  {signed}")
+    if not h.rows:
+        lines.append("   no sessions yet")
+    elif len(h.rows) > 1:
+        last = h.rows[-1]
+        for leg in SIDES:
+            change = last.since_first[leg]
+            if change is not None:
+                lines.append(f"{leg} since {change.since_date.isoformat()}: "
+                             f"{change.describe(h.sdc_deg)}")
+    return "\n".join(lines)
+

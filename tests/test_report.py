@@ -1,0 +1,173 @@
+"""Session reports (valgus.report): the PDF rendered for real (WeasyPrint), read back with
+pdftotext and rendered to PNG with pdftoppm (poppler-utils); the HTML self-contained."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.records_data import squats, write_clip
+from valgus.clearance import ClearanceInputs, Override
+from valgus.report import build_session_report, render_pdf
+from valgus.report.frames import choose_reps
+from valgus.store.service import Records
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts" / "report"
+GOOD = ClearanceInputs(
+    squat_pain_left=0, squat_pain_right=0, stair_descent_pain=False, run_minutes=25,
+    run_pain_during=0, run_pain_next_morning=0, strength_left=95.0, strength_right=100.0,
+    strength_unit="Nm", involved_side="left",
+)
+NOTES = "Good control overall.\nRight rep 5: trunk lean <script>alert(1)</script>"
+
+
+def poppler(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        pytest.skip(f"{tool} not installed (Debian poppler-utils; .ci/run installs it)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, int]:
+    """A person with two sessions: the first unsigned with excessive valgus on the left, the
+    second reviewed (one override), all values entered, signed CLEARED. Returns the data
+    directory and the two session ids."""
+    tmp = tmp_path_factory.mktemp("report")
+    clip = write_clip(tmp / "squats.mp4", n_frames=200, size=(180, 320))
+    with Records.open(tmp / "data") as rec:
+        rec.ensure_person("RUN-042", "female")
+        ids = []
+        for day, (left, right) in ((date(2025, 1, 7), (18.0, 9.0)),
+                                   (date(2025, 2, 11), (6.0, 5.0))):
+            visit = rec.create_session("RUN-042", day)
+            for leg, value in (("left", left), ("right", right)):
+                result, series = squats(leg, value)  # type: ignore[arg-type]
+                rec.save_analysis(visit.id, clip, result, series, original_name=f"{leg}_leg.mp4")
+            ids.append(visit.id)
+        right_id = rec.list_analyses(ids[1])[1].id
+        rec.save_review(ids[1], "Dr Vega", NOTES,
+                        [Override(right_id, 2, "borderline", "trunk lean to the stance side")])
+        rec.save_clearance(ids[1], GOOD, "Dr Vega")
+        rec.sign_clearance(ids[1], "Dr Vega")
+    return tmp / "data", ids[0], ids[1]
+
+
+def pdf_text(pdf: Path, layout: bool = True) -> str:
+    """The PDF's text: in layout mode table rows stay on one line (spaces collapsed); else
+    in reading order with all whitespace collapsed, so phrases wrapped in cells are whole."""
+    args = [poppler("pdftotext"), *(["-layout"] if layout else []), str(pdf), "-"]
+    out = subprocess.run(args, capture_output=True, text=True, timeout=60, check=True).stdout
+    return re.sub(r"[ \t]+", " ", out) if layout else " ".join(out.split())
+
+
+def pdf_pages_png(pdf: Path, out_prefix: Path) -> list[Path]:
+    subprocess.run([poppler("pdftoppm"), "-r", "60", "-png", str(pdf), str(out_prefix)],
+                   check=True, timeout=60)
+    return sorted(out_prefix.parent.glob(f"{out_prefix.name}*.png"))
+
+
+def test_signed_cleared_session_pdf(data: tuple[Path, int, int], tmp_path: Path) -> None:
+    data_dir, _, signed = data
+    with Records.open(data_dir) as rec:
+        report = build_session_report(rec, signed)
+    pdf = tmp_path / "signed.pdf"
+    pdf.write_bytes(report.pdf())
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)  # for a person to look at (git-ignored)
+    shutil.copy(pdf, ARTIFACTS / "signed.pdf")
+    assert pdf.read_bytes().startswith(b"%PDF")
+    text = pdf_text(pdf)
+    assert "CLEARED" in text and "NOT YET" not in text.split("Clearance criteria")[0]
+    assert "Signed by Dr Vega" in text and "this record is final" in text
+    assert "RUN-042" in text and "2025-02-11" in text
+    # The four criteria, each met, and the strength LSI.
+    assert text.count(" met ") >= 4 and "LSI 95 %" in text
+    # The per-rep table: 20 reps of each clip, the override with its reason.
+    assert len(re.findall(r"left_leg\.mp4 \d+ left", text)) == 20
+    assert len(re.findall(r"right_leg\.mp4 \d+ right", text)) == 20
+    flat = pdf_text(pdf, layout=False)
+    assert "reviewer (was fine): trunk lean to the stance side" in flat
+    assert "Good control overall." in flat and "<script>" in flat  # shown as text, not run
+    assert "Deepest frames" in flat and "less valgus, a real change" in flat
+    assert "Not a diagnosis" in flat
+    pages = pdf_pages_png(pdf, tmp_path / "page")
+    assert 2 <= len(pages) <= 6
+    first = np.asarray(Image.open(pages[0]).convert("RGB")).astype(int)
+    assert first.std() > 20  # not a blank page
+    # The verdict box is green for CLEARED (#2e7d32 border): some pixels close to it.
+    green = np.all(np.abs(first - [46, 125, 50]) < 30, axis=-1)
+    assert green.sum() > 200
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)  # for a person to look at (git-ignored)
+    shutil.copy(pages[0], ARTIFACTS / "signed_page1.png")
+    shutil.copy(pdf, ARTIFACTS / "signed.pdf")
+
+
+def test_unsigned_session_is_a_draft_with_reasons(
+    data: tuple[Path, int, int], tmp_path: Path
+) -> None:
+    data_dir, draft, _ = data
+    with Records.open(data_dir) as rec:
+        report = build_session_report(rec, draft)
+    assert report.summary.decision.status == "NOT YET"
+    pdf = tmp_path / "draft.pdf"
+    pdf.write_bytes(report.pdf())
+    text = pdf_text(pdf, layout=False)
+    assert "NOT YET" in text and "DRAFT: not signed" in text
+    assert "20 of 20 reps with excessive knee valgus" in text
+    assert "stair descent not recorded" in text
+    first = np.asarray(Image.open(pdf_pages_png(pdf, tmp_path / "p")[0]).convert("RGB"))
+    red = np.all(np.abs(first.astype(int) - [198, 40, 40]) < 30, axis=-1)
+    assert red.sum() > 200  # the red verdict box
+
+
+def test_html_is_self_contained_and_escaped(data: tuple[Path, int, int]) -> None:
+    data_dir, _, signed = data
+    with Records.open(data_dir) as rec:
+        report = build_session_report(rec, signed)
+    html = report.html
+    sources = re.findall(r'(?:src|href)="([^"]*)"', html)
+    assert sources and all(s.startswith("data:") for s in sources)
+    assert "http://" not in html and "https://" not in html
+    assert "<script>alert" not in html and "&lt;script&gt;" in html
+    # Charts (PNG) and the deepest frames (JPEG) are embedded.
+    assert html.count("data:image/png;base64,") == 2
+    pictures = choose_reps(report.summary.reps)
+    assert len(pictures) >= 4 and any(r.overridden for r in pictures)
+    assert html.count("data:image/jpeg;base64,") == len(pictures)
+    assert report.notes == ()
+
+
+def test_report_without_its_clip_file_still_renders(tmp_path: Path) -> None:
+    clip = write_clip(tmp_path / "c.mp4")
+    with Records.open(tmp_path / "d") as rec:
+        rec.ensure_person("RUN-7")
+        sid = rec.create_session("RUN-7").id
+        saved = rec.save_analysis(sid, clip, squats("left", 5.0, 3)[0])
+        saved.clip.path.unlink()  # lost from the data directory
+        report = build_session_report(rec, sid)
+    assert report.notes and "could not be read" in report.notes[0]
+    assert "could not be read" in report.html
+    assert render_pdf(report.html).startswith(b"%PDF")
+
+
+def test_pdf_fetches_nothing_from_outside() -> None:
+    """A page that refers to a remote image renders without it: no connection is even tried
+    (a listening socket on loopback receives none)."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(4)
+        server.setblocking(False)
+        port = server.getsockname()[1]
+        pdf = render_pdf(f'<p>offline</p><img src="http://127.0.0.1:{port}/x.png">')
+        with pytest.raises(BlockingIOError):
+            server.accept()
+    assert pdf.startswith(b"%PDF")
