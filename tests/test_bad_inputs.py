@@ -271,3 +271,110 @@ def test_8k_clip_is_downscaled_bounded_in_time_and_memory(tmp_path: Path) -> Non
     assert PoseSeries.load(poses).image_size == (1280, 720)
     assert child["max_rss_mb"] < HIGH_RES_MAX_RSS_MB
     assert child["seconds"] < HANG_GUARD_S
+
+
+# --------------------------------------------------------------- no person: exit 4
+
+
+@pytest.mark.parametrize("name", ["blank", "noise"])
+def test_no_person_exits_4(name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = run_cli([build(name, tmp_path)], capsys)
+    assert_one_line_error(run, 4, "person was found in only 0% of the frames")
+
+
+# --------------------------------------------------------------- analysed, with quality issues
+
+
+def assert_well_formed(data: dict[str, Any]) -> None:
+    for issue in data["quality"]:
+        assert set(issue) == {"code", "blocking", "message", "guidance"}
+        assert issue["message"] and issue["guidance"]
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("too_short", "clip_too_short"),
+        ("upside_down", "upside_down"),
+        ("sideways", "sideways"),
+        ("too_dark", "too_dark"),
+        ("too_blurred", "too_blurred"),
+        ("low_frame_rate", "frame_rate_too_low"),
+        ("too_small", "person_too_small"),
+        ("feet_cropped", "feet_out_of_frame"),
+    ],
+)
+def test_blocking_problem_is_named_and_withholds_every_verdict(
+    name: str, code: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = run_cli([build(name, tmp_path), "--json"], capsys).json()
+    assert_well_formed(data)
+    # Exactly this blocking problem: a second one would be a false alarm (e.g. a dark clip
+    # also called blurred, a rotated one also called too small).
+    assert [q["code"] for q in data["quality"] if q["blocking"]] == [code]
+    message = next(q["message"] for q in data["quality"] if q["code"] == code)
+    for verdict in data["legs"].values():
+        assert verdict["verdict"] == "CANNOT ASSESS"
+        assert any(message in reason for reason in verdict["reasons"])
+    for rep in data["reps"]:
+        assert rep["band"] == "not_measurable" and rep["fppa_bottom_deg"] is None
+    if code in ("sideways", "upside_down"):
+        # The body turn cannot be read in a rotated video: no yaw, no advice to turn round.
+        assert data["view"]["median_yaw_deg"] is None
+        assert not any("turn" in g.lower() for g in data["view"]["guidance"])
+
+
+def test_person_leaving_the_picture_is_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = run_cli([build("leaving_frame", tmp_path), "--json"], capsys).json()
+    assert_well_formed(data)
+    issue = next(q for q in data["quality"] if q["code"] == "left_the_picture")
+    assert not issue["blocking"]  # reps while in the picture still count
+    assert 0.3 < data["detection_fraction"] < 0.8
+
+
+def test_second_person_is_reported_and_one_person_followed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = run_cli([build("two_people", tmp_path), "--json"], capsys).json()
+    assert_well_formed(data)
+    assert [(q["code"], q["blocking"]) for q in data["quality"]] == [("several_people", False)]
+    assert [(r["leg"], r["band"]) for r in data["reps"]] == [("left", "fine")]
+
+
+def test_side_view_gives_guidance_and_no_verdict(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    try:
+        clip = build("side_view", tmp_path)
+    except FileNotFoundError as err:
+        pytest.skip(f"real side-view clip not available: {err}")
+    data = run_cli([clip, "--json"], capsys).json()
+    assert data["view"]["frontal"] is False
+    assert data["view"]["median_yaw_deg"] > 60
+    assert "Camera not in front" in data["view"]["guidance"][0]
+    assert {v["verdict"] for v in data["legs"].values()} == {"CANNOT ASSESS"}
+    assert all(r["fppa_bottom_deg"] is None for r in data["reps"])
+
+
+# --------------------------------------------------------------- not a problem
+
+
+def test_mirrored_clip_swaps_legs_and_keeps_fppa(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A selfie camera mirrors the picture. That is not an error: the clip is analysed as usual.
+    The mirror image of a person standing on the left leg looks like a person standing on the
+    right leg, so the leg labels swap, while each rep's FPPA (signed by anatomy: medial = towards
+    the other hip) stays the same within measurement error."""
+    original = run_cli([build("unmirrored", tmp_path), "--json"], capsys).json()
+    mirrored = run_cli([build("mirrored", tmp_path), "--json"], capsys).json()
+    assert original["quality"] == [] and mirrored["quality"] == []
+    before = [(r["leg"], r["fppa_bottom_deg"]) for r in original["reps"] if r["complete"]]
+    after = [(r["leg"], r["fppa_bottom_deg"]) for r in mirrored["reps"] if r["complete"]]
+    assert [leg for leg, _ in before] == ["left", "right"]
+    assert [leg for leg, _ in after] == ["right", "left"]
+    for (_, a), (_, b) in zip(before, after, strict=True):
+        assert a is not None and b is not None
+        assert abs(a - b) <= MIRROR_TOLERANCE_DEG, (before, after)

@@ -38,6 +38,11 @@ IMAGE_STATS_EVERY_N = 5
 ExerciseLabel = Literal["single_leg", "double_leg", "unknown"]
 LegChoice = Literal["auto", "left", "right"]
 
+# Quality issue codes of a video whose rotation is wrong (quality.assess_quality).
+ROTATED_VIDEO_CODES = frozenset({"sideways", "upside_down"})
+ROTATED_VIEW_GUIDANCE = (
+    "Whether the camera is in front of you can be judged once the video is upright."
+)
 FILMING_GUIDANCE = (
     "Place the camera straight in front of you at knee-to-hip height, 2-4 m away, "
     "with your whole body from head to feet in the picture, and face it squarely."
@@ -166,6 +171,12 @@ def analyze_series(
         without_frames(series, glitch_frames(series, cfg.quality)), cfg.smoothing
     )
     view = assess_view(kin, cfg)
+    if any(q.code in ROTATED_VIDEO_CODES for q in quality):
+        # The body turn is read from 3D landmarks the model fits as if the person stood upright
+        # in the picture: the demo clip turned 90 deg reads 85 deg side-on, with advice to turn
+        # round. The fix is to rotate the video (the blocking issue says so); until then the
+        # view is unknown.
+        view = ViewAssessment(False, None, 0.0, (ROTATED_VIEW_GUIDANCE,))
     blockers = tuple(q.message for q in quality if q.blocking)
     candidates = detect_reps(
         kin.t_s,
@@ -181,10 +192,12 @@ def analyze_series(
     exercise = _exercise(reps)
     why_not = ""
     assessable = True
-    if not view.frontal:
-        assessable, why_not = False, "camera not in front of you"
-    elif blockers:
+    # Clip-wide blockers first: they say why nothing in the clip can be scored (for a rotated
+    # video, that is the rotation, not the view).
+    if blockers:
         assessable, why_not = False, "the video cannot be scored: " + "; ".join(blockers)
+    elif not view.frontal:
+        assessable, why_not = False, "camera not in front of you"
     elif exercise == "double_leg":
         assessable, why_not = False, "this is a double-leg squat; the test is a single-leg squat"
     legs = all_leg_verdicts(reps, cfg, assessable, why_not)

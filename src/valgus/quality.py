@@ -198,13 +198,17 @@ def assess_quality(
                 "frame_rate_too_low", True, f"the clip has only {fps:.0f} frames per second",
                 f"Record at 30 frames per second (at least {cfg.min_fps:.0f})."))
     brightness = series.brightness[np.isfinite(series.brightness)]
-    if brightness.size and float(np.median(brightness)) < cfg.min_brightness:
+    too_dark = bool(brightness.size) and float(np.median(brightness)) < cfg.min_brightness
+    if too_dark:
         issues.append(QualityIssue(
             "too_dark", True, "the video is too dark to see the joints reliably",
             "Film in good light: switch on the room lights or face a window; avoid a bright "
             "window behind you."))
     sharpness = series.sharpness[np.isfinite(series.sharpness)]
-    if sharpness.size and float(np.median(sharpness)) < cfg.min_sharpness:
+    # The Laplacian variance scales with the square of the contrast, so a dark clip reads as
+    # blurred whether or not it is in focus (the demo clip dimmed to 12%: 50 -> 1.2); more light
+    # is the fix to give, and blur can be judged once the clip is bright enough.
+    if not too_dark and sharpness.size and float(np.median(sharpness)) < cfg.min_sharpness:
         issues.append(QualityIssue(
             "too_blurred", True, "the video is too blurred to place the joints reliably",
             "Clean the lens, let the camera focus on you before starting, and keep it still "
@@ -226,6 +230,7 @@ def assess_quality(
     )
     standing = flexion <= np.nanpercentile(flexion, 20.0)
     roll = float(np.nanmedian(axes[standing])) if standing.any() else axis
+    rotated = abs(axis) > cfg.max_body_axis_deg
     if abs(axis) > 180.0 - cfg.max_body_axis_deg:
         issues.append(QualityIssue(
             "upside_down", True, "the video is upside down",
@@ -241,7 +246,9 @@ def assess_quality(
             f"Level the camera (turn it {side} by {abs(roll):.0f} deg); pelvis and trunk "
             "angles are read against the image's horizontal and vertical."))
     size_fraction = float(np.nanmedian(body_height_px(xy))) / series.image_size[1]
-    if size_fraction < cfg.min_body_height_fraction:
+    # The body's height is measured down the image, which a rotated video turns sideways (the
+    # demo clip turned 90 deg read 5%, upside down -48%); rotating it is the fix to give first.
+    if not rotated and size_fraction < cfg.min_body_height_fraction:
         issues.append(QualityIssue(
             "person_too_small", True,
             f"you fill only {100 * size_fraction:.0f}% of the picture's height",
@@ -280,7 +287,10 @@ def assess_quality(
                 "Stay in the picture for the whole test; reps where you were lost are not "
                 "scored."))
     untrusted = ~trusted[series.detected]
-    if _fraction(untrusted) > 0.3:
+    # Joint speeds are judged per body height down the image: in a sideways video that height
+    # is small and ordinary squatting reads as jumps (39% of frames on the demo clip turned
+    # 90 deg), so this waits until the video is upright.
+    if not rotated and _fraction(untrusted) > 0.3:
         issues.append(QualityIssue(
             "unreliable_landmarks", False,
             f"the joints could not be placed reliably in {100 * _fraction(untrusted):.0f}% of "

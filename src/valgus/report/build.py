@@ -178,6 +178,10 @@ def write_report(
     records: Records, session_id: int, pdf: Path | None = None, html: Path | None = None
 ) -> list[Path]:
     """Build the session's report and write it as PDF and/or HTML; returns the paths written."""
+    for path in (pdf, html):
+        if path is not None and not path.parent.is_dir():
+            # Checked first: building the report takes seconds.
+            raise StorageError(f"cannot write {path}: no such directory {path.parent}")
     report = build_session_report(records, session_id)
     written: list[Path] = []
     if html is not None:
