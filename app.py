@@ -147,31 +147,43 @@ def verdict_cards(report: Report) -> None:
                 )
 
 
-def rep_table(report: Report) -> pd.io.formats.style.Styler:
-    rows = []
-    for n, r in enumerate(report.result.reps, start=1):
-        fppa = r.scored_fppa_deg
-        rows.append({
-            "#": n,
-            "leg": r.leg,
-            "bottom (s)": round(r.bottom_s, 2),
-            "depth (deg)": round(r.depth_deg),
-            "FPPA (deg)": None if fppa is None else round(fppa, 1),
-            "scored at": {"bottom": "deepest frame", "reference_flexion": "60 deg flexion"}.get(
-                r.scored_at or "", "-"),
-            "peak FPPA (deg)": None if r.fppa_peak_deg is None else round(r.fppa_peak_deg, 1),
-            "pelvic drop (deg)": None if r.pelvic_drop_deg is None else round(r.pelvic_drop_deg, 1),
-            "trunk lean (deg)": None if r.trunk_lean_deg is None else round(r.trunk_lean_deg, 1),
-            "band": BAND_TEXT[r.band],
-            "notes": "; ".join(r.issues),
-        })
-    df = pd.DataFrame(rows)
+def _num(value: float | None, digits: int = 1) -> str:
+    """Table cell: the number, or a dash where it cannot be measured."""
+    return "-" if value is None or not math.isfinite(value) else f"{value:.{digits}f}"
+
+
+def band_table(rows: list[dict[str, Any]]) -> pd.io.formats.style.Styler:
+    """Rows as a table with the band column in its colour (and its name: colour is not the
+    only cue)."""
     colors = {BAND_TEXT[k]: v for k, v in BAND_HEX.items()}
 
     def band_style(value: str) -> str:
         return f"background-color: {colors.get(value, '')}; color: white; font-weight: 600"
 
-    return df.style.map(band_style, subset=["band"]).format(precision=1, na_rep="-")
+    return pd.DataFrame(rows).style.map(band_style, subset=["band"])
+
+
+def rep_table(reps: tuple[RepScore, ...], full: bool = True) -> pd.io.formats.style.Styler:
+    """One row per rep; angles in degrees as text ('-' = not measurable)."""
+    rows = []
+    for n, r in enumerate(reps, start=1):
+        row = {
+            "#": n,
+            "leg": r.leg,
+            "bottom (s)": _num(r.bottom_s, 2),
+            "depth (deg)": _num(r.depth_deg, 0),
+            "FPPA (deg)": _num(r.scored_fppa_deg),
+            "band": BAND_TEXT[r.band],
+        }
+        if full:
+            row["scored at"] = {"bottom": "deepest frame",
+                                "reference_flexion": "60 deg flexion"}.get(r.scored_at or "", "-")
+            row["peak FPPA (deg)"] = _num(r.fppa_peak_deg)
+            row["pelvic drop (deg)"] = _num(r.pelvic_drop_deg)
+            row["trunk lean (deg)"] = _num(r.trunk_lean_deg)
+        row["notes"] = "; ".join(r.issues)
+        rows.append(row)
+    return band_table(rows)
 
 
 def show_report(report: Report, key: str) -> None:
@@ -202,7 +214,8 @@ def show_report(report: Report, key: str) -> None:
     st.caption("valgus is a measurement aid, not a diagnosis.")
     if result.reps:
         st.markdown("##### Every rep")
-        st.dataframe(rep_table(report), hide_index=True, key=f"reps_{key}")
+        st.dataframe(rep_table(result.reps), hide_index=True, key=f"reps_{key}",
+                     column_config={"notes": st.column_config.TextColumn(width="large")})
         st.caption("FPPA: frontal plane projection angle, + = knee towards the midline "
                    "(valgus). Pelvic drop + = free-side hip lower; trunk lean + = towards the "
                    "stance leg.")
@@ -211,6 +224,9 @@ def show_report(report: Report, key: str) -> None:
                 "bend and back up, 2-6 s per rep.")
     st.markdown("##### FPPA and knee flexion over time")
     st.plotly_chart(timeline_figure(report.kin, result), key=f"chart_{key}")
+    st.caption("Shaded: the reps, in their band's colour. FPPA is drawn bold while the leg is "
+               "the standing leg of a rep and faint otherwise (a free leg's angle means "
+               "nothing). Dashed line: the threshold; band around it: borderline.")
     if report.video.bottom_frames:
         st.markdown("##### The deepest frame of every rep")
         items = sorted(report.video.bottom_frames.items())
@@ -223,7 +239,10 @@ def show_report(report: Report, key: str) -> None:
                           f"{fmt_deg(rep.scored_fppa_deg)}")
     st.markdown("##### Annotated video")
     video_bytes = report.video.path.read_bytes()
-    st.video(video_bytes, format="video/mp4")
+    w, h = report.video.size
+    # A portrait phone clip at full page width would be taller than the screen.
+    video_col = st.columns([2, 3])[0] if h > w else st.container()
+    video_col.video(video_bytes, format="video/mp4")
     st.markdown("##### Downloads")
     cols = st.columns(4)
     mime = {".json": "application/json", ".csv": "text/csv"}
@@ -362,21 +381,9 @@ def status_panel(status: LiveStatus, fps: float, cfg: AnalysisConfig) -> None:
 
 
 def live_rep_table(reps: tuple[RepScore, ...]) -> None:
-    """The reps scored live, newest last, band in colour."""
-    rows = [
-        {
-            "#": n, "leg": r.leg, "bottom (s)": round(r.bottom_s, 1),
-            "depth (deg)": round(r.depth_deg),
-            "FPPA (deg)": None if r.scored_fppa_deg is None else round(r.scored_fppa_deg, 1),
-            "band": BAND_TEXT[r.band], "notes": "; ".join(r.issues),
-        }
-        for n, r in enumerate(reps, start=1)
-    ]
-    colors = {BAND_TEXT[k]: v for k, v in BAND_HEX.items()}
-    styler = pd.DataFrame(rows).style.map(
-        lambda v: f"background-color: {colors.get(v, '')}; color: white", subset=["band"]
-    ).format(precision=1, na_rep="-")
-    st.dataframe(styler, hide_index=True)
+    """The reps scored live, in order, band in colour."""
+    st.dataframe(rep_table(reps, full=False), hide_index=True,
+                 column_config={"notes": st.column_config.TextColumn(width="large")})
 
 
 def _band_color(band: str) -> str:

@@ -21,6 +21,7 @@ from valgus.pose import PoseSeries
 from valgus.render import (
     BAND_RGB,
     H264Writer,
+    crop_to_person,
     draw_knee_angle,
     draw_skeleton,
     live_band,
@@ -174,11 +175,14 @@ def test_annotated_video_has_every_frame_and_the_deepest_frame_of_every_rep(
     red = np.array(BAND_RGB["excessive"])
     for k, rep in enumerate(result.reps):
         picture = video.bottom_frames[k]
-        assert picture.shape == images[0].shape
+        # Cropped to the person, 540 px tall (the person spans ~60% of the 640 px frame).
+        assert picture.shape[0] == 540 and picture.shape[1] < 540
         # The stance knee's FPPA box and the stance leg are drawn in the rep's band colour.
         close = np.all(np.abs(picture.astype(int) - red) < 12, axis=2)
         assert close.sum() > 500
-        knee = series.xy_px[rep.bottom_index, lm.RIGHT_KNEE] * 640 / series.image_size[1]
+        xy = series.xy_px[rep.bottom_index].astype(np.float64) * 640 / series.image_size[1]
+        _, cropped = crop_to_person(np.zeros((640, 360, 3), np.uint8), xy)
+        knee = cropped[lm.RIGHT_KNEE]
         ys, xs = np.nonzero(close)
         assert np.min(np.hypot(xs - knee[0], ys - knee[1])) < 30
     # In the annotated video, a frame in the middle of rep 1 has the leg in the band colour...
@@ -194,8 +198,19 @@ def test_timeline_figure_has_both_legs_threshold_and_rep_shading(
     _, series = synthetic_clip
     result, kin = analyze_series(series)
     fig = timeline_figure(kin, result)
-    names = [trace.name for trace in fig.data]
-    assert names == ["left FPPA", "left knee flexion", "right FPPA", "right knee flexion"]
+    legend = [trace.name for trace in fig.data if trace.showlegend is not False]
+    assert legend == ["left FPPA", "left knee flexion", "right FPPA", "right knee flexion"]
+    # Bold FPPA only while the leg stands in one of its reps (the free leg's angle is noise).
+    right = next(tr for tr in fig.data if tr.name == "right FPPA")
+    shown = np.array([y is not None for y in right.y])
+    in_reps = np.zeros(len(series), bool)
+    for rep in result.reps:
+        in_reps |= (series.t_s >= rep.start_s) & (series.t_s <= rep.end_s)
+    assert np.array_equal(shown, in_reps)
+    left = next(tr for tr in fig.data if tr.name == "left FPPA")
+    assert all(y is None for y in left.y)  # no left reps
+    low, high = fig.layout.yaxis.range
+    assert low < 0 < 18 < high <= 60
     shapes = fig.layout.shapes
     thr = result.config.valgus.threshold_deg(result.config.sex)
     assert any(s.type == "line" and s.y0 == pytest.approx(thr) for s in shapes)

@@ -479,24 +479,53 @@ def annotate_frame(
     return out
 
 
+def crop_to_person(
+    rgb: np.ndarray, xy_px: np.ndarray, height_px: int = 540, margin: float = 0.12
+) -> tuple[np.ndarray, np.ndarray]:
+    """The part of the frame around the person, scaled to ``height_px`` tall.
+
+    Args:
+        xy_px: (33, 2) landmarks in ``rgb``'s pixels.
+        margin: added on every side, as a fraction of the person's height.
+    Returns:
+        The crop and the landmarks in its pixels. The whole frame when no landmark is known.
+    """
+    pts = xy_px[np.all(np.isfinite(xy_px), axis=1)]
+    h, w = rgb.shape[:2]
+    if pts.shape[0] < 2:
+        x0, y0, x1, y1 = 0, 0, w, h
+    else:
+        pad = margin * float(np.ptp(pts[:, 1]) or h)
+        x0 = int(max(0, np.min(pts[:, 0]) - pad))
+        x1 = int(min(w, np.max(pts[:, 0]) + pad))
+        y0 = int(max(0, np.min(pts[:, 1]) - 1.5 * pad))  # the nose is below the top of the head
+        y1 = int(min(h, np.max(pts[:, 1]) + pad))
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            x0, y0, x1, y1 = 0, 0, w, h
+    scale = height_px / (y1 - y0)
+    size = (max(2, round((x1 - x0) * scale)), height_px)
+    crop = cv2.resize(np.ascontiguousarray(rgb[y0:y1, x0:x1]), size,
+                      interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+    return crop, (xy_px - np.array([x0, y0])) * scale
+
+
 def bottom_frame_picture(
     rgb: np.ndarray, xy_px: np.ndarray, rep: RepScore, number: int, frontal: bool
 ) -> np.ndarray:
-    """The deepest frame of a rep: skeleton, the stance leg in the band colour, the FPPA angle
-    drawn at the knee and a caption bar."""
-    out = rgb.copy()
+    """The deepest frame of a rep, cropped to the person: skeleton, the stance leg in the band
+    colour, the FPPA angle drawn at the knee and a caption bar."""
+    out, xy = crop_to_person(rgb, xy_px)
     s = _scale(out)
     color = BAND_RGB[rep.band]
-    draw_skeleton(out, xy_px, {rep.leg: color, lm.other(rep.leg): FREE_LEG}, thick_leg=rep.leg)
+    draw_skeleton(out, xy, {rep.leg: color, lm.other(rep.leg): FREE_LEG}, thick_leg=rep.leg)
     value = rep.fppa_bottom_deg if rep.scored_at != "reference_flexion" else rep.fppa_ref_deg
     if frontal:
-        draw_knee_angle(out, xy_px, rep.leg, value, color,
+        draw_knee_angle(out, xy, rep.leg, value, color,
                         label=None if value is not None else "FPPA -")
     caption = f"Rep {number} {rep.leg}: {BAND_TEXT[rep.band]}"
     if value is not None:
-        caption += f", FPPA {fmt_deg(value)}"
-    caption += f", knee {rep.depth_deg:.0f}° flexed"
-    draw_label(out, caption, (0, out.shape[0]), 0.6 * s, (255, 255, 255), color,
+        caption += f" {fmt_deg(value)}"
+    draw_label(out, caption, (0, out.shape[0]), 0.7 * s, (255, 255, 255), color,
                max(1, round(1.5 * s)), pad=round(8 * s))
     return out
 
@@ -574,20 +603,41 @@ def timeline_figure(kin: Kinematics, result: AnalysisResult) -> Any:
     dash = {"left": "solid", "right": "dot"}
     leg_color = {"left": "#1f4e8c", "right": "#7b3294"}
     t = kin.t_s
+    in_stance: list[np.ndarray] = []
     for leg in SIDES:
         series = kin.leg(leg)
         fppa = series.fppa_deg if result.view.frontal else np.full_like(t, np.nan)
+        # FPPA means something only for the leg standing in a rep; the free leg, bent behind,
+        # reads anything up to +/-100 deg. Its own reps are drawn bold, the rest faint.
+        own = np.zeros(t.shape, bool)
+        for rep in result.reps:
+            if rep.leg == leg:
+                own |= (t >= rep.start_s) & (t <= rep.end_s)
+        in_stance.append(fppa[own & np.isfinite(fppa)])
         fig.add_trace(go.Scatter(
-            x=t, y=np.where(np.isfinite(fppa), fppa, None), name=f"{leg} FPPA",
-            line={"color": leg_color[leg], "dash": dash[leg], "width": 2},
+            x=t, y=np.where(np.isfinite(fppa), fppa, None), name=f"{leg} FPPA, any time",
+            line={"color": leg_color[leg], "dash": dash[leg], "width": 1}, opacity=0.3,
+            legendgroup=leg, showlegend=False, hoverinfo="skip",
+        ), row=1, col=1)
+        fig.add_trace(go.Scatter(
+            x=t, y=np.where(own & np.isfinite(fppa), fppa, None), name=f"{leg} FPPA",
+            line={"color": leg_color[leg], "dash": dash[leg], "width": 2.5}, legendgroup=leg,
             hovertemplate="%{x:.2f} s: %{y:.1f} deg",
         ), row=1, col=1)
         flex = series.flexion_deg
         fig.add_trace(go.Scatter(
             x=t, y=np.where(np.isfinite(flex), flex, None), name=f"{leg} knee flexion",
-            line={"color": leg_color[leg], "dash": dash[leg], "width": 2}, showlegend=True,
+            line={"color": leg_color[leg], "dash": dash[leg], "width": 2}, legendgroup=leg,
             hovertemplate="%{x:.2f} s: %{y:.0f} deg",
         ), row=2, col=1)
+    values = np.concatenate(in_stance)
+    if values.size == 0:
+        everything = np.concatenate([kin.leg(s).fppa_deg for s in SIDES])
+        values = everything[np.isfinite(everything)]
+        values = np.percentile(values, [5, 95]) if values.size else np.zeros(1)
+    low = min(float(np.min(values)), thr - margin, 0.0) - 5.0
+    high = max(float(np.max(values)), thr + margin) + 5.0
+    fig.update_yaxes(range=[max(low, -60.0), min(high, 60.0)], row=1, col=1)
     fig.add_hrect(y0=thr - margin, y1=thr + margin, fillcolor=BAND_HEX["borderline"],
                   opacity=0.12, line_width=0, row=1, col=1)
     fig.add_hline(y=thr, line={"color": BAND_HEX["excessive"], "dash": "dash", "width": 2},
