@@ -20,6 +20,7 @@ from valgus.estimator import PoseEstimator
 from valgus.kinematics import Kinematics, compute_kinematics
 from valgus.landmarks import SIDES, Side
 from valgus.pose import PoseSeries
+from valgus.prefetch import prefetched
 from valgus.quality import (
     QualityIssue,
     assess_quality,
@@ -35,6 +36,9 @@ from valgus.video import check_input_limits, iter_frames, probe_video
 
 SCHEMA = "valgus.analysis/1"
 IMAGE_STATS_EVERY_N = 5
+# Decoded frames waiting for inference: enough to ride out decoding jitter, few enough that
+# memory stays flat (a 1080p RGB frame is 6 MB).
+PREFETCH_FRAMES = 4
 ExerciseLabel = Literal["single_leg", "double_leg", "unknown"]
 LegChoice = Literal["auto", "left", "right"]
 
@@ -252,9 +256,10 @@ def estimate_poses(
     missing_world = np.full((lm.NUM_LANDMARKS, 3), np.nan, np.float32)
     missing_vis = np.zeros(lm.NUM_LANDMARKS, np.float32)
     with estimator:
-        for t_s, rgb in iter_frames(
-            video_path, max_side_px=side_px, max_duration_s=limits.max_duration_s
-        ):
+        # Decoding runs a few frames ahead in a background thread so that it overlaps with
+        # inference (both release the GIL): the two cores work at once.
+        frames = iter_frames(video_path, max_side_px=side_px, max_duration_s=limits.max_duration_s)
+        for t_s, rgb in prefetched(frames, depth=PREFETCH_FRAMES):
             size = (rgb.shape[1], rgb.shape[0])
             pose = estimator.estimate(rgb, t_s)
             # Light and blur change slowly; every few frames is enough and costs ~1 ms.
