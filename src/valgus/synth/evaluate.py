@@ -155,17 +155,45 @@ def print_report(res: dict[str, Any]) -> None:
     )
 
 
+def markdown_table(results: list[dict[str, Any]]) -> str:
+    """One row per true rep: what valgus found against the truth."""
+    lines = [
+        "| clip | rep | true leg -> found | band | flexion true / measured | "
+        "FPPA true (camera) / measured | error |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for res in results:
+        name = res["clip"].removesuffix(".mp4")
+        for r in res["reps"]:
+            if not r["found"]:
+                lines.append(
+                    f"| {name} | {r['index']} | {r['true_leg']} -> not found | | "
+                    f"{r['true_flexion_deg']:.0f} / - | {r['true_fppa_deg']:+.1f} / - | |"
+                )
+                continue
+            lines.append(
+                f"| {name} | {r['index']} | {r['true_leg']} -> {r['leg']} | "
+                f"{r['band'].replace('_', ' ')} | {r['true_flexion_deg']:.0f} / "
+                f"{_fmt(r['depth_deg'], '.0f')} | {r['true_fppa_deg']:+.1f} / "
+                f"{_fmt(r['fppa_bottom_deg'])} | {_fmt(r['fppa_error_deg'])} |"
+            )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m valgus.synth.evaluate", description=__doc__)
     p.add_argument("clips", nargs="+", type=Path)
     p.add_argument("--json", type=Path, default=None, help="write all results here")
     p.add_argument("--match-s", type=float, default=1.0)
+    p.add_argument("--markdown", action="store_true", help="also print a markdown table")
     args = p.parse_args(sys.argv[1:] if argv is None else argv)
     results = []
     for clip in args.clips:
         res = evaluate_clip(clip, args.match_s)
         print_report(res)
         results.append(res)
+    if args.markdown:
+        print(markdown_table(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1) + "\n")
     return 0

@@ -433,10 +433,19 @@ class Body:
 
 
 class Renderer:
-    def __init__(self, cam: Camera, look: Look, faces: np.ndarray, colors: np.ndarray) -> None:
+    def __init__(
+        self,
+        cam: Camera,
+        look: Look,
+        faces: np.ndarray,
+        colors: np.ndarray,
+        shadows: bool = False,
+    ) -> None:
         os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
         import pyrender
         import trimesh
+
+        self.flags = pyrender.RenderFlags.SHADOWS_DIRECTIONAL if shadows else 0
 
         self.pyrender, self.trimesh = pyrender, trimesh
         self.faces, self.colors = faces, colors
@@ -469,7 +478,7 @@ class Renderer:
         if self.node is not None:
             self.scene.remove_node(self.node)
         self.node = self.scene.add(mesh)
-        color, _ = self.renderer.render(self.scene)
+        color, _ = self.renderer.render(self.scene, flags=self.flags)
         return color
 
     def close(self) -> None:
@@ -497,6 +506,7 @@ class ClipConfig:
     fps: float = 25.0
     crf: int = 28
     batch: int = 16
+    shadows: bool = False
 
 
 def _round_list(a: np.ndarray, nd: int) -> list:
@@ -553,7 +563,7 @@ def generate(cfg: ClipConfig, out: Path, command: str = "", log=print) -> dict:
             rot = rot_bottom[side] * float(tl.squat[k]) ** cfg.motion.valgus_exponent
         params.append(PoseParams(side, float(tl.lift[k]), float(tl.flexion_deg[k]), rot))
 
-    renderer = Renderer(cam, cfg.look, body.faces, body.colors)
+    renderer = Renderer(cam, cfg.look, body.faces, body.colors, shadows=cfg.shadows)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     container = av.open(str(out), mode="w")
@@ -729,6 +739,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--size", default="540x720", help="WIDTHxHEIGHT")
     c.add_argument("--fps", type=float, default=25.0)
     c.add_argument("--crf", type=int, default=28)
+    c.add_argument("--shadows", action="store_true", help="cast shadows from the key light")
     b = p.add_argument_group("body")
     b.add_argument("--body", choices=sorted(BODY_PRESETS), default="female")
     for name in ("gender", "age", "muscle", "weight", "height", "proportions"):
@@ -773,7 +784,12 @@ def config_from_args(args: argparse.Namespace) -> ClipConfig:
             _rgb(getattr(args, name))
             look_kw[name] = getattr(args, name)
     return ClipConfig(
-        motion=motion, camera=camera, look=Look(**look_kw), fps=args.fps, crf=args.crf
+        motion=motion,
+        camera=camera,
+        look=Look(**look_kw),
+        fps=args.fps,
+        crf=args.crf,
+        shadows=args.shadows,
     )
 
 
