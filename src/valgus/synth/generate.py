@@ -720,10 +720,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--valgus-left-deg", type=float, default=2.0, help="FPPA at the bottom, left")
     g.add_argument("--valgus-right-deg", type=float, default=18.0, help="FPPA at the bottom, right")
     g.add_argument(
-        "--hip-share", type=float, default=0.55, help="share of the flexion taken by thigh tilt"
+        "--hip-share", type=float, default=0.65, help="share of the flexion taken by thigh tilt"
     )
     g.add_argument(
-        "--trunk-lean-share", type=float, default=0.9, help="trunk lean / thigh forward tilt"
+        "--trunk-lean-share", type=float, default=1.1, help="trunk lean / thigh forward tilt"
     )
     g.add_argument("--stance-lean-deg", type=float, default=6.0)
     g.add_argument("--free-knee-flex-deg", type=float, default=90.0)

@@ -75,8 +75,8 @@ class MotionConfig:
     valgus_left_deg: float = 2.0
     valgus_right_deg: float = 18.0
     # How the flexion splits between hip (thigh tilting forward) and ankle (shank tilting forward).
-    hip_share: float = 0.55
-    trunk_lean_share: float = 0.9  # trunk forward lean as a share of the thigh's forward tilt
+    hip_share: float = 0.65
+    trunk_lean_share: float = 1.1  # trunk forward lean as a share of the thigh's forward tilt
     stance_lean_deg: float = 6.0  # stance leg tilted in the frontal plane to put the body over it
     free_hip_flex_deg: float = 15.0
     free_knee_flex_deg: float = 90.0
