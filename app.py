@@ -216,6 +216,9 @@ def show_report(report: Report, key: str) -> None:
         st.markdown("##### Every rep")
         st.dataframe(rep_table(result.reps), hide_index=True, key=f"reps_{key}",
                      column_config={"notes": st.column_config.TextColumn(width="large")})
+        complete = [r.leg for r in result.reps if r.complete and r.exercise == "single_leg"]
+        if complete:
+            st.caption(f"Complete single-leg reps in order: {', '.join(complete)}.")
         st.caption("FPPA: frontal plane projection angle, + = knee towards the midline "
                    "(valgus). Pelvic drop + = free-side hip lower; trunk lean + = towards the "
                    "stance leg.")

@@ -698,7 +698,10 @@ class LiveProcessor:
             h, w = rgb.shape[:2]
             # Visually lossless: the clip is analysed again as an upload and should give the
             # numbers shown live (the pose model's own run-to-run spread is ~2 deg anyway).
-            self._writer = H264Writer(self._clip_path, w, h, crf=KEPT_CLIP_CRF)
+            # ultrafast: ~1 ms a frame instead of ~5 (veryfast) in the video thread, which the
+            # pose model already keeps busy; the file is bigger, the picture the same.
+            self._writer = H264Writer(self._clip_path, w, h, crf=KEPT_CLIP_CRF,
+                                      preset="ultrafast")
         assert isinstance(self._writer, H264Writer)
         self._writer.write(rgb, t_s)
         self._clip_frames += 1
