@@ -259,7 +259,7 @@ def show_report(report: Report, key: str) -> None:
 
 def analyse(
     name: str, cfg: AnalysisConfig, leg: str, path: Path | None = None,
-    data: bytes | None = None,
+    data: bytes | None = None, content_id: str | None = None,
 ) -> Report | None:
     """Run (or reuse) the analysis of one clip (a file, or uploaded bytes) with a progress bar;
     errors become a panel.
@@ -268,7 +268,17 @@ def analyse(
     re-scores and redraws; the pose model runs once per clip.
     """
     content = data if data is not None else path.read_bytes() if path else b""
-    digest = hashlib.sha256(content).hexdigest()[:16]
+    # Hashing a big upload takes a while: once per uploaded file (Streamlit's file id) or per
+    # file on disk (path, size, time) for the whole session.
+    if content_id is None and path is not None:
+        stat = path.stat()
+        content_id = f"{path}:{stat.st_size}:{stat.st_mtime_ns}"
+    digests: dict[str, str] = st.session_state.setdefault("digests", {})
+    digest = digests.get(content_id or "")
+    if digest is None:
+        digest = hashlib.sha256(content).hexdigest()[:16]
+        if content_id:
+            digests[content_id] = digest
     cfg_key = json.dumps(dataclasses.asdict(cfg), sort_keys=True) + leg
     cache: dict[str, Any] = st.session_state.setdefault("reports", {})
     series_cache: dict[str, Any] = st.session_state.setdefault("series", {})
@@ -335,7 +345,8 @@ def page_upload(cfg: AnalysisConfig, leg: str) -> None:
         st.session_state["source"] = "upload"
     source = st.session_state.get("source")
     if source == "upload" and upload is not None:
-        report = analyse(upload.name, cfg, leg, data=upload.getvalue())
+        report = analyse(upload.name, cfg, leg, data=upload.getvalue(),
+                         content_id=upload.file_id)
         if report is not None:
             show_report(report, "upload")
     elif source == "sample":

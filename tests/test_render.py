@@ -219,3 +219,35 @@ def test_timeline_figure_has_both_legs_threshold_and_rep_shading(
     assert len(rep_rects) == 2 * len(result.reps)  # both panels
     texts = [a.text for a in fig.layout.annotations]
     assert "1 R" in texts and "2 R" in texts
+
+
+def test_live_overlay_shows_setup_then_counts_and_rep_feedback() -> None:
+    from tests.synthetic import valgus_turn_for_fppa_deg
+    from valgus.config import LiveConfig
+    from valgus.estimator import FramePose
+    from valgus.live import LiveSession
+    from valgus.render import draw_live_overlay
+
+    truth = evenly_spaced_reps(1, 2.0, 3.0, 1.0, 75.0)
+    t = time_base(truth[-1].end_s + 1.0, 30.0)
+    series = person_series(t, squat_curve(t, truth, 10.0), "left",
+                           valgus_turn_deg=valgus_turn_for_fppa_deg(18.0, 75.0))
+    session = LiveSession()
+    cfg, live_cfg = session.cfg, LiveConfig()
+    blank = np.full((series.image_size[1], series.image_size[0], 3), 200, np.uint8)
+    red = np.array(BAND_RGB["excessive"])
+    pictures = {}
+    for i in range(len(series)):
+        pose = FramePose(series.xy_px[i], series.world_m[i], series.visibility[i], 1)
+        status = session.update(float(t[i]), pose, series.image_size)
+        picture = draw_live_overlay(blank, series.xy_px[i].astype(float), status, cfg, live_cfg)
+        pictures.setdefault(status.phase, picture)
+        if status.new_reps:
+            pictures["rep"] = picture
+    assert set(pictures) == {"setup", "counting", "rep"}
+    # Setup: the checklist panel (dark) top left, nothing in a band colour yet.
+    assert pictures["setup"][20:60, 20:200].mean() < 120
+    assert np.all(np.abs(pictures["setup"].astype(int) - red) < 12, axis=2).sum() == 0
+    # The frame a rep ends on: its result in the band colour across the bottom of the picture.
+    bottom = pictures["rep"][-200:]
+    assert np.all(np.abs(bottom.astype(int) - red) < 12, axis=2).sum() > 2000

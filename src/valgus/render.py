@@ -316,7 +316,7 @@ def draw_live_overlay(
     if xy_px is not None:
         stance = status.stance
         colors: dict[Side, RGB] = {}
-        for leg in SIDES:
+        for leg in SIDES if status.phase != "setup" else ():  # nothing is measured in setup
             band = live_band(status.fppa_deg[leg], cfg)
             colors[leg] = BAND_RGB[band] if (stance is None or leg == stance) else FREE_LEG
         draw_skeleton(out, xy_px, colors, thick_leg=stance)
