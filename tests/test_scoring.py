@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 import pytest
@@ -229,6 +230,19 @@ def test_symmetry_between_legs() -> None:
 FPS = 30.0
 STANDING_DEG = 15.0
 BOTTOM_DEG = 70.0
+
+
+def shortening_flexion_deg(true_deg: float) -> float:
+    """What valgus reads from the hip-ankle shortening against the standing length, which is
+    already STANDING_DEG flexed: 2 acos(cos(theta / 2) / cos(standing / 2))."""
+    half = math.radians(true_deg) / 2.0
+    return math.degrees(2.0 * math.acos(math.cos(half) / math.cos(math.radians(STANDING_DEG) / 2)))
+
+
+def true_flexion_for_reading_deg(read_deg: float) -> float:
+    """The true flexion at which valgus reads ``read_deg`` (inverse of the above)."""
+    c = math.cos(math.radians(read_deg) / 2.0) * math.cos(math.radians(STANDING_DEG) / 2.0)
+    return math.degrees(2.0 * math.acos(c))
 N_REPS = 3
 
 
@@ -253,7 +267,7 @@ def check_reps(result: AnalysisResult, stance: Side, fppa: float, bottoms: list[
         assert rep.exercise == "single_leg"
         assert rep.complete
         assert rep.bottom_s == pytest.approx(bottom_s, abs=0.1)
-        assert rep.depth_deg == pytest.approx(BOTTOM_DEG, abs=1.0)
+        assert rep.depth_deg == pytest.approx(shortening_flexion_deg(BOTTOM_DEG), abs=1.0)
         assert rep.fppa_bottom_deg is not None
         assert rep.fppa_bottom_deg == pytest.approx(fppa, abs=1.5)
         assert rep.scored_at == "bottom"
@@ -285,17 +299,22 @@ def test_analyze_series_excessive_valgus(stance: Side) -> None:
     assert own.excessive_reps == N_REPS
     free: Side = "right" if stance == "left" else "left"
     assert result.legs[free].verdict == "CANNOT ASSESS"
-    # The kinematics behind it: the stance knee's flexion follows the constructed curve.
+    # The kinematics behind it: the stance knee's 3D flexion follows the constructed curve, and
+    # the flexion read from the hip-ankle shortening follows it relative to standing.
+    flex_3d = kin.leg(stance).flexion_3d_deg
+    assert np.nanmax(flex_3d) == pytest.approx(BOTTOM_DEG, abs=1.0)
+    assert np.nanmin(flex_3d) == pytest.approx(STANDING_DEG, abs=1.0)
     flex = kin.leg(stance).flexion_deg
-    assert np.nanmax(flex) == pytest.approx(BOTTOM_DEG, abs=1.0)
-    assert np.nanmin(flex) == pytest.approx(STANDING_DEG, abs=1.0)
+    assert np.nanmax(flex) == pytest.approx(shortening_flexion_deg(BOTTOM_DEG), abs=1.0)
+    assert np.nanmin(flex) == pytest.approx(0.0, abs=1.0)
 
 
 def test_analyze_series_fppa_at_60_deg_flexion() -> None:
     """The FPPA sampled where the descent reaches 60 deg matches the geometry at 60 deg."""
     series, _ = squat_person(18.0)
     result, _ = analyze_series(series)
-    expected = fppa_from_geometry_deg(60.0, valgus_turn_for_fppa_deg(18.0, BOTTOM_DEG))
+    at_60 = true_flexion_for_reading_deg(60.0)  # the true flexion where valgus reads 60
+    expected = fppa_from_geometry_deg(at_60, valgus_turn_for_fppa_deg(18.0, BOTTOM_DEG))
     assert expected < 18.0 - 2.0  # a real difference from the bottom value
     for rep in result.reps:
         assert rep.fppa_ref_deg == pytest.approx(expected, abs=1.5)

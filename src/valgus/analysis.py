@@ -172,7 +172,9 @@ def analyze_series(
     # Glitch frames are dropped before smoothing (and bridged like any short gap), so that a
     # one-frame jump does not leak into its neighbours.
     kin = compute_kinematics(
-        without_frames(series, glitch_frames(series, cfg.quality)), cfg.smoothing
+        without_frames(series, glitch_frames(series, cfg.quality)),
+        cfg.smoothing,
+        cfg.kinematics.standing_window_s,
     )
     view = assess_view(kin, cfg)
     if any(q.code in ROTATED_VIDEO_CODES for q in quality):

@@ -25,6 +25,15 @@ class SmoothingConfig:
 
 
 @dataclass(frozen=True)
+class KinematicsConfig:
+    # Knee flexion is read from how much the hip-ankle line shortens against the leg's standing
+    # length, taken as the longest it gets within this window around each frame (people stand up
+    # between reps; the window follows a person walking closer or farther). The live page, which
+    # cannot look ahead, uses the trailing half.
+    standing_window_s: float = 20.0
+
+
+@dataclass(frozen=True)
 class RepConfig:
     # Reps are found relative to the standing level, not on absolute angles: quiet single-leg
     # standing reads anywhere from 5 to 35 deg of knee flexion from monocular 3D landmarks.
@@ -54,18 +63,20 @@ class StanceConfig:
     """Foot movement during a rep, as a fraction of the hips' vertical travel in it.
 
     Measured on the real clips (../shared/videos): stance feet of single-leg squats 0.05-0.15;
-    free feet held behind or swept 0.44-0.92; planted feet of double-leg squats 0.02-0.35, with
-    both feet within 0.15 of each other (landmark drift as the shins tilt).
+    free feet held behind or swept 0.3-0.9, always at least 0.27 more than the stance foot;
+    planted feet of double-leg squats 0.02-0.35, both within 0.15 of each other (landmark drift
+    as the shins tilt).
     """
 
     # Single-leg: the stance foot moves at most this much...
     planted_max_motion_ratio: float = 0.25
-    # ...while the free foot moves at least this much, and at least this many times the stance.
-    free_min_motion_ratio: float = 0.35
+    # ...and the free foot clearly more: by more than ``feet_motion_difference`` and at least
+    # this many times as much.
     free_to_stance_motion_min_ratio: float = 2.0
-    # Double-leg: both feet move at most this much and by similar amounts.
+    # Feet whose motions differ by more than this are one planted and one free; by less, both
+    # planted (double-leg) provided neither moves more than ``double_max_motion_ratio``.
+    feet_motion_difference: float = 0.2
     double_max_motion_ratio: float = 0.5
-    double_max_motion_difference: float = 0.2
 
 
 @dataclass(frozen=True)
@@ -202,6 +213,7 @@ class InputLimits:
 @dataclass(frozen=True)
 class AnalysisConfig:
     smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
+    kinematics: KinematicsConfig = field(default_factory=KinematicsConfig)
     reps: RepConfig = field(default_factory=RepConfig)
     stance: StanceConfig = field(default_factory=StanceConfig)
     view: ViewConfig = field(default_factory=ViewConfig)

@@ -7,9 +7,12 @@ same.
 
 from __future__ import annotations
 
+import math
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.ndimage import maximum_filter1d
 
 from valgus import landmarks as lm
 from valgus.config import SmoothingConfig
@@ -136,7 +139,12 @@ def body_yaw_deg(world_m: np.ndarray) -> np.ndarray:
 class LegSeries:
     """Per-frame kinematics of one leg. All arrays (T,) float64; NaN where not measurable.
 
-    fppa_deg: + = valgus. flexion_deg: knee flexion from 3D world landmarks, 0 = straight.
+    fppa_deg: + = valgus.
+    flexion_deg: knee flexion used for reps and depth, 0 = straight: from the shortening of the
+        hip-ankle line in the image against the standing length when a standing reference is
+        given (see ``flexion_from_shortening_deg``), else the 3D estimate.
+    flexion_3d_deg: knee flexion from MediaPipe's 3D world landmarks. In frontal views it reads
+        far too low (measured on the synthetic accuracy set: 80 deg true reads 41-57 deg).
     pelvic_drop_deg / trunk_lean_deg: as if this leg were the stance leg.
     knee_medial_of_foot: + = knee medial to the foot, leg lengths.
     thigh_len_px / leg_len_px: image lengths of hip-knee and hip-ankle.
@@ -145,6 +153,7 @@ class LegSeries:
 
     fppa_deg: np.ndarray
     flexion_deg: np.ndarray
+    flexion_3d_deg: np.ndarray
     pelvic_drop_deg: np.ndarray
     trunk_lean_deg: np.ndarray
     knee_medial_of_foot: np.ndarray
@@ -185,35 +194,120 @@ def smooth_landmarks(series: PoseSeries, cfg: SmoothingConfig) -> tuple[np.ndarr
     return xy, world
 
 
-def leg_series(xy: np.ndarray, world: np.ndarray, side: Side) -> LegSeries:
-    """Kinematics of one leg from (T, 33, 2) image and (T, 33, 3) world landmarks."""
+def flexion_from_shortening_deg(
+    leg_len_px: np.ndarray, standing_leg_len_px: np.ndarray | float
+) -> np.ndarray:
+    """Knee flexion from how much shorter the hip-ankle line is than when standing.
+
+    With thigh and shank of equal length L, the hip-ankle distance at knee flexion theta is
+    2 L cos(theta / 2) whatever the hip and trunk do, so theta = 2 acos(d / d_standing). In a
+    frontal view this needs no depth estimate; the hip moving back a little makes it read a few
+    degrees high (measured on the synthetic accuracy set: 80 deg true reads 84-91 deg, 65 reads
+    71-74, where MediaPipe's 3D landmarks give 41-57 and 35-40).
+
+    Args:
+        leg_len_px: (T,) hip-ankle image length. standing_leg_len_px: (T,) or scalar, the same
+            leg's standing length (see ``standing_leg_length_px``).
+    Returns: (T,) degrees in [0, 180]; NaN where either input is missing.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.clip(leg_len_px / standing_leg_len_px, -1.0, 1.0)
+    return np.degrees(2.0 * np.arccos(ratio))
+
+
+def standing_leg_length_px(t_s: np.ndarray, leg_len_px: np.ndarray, window_s: float) -> np.ndarray:
+    """(T,) the leg's standing hip-ankle length near each frame: the longest it gets within
+    ``window_s`` centred on the frame (people stand up between reps; the window follows a person
+    walking closer or farther). NaN frames are ignored; NaN where the window holds none."""
+    n = leg_len_px.shape[0]
+    if n == 0:
+        return leg_len_px.copy()
+    dt = float(np.median(np.diff(t_s))) if n > 1 else 1.0
+    size = max(1, round(window_s / max(dt, 1e-6)) | 1)
+    filled = np.where(np.isfinite(leg_len_px), leg_len_px, -np.inf)
+    longest = maximum_filter1d(filled, size=size, mode="nearest")
+    return np.where(np.isfinite(longest), longest, np.nan)
+
+
+class StandingLengthTracker:
+    """Streaming standing hip-ankle length: the longest over the trailing ``window_s``.
+
+    The live counterpart of ``standing_leg_length_px`` (which looks both ways); a monotonic
+    queue keeps each update O(1) amortised.
+    """
+
+    def __init__(self, window_s: float) -> None:
+        self._window_s = window_s
+        self._queue: deque[tuple[float, float]] = deque()  # (t_s, length), lengths decreasing
+
+    def update(self, t_s: float, leg_len_px: float) -> float:
+        """Add a sample (NaN = not seen) and return the standing length (NaN if none yet)."""
+        if math.isfinite(leg_len_px):
+            while self._queue and self._queue[-1][1] <= leg_len_px:
+                self._queue.pop()
+            self._queue.append((t_s, leg_len_px))
+        while self._queue and t_s - self._queue[0][0] > self._window_s:
+            self._queue.popleft()
+        return self._queue[0][1] if self._queue else math.nan
+
+
+def leg_series(
+    xy: np.ndarray,
+    world: np.ndarray,
+    side: Side,
+    standing_leg_len_px: np.ndarray | float | None = None,
+) -> LegSeries:
+    """Kinematics of one leg from (T, 33, 2) image and (T, 33, 3) world landmarks.
+
+    ``standing_leg_len_px``: the leg's standing hip-ankle image length, (T,) or scalar; without
+    it ``flexion_deg`` falls back to the 3D estimate.
+    """
     o = lm.other(side)
     hip, knee, ankle = xy[:, lm.hip(side)], xy[:, lm.knee(side)], xy[:, lm.ankle(side)]
     other_hip = xy[:, lm.hip(o)]
     foot = (ankle + xy[:, lm.heel(side)] + xy[:, lm.foot_index(side)]) / 3.0
+    leg_len = np.linalg.norm(ankle - hip, axis=-1)
+    flexion_3d = knee_flexion_deg(
+        world[:, lm.hip(side)], world[:, lm.knee(side)], world[:, lm.ankle(side)]
+    )
+    flexion = (
+        flexion_3d
+        if standing_leg_len_px is None
+        else flexion_from_shortening_deg(leg_len, standing_leg_len_px)
+    )
     return LegSeries(
         fppa_deg=fppa_deg(hip, knee, ankle, other_hip),
-        flexion_deg=knee_flexion_deg(
-            world[:, lm.hip(side)], world[:, lm.knee(side)], world[:, lm.ankle(side)]
-        ),
+        flexion_deg=flexion,
+        flexion_3d_deg=flexion_3d,
         pelvic_drop_deg=pelvic_drop_deg(hip, other_hip),
         trunk_lean_deg=trunk_lean_deg(
             hip, other_hip, xy[:, lm.shoulder(side)], xy[:, lm.shoulder(o)]
         ),
         knee_medial_of_foot=knee_medial_of_foot(hip, knee, ankle, foot, other_hip),
         thigh_len_px=np.linalg.norm(knee - hip, axis=-1),
-        leg_len_px=np.linalg.norm(ankle - hip, axis=-1),
+        leg_len_px=leg_len,
         foot_xy_px=foot,
     )
 
 
-def compute_kinematics(series: PoseSeries, cfg: SmoothingConfig) -> Kinematics:
-    """Smooth the landmarks of ``series`` and compute both legs' kinematics per frame."""
+def compute_kinematics(
+    series: PoseSeries, cfg: SmoothingConfig, standing_window_s: float = 20.0
+) -> Kinematics:
+    """Smooth the landmarks of ``series`` and compute both legs' kinematics per frame.
+
+    ``standing_window_s``: window for each leg's standing hip-ankle length, which knee flexion
+    is measured against (``standing_leg_length_px``).
+    """
     xy, world = smooth_landmarks(series, cfg)
+    legs = {}
+    for side in lm.SIDES:
+        leg_len = np.linalg.norm(xy[:, lm.ankle(side)] - xy[:, lm.hip(side)], axis=-1)
+        standing = standing_leg_length_px(series.t_s, leg_len, standing_window_s)
+        legs[side] = leg_series(xy, world, side, standing)
     return Kinematics(
         t_s=series.t_s,
-        left=leg_series(xy, world, "left"),
-        right=leg_series(xy, world, "right"),
+        left=legs["left"],
+        right=legs["right"],
         yaw_deg=body_yaw_deg(world),
         mid_hip_y_px=0.5 * (xy[:, lm.LEFT_HIP, 1] + xy[:, lm.RIGHT_HIP, 1]),
         detected=series.detected,

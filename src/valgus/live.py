@@ -38,7 +38,12 @@ from valgus.analysis import IMAGE_STATS_EVERY_N, assess_view
 from valgus.config import AnalysisConfig, LiveConfig
 from valgus.errors import ValgusError
 from valgus.estimator import FramePose, PoseEstimator
-from valgus.kinematics import body_yaw_deg, compute_kinematics, leg_series
+from valgus.kinematics import (
+    StandingLengthTracker,
+    body_yaw_deg,
+    compute_kinematics,
+    leg_series,
+)
 from valgus.landmarks import SIDES, Side
 from valgus.pose import PoseSeries
 from valgus.quality import assess_quality, frame_image_stats, landmark_trust
@@ -280,6 +285,11 @@ class LiveSession:
         smoothing = self.cfg.smoothing
         self._xy_smoother = _CausalSmoother(smoothing.cutoff_hz, smoothing.max_gap_s)
         self._world_smoother = _CausalSmoother(smoothing.cutoff_hz, smoothing.max_gap_s)
+        # Flexion is measured against each leg's standing length, as offline (trailing half of
+        # the offline window: the live page cannot look ahead).
+        self._standing = {
+            s: StandingLengthTracker(self.cfg.kinematics.standing_window_s / 2.0) for s in SIDES
+        }
         self._buffer: deque[_Frame] = deque()
         self._first_recorded_i = 0  # recorded index of self._buffer[0]
         self._recorded = 0
@@ -416,7 +426,17 @@ class LiveSession:
             self._first_recorded_i += 1
         xy = self._xy_smoother(rt, frame.xy_px)
         world = self._world_smoother(rt, frame.world_m)
-        legs = {s: leg_series(xy[None], world[None], s) for s in SIDES}
+        legs = {
+            s: leg_series(
+                xy[None],
+                world[None],
+                s,
+                self._standing[s].update(
+                    rt, float(np.linalg.norm(xy[lm.ankle(s)] - xy[lm.hip(s)]))
+                ),
+            )
+            for s in SIDES
+        }
         hip_y = 0.5 * (xy[lm.LEFT_HIP, 1] + xy[lm.RIGHT_HIP, 1])
         sample = StreamSample(
             t_s=rt,
@@ -457,7 +477,9 @@ class LiveSession:
     def _score(self, rep: RepCandidate) -> RepScore:
         """Score a finished rep on zero-phase kinematics of the buffered window (as offline)."""
         series = self._buffer_series()
-        kin = compute_kinematics(series, self.cfg.smoothing)
+        kin = compute_kinematics(
+            series, self.cfg.smoothing, self.cfg.kinematics.standing_window_s
+        )
         view = assess_view(kin, self.cfg)
         off = self._first_recorded_i
         c = rep.cycle

@@ -86,8 +86,9 @@ class FlexionCycleDetector:
             if f <= level:
                 start_i, start_t = i, t
         if incomplete:
-            # Only part of the rep is in view: report it (unscored) if it is clearly a squat.
-            if peak - valley < cfg.start_rise_deg:
+            # Only part of the rep is in view: report it (unscored) if it is clearly a squat,
+            # i.e. deep enough; its excursion is unknown (the other half is out of the clip).
+            if peak - valley < cfg.start_rise_deg or peak < cfg.min_depth_deg:
                 return None
             return FlexionCycle(start_i, peak_i, end_i, peak, incomplete)
         if peak - valley < cfg.min_excursion_deg or peak < cfg.min_depth_deg:
@@ -269,7 +270,7 @@ def classify_cycle(
     if own <= cfg.planted_max_motion_ratio and (
         not math.isfinite(other)
         or (
-            other >= cfg.free_min_motion_ratio
+            other - own > cfg.feet_motion_difference
             and other >= cfg.free_to_stance_motion_min_ratio * own
         )
     ):
@@ -277,7 +278,7 @@ def classify_cycle(
     elif (
         math.isfinite(other)
         and max(own, other) <= cfg.double_max_motion_ratio
-        and abs(own - other) <= cfg.double_max_motion_difference
+        and abs(own - other) <= cfg.feet_motion_difference
     ):
         exercise = "double_leg"
     else:
