@@ -31,7 +31,7 @@ from valgus.live import (
     LiveStatus,
     ice_servers_from_text,
 )
-from valgus.render import BAND_HEX, BAND_TEXT, Report, build_report, fmt_deg
+from valgus.render import BAND_HEX, BAND_TEXT, Report, build_report, fmt_deg, leg_rep_number
 from valgus.scoring import RepScore
 
 log = logging.getLogger("valgus.app")
@@ -335,9 +335,8 @@ def page_upload(cfg: AnalysisConfig, leg: str) -> None:
     )
     st.caption(f"Upload limit: {limit_mb} MB per video. {FILMING_GUIDANCE}")
     sample_clicked = st.button("Analyse the sample clip", key="sample",
-                               disabled=not SAMPLE_CLIP.is_file(),
-                               help="A short synthetic clip of single-leg squats bundled "
-                               "with valgus.")
+                               disabled=not SAMPLE_CLIP.is_file())
+    st.caption("The sample: a 20 s synthetic clip of six single-leg squats bundled with valgus.")
     if sample_clicked:
         st.session_state["source"] = "sample"
     if upload is not None and st.session_state.get("upload_id") != upload.file_id:
@@ -381,10 +380,13 @@ def status_panel(status: LiveStatus, fps: float, cfg: AnalysisConfig) -> None:
         problems = [i.message for i in status.setup.items if not i.ok]
         if problems:
             st.warning(problems[0])
-        for n, rep in list(enumerate(status.reps, start=1))[-5:][::-1]:
+        for rep in status.reps[-5:][::-1]:
+            number = leg_rep_number(status.reps, rep)
+            name = f"{rep.leg.capitalize()} rep {number}" if number else (
+                f"{rep.leg.capitalize()}, not counted")
             value = rep.scored_fppa_deg
             st.markdown(
-                f"Rep {n} ({rep.leg}): :{_band_color(rep.band)}[**{BAND_TEXT[rep.band]}**]"
+                f"{name}: :{_band_color(rep.band)}[**{BAND_TEXT[rep.band]}**]"
                 + (f", FPPA {fmt_deg(value)}" if value is not None else "")
                 + (f" ({'; '.join(rep.issues)})" if rep.issues else "")
             )

@@ -207,7 +207,7 @@ def screenshot(page: Any, name: str, whole_page: bool = False) -> Path:
     whole page the viewport is first made as tall as the content."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / name
-    page.mouse.move(0, 0)  # no tooltip over the picture
+    page.mouse.move(5, page.viewport_size["height"] - 5)  # off any widget: no tooltip
     if whole_page:
         width = page.viewport_size["width"]
         page.set_viewport_size({"width": width, "height": 1300})

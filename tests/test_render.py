@@ -251,3 +251,17 @@ def test_live_overlay_shows_setup_then_counts_and_rep_feedback() -> None:
     # The frame a rep ends on: its result in the band colour across the bottom of the picture.
     bottom = pictures["rep"][-200:]
     assert np.all(np.abs(bottom.astype(int) - red) < 12, axis=2).sum() > 2000
+
+
+def test_rep_feedback_is_numbered_per_leg_as_the_counters_count() -> None:
+    from tests.synthetic import Rep
+    from valgus.render import feedback_text, leg_rep_number
+
+    truth = [Rep(1.0, 3.0, 70.0), Rep(5.0, 3.0, 70.0), Rep(9.0, 3.0, 70.0)]
+    t = time_base(10.5, 30.0)  # the third rep is cut by the end of the clip
+    result, _ = analyze_series(person_series(t, squat_curve(t, truth, 10.0), "right"))
+    reps = result.reps
+    assert [leg_rep_number(reps, r) for r in reps] == [1, 2, 0]
+    assert feedback_text(reps[1], 2).startswith("Right rep 2: FPPA ")
+    assert feedback_text(reps[1], 2).endswith(" fine")
+    assert feedback_text(reps[2], 0).startswith("Right: rep not counted (rep still under way")

@@ -258,32 +258,37 @@ def draw_message(rgb: np.ndarray, message: str | None) -> np.ndarray:
     return out
 
 
-def _feedback_text(rep: RepScore, number: int) -> str:
-    value = rep.scored_fppa_deg
+def leg_rep_number(reps: tuple[RepScore, ...] | list[RepScore], rep: RepScore) -> int:
+    """Which of its leg's complete single-leg reps ``rep`` is (1-based; the count towards 20),
+    or 0 for a rep that does not count (cut off, or a double-leg squat)."""
+    n = 0
+    for r in reps:
+        counts = r.complete and r.exercise == "single_leg"
+        if r.leg == rep.leg and counts:
+            n += 1
+        if r is rep:
+            return n if counts else 0
+    return 0
+
+
+def feedback_text(rep: RepScore, number: int) -> str:
+    """'Left rep 3: FPPA 12.0° borderline', numbered per leg as the counters count."""
+    if number == 0:
+        return f"{rep.leg.capitalize()}: rep not counted ({'; '.join(rep.issues[:1]) or 'cut off'})"
+    head = f"{rep.leg.capitalize()} rep {number}"
     if rep.band == "not_measurable":
-        return f"Rep {number} {rep.leg}: not measurable"
-    return f"Rep {number} {rep.leg}: FPPA {fmt_deg(value)} {BAND_TEXT[rep.band]}"
+        return f"{head}: not measurable"
+    return f"{head}: FPPA {fmt_deg(rep.scored_fppa_deg)} {BAND_TEXT[rep.band]}"
 
 
-def _draw_feedback(img: np.ndarray, rep: RepScore, number: int) -> None:
+def _draw_feedback(img: np.ndarray, reps: tuple[RepScore, ...], rep: RepScore) -> None:
     s = _scale(img)
-    text = _feedback_text(rep, number)
+    text = feedback_text(rep, leg_rep_number(reps, rep))
     w, h = text_size(text, 0.85 * s, max(1, round(2 * s)))
     x = (img.shape[1] - w) // 2 - 10
     y = img.shape[0] - h - round(40 * s)
     draw_label(img, text, (x, y), 0.85 * s, (255, 255, 255), BAND_RGB[rep.band],
                max(1, round(2 * s)), pad=round(10 * s))
-
-
-def _leg_number(reps: tuple[RepScore, ...] | list[RepScore], rep: RepScore) -> int:
-    """Number of ``rep`` among the complete single-leg reps of its leg (1-based), or 0."""
-    n = 0
-    for r in reps:
-        if r.leg == rep.leg and r.complete and r.exercise == "single_leg":
-            n += 1
-        if r is rep:
-            return n if r.complete else 0
-    return 0
 
 
 # --------------------------------------------------------------------------- live overlay
@@ -351,7 +356,7 @@ def draw_live_overlay(
     ]
     if recent:
         rep = recent[-1]
-        _draw_feedback(out, rep, _leg_number(status.reps, rep) or len(status.reps))
+        _draw_feedback(out, status.reps, rep)
     return out
 
 
@@ -475,7 +480,7 @@ def annotate_frame(
     recent = [r for r in done if t_s - r.end_s <= 1.5]
     if recent:
         rep = recent[-1]
-        _draw_feedback(out, rep, result.reps.index(rep) + 1)
+        _draw_feedback(out, result.reps, rep)
     return out
 
 
