@@ -286,12 +286,25 @@ def sample_live(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, Path]
     from valgus.video import iter_frames
 
     clip_dir = tmp_path_factory.mktemp("selftests")
-    processor = LiveProcessor(MediaPipePoseEstimator, clip_dir, draw=True)
+    made: list[MediaPipePoseEstimator] = []
+
+    def factory() -> MediaPipePoseEstimator:
+        made.append(MediaPipePoseEstimator())
+        return made[-1]
+
+    processor = LiveProcessor(factory, clip_dir, draw=True)
+    assert not processor.estimator_open  # the model loads with the first frame...
     for t_s, rgb in iter_frames(SAMPLE):
         out = processor.process(rgb, t_s)
         assert out.shape[2] == 3 and out.dtype == np.uint8
+        assert processor.estimator_open
     outcome = processor.stop()
+    assert not processor.estimator_open  # ...and is closed when the stream ends
+    assert len(made) == 1  # one pose model for this stream, made by its own factory call
     assert processor.stop() is outcome  # idempotent
+    # After stop, frames pass through untouched and nothing is recorded.
+    frame = np.zeros((64, 48, 3), np.uint8)
+    assert processor.process(frame, 1e6) is frame
     assert outcome.error is None and outcome.clip_path is not None
     return outcome, clip_dir
 

@@ -636,6 +636,11 @@ class LiveProcessor:
         return self._stopped
 
     @property
+    def estimator_open(self) -> bool:
+        """Whether this stream's pose model is loaded (from the first frame until ``stop``)."""
+        return self._estimator is not None
+
+    @property
     def processing_fps(self) -> float:
         """Frames processed per second over the last 30 frames (wall clock)."""
         times = list(self._fps_times)

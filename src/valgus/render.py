@@ -8,6 +8,7 @@ browser plays. Plotly is imported only by ``timeline_figure`` (the ``app`` extra
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -724,7 +725,8 @@ def build_report(
 
         report(0.0, "Opening the video")
         series = estimate_poses(video_path, estimator_factory(), progress=pose_progress)
-        series = dataclasses_replace_source(series, Path(name or video_path).name)
+        # Named after the clip, not the temporary file an upload was written to.
+        series = dataclasses.replace(series, source=Path(name or video_path).name)
     result, kin = analyze_series(series, cfg, leg=leg)  # type: ignore[arg-type]
 
     def render_progress(done: int, total: int) -> None:
@@ -742,9 +744,3 @@ def build_report(
     report(1.0, "Done")
     return Report(result, kin, series, video, files)
 
-
-def dataclasses_replace_source(series: PoseSeries, source: str) -> PoseSeries:
-    """The series with ``source`` set to the clip's own name (not a temporary file's)."""
-    import dataclasses
-
-    return dataclasses.replace(series, source=source)
