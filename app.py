@@ -207,6 +207,16 @@ def show_report(report: Report, key: str) -> None:
                 "- Keep your whole body, head to feet, in the picture.\n"
                 "- Camera at hip height, 2-4 m away."
             )
+    quality = result.quality
+    if quality:
+        blocking = any(q.blocking for q in quality)
+        with st.container(border=True, key=f"quality_{key}"):
+            text = "\n".join(f"- **{q.message[0].upper() + q.message[1:]}.** {q.guidance}"
+                              for q in quality)
+            if blocking:
+                st.error("**This video cannot be scored as it is.** What to do:\n" + text)
+            else:
+                st.warning("**Check the filming.** What to do:\n" + text)
     if result.exercise == "double_leg":
         st.warning("This looks like a double-leg squat. The test is a single-leg squat: stand on "
                    "one leg and squat on it.")

@@ -168,3 +168,17 @@ def test_live_page_without_a_browser_says_the_webcam_is_unavailable(app: AppTest
     page = texts(app)
     assert "Before you start" in page and "hip height" in page
     assert any("webcam is not available" in str(i.value) for i in app.info)
+
+
+def test_quality_problems_are_shown_with_what_to_do(app: AppTest, tmp_path: Path) -> None:
+    """A clip filmed in the dark gets a panel naming the problem and how to film instead."""
+    from tests import bad_inputs
+
+    dark = bad_inputs.too_dark(tmp_path)
+    app.file_uploader(key="upload").upload(dark.name, dark.read_bytes(), "video/mp4").run()
+    assert not app.exception
+    panel = block(app, "quality_upload")
+    assert "cannot be scored" in panel and "too dark" in panel
+    assert "good light" in panel.lower()
+    for side in ("left", "right"):
+        assert "CANNOT ASSESS" in block(app, f"verdict_{side}")
