@@ -46,7 +46,13 @@ from valgus.kinematics import (
 )
 from valgus.landmarks import SIDES, Side
 from valgus.pose import PoseSeries
-from valgus.quality import assess_quality, frame_image_stats, landmark_trust
+from valgus.quality import (
+    assess_quality,
+    frame_image_stats,
+    glitch_frames,
+    landmark_trust,
+    without_frames,
+)
 from valgus.reps import FlexionCycle, RepCandidate, RepCounter, StreamSample, classify_cycle
 from valgus.scoring import RepScore, score_rep
 
@@ -477,8 +483,16 @@ class LiveSession:
     def _score(self, rep: RepCandidate) -> RepScore:
         """Score a finished rep on zero-phase kinematics of the buffered window (as offline)."""
         series = self._buffer_series()
+        # As analyze_series: estimator glitches are dropped before smoothing, and landmark
+        # trust and the clip checks are taken over the same (buffered) frames.
+        trusted = landmark_trust(series, self.cfg.quality)
+        blockers = tuple(
+            q.message for q in assess_quality(series, trusted, self.cfg.quality) if q.blocking
+        )
         kin = compute_kinematics(
-            series, self.cfg.smoothing, self.cfg.kinematics.standing_window_s
+            without_frames(series, glitch_frames(series, self.cfg.quality)),
+            self.cfg.smoothing,
+            self.cfg.kinematics.standing_window_s,
         )
         view = assess_view(kin, self.cfg)
         off = self._first_recorded_i
@@ -499,11 +513,6 @@ class LiveSession:
         local = dataclasses.replace(
             rep,
             cycle=FlexionCycle(start, bottom, end, depth, incomplete),
-        )
-        # The same landmark-trust and clip checks as analyze_series, over the buffered window.
-        trusted = landmark_trust(series, self.cfg.quality)
-        blockers = tuple(
-            q.message for q in assess_quality(series, trusted, self.cfg.quality) if q.blocking
         )
         score = score_rep(local, kin, self.cfg, view.frontal, trusted, blockers)
         # Frame index in the whole recording (= in the kept clip), not in the buffer.
