@@ -382,3 +382,19 @@ def test_kept_clip_is_browser_h264_and_scores_like_an_upload(
             assert a.band == b.band or near_edge
         assert a.bottom_s == pytest.approx(b.bottom_s, abs=0.25)
         assert a.depth_deg == pytest.approx(b.depth_deg, abs=4.0)
+
+
+def test_processor_without_a_pose_model_says_so_on_the_picture(tmp_path: Path) -> None:
+    from valgus.estimator import MediaPipePoseEstimator
+    from valgus.live import LiveProcessor
+
+    processor = LiveProcessor(lambda: MediaPipePoseEstimator(tmp_path / "missing.task"),
+                              tmp_path / "clips")
+    frame = np.full((480, 640, 3), 128, np.uint8)
+    out = processor.process(frame, 0.0)
+    assert processor.error is not None and "pose model not found" in processor.error
+    assert out.shape == frame.shape and np.any(out != frame)  # the message is drawn
+    assert not processor.estimator_open
+    outcome = processor.stop()
+    assert outcome.error == processor.error and outcome.clip_path is None
+    assert not (tmp_path / "clips").exists() or not any((tmp_path / "clips").iterdir())

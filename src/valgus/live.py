@@ -283,7 +283,6 @@ class LiveSession:
     ) -> None:
         self.cfg = cfg or AnalysisConfig()
         self.live_cfg = live_cfg or LiveConfig()
-        self._require_setup = require_setup
         self._max_gap_s = max(self.cfg.smoothing.max_gap_s, 0.5)  # as analyze_series
         self._counter = RepCounter(
             self.cfg.reps, self.cfg.stance, self._max_gap_s, buffer_s=self.live_cfg.buffer_s
@@ -595,8 +594,8 @@ class LiveOutcome:
 class LiveProcessor:
     """One webcam stream: pose estimation, ``LiveSession``, overlay and the kept clip.
 
-    ``process`` runs in the video thread; ``status``, ``stop`` and ``outcome`` may be called from
-    any other thread. The pose estimator comes from ``estimator_factory`` on the first frame (so it
+    ``process`` runs in the video thread; ``status`` and ``stop`` may be called from any other
+    thread. The pose estimator comes from ``estimator_factory`` on the first frame (so it
     belongs to this stream alone) and is closed by ``stop``.
 
     Args:
@@ -682,6 +681,12 @@ class LiveProcessor:
                     self._write(rgb, status.recorded_s)
             except ValgusError as err:
                 self._error = str(err)
+                self._close()
+                return render.draw_message(rgb, self._error)
+            except Exception:  # the page must say what happened, not freeze the video
+                log.exception("live processing failed")
+                self._error = ("Analysing the webcam failed; press STOP, then START to try "
+                               "again.")
                 self._close()
                 return render.draw_message(rgb, self._error)
             self._fps_times.append(time.monotonic())
