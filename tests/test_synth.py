@@ -11,9 +11,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from valgus.synth.camera import CameraConfig, flexion_deg, fppa_deg, make_camera
-from valgus.synth.generate import Rig, build_parser, config_from_args, rot_axis, rot_between
-from valgus.synth.motion import MotionConfig, build_timeline, parse_legs, plan_reps
+from valgus import kinematics
+from valgus.synth.camera import CameraConfig, flexion_deg, fppa_deg, make_camera, pelvic_drop_deg
+from valgus.synth.evaluate import true_pelvic_drop
+from valgus.synth.generate import (
+    PoseParams,
+    Poser,
+    Rig,
+    build_parser,
+    config_from_args,
+    leg_points,
+    projected_fppa,
+    projected_pelvic_drop,
+    rot_axis,
+    rot_between,
+)
+from valgus.synth.motion import MotionConfig, Side, build_timeline, parse_legs, plan_reps
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_videos"
@@ -43,6 +56,115 @@ def test_timeline_reps_and_flexion() -> None:
     assert tl.stance[0] is None and tl.flexion_deg[0] == cfg.standing_flexion_deg
     # Squats happen only with the free foot fully up.
     assert np.all(tl.lift[tl.squat > 0] == 1.0)
+
+
+def test_timeline_pelvic_drop_ramps_with_the_squat() -> None:
+    cfg = MotionConfig(reps=2, rep_s=3.0, pelvic_drop_left_deg=8.0, pelvic_drop_right_deg=5.0)
+    tl = build_timeline(cfg, fps=25)
+    plans, _ = plan_reps(cfg)
+    for p, want in zip(plans, (8.0, 5.0), strict=True):
+        assert p.stance == ("left" if want == 8.0 else "right")
+        assert tl.pelvic_drop_deg[round(p.bottom_s * 25)] == pytest.approx(want)
+    # Level while standing on both feet and while the free foot lifts (before the squat).
+    standing = np.array([s is None for s in tl.stance])
+    assert np.all(tl.pelvic_drop_deg[standing] == 0.0)
+    assert np.all(tl.pelvic_drop_deg[tl.squat == 0] == 0.0)
+    # Proportional to the squat progress in between.
+    left = np.array([s == "left" for s in tl.stance])
+    assert tl.pelvic_drop_deg[left] == pytest.approx(8.0 * tl.squat[left])
+    # The default keeps the pelvis level, as in the clips made before the option.
+    assert np.all(build_timeline(MotionConfig(reps=2), fps=25).pelvic_drop_deg == 0.0)
+
+
+def _toy_rig() -> Rig:
+    """A small skeleton with anny's bone names and parents for the bones the poser uses.
+
+    Straight legs, hips 0.2 m apart, arms hanging; the hip joint (upperleg01 head) hangs off
+    pelvis.L/R off the root, the trunk off spine05 off the root, as in anny.
+    """
+    bones: list[tuple[str, str | None, tuple[float, float, float]]] = [
+        ("root", None, (0.0, 0.0, 1.0)),
+        ("spine05", "root", (0.0, 0.0, 1.0)),
+        ("spine04", "spine05", (0.0, 0.0, 1.08)),
+        ("spine01", "spine04", (0.0, 0.0, 1.3)),
+        ("neck01", "spine01", (0.0, 0.0, 1.5)),
+    ]
+    for suf, sx in (("L", 1.0), ("R", -1.0)):
+        bones += [
+            (f"pelvis.{suf}", "root", (0.05 * sx, 0.0, 0.98)),
+            (f"upperleg01.{suf}", f"pelvis.{suf}", (0.1 * sx, 0.0, 0.95)),
+            (f"upperleg02.{suf}", f"upperleg01.{suf}", (0.1 * sx, 0.0, 0.72)),
+            (f"lowerleg01.{suf}", f"upperleg02.{suf}", (0.1 * sx, 0.0, 0.5)),
+            (f"lowerleg02.{suf}", f"lowerleg01.{suf}", (0.1 * sx, 0.0, 0.3)),
+            (f"foot.{suf}", f"lowerleg02.{suf}", (0.1 * sx, 0.0, 0.06)),
+            (f"upperarm01.{suf}", "spine01", (0.18 * sx, 0.0, 1.4)),
+            (f"lowerarm01.{suf}", f"upperarm01.{suf}", (0.2 * sx, 0.0, 1.12)),
+            (f"wrist.{suf}", f"lowerarm01.{suf}", (0.22 * sx, 0.0, 0.88)),
+        ]
+    names = [b[0] for b in bones]
+    parents = [-1 if b[1] is None else names.index(b[1]) for b in bones]
+    return Rig(names, parents, np.array([b[2] for b in bones]))
+
+
+@pytest.mark.parametrize("stance", ["left", "right"])
+def test_posed_hips_give_the_requested_pelvic_drop(stance: Side) -> None:
+    rig = _toy_rig()
+    poser = Poser(rig, MotionConfig(depth_deg=80.0))
+    cam = make_camera(CameraConfig())
+    free = "right" if stance == "left" else "left"
+
+    def posed(drop: float) -> dict[str, np.ndarray]:
+        return leg_points(rig, poser.joints(PoseParams(stance, 1.0, 80.0, 10.0, drop)))
+
+    level, dropped = posed(0.0), posed(8.0)
+    # Square-on camera: the projected hip line tilts by the design drop, the free hip lower.
+    assert float(projected_pelvic_drop(cam, level, stance)) == pytest.approx(0.0, abs=1e-6)
+    assert float(projected_pelvic_drop(cam, dropped, stance)) == pytest.approx(8.0, abs=0.01)
+    assert dropped[f"{free}_hip"][2] < level[f"{free}_hip"][2] - 0.02
+    # The same sign as what valgus measures: kinematics.pelvic_drop_deg on the projected hips.
+    measured = kinematics.pelvic_drop_deg(
+        cam.project(dropped[f"{stance}_hip"]), cam.project(dropped[f"{free}_hip"])
+    )
+    assert float(measured) == pytest.approx(8.0, abs=0.01)
+    # The pelvis pivots about the stance hip: the stance leg and its FPPA do not move.
+    for j in ("hip", "knee", "ankle"):
+        assert dropped[f"{stance}_{j}"] == pytest.approx(level[f"{stance}_{j}"], abs=1e-9)
+    assert float(projected_fppa(cam, dropped, stance)) == pytest.approx(
+        float(projected_fppa(cam, level, stance)),
+        abs=1e-9,
+    )
+
+
+def test_pelvic_drop_tilts_the_pelvis_bones_and_leaves_the_trunk_upright() -> None:
+    rig = _toy_rig()
+    poser = Poser(rig, MotionConfig(depth_deg=80.0))
+    trunk, pelvis = [], []
+    for drop in (0.0, 8.0):
+        heads = poser.joints(PoseParams("left", 1.0, 80.0, 0.0, drop))
+        trunk.append(heads[rig.j("neck01")] - heads[rig.j("spine04")])
+        pelvis.append(heads[rig.j("spine04")] - heads[rig.j("spine05")])
+    assert trunk[1] == pytest.approx(trunk[0], abs=1e-9)
+    # spine05 carries anny's pelvis skin: it turns with the hip line, its top leaning towards
+    # the dropped free side (the right, -x, for a left stance), else the drop would not be seen.
+    tilt = math.degrees(math.atan2(pelvis[1][0], pelvis[1][2]))
+    assert tilt == pytest.approx(-8.0, abs=0.01)
+
+
+def test_standing_frames_are_level_whatever_the_drop() -> None:
+    rig = _toy_rig()
+    poser = Poser(rig, MotionConfig())
+    cam = make_camera(CameraConfig())
+    pts = leg_points(rig, poser.joints(PoseParams(None, 0.0, 2.0, 0.0, 8.0)))
+    assert float(projected_pelvic_drop(cam, pts, "left")) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_pelvic_drop_truth_sign() -> None:
+    # Image y grows downwards: the free hip 10 px lower over 100 px is a +5.7 deg drop, on
+    # either side of the image.
+    stance, free = np.array([300.0, 400.0]), np.array([200.0, 410.0])
+    assert float(pelvic_drop_deg(stance, free)) == pytest.approx(math.degrees(math.atan(0.1)))
+    assert float(pelvic_drop_deg(stance * [-1, 1], free * [-1, 1])) == pytest.approx(5.71, abs=0.01)
+    assert float(pelvic_drop_deg(free, stance)) == pytest.approx(-5.71, abs=0.01)
 
 
 def test_camera_projects_axis_to_centre_and_left_to_image_right() -> None:
@@ -133,6 +255,20 @@ def test_cli_config() -> None:
     assert cfg.motion.valgus_right_deg == 20.0
     assert cfg.camera.yaw_deg == -15.0 and (cfg.camera.width, cfg.camera.height) == (480, 640)
     assert cfg.look.gender < 0.5 and cfg.look.shirt == "#112233"
+    # Pelvis level unless asked.
+    assert cfg.motion.pelvic_drop_left_deg == cfg.motion.pelvic_drop_right_deg == 0.0
+
+
+def test_cli_pelvic_drop() -> None:
+    def motion(*extra: str) -> MotionConfig:
+        return config_from_args(build_parser().parse_args(["--out", "x.mp4", *extra])).motion
+
+    m = motion("--pelvic-drop-deg", "8")
+    assert (m.pelvic_drop_deg("left"), m.pelvic_drop_deg("right")) == (8.0, 8.0)
+    m = motion("--pelvic-drop-deg", "8", "--pelvic-drop-right-deg", "3")
+    assert (m.pelvic_drop_deg("left"), m.pelvic_drop_deg("right")) == (8.0, 3.0)
+    m = motion("--pelvic-drop-left-deg", "-2")
+    assert (m.pelvic_drop_deg("left"), m.pelvic_drop_deg("right")) == (-2.0, 0.0)
 
 
 def _truth_files() -> list[Path]:
@@ -164,6 +300,33 @@ def test_committed_truth_matches_its_clip(truth_file: Path) -> None:
     for rep in truth["reps"]:
         assert rep["fppa_at_bottom_frontal_deg"] == pytest.approx(rep["design_valgus_deg"], abs=0.3)
         assert frames["stance"][rep["bottom_frame"]] == rep["stance"]
+    # Pelvic drop: recorded since the generator could set it; older files have the hips only.
+    if "pelvic_drop_deg" in frames:
+        for side in ("left", "right"):
+            other = "right" if side == "left" else "left"
+            drop = np.asarray(frames["pelvic_drop_deg"][side])
+            assert len(drop) == n
+            again = pelvic_drop_deg(px[f"{side}_hip"], px[f"{other}_hip"])
+            assert np.max(np.abs(again - drop)) < 0.1
+        for rep in truth["reps"]:
+            assert rep["pelvic_drop_at_bottom_frontal_deg"] == pytest.approx(
+                rep["design_pelvic_drop_deg"], abs=0.3
+            )
+    else:
+        assert all("design_pelvic_drop_deg" not in rep for rep in truth["reps"])
+
+
+def test_true_pelvic_drop_of_old_truth_files_comes_from_the_hips() -> None:
+    # acc_female_yaw0 was made before the pelvic drop existed: level pelvis, square-on camera.
+    truth = json.loads((SAMPLES / "accuracy" / "acc_female_yaw0.truth.json").read_text())
+    assert "pelvic_drop_deg" not in truth["frames"]
+    left = true_pelvic_drop(truth, "left")
+    assert len(left) == truth["video"]["n_frames"]
+    assert np.max(np.abs(left)) < 0.2
+    assert true_pelvic_drop(truth, "right") == pytest.approx(-left)
+    # A file that records it is read as recorded.
+    truth["frames"]["pelvic_drop_deg"] = {"left": [3.0] * len(left), "right": [-3.0] * len(left)}
+    assert np.all(true_pelvic_drop(truth, "left") == 3.0)
 
 
 def test_demo_clip_plan() -> None:

@@ -130,3 +130,15 @@ def flexion_deg(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray) -> np.ndar
     """3D knee flexion, 0 = straight: the angle between thigh and shank directions."""
     cos = np.sum(_unit(knee - hip) * _unit(ankle - knee), axis=-1)
     return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+
+def pelvic_drop_deg(stance_hip: np.ndarray, free_hip: np.ndarray) -> np.ndarray:
+    """Tilt of the projected hip-joint line from image horizontal, + = free-side hip lower.
+
+    Inputs (..., 2) image points, y down. The same rule as ``valgus.kinematics.pelvic_drop_deg``
+    (written again here so the truth does not come from the code it checks): the horizontal run
+    is taken as a magnitude, so the sign says only which hip is lower, whatever side of the image
+    the stance leg is on.
+    """
+    d = free_hip - stance_hip
+    return np.degrees(np.arctan2(d[..., 1], np.abs(d[..., 0])))

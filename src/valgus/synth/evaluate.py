@@ -6,11 +6,11 @@ Runs in the main environment (MediaPipe; no torch). For each clip: the pose mode
 frame, ``analyze_series``, then
 
 * reps: each true rep matched to the detected rep whose bottom is nearest in time (within
-  ``--match-s``), with stance leg, depth and FPPA at the bottom side by side;
+  ``--match-s``), with stance leg, depth, FPPA and pelvic drop at the bottom side by side;
 * landmarks: median pixel distance between MediaPipe's hip/knee/ankle and the rig's projected
   joint centres, over the frames where the person was found;
-* FPPA over time: error of the per-frame FPPA (valgus kinematics) against the true FPPA, on the
-  stance leg during the squats.
+* FPPA and pelvic drop over time: error of the per-frame values (valgus kinematics) against the
+  truth, on the stance leg during the squats.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from valgus import landmarks as lm
+from valgus.synth.camera import pelvic_drop_deg
 
 JOINTS = {
     "left_hip": lm.LEFT_HIP,
@@ -42,6 +43,22 @@ def truth_path(clip: Path) -> Path:
 
 def _f(x: Any) -> float | None:
     return float(x) if x is not None and math.isfinite(float(x)) else None
+
+
+def true_pelvic_drop(truth: dict[str, Any], stance: str) -> np.ndarray:
+    """Per-frame true pelvic drop with ``stance`` as the stance leg (+ = other hip lower).
+
+    Truth files written before the generator recorded it (``frames.pelvic_drop_deg``) still have
+    the projected hips, from which it follows the same way.
+    """
+    frames = truth["frames"]
+    if "pelvic_drop_deg" in frames:
+        return np.asarray(frames["pelvic_drop_deg"][stance], float)
+    free = "right" if stance == "left" else "left"
+    px = frames["joints_px"]
+    return pelvic_drop_deg(
+        np.asarray(px[f"{stance}_hip"], float), np.asarray(px[f"{free}_hip"], float)
+    )
 
 
 def evaluate_clip(clip: Path, match_s: float = 1.0) -> dict[str, Any]:
@@ -62,16 +79,16 @@ def evaluate_clip(clip: Path, match_s: float = 1.0) -> dict[str, Any]:
         err = err[np.isfinite(err)]
         lm_err[name] = float(np.median(err)) if err.size else None
 
-    # Per-frame FPPA error on the stance leg while squatting.
-    fppa_err = []
+    # Per-frame FPPA and pelvic drop errors on the stance leg while squatting.
+    fppa_err, drop_err = [], []
+    drop_true = {s: true_pelvic_drop(truth, s) for s in ("left", "right")}
     for rep in truth["reps"]:
         s = rep["stance"]
         a, b = rep["squat_start_frame"], min(rep["squat_end_frame"], n - 1)
         est = kin.leg(s).fppa_deg[a : b + 1]
         tru = np.asarray(frames["fppa_deg"][s][a : b + 1], float)
         fppa_err.append(est - tru)
-    e = np.concatenate(fppa_err) if fppa_err else np.zeros(0)
-    e = e[np.isfinite(e)]
+        drop_err.append(kin.leg(s).pelvic_drop_deg[a : b + 1] - drop_true[s][a : b + 1])
 
     detected = list(result.reps)
     rows = []
@@ -82,12 +99,14 @@ def evaluate_clip(clip: Path, match_s: float = 1.0) -> dict[str, Any]:
             dt = abs(d.bottom_s - rep["bottom_s"])
             if i not in used and dt <= best_dt:
                 best, best_dt = i, dt
+        true_drop = float(drop_true[rep["stance"]][rep["bottom_frame"]])
         row: dict[str, Any] = {
             "index": rep["index"],
             "true_leg": rep["stance"],
             "true_flexion_deg": rep["peak_flexion_deg"],
             "true_fppa_deg": rep["fppa_at_bottom_deg"],
             "true_fppa_frontal_deg": rep.get("fppa_at_bottom_frontal_deg"),
+            "true_pelvic_drop_deg": true_drop,
         }
         if best is None:
             row.update(found=False)
@@ -95,6 +114,7 @@ def evaluate_clip(clip: Path, match_s: float = 1.0) -> dict[str, Any]:
             used.add(best)
             d = detected[best]
             fppa = _f(d.fppa_bottom_deg)
+            drop = _f(d.pelvic_drop_deg)
             row.update(
                 found=True,
                 leg=d.leg,
@@ -103,6 +123,10 @@ def evaluate_clip(clip: Path, match_s: float = 1.0) -> dict[str, Any]:
                 depth_deg=_f(d.depth_deg),
                 fppa_bottom_deg=fppa,
                 fppa_error_deg=None if fppa is None else fppa - rep["fppa_at_bottom_deg"],
+                # valgus's value at its own deepest frame, which may differ from the true bottom
+                # frame by a frame or two.
+                pelvic_drop_deg=drop,
+                pelvic_drop_error_deg=None if drop is None else drop - true_drop,
             )
         rows.append(row)
     return {
@@ -117,11 +141,18 @@ def evaluate_clip(clip: Path, match_s: float = 1.0) -> dict[str, Any]:
         "extra_detected_reps": len(detected) - len(used),
         "reps": rows,
         "landmark_median_px": lm_err,
-        "fppa_series_error_deg": {
-            "mean": float(np.mean(e)) if e.size else None,
-            "mean_abs": float(np.mean(np.abs(e))) if e.size else None,
-            "n": int(e.size),
-        },
+        "fppa_series_error_deg": _error_stats(fppa_err),
+        "pelvic_drop_series_error_deg": _error_stats(drop_err),
+    }
+
+
+def _error_stats(parts: list[np.ndarray]) -> dict[str, Any]:
+    e = np.concatenate(parts) if parts else np.zeros(0)
+    e = e[np.isfinite(e)]
+    return {
+        "mean": float(np.mean(e)) if e.size else None,
+        "mean_abs": float(np.mean(np.abs(e))) if e.size else None,
+        "n": int(e.size),
     }
 
 
@@ -144,23 +175,28 @@ def print_report(res: dict[str, Any]) -> None:
             f"  rep {r['index']} {r['true_leg']:5s} -> {r['leg']:5s} {r['band']:14s} flexion "
             f"{r['true_flexion_deg']:.0f} true / {_fmt(r['depth_deg'], '.0f')} measured; FPPA "
             f"{r['true_fppa_deg']:+.1f} true / {_fmt(r['fppa_bottom_deg'])} measured "
-            f"(error {_fmt(r['fppa_error_deg'])})"
+            f"(error {_fmt(r['fppa_error_deg'])}); pelvic drop {r['true_pelvic_drop_deg']:+.1f} "
+            f"true / {_fmt(r['pelvic_drop_deg'])} measured"
         )
     lmk = ", ".join(f"{k} {_fmt(v, '.1f')}" for k, v in res["landmark_median_px"].items())
-    fe = res["fppa_series_error_deg"]
     print(f"  landmarks vs rig joints, median px: {lmk}")
-    print(
-        f"  FPPA per frame during squats: mean error {_fmt(fe['mean'])} deg, "
-        f"mean abs {_fmt(fe['mean_abs'], '.1f')} deg over {fe['n']} frames"
-    )
+    for name, key in (
+        ("FPPA", "fppa_series_error_deg"),
+        ("pelvic drop", "pelvic_drop_series_error_deg"),
+    ):
+        fe = res[key]
+        print(
+            f"  {name} per frame during squats: mean error {_fmt(fe['mean'])} deg, "
+            f"mean abs {_fmt(fe['mean_abs'], '.1f')} deg over {fe['n']} frames"
+        )
 
 
 def markdown_table(results: list[dict[str, Any]]) -> str:
     """One row per true rep: what valgus found against the truth."""
     lines = [
         "| clip | rep | true leg -> found | band | flexion true / measured | "
-        "FPPA true (camera) / measured | error |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "FPPA true (camera) / measured | error | pelvic drop true / measured |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for res in results:
         name = res["clip"].removesuffix(".mp4")
@@ -168,14 +204,16 @@ def markdown_table(results: list[dict[str, Any]]) -> str:
             if not r["found"]:
                 lines.append(
                     f"| {name} | {r['index']} | {r['true_leg']} -> not found | | "
-                    f"{r['true_flexion_deg']:.0f} / - | {r['true_fppa_deg']:+.1f} / - | |"
+                    f"{r['true_flexion_deg']:.0f} / - | {r['true_fppa_deg']:+.1f} / - | | "
+                    f"{r['true_pelvic_drop_deg']:+.1f} / - |"
                 )
                 continue
             lines.append(
                 f"| {name} | {r['index']} | {r['true_leg']} -> {r['leg']} | "
                 f"{r['band'].replace('_', ' ')} | {r['true_flexion_deg']:.0f} / "
                 f"{_fmt(r['depth_deg'], '.0f')} | {r['true_fppa_deg']:+.1f} / "
-                f"{_fmt(r['fppa_bottom_deg'])} | {_fmt(r['fppa_error_deg'])} |"
+                f"{_fmt(r['fppa_bottom_deg'])} | {_fmt(r['fppa_error_deg'])} | "
+                f"{r['true_pelvic_drop_deg']:+.1f} / {_fmt(r['pelvic_drop_deg'])} |"
             )
     return "\n".join(lines)
 

@@ -5,9 +5,9 @@
 
 Writes the H.264 mp4 and, beside it, ``<name>.truth.json``: per-frame projected joint centres
 (hips, knees, ankles; pixels), true FPPA per leg (+ = knee medial of the hip-ankle line), true 3D
-knee flexion, and the reps (stance leg, frame boundaries). Truth comes from the rig's joint centres
-(anny skeleton: hip = head of upperleg01, knee = head of lowerleg01, ankle = head of foot)
-projected by the camera that rendered the frames.
+knee flexion, true pelvic drop (+ = free-side hip lower), and the reps (stance leg, frame
+boundaries). Truth comes from the rig's joint centres (anny skeleton: hip = head of upperleg01,
+knee = head of lowerleg01, ankle = head of foot) projected by the camera that rendered the frames.
 
 Needs the ``synth`` extra (torch, anny, pyrender-maintained, av) and an OpenGL: EGL with Mesa
 works headless (Debian: libegl1 libegl-mesa0 libgl1-mesa-dri); PYOPENGL_PLATFORM defaults to egl.
@@ -28,7 +28,14 @@ from pathlib import Path
 
 import numpy as np
 
-from valgus.synth.camera import Camera, CameraConfig, flexion_deg, fppa_deg, make_camera
+from valgus.synth.camera import (
+    Camera,
+    CameraConfig,
+    flexion_deg,
+    fppa_deg,
+    make_camera,
+    pelvic_drop_deg,
+)
 from valgus.synth.motion import MotionConfig, Side, Timeline, build_timeline
 
 SCHEMA = "valgus.synth.truth/1"
@@ -179,6 +186,8 @@ class PoseParams:
     lift: float
     flexion_deg: float  # stance knee (or both knees when standing)
     valgus_rot_deg: float  # rotation of the stance knee about the hip-ankle axis, + = medial
+    # Pelvis tilt in the frontal plane, + = free-side hip lower; ignored while both feet are down.
+    pelvic_drop_deg: float = 0.0
 
 
 class Poser:
@@ -276,6 +285,20 @@ class Poser:
             lean = m.trunk_lean_share * alpha
         root = rot_x(lean)
         explicit[rig.j("root")] = root
+        if p.stance is not None and p.pelvic_drop_deg:
+            # Tilt the pelvis (root) about the world's front-back axis; rot_y(+) lowers the +x
+            # (left) side, so the sign follows the free side. The legs' world orientations are
+            # explicit, so the stance thigh keeps its line and, with the stance foot anchored,
+            # the pelvis pivots about the stance hip: the free hip drops, the free leg with it.
+            free_sign = 1.0 if p.stance == "right" else -1.0
+            explicit[rig.j("root")] = rot_y(free_sign * p.pelvic_drop_deg) @ root
+            # The trunk above the pelvis keeps its orientation (the lumbar spine bends), so the
+            # drop does not also show up as a lateral trunk lean. The bend goes at spine04, not
+            # spine05: in anny spine05 carries most of the pelvis's skin (buttocks, lower
+            # abdomen, rest z 0.02-0.19 m above the root's 0.14), so holding it upright would
+            # leave the visible pelvis level while only the hip joints moved.
+            if "spine04" in rig.index:
+                explicit[rig.j("spine04")] = root
         for bone, g in self._arm_G.items():
             explicit[bone] = root @ g
         # Keep the head looking ahead rather than at the floor as the trunk leans.
@@ -313,13 +336,23 @@ def projected_fppa(cam: Camera, pts: dict[str, np.ndarray], side: Side) -> np.nd
     return fppa_deg(px[f"{side}_hip"], px[f"{side}_knee"], px[f"{side}_ankle"], px[f"{other}_hip"])
 
 
+def projected_pelvic_drop(cam: Camera, pts: dict[str, np.ndarray], stance: Side) -> np.ndarray:
+    free = "right" if stance == "left" else "left"
+    return pelvic_drop_deg(cam.project(pts[f"{stance}_hip"]), cam.project(pts[f"{free}_hip"]))
+
+
 def calibrate_valgus(
-    poser: Poser, cam: Camera, side: Side, flexion: float, target_deg: float
+    poser: Poser,
+    cam: Camera,
+    side: Side,
+    flexion: float,
+    target_deg: float,
+    pelvic_drop: float = 0.0,
 ) -> float:
     """Knee rotation about the hip-ankle axis that gives ``target_deg`` FPPA at this flexion."""
 
     def f(rot: float) -> float:
-        heads = poser.joints(PoseParams(side, 1.0, flexion, rot))
+        heads = poser.joints(PoseParams(side, 1.0, flexion, rot, pelvic_drop))
         return float(projected_fppa(cam, leg_points(poser.rig, heads), side)) - target_deg
 
     lo, hi = -60.0, 60.0
@@ -549,7 +582,12 @@ def generate(cfg: ClipConfig, out: Path, command: str = "", log=print) -> dict:
 
     rot_bottom = {
         side: calibrate_valgus(
-            _Shifted(poser), frontal, side, cfg.motion.depth_deg, cfg.motion.valgus_deg(side)
+            _Shifted(poser),
+            frontal,
+            side,
+            cfg.motion.depth_deg,
+            cfg.motion.valgus_deg(side),
+            cfg.motion.pelvic_drop_deg(side),
         )
         for side in ("left", "right")
     }
@@ -561,7 +599,15 @@ def generate(cfg: ClipConfig, out: Path, command: str = "", log=print) -> dict:
         rot = 0.0
         if side is not None:
             rot = rot_bottom[side] * float(tl.squat[k]) ** cfg.motion.valgus_exponent
-        params.append(PoseParams(side, float(tl.lift[k]), float(tl.flexion_deg[k]), rot))
+        params.append(
+            PoseParams(
+                side,
+                float(tl.lift[k]),
+                float(tl.flexion_deg[k]),
+                rot,
+                float(tl.pelvic_drop_deg[k]),
+            )
+        )
 
     renderer = Renderer(cam, cfg.look, body.faces, body.colors, shadows=cfg.shadows)
     out = Path(out)
@@ -626,6 +672,10 @@ def build_truth(
         s: flexion_deg(pts[f"{s}_hip"], pts[f"{s}_knee"], pts[f"{s}_ankle"])
         for s in ("left", "right")
     }
+    # Per side "as if this leg were the stance leg", like the FPPA series (and like valgus's
+    # per-leg kinematics), so standing frames have a value too; right = -left.
+    drop = {s: projected_pelvic_drop(cam, pts, s) for s in ("left", "right")}
+    drop_frontal = {s: projected_pelvic_drop(frontal, pts, s) for s in ("left", "right")}
     fps = cfg.fps
 
     def frame_of(t: float) -> int:
@@ -656,6 +706,9 @@ def build_truth(
                 "fppa_at_bottom_frontal_deg": round(float(fppa_frontal[s][bottom]), 3),
                 "max_fppa_deg": round(float(np.max(fppa[s][seg])), 3),
                 "design_valgus_deg": cfg.motion.valgus_deg(s),
+                "pelvic_drop_at_bottom_deg": round(float(drop[s][bottom]), 3),
+                "pelvic_drop_at_bottom_frontal_deg": round(float(drop_frontal[s][bottom]), 3),
+                "design_pelvic_drop_deg": cfg.motion.pelvic_drop_deg(s),
             }
         )
     return {
@@ -671,6 +724,9 @@ def build_truth(
             "fppa_frontal_deg": "same, projected by a square-on camera (yaw 0) at the same "
             "distance and height; the design valgus refers to it",
             "flexion_deg": "3D angle between thigh and shank directions, 0 = straight",
+            "pelvic_drop_deg": "tilt of the projected hip-joint line (hip -> other hip) from "
+            "image horizontal, per leg as if it were the stance leg; + = the other (free-side) "
+            "hip lower, the sign rule of valgus.kinematics.pelvic_drop_deg",
             "stance": "leg standing on the floor during a rep; null = both feet down",
         },
         "video": {
@@ -694,6 +750,7 @@ def build_truth(
             "fppa_deg": {s: _round_list(v, 3) for s, v in fppa.items()},
             "fppa_frontal_deg": {s: _round_list(v, 3) for s, v in fppa_frontal.items()},
             "flexion_deg": {s: _round_list(v, 3) for s, v in flex.items()},
+            "pelvic_drop_deg": {s: _round_list(v, 3) for s, v in drop.items()},
         },
     }
 
@@ -728,6 +785,19 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--stance-lean-deg", type=float, default=6.0)
     g.add_argument("--free-knee-flex-deg", type=float, default=90.0)
     g.add_argument("--free-hip-flex-deg", type=float, default=15.0)
+    g.add_argument(
+        "--pelvic-drop-deg",
+        type=float,
+        default=0.0,
+        help="contralateral pelvic drop at the bottom of each squat (free-side hip lower), "
+        "both legs; grows with the squat like the valgus",
+    )
+    g.add_argument(
+        "--pelvic-drop-left-deg", type=float, default=None, help="same, left stance only"
+    )
+    g.add_argument(
+        "--pelvic-drop-right-deg", type=float, default=None, help="same, right stance only"
+    )
     g.add_argument("--lead-in-s", type=float, default=0.6)
     g.add_argument("--lead-out-s", type=float, default=0.6)
     c = p.add_argument_group("camera")
@@ -765,6 +835,14 @@ def config_from_args(args: argparse.Namespace) -> ClipConfig:
         stance_lean_deg=args.stance_lean_deg,
         free_knee_flex_deg=args.free_knee_flex_deg,
         free_hip_flex_deg=args.free_hip_flex_deg,
+        pelvic_drop_left_deg=(
+            args.pelvic_drop_deg if args.pelvic_drop_left_deg is None else args.pelvic_drop_left_deg
+        ),
+        pelvic_drop_right_deg=(
+            args.pelvic_drop_deg
+            if args.pelvic_drop_right_deg is None
+            else args.pelvic_drop_right_deg
+        ),
     )
     camera = CameraConfig(
         distance_m=args.distance_m,
@@ -803,7 +881,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"rep {r['index']} {r['stance']:5s} frames {r['squat_start_frame']}-"
             f"{r['squat_end_frame']} bottom {r['bottom_frame']}: flexion "
-            f"{r['peak_flexion_deg']:.1f} deg, FPPA {r['fppa_at_bottom_deg']:+.1f} deg"
+            f"{r['peak_flexion_deg']:.1f} deg, FPPA {r['fppa_at_bottom_deg']:+.1f} deg, "
+            f"pelvic drop {r['pelvic_drop_at_bottom_deg']:+.1f} deg"
         )
     return 0
 

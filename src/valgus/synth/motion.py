@@ -6,7 +6,9 @@ One rep, on the stance leg named by the leg pattern:
    behind), ``lift`` goes 0 -> 1;
 2. a short pause, then the squat: stance knee flexion goes from ``top_flexion_deg`` to
    ``depth_deg`` and back (cosine profile), with the knee drawn medially in proportion to the
-   squat progress (the valgus angle for that leg is reached at the bottom);
+   squat progress (the valgus angle for that leg is reached at the bottom), and the pelvis
+   dropping on the free side in proportion to the squat progress too (contralateral pelvic drop,
+   ``pelvic_drop_*_deg`` at the bottom; 0 by default);
 3. the free foot goes down again (``lift`` 1 -> 0) and the person stands on both feet briefly.
 
 Times scale with ``rep_s``; the clip has ``lead_in_s`` of standing before the first rep and
@@ -82,9 +84,18 @@ class MotionConfig:
     free_knee_flex_deg: float = 90.0
     # Valgus grows with squat progress s in [0, 1] as s ** valgus_exponent.
     valgus_exponent: float = 1.0
+    # Contralateral pelvic drop at the bottom, by stance leg: the free-side hip lower than the
+    # stance hip by this tilt of the hip-joint line (the sign of valgus.kinematics.pelvic_drop_deg).
+    # It grows linearly with squat progress. 0 keeps the pelvis level, as in the clips made before
+    # the option existed.
+    pelvic_drop_left_deg: float = 0.0
+    pelvic_drop_right_deg: float = 0.0
 
     def valgus_deg(self, side: Side) -> float:
         return self.valgus_left_deg if side == "left" else self.valgus_right_deg
+
+    def pelvic_drop_deg(self, side: Side) -> float:
+        return self.pelvic_drop_left_deg if side == "left" else self.pelvic_drop_right_deg
 
 
 def _smooth(x: np.ndarray) -> np.ndarray:
@@ -118,6 +129,9 @@ class Timeline:
     flexion_deg: np.ndarray  # design knee flexion of the stance leg
     reps: list[RepPlan] = field(default_factory=list)
     duration_s: float = 0.0
+    # Design pelvic drop (deg, + = free-side hip lower), 0 while both feet are down. Last and
+    # defaulted so positional construction keeps working.
+    pelvic_drop_deg: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def __len__(self) -> int:
         return len(self.t_s)
@@ -201,4 +215,10 @@ def build_timeline(cfg: MotionConfig, fps: float) -> Timeline:
         + squat * (cfg.depth_deg - cfg.top_flexion_deg),
         cfg.standing_flexion_deg,
     )
-    return Timeline(t_s, rep, stance, lift, squat, flexion, plans, duration)
+    drop = np.array(
+        [
+            0.0 if s is None else cfg.pelvic_drop_deg(s) * float(q)
+            for s, q in zip(stance, squat, strict=True)
+        ]
+    )
+    return Timeline(t_s, rep, stance, lift, squat, flexion, plans, duration, drop)
