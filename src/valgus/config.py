@@ -41,6 +41,13 @@ class RepConfig:
     start_rise_deg: float = 15.0
     # ...and closes when it is back within this fraction of its excursion of the standing level.
     return_fraction: float = 0.25
+    # A cycle also closes once the knee is back up by this fraction of its excursion and holds
+    # still (changes by at most ``settle_plateau_max_change_deg`` over ``settle_plateau_s``):
+    # standing on one leg after the rep reads 20-30 deg above the two-leg stance before the
+    # free foot was lifted (hip hike), so "back to the start level" may never come.
+    settle_return_fraction: float = 0.6
+    settle_plateau_s: float = 0.3
+    settle_plateau_max_change_deg: float = 3.0
     # Protocol squats go from standing to ~60 deg (Frohm; Kivlan). A rise of less than 25 deg over
     # standing is a dip or a weight shift, not a rep.
     min_excursion_deg: float = 25.0

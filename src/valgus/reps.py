@@ -117,6 +117,19 @@ class FlexionCycleDetector:
             return None
         return cycle
 
+    def _settled_after_return(self, t_s: float, flexion_deg: float) -> bool:
+        """Back up most of the way and no longer rising: the rep is over even if the knee stays
+        a little bent (standing on one leg reads higher than the two-leg stance before it)."""
+        cfg = self._cfg
+        valley, peak = self._valley[1], self._peak[1]
+        if peak - flexion_deg < cfg.settle_return_fraction * (peak - valley):
+            return False
+        recent = [f for _, t, f in self._history if t_s - t <= cfg.settle_plateau_s]
+        earliest = next(t for _, t, _ in self._history if t_s - t <= cfg.settle_plateau_s)
+        if t_s - earliest < 0.5 * cfg.settle_plateau_s:
+            return False  # too few samples to call it a plateau
+        return max(recent) - min(recent) <= cfg.settle_plateau_max_change_deg
+
     def _release(self) -> FlexionCycle | None:
         """Decide the held-back first cycle against the level the knee settled at."""
         if self._pending is None:
@@ -188,7 +201,7 @@ class FlexionCycleDetector:
                 released = released or self._release()
             return released
         # in_cycle
-        if flexion_deg <= self._level():
+        if flexion_deg <= self._level() or self._settled_after_return(t_s, flexion_deg):
             return self._close(i, t_s, flexion_deg)
         if t_s - self._history[0][1] > cfg.max_duration_s + 30.0:
             # Never closes (e.g. the free leg held bent): forget it to keep memory bounded.
