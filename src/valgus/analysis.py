@@ -155,18 +155,27 @@ def _exercise(reps: list[RepScore]) -> ExerciseLabel:
     return "single_leg" if single >= len(kinds) - single else "double_leg"
 
 
-def analyze_series(
-    series: PoseSeries, cfg: AnalysisConfig | None = None, leg: LegChoice = "auto"
-) -> tuple[AnalysisResult, Kinematics]:
-    """Kinematics, reps, per-rep scores and verdicts of one pose series."""
-    cfg = cfg or AnalysisConfig()
-    n = len(series)
-    detected = float(np.mean(series.detected)) if n else 0.0
-    if n == 0 or detected < cfg.view.min_detection_fraction:
-        raise NoPersonError(
-            f"a person was found in only {100 * detected:.0f}% of the frames; "
-            "film with your whole body in the picture and good light"
-        )
+@dataclass(frozen=True)
+class ScoringContext:
+    """What scoring a rep needs besides the rep: shared by recorded clips and the live page.
+
+    kin: kinematics with estimator glitches dropped before smoothing. trusted: (T,) bool per
+    frame (``quality.landmark_trust``). quality: the clip checks. blockers: the messages of the
+    blocking ones, which make every rep not measurable.
+    """
+
+    kin: Kinematics
+    view: ViewAssessment
+    quality: tuple[QualityIssue, ...]
+    trusted: np.ndarray
+
+    @property
+    def blockers(self) -> tuple[str, ...]:
+        return tuple(q.message for q in self.quality if q.blocking)
+
+
+def prepare_scoring(series: PoseSeries, cfg: AnalysisConfig) -> ScoringContext:
+    """Landmark trust, clip checks, kinematics and view of a series, ready for ``score_rep``."""
     trusted = landmark_trust(series, cfg.quality)
     quality = assess_quality(series, trusted, cfg.quality)
     # Glitch frames are dropped before smoothing (and bridged like any short gap), so that a
@@ -183,7 +192,25 @@ def analyze_series(
         # round. The fix is to rotate the video (the blocking issue says so); until then the
         # view is unknown.
         view = ViewAssessment(False, None, 0.0, (ROTATED_VIEW_GUIDANCE,))
-    blockers = tuple(q.message for q in quality if q.blocking)
+    return ScoringContext(kin, view, tuple(quality), trusted)
+
+
+def analyze_series(
+    series: PoseSeries, cfg: AnalysisConfig | None = None, leg: LegChoice = "auto"
+) -> tuple[AnalysisResult, Kinematics]:
+    """Kinematics, reps, per-rep scores and verdicts of one pose series."""
+    cfg = cfg or AnalysisConfig()
+    n = len(series)
+    detected = float(np.mean(series.detected)) if n else 0.0
+    if n == 0 or detected < cfg.view.min_detection_fraction:
+        raise NoPersonError(
+            f"a person was found in only {100 * detected:.0f}% of the frames; "
+            "film with your whole body in the picture and good light"
+        )
+    ctx = prepare_scoring(series, cfg)
+    kin, view, quality, trusted, blockers = (
+        ctx.kin, ctx.view, ctx.quality, ctx.trusted, ctx.blockers
+    )
     candidates = detect_reps(
         kin.t_s,
         {s: kin.leg(s).flexion_deg for s in SIDES},
@@ -213,7 +240,7 @@ def analyze_series(
         n_frames=n,
         detection_fraction=detected,
         view=view,
-        quality=tuple(quality),
+        quality=quality,
         exercise=exercise,
         reps=tuple(reps),
         legs=legs,

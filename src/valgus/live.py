@@ -34,25 +34,14 @@ from typing import Literal
 import numpy as np
 
 from valgus import landmarks as lm
-from valgus.analysis import IMAGE_STATS_EVERY_N, assess_view
+from valgus.analysis import IMAGE_STATS_EVERY_N, prepare_scoring
 from valgus.config import AnalysisConfig, LiveConfig
 from valgus.errors import ValgusError
 from valgus.estimator import FramePose, PoseEstimator
-from valgus.kinematics import (
-    StandingLengthTracker,
-    body_yaw_deg,
-    compute_kinematics,
-    leg_series,
-)
+from valgus.kinematics import StandingLengthTracker, body_yaw_deg, leg_series
 from valgus.landmarks import SIDES, Side
 from valgus.pose import PoseSeries
-from valgus.quality import (
-    assess_quality,
-    frame_image_stats,
-    glitch_frames,
-    landmark_trust,
-    without_frames,
-)
+from valgus.quality import frame_image_stats
 from valgus.reps import FlexionCycle, RepCandidate, RepCounter, StreamSample, classify_cycle
 from valgus.scoring import RepScore, score_rep
 
@@ -482,18 +471,9 @@ class LiveSession:
     def _score(self, rep: RepCandidate) -> RepScore:
         """Score a finished rep on zero-phase kinematics of the buffered window (as offline)."""
         series = self._buffer_series()
-        # As analyze_series: estimator glitches are dropped before smoothing, and landmark
-        # trust and the clip checks are taken over the same (buffered) frames.
-        trusted = landmark_trust(series, self.cfg.quality)
-        blockers = tuple(
-            q.message for q in assess_quality(series, trusted, self.cfg.quality) if q.blocking
-        )
-        kin = compute_kinematics(
-            without_frames(series, glitch_frames(series, self.cfg.quality)),
-            self.cfg.smoothing,
-            self.cfg.kinematics.standing_window_s,
-        )
-        view = assess_view(kin, self.cfg)
+        # Exactly as analyze_series, over the buffered frames.
+        ctx = prepare_scoring(series, self.cfg)
+        kin = ctx.kin
         off = self._first_recorded_i
         c = rep.cycle
         last = len(series) - 1
@@ -513,7 +493,7 @@ class LiveSession:
             rep,
             cycle=FlexionCycle(start, bottom, end, depth, incomplete),
         )
-        score = score_rep(local, kin, self.cfg, view.frontal, trusted, blockers)
+        score = score_rep(local, kin, self.cfg, ctx.view.frontal, ctx.trusted, ctx.blockers)
         # Frame index in the whole recording (= in the kept clip), not in the buffer.
         return dataclasses.replace(score, bottom_index=score.bottom_index + off)
 
