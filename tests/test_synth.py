@@ -15,6 +15,7 @@ from valgus import kinematics
 from valgus.synth.camera import CameraConfig, flexion_deg, fppa_deg, make_camera, pelvic_drop_deg
 from valgus.synth.evaluate import true_pelvic_drop
 from valgus.synth.generate import (
+    Lighting,
     PoseParams,
     Poser,
     Rig,
@@ -255,8 +256,9 @@ def test_cli_config() -> None:
     assert cfg.motion.valgus_right_deg == 20.0
     assert cfg.camera.yaw_deg == -15.0 and (cfg.camera.width, cfg.camera.height) == (480, 640)
     assert cfg.look.gender < 0.5 and cfg.look.shirt == "#112233"
-    # Pelvis level unless asked.
+    # Pelvis level and the committed clips' lights unless asked.
     assert cfg.motion.pelvic_drop_left_deg == cfg.motion.pelvic_drop_right_deg == 0.0
+    assert cfg.light == Lighting()
 
 
 def test_cli_pelvic_drop() -> None:
@@ -269,6 +271,45 @@ def test_cli_pelvic_drop() -> None:
     assert (m.pelvic_drop_deg("left"), m.pelvic_drop_deg("right")) == (8.0, 3.0)
     m = motion("--pelvic-drop-left-deg", "-2")
     assert (m.pelvic_drop_deg("left"), m.pelvic_drop_deg("right")) == (-2.0, 0.0)
+
+
+def test_cli_lighting() -> None:
+    args = build_parser().parse_args(
+        [
+            "--out",
+            "x.mp4",
+            "--light-intensity",
+            "0.35",
+            "--light-azimuth-deg",
+            "90",
+            "--light-elevation-deg",
+            "20",
+            "--ambient",
+            "0.1",
+        ]
+    )
+    light = config_from_args(args).light
+    assert light == Lighting(
+        intensity=0.35, key_azimuth_deg=90.0, key_elevation_deg=20.0, ambient=0.1
+    )
+    # Azimuth like the camera yaw: 90 = the light stands at the person's left (+x) and shines
+    # towards -x, down at the elevation.
+    c, s = math.cos(math.radians(20)), math.sin(math.radians(20))
+    assert light.key_direction() == pytest.approx([-c, 0.0, -s], abs=1e-12)
+    for bad in (
+        ["--light-intensity", "-1"],
+        ["--ambient", "-0.1"],
+        ["--light-elevation-deg", "90"],
+    ):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(["--out", "x.mp4", *bad])
+
+
+def test_default_light_is_the_committed_clips_light() -> None:
+    # The key light the committed clips were rendered with shone along (0.6, 1.0, -0.9).
+    old = np.array([0.6, 1.0, -0.9])
+    assert Lighting().key_direction() == pytest.approx(old / np.linalg.norm(old), abs=1e-12)
+    assert Lighting().intensity == 1.0 and Lighting().ambient == 0.42
 
 
 def _truth_files() -> list[Path]:

@@ -93,6 +93,40 @@ BODY_PRESETS: dict[str, dict[str, float]] = {
 }
 
 
+# The key light's direction before it could be set: it shines along (0.6, 1.0, -0.9), i.e. it
+# comes from the camera side, from the person's right and from above. The defaults below are that
+# direction in azimuth and elevation, so clips made without the light options render as before.
+_KEY_DIR = (0.6, 1.0, -0.9)
+KEY_AZIMUTH_DEG = math.degrees(math.atan2(-_KEY_DIR[0], _KEY_DIR[1]))  # -31.0
+KEY_ELEVATION_DEG = math.degrees(math.atan2(-_KEY_DIR[2], math.hypot(_KEY_DIR[0], _KEY_DIR[1])))
+
+
+@dataclass(frozen=True)
+class Lighting:
+    """Scene lights: a directional key light, a fixed directional fill from the person's left,
+    and uniform ambient light.
+
+    ``key_azimuth_deg``: where the key light comes from around the vertical axis, measured like
+    the camera yaw: 0 = from straight in front of the person (where a yaw-0 camera stands),
+    + = towards the person's left, 90 = from the left side, 180 = from behind.
+    ``key_elevation_deg``: how high above the horizon the key light comes from.
+    ``intensity``: scale of the key and fill lights (1 = the lighting of the committed clips).
+    ``ambient``: ambient light level (0.42 in the committed clips); not scaled by ``intensity``,
+    so a dim clip keeps some light in the shadows unless this is lowered too.
+    """
+
+    intensity: float = 1.0
+    key_azimuth_deg: float = KEY_AZIMUTH_DEG
+    key_elevation_deg: float = KEY_ELEVATION_DEG
+    ambient: float = 0.42
+
+    def key_direction(self) -> np.ndarray:
+        """Unit vector the key light shines along (world frame)."""
+        az, el = math.radians(self.key_azimuth_deg), math.radians(self.key_elevation_deg)
+        # The light sits at (sin az, -cos az) horizontally, like the camera, and shines back.
+        return np.array([-math.sin(az) * math.cos(el), math.cos(az) * math.cos(el), -math.sin(el)])
+
+
 # ----------------------------------------------------------------------------------------------
 # Rotations (numpy)
 
@@ -472,6 +506,7 @@ class Renderer:
         look: Look,
         faces: np.ndarray,
         colors: np.ndarray,
+        light: Lighting | None = None,
         shadows: bool = False,
     ) -> None:
         os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
@@ -482,7 +517,10 @@ class Renderer:
 
         self.pyrender, self.trimesh = pyrender, trimesh
         self.faces, self.colors = faces, colors
-        self.scene = pyrender.Scene(bg_color=[*_rgb(look.wall), 1.0], ambient_light=[0.42] * 3)
+        light = light or Lighting()
+        self.scene = pyrender.Scene(
+            bg_color=[*_rgb(look.wall), 1.0], ambient_light=[light.ambient] * 3
+        )
         floor = trimesh.creation.box(extents=[12.0, 12.0, 0.02])
         floor.apply_translation([0, 2.0, -0.01])
         floor.visual.vertex_colors = [*(int(255 * c) for c in _rgb(look.floor)), 255]
@@ -495,13 +533,20 @@ class Renderer:
             pyrender.PerspectiveCamera(yfov=cam.yfov, aspectRatio=cam.width / cam.height),
             pose=cam.pose_matrix(),
         )
-        # Key light from above the camera, fill from the side.
+        # Key light (by default from above the camera, to the person's right), fill from the
+        # person's left.
         key = np.eye(4)
-        key[:3, :3] = _look_rotation(np.array([0.6, 1.0, -0.9]))
-        self.scene.add(pyrender.DirectionalLight(color=[1.0, 0.97, 0.92], intensity=3.2), pose=key)
+        key[:3, :3] = _look_rotation(light.key_direction())
+        self.scene.add(
+            pyrender.DirectionalLight(color=[1.0, 0.97, 0.92], intensity=3.2 * light.intensity),
+            pose=key,
+        )
         fill = np.eye(4)
         fill[:3, :3] = _look_rotation(np.array([-1.0, 0.6, -0.3]))
-        self.scene.add(pyrender.DirectionalLight(color=[0.9, 0.95, 1.0], intensity=1.4), pose=fill)
+        self.scene.add(
+            pyrender.DirectionalLight(color=[0.9, 0.95, 1.0], intensity=1.4 * light.intensity),
+            pose=fill,
+        )
         self.renderer = pyrender.OffscreenRenderer(cam.width, cam.height)
         self.node = None
 
@@ -536,6 +581,7 @@ class ClipConfig:
     motion: MotionConfig = field(default_factory=MotionConfig)
     camera: CameraConfig = field(default_factory=CameraConfig)
     look: Look = field(default_factory=Look)
+    light: Lighting = field(default_factory=Lighting)
     fps: float = 25.0
     crf: int = 28
     batch: int = 16
@@ -609,7 +655,7 @@ def generate(cfg: ClipConfig, out: Path, command: str = "", log=print) -> dict:
             )
         )
 
-    renderer = Renderer(cam, cfg.look, body.faces, body.colors, shadows=cfg.shadows)
+    renderer = Renderer(cam, cfg.look, body.faces, body.colors, cfg.light, shadows=cfg.shadows)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     container = av.open(str(out), mode="w")
@@ -739,6 +785,7 @@ def build_truth(
         "camera": {**cam.to_dict(), "config": asdict(cfg.camera)},
         "motion": asdict(cfg.motion),
         "look": asdict(cfg.look),
+        "light": asdict(cfg.light),
         "knee_rotation_at_bottom_deg": {k: round(v, 4) for k, v in rot_bottom.items()},
         "reps": reps,
         "frames": {
@@ -810,6 +857,32 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--fps", type=float, default=25.0)
     c.add_argument("--crf", type=int, default=28)
     c.add_argument("--shadows", action="store_true", help="cast shadows from the key light")
+    li = p.add_argument_group("light")
+    li.add_argument(
+        "--light-intensity",
+        type=_non_negative,
+        default=1.0,
+        help="scale of the key and fill lights (1 = the committed clips' light)",
+    )
+    li.add_argument(
+        "--light-azimuth-deg",
+        type=float,
+        default=KEY_AZIMUTH_DEG,
+        help="where the key light comes from: 0 = in front of the person, + = towards their "
+        "left, 180 = from behind (default -31: front right, the committed clips' light)",
+    )
+    li.add_argument(
+        "--light-elevation-deg",
+        type=_elevation,
+        default=KEY_ELEVATION_DEG,
+        help="key light height above the horizon, 0-89 (default 38)",
+    )
+    li.add_argument(
+        "--ambient",
+        type=_non_negative,
+        default=0.42,
+        help="ambient light level (not scaled by --light-intensity)",
+    )
     b = p.add_argument_group("body")
     b.add_argument("--body", choices=sorted(BODY_PRESETS), default="female")
     for name in ("gender", "age", "muscle", "weight", "height", "proportions"):
@@ -817,6 +890,22 @@ def build_parser() -> argparse.ArgumentParser:
     for name in ("skin", "hair", "shirt", "shorts", "shoes", "floor", "wall"):
         b.add_argument(f"--{name}", default=None, help="#RRGGBB")
     return p
+
+
+def _non_negative(text: str) -> float:
+    x = float(text)
+    if not x >= 0.0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return x
+
+
+def _elevation(text: str) -> float:
+    x = float(text)
+    # Straight above (90) has no azimuth and the light's frame is undefined; below 0 the floor
+    # would block it.
+    if not 0.0 <= x <= 89.0:
+        raise argparse.ArgumentTypeError(f"must be 0-89 deg, got {text}")
+    return x
 
 
 def config_from_args(args: argparse.Namespace) -> ClipConfig:
@@ -865,6 +954,12 @@ def config_from_args(args: argparse.Namespace) -> ClipConfig:
         motion=motion,
         camera=camera,
         look=Look(**look_kw),
+        light=Lighting(
+            intensity=args.light_intensity,
+            key_azimuth_deg=args.light_azimuth_deg,
+            key_elevation_deg=args.light_elevation_deg,
+            ambient=args.ambient,
+        ),
         fps=args.fps,
         crf=args.crf,
         shadows=args.shadows,
