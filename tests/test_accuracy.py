@@ -21,7 +21,8 @@ from valgus.synth.evaluate import evaluate_clip
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_videos"
 FRONTAL = ["accuracy/acc_female_yaw0.mp4", "accuracy/acc_male_yaw0.mp4",
            "accuracy/acc_heavy_yaw0.mp4", "accuracy/acc_slim_fast.mp4",
-           "accuracy/acc_female_depth65.mp4", "demo_single_leg_squats.mp4"]
+           "accuracy/acc_female_depth65.mp4", "accuracy/acc_female_pelvicdrop8.mp4",
+           "demo_single_leg_squats.mp4"]
 TURNED_20 = ["accuracy/acc_female_yaw+20.mp4", "accuracy/acc_female_yaw-20.mp4"]
 MAX_FPPA_ERROR_DEG = 9.0  # worst seen 7.7
 MAX_FLEXION_ERROR_DEG = 13.0  # depth read from the hip-ankle shortening: +6 to +11.5 seen
