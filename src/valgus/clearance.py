@@ -25,12 +25,11 @@ from datetime import date
 from typing import Any, Literal
 
 from valgus.config import ClearanceConfig
+from valgus.landmarks import SIDES, Side
+from valgus.scoring import Band, squat_verdict
+from valgus.scoring import Verdict as LegVerdictText
 
-Side = Literal["left", "right"]
-SIDES: tuple[Side, Side] = ("left", "right")
-Band = Literal["fine", "borderline", "excessive", "not_measurable"]
 BANDS: tuple[Band, ...] = ("fine", "borderline", "excessive", "not_measurable")
-LegVerdictText = Literal["PASS", "NOT YET", "CANNOT ASSESS"]
 Status = Literal["CLEARED", "NOT YET"]
 CriterionStatus = Literal["met", "not met", "not recorded"]
 InvolvedSide = Literal["left", "right", "both"]
@@ -257,7 +256,7 @@ def squat_leg_result(
             )
         if borderline:
             reasons.append(f"{_reps(borderline)} borderline (within the measurement error)")
-        verdict = "NOT YET" if excessive or len(valid) < required_reps else "PASS"
+        verdict = squat_verdict(len(valid), excessive, required_reps)
         if verdict == "PASS":
             reasons.insert(0, f"{len(valid)} reps without excessive knee valgus")
     if overridden:

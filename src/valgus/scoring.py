@@ -227,6 +227,15 @@ class LegVerdict:
     reasons: tuple[str, ...]
 
 
+def squat_verdict(valid_reps: int, excessive_reps: int, required_reps: int) -> Verdict:
+    """The criterion "single-leg squat, N repetitions, no excessive knee valgus" on one leg:
+    PASS = at least N valid reps and none excessive; NOT YET = an excessive rep or too few valid
+    reps; CANNOT ASSESS = no valid rep. The one rule for analyses and reviewed records."""
+    if valid_reps == 0:
+        return "CANNOT ASSESS"
+    return "NOT YET" if excessive_reps or valid_reps < required_reps else "PASS"
+
+
 def leg_verdict(
     leg: Side, reps: list[RepScore], cfg: AnalysisConfig, assessable: bool, why_not: str
 ) -> LegVerdict:
@@ -263,7 +272,7 @@ def leg_verdict(
                 f"{borderline} reps are borderline (within the measurement error of the "
                 f"{thr:.1f} deg threshold)"
             )
-        verdict = "NOT YET" if excessive or len(valid) < need else "PASS"
+        verdict = squat_verdict(len(valid), excessive, need)
         if verdict == "PASS":
             reasons.insert(0, f"{len(valid)} reps without excessive knee valgus")
     return LegVerdict(
