@@ -32,6 +32,7 @@ from valgus.live import (
     ice_servers_from_text,
 )
 from valgus.render import BAND_HEX, BAND_TEXT, Report, build_report, fmt_deg, leg_rep_number
+from valgus.review_page import page_review, save_control
 from valgus.scoring import RepScore
 
 log = logging.getLogger("valgus.app")
@@ -39,7 +40,7 @@ log = logging.getLogger("valgus.app")
 ROOT = Path(__file__).resolve().parent
 SAMPLE_CLIP = ROOT / "sample_videos" / "demo_single_leg_squats.mp4"
 VIDEO_TYPES = ["mp4", "mov", "webm", "avi"]
-PAGES = ("Analyse a video", "Live self-test")
+PAGES = ("Analyse a video", "Live self-test", "Review")
 # Where kept self-test clips and rendered videos go (never uploaded anywhere).
 DATA_DIR = Path(os.environ.get("VALGUS_DATA_DIR") or Path(tempfile.gettempdir()) / "valgus")
 VERDICT_STYLE = {"PASS": "green", "NOT YET": "red", "CANNOT ASSESS": "gray"}
@@ -358,10 +359,12 @@ def page_upload(cfg: AnalysisConfig, leg: str) -> None:
                          content_id=upload.file_id)
         if report is not None:
             show_report(report, "upload")
+            save_control(report, upload.name, "upload", data=upload.getvalue())
     elif source == "sample":
         report = analyse(SAMPLE_CLIP.name, cfg, leg, path=SAMPLE_CLIP)
         if report is not None:
             show_report(report, "sample")
+            save_control(report, SAMPLE_CLIP.name, "sample", path=SAMPLE_CLIP)
 
 
 def ice_servers() -> list[dict[str, Any]]:
@@ -525,13 +528,17 @@ def show_kept_clip(cfg: AnalysisConfig) -> None:
         report = analyse(Path(review).name, cfg, "auto", path=Path(review))
         if report is not None:
             show_report(report, "review")
+            save_control(report, Path(review).name, "live", path=Path(review))
 
 
 def main() -> None:
     st.set_page_config(page_title="valgus: knee valgus in single-leg squats", layout="wide")
     query_page = st.query_params.get("page")
-    default = 1 if query_page == "live" else 0
+    default = {"live": 1, "review": 2}.get(query_page or "", 0)
     page = st.sidebar.radio("Page", PAGES, index=default, key="page")
+    if page == PAGES[2]:
+        page_review()
+        return
     cfg, leg = sidebar_settings()
     if page == PAGES[0]:
         page_upload(cfg, leg)

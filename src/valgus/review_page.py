@@ -1,0 +1,518 @@
+"""The app's Review page: people and their test sessions, each clip's reps with the reviewer's
+band overrides and notes, the person's FPPA across sessions, the return-to-running clearance
+record (entered, decided, signed) and the session report. Also the "Save to a person's record"
+control of the upload and live pages.
+
+Streamlit code only: every read and write goes through ``valgus.store.service.Records`` (one per
+process, ``st.cache_resource``), so everything shown survives an app restart.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from valgus.clearance import BANDS, SIDES, ClearanceInputs, Override, ProgressRow, SquatRep
+from valgus.errors import ValgusError
+from valgus.render import BAND_HEX, BAND_TEXT, Report
+from valgus.store.service import AnalysisInfo, History, Records, SessionInfo, SessionSummary
+
+SEX_CHOICES = ("not given", "female", "male")
+STATUS_COLOR = {"CLEARED": "green", "NOT YET": "red"}
+LEG_COLOR = {"left": "#1f77b4", "right": "#d62728"}
+NEW_SESSION = -1
+PAIN_FIELDS = {
+    "squat_pain_left": "Squat pain, left leg (0-10)",
+    "squat_pain_right": "Squat pain, right leg (0-10)",
+    "run_pain_during": "Easy run: pain during (0-10)",
+    "run_pain_next_morning": "Easy run: pain the next morning (0-10)",
+}
+STAIRS = {"not recorded": None, "no pain": False, "pain": True}
+INVOLVED = {"not given": None, "left": "left", "right": "right", "both": "both"}
+
+
+@st.cache_resource(show_spinner=False)
+def get_records(data_dir: str) -> Records:
+    """One ``Records`` per process and data directory (thread-safe); ``data_dir`` "" is
+    ``Records.open()``'s default (``VALGUS_DATA_DIR``, else ``~/.local/share/valgus``)."""
+    return Records.open(data_dir or None)
+
+
+def records() -> Records:
+    return get_records(os.environ.get("VALGUS_DATA_DIR", ""))
+
+
+def _num(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None or not math.isfinite(value) else f"{value:.{digits}f}"
+
+
+# --------------------------------------------------------------------------- saving an analysis
+
+
+def save_control(report: Report, name: str, key: str, path: Path | None = None,
+                 data: bytes | None = None) -> None:
+    """"Save to a person's record": person code + session date -> ``Records.save_analysis``
+    with the clip, the result and the poses. ``path`` or ``data``: the clip's file or bytes."""
+    with st.container(border=True, key=f"save_{key}"):
+        st.markdown("##### Save to a person's record")
+        cols = st.columns([2, 2, 1])
+        code = cols[0].text_input("Person code (pseudonymous, never a name)",
+                                  key=f"save_code_{key}")
+        when = cols[1].date_input("Session date", value=date.today(), key=f"save_date_{key}")
+        cols[2].markdown("&nbsp;")
+        clicked = cols[2].button("Save", key=f"save_btn_{key}")
+        saved = st.session_state.get(f"saved_{key}")
+        done = saved[1] if saved and saved[0] == name else None  # for this clip only
+        if clicked and not code.strip():
+            st.error("Enter the person's code.")
+        elif clicked:
+            try:
+                rec = records()
+                sex = report.result.config.sex
+                person = rec.ensure_person(code, None if sex == "unspecified" else sex)
+                visit = rec.session_for_date(person.code, when)
+                with tempfile.TemporaryDirectory(prefix="valgus-save-") as tmp:
+                    clip = path
+                    if clip is None:
+                        clip = Path(tmp) / f"clip{Path(name).suffix.lower() or '.mp4'}"
+                        clip.write_bytes(data or b"")
+                    info = rec.save_analysis(visit.id, clip, report.result, report.series,
+                                             original_name=name)
+            except ValgusError as err:
+                st.error(f"Not saved: {err}")
+                return
+            done = (f"Saved {name} to {person.code}, session {visit.id} of "
+                    f"{visit.session_date.isoformat()} (analysis {info.id}). Open the Review page "
+                    "to review it.")
+            st.session_state[f"saved_{key}"] = (name, done)
+        if done:
+            st.success(done)
+
+
+# --------------------------------------------------------------------------- people & sessions
+
+
+def people_panel(rec: Records) -> str | None:
+    """Add a person; pick one. Returns the chosen person's code."""
+    with st.expander("Add a person", expanded=not rec.list_people()):
+        cols = st.columns([2, 1, 1])
+        code = cols[0].text_input("Code (pseudonymous, never a name)", key="rv_new_code")
+        sex = cols[1].selectbox("Sex", SEX_CHOICES, key="rv_new_sex")
+        cols[2].markdown("&nbsp;")
+        if cols[2].button("Add person", key="rv_add_person"):
+            try:
+                person = rec.add_person(code, None if sex == "not given" else sex)
+            except ValgusError as err:
+                st.error(str(err))
+            else:
+                st.session_state["rv_person"] = person.code
+                st.success(f"Added {person.code}.")
+    people = rec.list_people()
+    if not people:
+        st.info("No one in the records yet: add a person, or save an analysed video to a "
+                "person's record on the upload page.")
+        return None
+    codes = [p.code for p in people]
+    if st.session_state.get("rv_person") not in codes:
+        st.session_state["rv_person"] = codes[0]
+    sexes = {p.code: (p.sex or "unspecified").replace("unspecified", "not given")
+             for p in people}
+    return st.selectbox("Person", codes, key="rv_person",
+                        format_func=lambda c: f"{c} (sex {sexes[c]})")
+
+
+def _session_label(s: SessionInfo) -> str:
+    return (f"{s.session_date.isoformat()} (session {s.id}, {s.n_clips} clip"
+            f"{'' if s.n_clips == 1 else 's'}{', signed' if s.signed else ''})")
+
+
+def session_panel(rec: Records, code: str) -> int | None:
+    """Pick a session of the person, or create one for a date. Returns its id."""
+    sessions = rec.list_sessions(code)
+    labels = {s.id: _session_label(s) for s in sessions}
+    labels[NEW_SESSION] = "New session..."
+    ids = [s.id for s in reversed(sessions)] + [NEW_SESSION]
+    key = f"rv_session_{code}"
+    if st.session_state.get(key) not in ids:
+        st.session_state[key] = ids[0]
+    sid = st.selectbox("Session", ids, key=key, format_func=labels.__getitem__)
+    if sid == NEW_SESSION:
+        cols = st.columns([2, 1])
+        when = cols[0].date_input("Session date", value=date.today(), key="rv_new_date")
+        cols[1].markdown("&nbsp;")
+        if cols[1].button("Create session", key="rv_create_session"):
+            try:
+                made = rec.session_for_date(code, when)
+            except ValgusError as err:
+                st.error(str(err))
+                return None
+            st.session_state["rv_pending_session"] = (key, made.id)
+            st.rerun()
+        return None
+    return sid
+
+
+# --------------------------------------------------------------------------- clips and review
+
+
+def rep_rows(analysis: AnalysisInfo, reps: list[SquatRep]) -> pd.io.formats.style.Styler:
+    by_index = {int(r["index"]): r for r in analysis.result.get("reps", [])}
+    rows = []
+    for r in reps:
+        raw = by_index.get(r.index, {})
+        rows.append({
+            "#": r.index,
+            "leg": r.leg,
+            "bottom (s)": _num(raw.get("bottom_s"), 2),
+            "depth (deg)": _num(raw.get("depth_deg"), 0),
+            "FPPA (deg)": _num(r.fppa_deg),
+            "band": BAND_TEXT.get(r.band, r.band),
+            "analysis band": BAND_TEXT.get(r.original_band, r.original_band),
+            "counted": "yes" if r.counted else "no",
+            "override reason": r.override_reason or "",
+            "notes": "; ".join(raw.get("issues", [])),
+        })
+    colors = {BAND_TEXT[k]: v for k, v in BAND_HEX.items()}
+
+    def style(value: str) -> str:
+        return f"background-color: {colors.get(value, '')}; color: white; font-weight: 600"
+
+    return pd.DataFrame(rows).style.map(style, subset=["band"])
+
+
+def deepest_frames(analysis: AnalysisInfo, reps: list[SquatRep]) -> None:
+    """The deepest frame of every rep (skeleton drawn when the poses were kept), read from the
+    stored clip once per analysis and reviewed bands."""
+    from valgus.report.frames import bottom_frames
+
+    cache: dict[Any, Any] = st.session_state.setdefault("rv_frames", {})
+    key = (analysis.id, tuple((r.index, r.band) for r in reps))
+    if key not in cache:
+        while len(cache) >= 8:
+            cache.pop(next(iter(cache)))
+        cache[key] = bottom_frames(analysis, reps)
+    pictures, notes = cache[key]
+    for note in notes:
+        st.caption(note[0].upper() + note[1:] + ".")
+    per_row = 4
+    for start in range(0, len(pictures), per_row):
+        cols = st.columns(per_row)
+        for col, pic in zip(cols, pictures[start : start + per_row], strict=False):
+            col.image(pic.data_uri, caption=pic.caption)
+
+
+def clips_panel(summary: SessionSummary) -> None:
+    if not summary.analyses:
+        st.info("No clip in this session yet. Analyse a video on the upload page (or a webcam "
+                "self-test) and save it to this person's record with this session's date.")
+        return
+    for a in summary.analyses:
+        reps = [r for r in summary.reps if r.analysis_id == a.id]
+        with st.container(border=True, key=f"rv_clip_{a.id}"):
+            st.markdown(f"#### {a.clip.original_name} (analysis {a.id})")
+            st.caption(f"{len(reps)} reps; stored {a.created_at:%Y-%m-%d %H:%M} UTC; valgus "
+                       f"{a.valgus_version}.")
+            if reps:
+                st.dataframe(rep_rows(a, reps), hide_index=True, key=f"rv_reps_{a.id}",
+                             column_config={"notes": st.column_config.TextColumn(width="large")})
+                with st.expander("The deepest frame of every rep"):
+                    deepest_frames(a, reps)
+            else:
+                st.info("No squat rep was found in this clip.")
+
+
+def _pending(summary: SessionSummary) -> dict[tuple[int, int], Override]:
+    """The overrides being edited for this session (start: the latest review's)."""
+    key = f"rv_overrides_{summary.session.id}"
+    review_id = summary.review.id if summary.review else None
+    state = st.session_state.get(key)
+    if state is None or state[0] != review_id:
+        base = summary.review.overrides if summary.review else ()
+        current = {a.id for a in summary.analyses}
+        state = (review_id, {(o.analysis_id, o.index): o for o in base
+                             if o.analysis_id in current})
+        st.session_state[key] = state
+    return state[1]
+
+
+def review_panel(rec: Records, summary: SessionSummary, reviewer: str) -> None:
+    sid = summary.session.id
+    with st.container(border=True, key="rv_review"):
+        st.markdown("#### Review: re-band reps, notes")
+        if summary.review:
+            st.caption(f"In force: review {summary.review.id} by {summary.review.reviewer}, "
+                       f"{summary.review.created_at:%Y-%m-%d %H:%M} UTC.")
+        if summary.final:
+            if summary.review and summary.review.notes:
+                st.markdown(f"**Notes:** {summary.review.notes}")
+            for o in summary.review.overrides if summary.review else ():
+                st.markdown(f"- Analysis {o.analysis_id} rep {o.index}: "
+                            f"{BAND_TEXT.get(o.band, o.band)} ({o.reason})")
+            return
+        pending = _pending(summary)
+        countable = [r for r in summary.reps if r.counted or r.overridden]
+        names = {a.id: a.clip.original_name for a in summary.analyses}
+        if countable:
+            cols = st.columns([3, 2, 4, 1])
+            choice = cols[0].selectbox(
+                "Rep", [(r.analysis_id, r.index) for r in countable], key=f"rv_ov_rep_{sid}",
+                format_func=lambda k: f"{names[k[0]]}: rep {k[1]}",
+            )
+            band = cols[1].selectbox("Band", BANDS, key=f"rv_ov_band_{sid}",
+                                     format_func=lambda b: BAND_TEXT.get(b, b))
+            reason = cols[2].text_input("Reason", key=f"rv_ov_reason_{sid}")
+            cols[3].markdown("&nbsp;")
+            if cols[3].button("Override", key=f"rv_ov_add_{sid}"):
+                if not reason.strip():
+                    st.error("Give a reason for the new band.")
+                else:
+                    pending[choice] = Override(choice[0], choice[1], band, reason.strip())
+        for k, o in sorted(pending.items()):
+            cols = st.columns([6, 1])
+            cols[0].markdown(f"- {names.get(o.analysis_id, o.analysis_id)} rep {o.index}: "
+                             f"**{BAND_TEXT.get(o.band, o.band)}** ({o.reason})")
+            if cols[1].button("Remove", key=f"rv_ov_del_{sid}_{k[0]}_{k[1]}"):
+                pending.pop(k)
+                st.rerun()
+        notes = st.text_area("Notes", value=summary.review.notes if summary.review else "",
+                             key=f"rv_notes_{sid}_{summary.review.id if summary.review else 0}")
+        if st.button("Save review", key=f"rv_save_review_{sid}", type="primary"):
+            try:
+                rec.save_review(sid, reviewer, notes, list(pending.values()))
+            except ValgusError as err:
+                st.error(f"Not saved: {err}")
+            else:
+                st.session_state["rv_flash"] = "Review saved."
+                st.rerun()
+
+
+# --------------------------------------------------------------------------- clearance
+
+
+def decision_panel(summary: SessionSummary) -> None:
+    d = summary.decision
+    with st.container(border=True, key="rv_decision"):
+        final = summary.final
+        word = "FINAL" if final else "proposal, not signed"
+        st.markdown(f"#### Clearance: :{STATUS_COLOR[d.status]}[{d.status}] ({word})")
+        for reason in d.reasons:
+            st.markdown(f"- {reason[0].upper() + reason[1:]}")
+        for c in d.criteria:
+            st.caption(f"{c.title}: {c.status}" + (f" - {'; '.join(c.reasons)}"
+                                                    if c.reasons else ""))
+        for leg in SIDES:
+            r = summary.squat[leg]
+            st.caption(f"Squat, {leg} leg: {r.verdict}; {r.valid_reps} measured reps, "
+                       f"{r.excessive_reps} excessive, median FPPA {_num(r.median_fppa_deg)} "
+                       f"deg" + (f", {r.overridden_reps} re-banded" if r.overridden_reps else ""))
+        if final and summary.clearance is not None and summary.clearance.signed_at:
+            st.success(f"Signed by {summary.clearance.signed_by} on "
+                       f"{summary.clearance.signed_at:%Y-%m-%d %H:%M} UTC: this record is final "
+                       "and read-only. Start a new session for new data.")
+
+
+def clearance_panel(rec: Records, summary: SessionSummary, reviewer: str) -> None:
+    sid = summary.session.id
+    entered = summary.clearance.inputs if summary.clearance else ClearanceInputs()
+    final = summary.final
+    stamp = summary.clearance.updated_at.isoformat() if summary.clearance else "new"
+    k = f"{sid}_{stamp}"  # fresh widgets (showing the stored values) after every save
+    with st.container(border=True, key="rv_clearance"):
+        st.markdown("#### Clearance values")
+        if summary.clearance:
+            st.caption(f"Entered by {summary.clearance.updated_by}, "
+                       f"{summary.clearance.updated_at:%Y-%m-%d %H:%M} UTC.")
+        values: dict[str, Any] = {}
+        cols = st.columns(4)
+        for col, (name, label) in zip(cols, PAIN_FIELDS.items(), strict=True):
+            values[name] = col.number_input(label, min_value=0, max_value=10, step=1,
+                                            value=getattr(entered, name), key=f"rv_{name}_{k}",
+                                            disabled=final, placeholder="not recorded")
+        cols = st.columns(4)
+        stairs = cols[0].radio("Stair descent", list(STAIRS), horizontal=True,
+                               index=[v for v in STAIRS.values()].index(entered.stair_descent_pain),
+                               key=f"rv_stairs_{k}", disabled=final)
+        values["stair_descent_pain"] = STAIRS[stairs]
+        values["run_minutes"] = cols[1].number_input(
+            "Easy run (min)", min_value=0.0, max_value=300.0, step=1.0,
+            value=entered.run_minutes, key=f"rv_run_minutes_{k}", disabled=final,
+            placeholder="not recorded")
+        cols = st.columns(4)
+        for col, side in zip(cols, SIDES, strict=False):
+            values[f"strength_{side}"] = col.number_input(
+                f"Strength, {side}", min_value=0.0, step=1.0,
+                value=getattr(entered, f"strength_{side}"), key=f"rv_strength_{side}_{k}",
+                disabled=final, placeholder="not recorded")
+        values["strength_unit"] = cols[2].text_input("Strength unit", value=entered.strength_unit,
+                                                     key=f"rv_strength_unit_{k}", disabled=final)
+        involved = cols[3].selectbox(
+            "Involved side", list(INVOLVED),
+            index=list(INVOLVED.values()).index(entered.involved_side),
+            key=f"rv_involved_{k}", disabled=final)
+        values["involved_side"] = INVOLVED[involved]
+        if final:
+            return
+        if st.button("Save clearance values", key=f"rv_save_clearance_{sid}"):
+            try:
+                inputs = ClearanceInputs(**{
+                    f.name: (int(values[f.name]) if f.name in PAIN_FIELDS
+                             and values[f.name] is not None else values[f.name])
+                    for f in dataclasses.fields(ClearanceInputs)
+                })
+                rec.save_clearance(sid, inputs, reviewer)
+            except (ValueError, ValgusError) as err:
+                st.error(f"Not saved: {err}")
+            else:
+                st.session_state["rv_flash"] = "Clearance values saved."
+                st.rerun()
+        st.markdown("---")
+        st.caption("Signing stores the decision as it stands now; the session can then no "
+                   "longer change.")
+        if st.button("Sign off", key=f"rv_sign_{sid}", type="primary"):
+            try:
+                rec.sign_clearance(sid, reviewer)
+            except ValgusError as err:
+                st.error(f"Not signed: {err}")
+            else:
+                st.session_state["rv_flash"] = "Signed: the record is final."
+                st.rerun()
+
+
+# --------------------------------------------------------------------------- history and report
+
+
+def history_figure(history: History) -> Any:
+    """Median FPPA per leg over the sessions with +/- the smallest detectable change as error
+    bars; a change of at least that size (a real change) is ringed and labelled."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    rows: tuple[ProgressRow, ...] = history.rows
+    sdc = history.sdc_deg
+    for leg in SIDES:
+        pts = [(r.session.session_date, r.session.median_fppa_deg.get(leg), r) for r in rows]
+        pts = [(d, v, r) for d, v, r in pts if v is not None]
+        if not pts:
+            continue
+        fig.add_trace(go.Scatter(
+            x=[d for d, _, _ in pts], y=[v for _, v, _ in pts], mode="lines+markers",
+            name=f"{leg} leg", line={"color": LEG_COLOR[leg]},
+            error_y={"type": "constant", "value": sdc, "thickness": 1, "width": 4},
+            hovertemplate="%{x}: %{y:.1f} deg<extra>" + leg + "</extra>",
+        ))
+        real = [(d, v, r.since_previous[leg]) for d, v, r in pts
+                if r.since_previous.get(leg) is not None and r.since_previous[leg].real]
+        if real:
+            fig.add_trace(go.Scatter(
+                x=[d for d, _, _ in real], y=[v for _, v, _ in real], mode="markers+text",
+                name=f"{leg}: real change", showlegend=True,
+                marker={"size": 18, "symbol": "circle-open", "color": LEG_COLOR[leg],
+                        "line": {"width": 3}},
+                text=[f"{c.delta_deg:+.1f} deg" for _, _, c in real],
+                textposition="top center",
+            ))
+    fig.update_layout(
+        title=f"Median FPPA per leg (bars: +/- {sdc:.1f} deg smallest detectable change, "
+              "Munro 2012; ringed: a real change)",
+        xaxis_title="session date", yaxis_title="median FPPA (deg)", height=380,
+        margin={"t": 60, "b": 40, "l": 50, "r": 20},
+    )
+    fig.update_xaxes(type="date")
+    return fig
+
+
+def history_panel(rec: Records, code: str) -> None:
+    history = rec.history(code)
+    with st.container(border=True, key="rv_history"):
+        st.markdown(f"#### {code}: progress across sessions")
+        if not any(r.session.median_fppa_deg.get(leg) is not None
+                   for r in history.rows for leg in SIDES):
+            st.info("No measured FPPA yet.")
+            return
+        st.plotly_chart(history_figure(history), key=f"rv_history_chart_{code}")
+        table = []
+        for r in history.rows:
+            row: dict[str, str] = {"date": r.session.session_date.isoformat(),
+                                   "session": str(r.session.session_id),
+                                   "signed": history.signed_decisions.get(
+                                       r.session.session_id) or "-"}
+            for leg in SIDES:
+                row[f"{leg} FPPA (deg)"] = _num(r.session.median_fppa_deg.get(leg))
+                change = r.since_previous.get(leg)
+                row[f"{leg} change"] = change.describe(history.sdc_deg) if change else "-"
+            table.append(row)
+        st.dataframe(pd.DataFrame(table), hide_index=True, key=f"rv_history_table_{code}")
+        st.caption(f"A change smaller than {history.sdc_deg:.1f} deg (smallest detectable "
+                   "change of 2D FPPA, Munro 2012) cannot be told from measurement noise.")
+
+
+def report_panel(rec: Records, summary: SessionSummary) -> None:
+    from valgus.report import build_session_report
+
+    sid = summary.session.id
+    stem = f"valgus-{summary.person.code}-{summary.session.session_date.isoformat()}-s{sid}"
+    stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in stem)
+
+    def html() -> bytes:
+        return build_session_report(rec, sid).html.encode("utf-8")
+
+    def pdf() -> bytes:
+        return build_session_report(rec, sid).pdf()
+
+    with st.container(border=True, key="rv_report"):
+        st.markdown("#### Report")
+        cols = st.columns(4)
+        cols[0].download_button("Report (PDF)", pdf, file_name=f"{stem}.pdf",
+                                mime="application/pdf", key=f"rv_pdf_{sid}", on_click="ignore")
+        cols[1].download_button("Report (HTML)", html, file_name=f"{stem}.html",
+                                mime="text/html", key=f"rv_html_{sid}", on_click="ignore")
+        st.caption("Made on this computer when you click; " +
+                   ("signed: the report shows the final record." if summary.final
+                    else "not signed yet: the report is marked DRAFT."))
+
+
+# --------------------------------------------------------------------------- page
+
+
+def page_review() -> None:
+    st.title("Review: clinician records")
+    pending = st.session_state.pop("rv_pending_session", None)
+    if pending:
+        st.session_state[pending[0]] = pending[1]
+    try:
+        rec = records()
+    except ValgusError as err:
+        st.error(f"**The records cannot be opened.** {err}")
+        return
+    st.caption(f"Records in {rec.db.data_dir} (VALGUS_DATA_DIR); people are known only by a "
+               "pseudonymous code: never enter names.")
+    reviewer = " ".join(st.text_input(
+        "Reviewer (your name, for reviews and sign-off)", key="rv_reviewer",
+        help="Needed to save a review or clearance values and to sign off.").split())
+    flash = st.session_state.pop("rv_flash", None)
+    if flash:
+        st.success(flash)
+    code = people_panel(rec)
+    if code is None:
+        return
+    sid = session_panel(rec, code)
+    if sid is not None:
+        try:
+            summary = rec.session_summary(sid)
+        except ValgusError as err:
+            st.error(str(err))
+            return
+        decision_panel(summary)
+        clips_panel(summary)
+        review_panel(rec, summary, reviewer)
+        clearance_panel(rec, summary, reviewer)
+        report_panel(rec, summary)
+    history_panel(rec, code)
