@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+import os
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -253,76 +255,238 @@ def analyze_series(
 
 ProgressFn = Callable[[int, int | None], None]
 
+# A later segment's landmarker starts cold: it finds the person, then its tracking settles. It
+# runs over this many seconds before the segment's first kept frame. Measured on the sample clip
+# (a split at 30 points 0.5 s apart): without warm-up a split changed one rep's band; with
+# 0.25 s or more reps, legs and bands always matched the single pass, and a longer warm-up did
+# not bring the FPPA closer (the tracker's path after any fresh start differs from the single
+# pass by ~0.5 px, as does the single pass started one frame later).
+SEGMENT_WARMUP_S = 1.0
+# A segment keeping less of the clip than this does not pay for its warm-up and for loading its
+# landmarkers (~0.15 s of one core).
+MIN_SEGMENT_S = 4.0
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A part of a clip tracked by a landmarker of its own, in s from the first frame.
+
+    Frames with ``start_s <= t < end_s`` are kept (``end_s`` None = to the end); tracking begins
+    ``warmup_s`` before ``start_s``.
+    """
+
+    start_s: float
+    end_s: float | None
+    warmup_s: float = 0.0
+
+
+def plan_segments(
+    duration_s: float | None,
+    n: int,
+    warmup_s: float = SEGMENT_WARMUP_S,
+    min_segment_s: float = MIN_SEGMENT_S,
+) -> list[Segment]:
+    """Split a clip of ``duration_s`` seconds into at most ``n`` segments of equal work.
+
+    Every segment but the first also tracks ``warmup_s`` before its start, so it keeps that much
+    less of the clip. Fewer segments where one would keep less than ``min_segment_s``; one (the
+    whole clip) where the duration is unknown.
+    """
+    if duration_s is None or not duration_s > 0 or n < 2:
+        return [Segment(0.0, None)]
+    # With n segments each later one keeps (duration_s - warmup_s) / n seconds.
+    n = max(1, min(n, int((duration_s - warmup_s) // min_segment_s)))
+    if n == 1:
+        return [Segment(0.0, None)]
+    # n segments of work w each: the first holds w seconds of clip, the others w - warmup_s.
+    work_s = (duration_s + (n - 1) * warmup_s) / n
+    bounds = [0.0, work_s]
+    for _ in range(n - 2):
+        bounds.append(bounds[-1] + work_s - warmup_s)
+    return [
+        Segment(bounds[i], bounds[i + 1] if i + 1 < len(bounds) else None, warmup_s if i else 0.0)
+        for i in range(n)
+    ]
+
+
+def usable_cores() -> int:
+    """CPU cores this process may run on (affinity and container limits via sched_getaffinity)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass
+class _Track:
+    """Per-frame output of one segment (lists, stacked once the whole clip is done)."""
+
+    t_s: list[float] = field(default_factory=list)
+    xy: list[np.ndarray] = field(default_factory=list)
+    world: list[np.ndarray] = field(default_factory=list)
+    vis: list[np.ndarray] = field(default_factory=list)
+    people: list[int] = field(default_factory=list)
+    brightness: list[float] = field(default_factory=list)
+    sharpness: list[float] = field(default_factory=list)
+    size: tuple[int, int] | None = None
+    error: BaseException | None = None
+
+
+class _Stopped(Exception):
+    """Another segment failed: this one stops at its next frame."""
+
+
+_MISSING_XY = np.full((lm.NUM_LANDMARKS, 2), np.nan, np.float32)
+_MISSING_WORLD = np.full((lm.NUM_LANDMARKS, 3), np.nan, np.float32)
+_MISSING_VIS = np.zeros(lm.NUM_LANDMARKS, np.float32)
+
+
+def _track_segment(
+    video_path: str | Path,
+    estimator: PoseEstimator,
+    segment: Segment,
+    side_px: int,
+    max_duration_s: float,
+    track: _Track,
+    stop: threading.Event,
+    on_frame: Callable[[], None],
+) -> None:
+    """Run ``estimator`` over one segment of the clip, appending to ``track``."""
+    with estimator:
+        # Decoding runs a few frames ahead in a background thread so that it overlaps with
+        # inference (both release the GIL).
+        frames = iter_frames(
+            video_path,
+            max_side_px=side_px,
+            max_duration_s=max_duration_s,
+            start_s=max(0.0, segment.start_s - segment.warmup_s),
+            end_s=segment.end_s,
+        )
+        for t_s, rgb in prefetched(frames, depth=PREFETCH_FRAMES):
+            if stop.is_set():
+                raise _Stopped
+            pose = estimator.estimate(rgb, t_s)
+            if t_s < segment.start_s:
+                continue  # warm-up: tracking settles, nothing is kept
+            track.size = (rgb.shape[1], rgb.shape[0])
+            # Light and blur change slowly; every few frames is enough and costs ~1 ms.
+            stats = (
+                frame_image_stats(rgb) if len(track.t_s) % IMAGE_STATS_EVERY_N == 0
+                else (math.nan, math.nan)
+            )
+            track.brightness.append(stats[0])
+            track.sharpness.append(stats[1])
+            track.t_s.append(t_s)
+            if pose is None:
+                track.xy.append(_MISSING_XY)
+                track.world.append(_MISSING_WORLD)
+                track.vis.append(_MISSING_VIS)
+                track.people.append(0)
+            else:
+                track.xy.append(pose.xy_px)
+                track.world.append(pose.world_m)
+                track.vis.append(pose.visibility)
+                track.people.append(pose.n_people)
+            on_frame()
+
 
 def estimate_poses(
     video_path: str | Path,
-    estimator: PoseEstimator,
+    estimator: PoseEstimator | Sequence[PoseEstimator],
     progress: ProgressFn | None = None,
     max_side_px: int | None = None,
     limits: InputLimits | None = None,
 ) -> PoseSeries:
-    """Run ``estimator`` over every frame of a video (streamed) and collect a ``PoseSeries``.
+    """Run the pose estimator over every frame of a video (streamed) and collect a ``PoseSeries``.
 
-    ``progress(done_frames, total_frames_or_None)`` is called every few frames.
+    ``estimator``: one estimator tracks the whole clip in one pass. Several (fresh, unopened)
+    estimators split a long enough clip into that many segments (``plan_segments``) tracked at
+    once in threads, each by its own estimator; both the model and the decoder release the GIL,
+    so n estimators use n cores. A later segment's landmarker starts cold, so its tracking path
+    differs from a single pass's by the model's own path-to-path spread (~0.5 px; the same as
+    starting the single pass a frame later: see README "Speed"). Estimators a clip does not need
+    are never opened.
+
+    ``progress(done_frames, total_frames_or_None)`` is called every few frames, from the
+    calling thread.
     ``limits`` (default ``InputLimits()``): file size and stated duration are checked before the
     model loads, the duration again on the frames' timestamps (``InputTooLargeError``); frames
     are downscaled to a longer side of ``max_side_px`` px if given, else
     ``limits.max_side_px``, so the series' pixel coordinates are in the downscaled frame.
     """
     limits = limits or InputLimits()
+    estimators = [estimator] if not isinstance(estimator, Sequence) else list(estimator)
+    if not estimators:
+        raise ValueError("estimate_poses needs at least one estimator")
     info = probe_video(video_path)
     check_input_limits(info, limits)
     side_px = max_side_px if max_side_px is not None else limits.max_side_px
-    t_list: list[float] = []
-    xy: list[np.ndarray] = []
-    world: list[np.ndarray] = []
-    vis: list[np.ndarray] = []
-    people: list[int] = []
-    brightness: list[float] = []
-    sharpness: list[float] = []
-    size = (info.width, info.height)
-    missing_xy = np.full((lm.NUM_LANDMARKS, 2), np.nan, np.float32)
-    missing_world = np.full((lm.NUM_LANDMARKS, 3), np.nan, np.float32)
-    missing_vis = np.zeros(lm.NUM_LANDMARKS, np.float32)
-    with estimator:
-        # Decoding runs a few frames ahead in a background thread so that it overlaps with
-        # inference (both release the GIL): the two cores work at once.
-        frames = iter_frames(video_path, max_side_px=side_px, max_duration_s=limits.max_duration_s)
-        for t_s, rgb in prefetched(frames, depth=PREFETCH_FRAMES):
-            size = (rgb.shape[1], rgb.shape[0])
-            pose = estimator.estimate(rgb, t_s)
-            # Light and blur change slowly; every few frames is enough and costs ~1 ms.
-            stats = (
-                frame_image_stats(rgb) if len(t_list) % IMAGE_STATS_EVERY_N == 0
-                else (math.nan, math.nan)
+    segments = plan_segments(info.duration_s, len(estimators))
+    tracks = [_Track() for _ in segments]
+    done = [0] * len(segments)  # frames kept per segment; each entry has one writer
+    stop = threading.Event()
+
+    def report() -> None:
+        if progress is not None:
+            progress(sum(done), info.frame_count_estimate)
+
+    def counter(i: int) -> Callable[[], None]:
+        def on_frame() -> None:
+            done[i] += 1
+            if i == 0 and done[0] % 10 == 0:
+                report()  # from the calling thread only (GUI toolkits want that)
+
+        return on_frame
+
+    def run(i: int) -> None:
+        try:
+            _track_segment(
+                video_path, estimators[i], segments[i], side_px, limits.max_duration_s,
+                tracks[i], stop, counter(i),
             )
-            brightness.append(stats[0])
-            sharpness.append(stats[1])
-            t_list.append(t_s)
-            if pose is None:
-                xy.append(missing_xy)
-                world.append(missing_world)
-                vis.append(missing_vis)
-                people.append(0)
-            else:
-                xy.append(pose.xy_px)
-                world.append(pose.world_m)
-                vis.append(pose.visibility)
-                people.append(pose.n_people)
-            if progress is not None and len(t_list) % 10 == 0:
-                progress(len(t_list), info.frame_count_estimate)
+        except BaseException as error:  # re-raised in the calling thread below
+            tracks[i].error = error
+            stop.set()
+
+    workers = [
+        threading.Thread(target=run, args=(i,), name=f"valgus-segment-{i}", daemon=True)
+        for i in range(1, len(segments))
+    ]
+    for worker in workers:
+        worker.start()
+    try:
+        run(0)
+        if tracks[0].error is None:
+            for worker in workers:
+                while worker.is_alive():
+                    # Keeps the progress moving while later segments finish.
+                    worker.join(timeout=0.25)
+                    report()
+    finally:
+        # Normally every segment is done here; after an error or an interrupt the others stop
+        # at their next frame.
+        stop.set()
+        for worker in workers:
+            worker.join()
+    # The first failure in clip order is the one a single pass would have met first.
+    for track in tracks:
+        if track.error is not None and not isinstance(track.error, _Stopped):
+            raise track.error
+    n = sum(done)
     if progress is not None:
-        progress(len(t_list), len(t_list))
-    if not t_list:
-        return PoseSeries.empty(size, source=str(video_path))
+        progress(n, n)
+    source = Path(video_path).name
+    if n == 0:
+        return PoseSeries.empty((info.width, info.height), source=str(video_path))
+    kept = [t for t in tracks if t.t_s]
     return PoseSeries(
-        t_s=np.asarray(t_list),
-        xy_px=np.stack(xy),
-        world_m=np.stack(world),
-        visibility=np.stack(vis),
-        image_size=size,
-        n_people=np.asarray(people, np.int16),
-        source=Path(video_path).name,
-        brightness=np.asarray(brightness, np.float32),
-        sharpness=np.asarray(sharpness, np.float32),
+        t_s=np.asarray([x for t in kept for x in t.t_s]),
+        xy_px=np.stack([x for t in kept for x in t.xy]),
+        world_m=np.stack([x for t in kept for x in t.world]),
+        visibility=np.stack([x for t in kept for x in t.vis]),
+        image_size=kept[0].size or (info.width, info.height),
+        n_people=np.asarray([x for t in kept for x in t.people], np.int16),
+        source=source,
+        brightness=np.asarray([x for t in kept for x in t.brightness], np.float32),
+        sharpness=np.asarray([x for t in kept for x in t.sharpness], np.float32),
     )

@@ -150,7 +150,12 @@ def check_input_limits(info: VideoInfo, limits: InputLimits) -> None:
 
 
 def iter_frames(
-    path: str | Path, *, max_side_px: int | None = None, max_duration_s: float | None = None
+    path: str | Path,
+    *,
+    max_side_px: int | None = None,
+    max_duration_s: float | None = None,
+    start_s: float = 0.0,
+    end_s: float | None = None,
 ) -> Iterator[tuple[float, np.ndarray]]:
     """Yield ``(t_s, rgb)`` for every frame of the clip, one at a time.
 
@@ -163,6 +168,12 @@ def iter_frames(
             :class:`~valgus.errors.InputTooLargeError` instead of being yielded: the
             duration limit for clips whose container does not state their length (or
             understates it).
+        start_s, end_s: only the frames with ``start_s <= t_s < end_s`` (s since the clip's
+            first frame, as in a full pass) are yielded, with the same timestamps and pixels
+            a full pass gives them. For ``start_s > 0`` the decoder first seeks to the
+            keyframe before ``start_s`` (clips with timestamps), so a late segment costs
+            little more than its own frames; frames before ``start_s`` are decoded but not
+            converted. A segment of a clip is not checked for being a single picture.
 
     Yields:
         t_s: seconds since the first decoded frame, from presentation timestamps
@@ -190,23 +201,117 @@ def iter_frames(
         raise ValueError(f"max_side_px must be a positive integer, got {max_side_px}")
     if max_duration_s is not None and not max_duration_s > 0:
         raise ValueError(f"max_duration_s must be positive, got {max_duration_s}")
+    if not start_s >= 0 or (end_s is not None and not end_s > start_s):
+        raise ValueError(f"need 0 <= start_s < end_s, got start_s={start_s}, end_s={end_s}")
     # Checked eagerly (a generator would defer it to the first next()); opening is
     # deferred so an iterator that is never consumed holds no file.
-    return _stream_frames(_check_file(path), max_side_px, max_duration_s)
+    return _stream_frames(
+        _check_file(path), max_side_px, max_duration_s, _Segment(start_s, end_s)
+    )
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """The part of a clip to yield, in s since its first frame (``end_s`` None = to the end)."""
+
+    start_s: float = 0.0
+    end_s: float | None = None
 
 
 def _stream_frames(
-    p: Path, max_side_px: int | None, max_duration_s: float | None
+    p: Path, max_side_px: int | None, max_duration_s: float | None, segment: _Segment
 ) -> Iterator[tuple[float, np.ndarray]]:
     """Generator behind :func:`iter_frames`."""
+    start: _Start | None = _first_frame(p) if segment.start_s > 0 else None
+    with _open(p) as container:
+        stream = _video_stream(container, p)
+        sought = start is not None and start.t0 is not None and _seek(
+            container, stream, start.t0 + Fraction(segment.start_s)
+        )
+        if start is None or sought:
+            decoded = _decode(container, stream, p)
+            try:
+                yield from _convert(
+                    decoded, container, stream, p, max_side_px, max_duration_s, segment, start,
+                    after_seek=sought,
+                )
+                return
+            except _SeekOvershoot:
+                pass  # nothing was yielded yet: decode from the start below
+            finally:
+                # Close the inner generator first so no libav object outlives the container.
+                decoded.close()
+    assert start is not None
+    # The demuxer cannot seek, or landed after the segment's start: decode from the start.
+    yield from _stream_frames_from_start(p, max_side_px, max_duration_s, segment, start)
+
+
+def _stream_frames_from_start(
+    p: Path,
+    max_side_px: int | None,
+    max_duration_s: float | None,
+    segment: _Segment,
+    start: _Start,
+) -> Iterator[tuple[float, np.ndarray]]:
+    """A segment decoded from the clip's first frame (no seeking)."""
     with _open(p) as container:
         stream = _video_stream(container, p)
         decoded = _decode(container, stream, p)
         try:
-            yield from _convert(decoded, container, stream, p, max_side_px, max_duration_s)
+            yield from _convert(
+                decoded, container, stream, p, max_side_px, max_duration_s, segment, start
+            )
         finally:
-            # Close the inner generator first so no libav object outlives the container.
             decoded.close()
+
+
+@dataclass(frozen=True)
+class _Start:
+    """What a segment needs from the clip's first frame: its time (s, container clock; None
+    without a pts) and the frame itself, which fixes the output geometry as in a full pass."""
+
+    t0: Fraction | None
+    frame: VideoFrame
+
+
+def _first_frame(p: Path) -> _Start:
+    """Decode the clip's first frame in a container of its own."""
+    with _open(p) as container:
+        stream = _video_stream(container, p)
+        decoded = _decode(container, stream, p)
+        try:
+            frame = next(decoded, None)
+        except VideoError:
+            frame = None
+        finally:
+            decoded.close()
+        if frame is None:
+            raise VideoError(
+                f"No frame of {p} could be decoded (codec {stream.codec_context.name}); the "
+                "file may be damaged: re-export it as H.264 MP4."
+            )
+        tb = frame.time_base or stream.time_base
+        t0 = Fraction(frame.pts) * Fraction(tb) if frame.pts is not None and tb else None
+        return _Start(t0, frame)
+
+
+def _seek(container: InputContainer, stream: VideoStream, abs_s: Fraction) -> bool:
+    """Seek ``stream`` to the keyframe at or before ``abs_s`` (container clock, s).
+
+    Returns False where that is impossible (no time base, a demuxer that cannot seek); the
+    caller then decodes from the start. Whether the seek landed early enough is checked on the
+    decoded frames (``_convert`` raises ``_SeekOvershoot``).
+    """
+    if not stream.time_base:
+        return False
+    try:
+        container.seek(
+            math.floor(abs_s / Fraction(stream.time_base)), stream=stream, backward=True,
+            any_frame=False,
+        )
+    except _AV_ERRORS:
+        return False
+    return True
 
 
 # --------------------------------------------------------------------------- helpers
@@ -299,6 +404,11 @@ def _decode(container: InputContainer, stream: VideoStream, p: Path) -> Iterator
         )
 
 
+class _SeekOvershoot(Exception):
+    """A seek landed after the start of the wanted segment (inexact index): decode from the
+    clip's start instead. Raised before any frame of the segment is yielded."""
+
+
 def _convert(
     frames: Iterator[VideoFrame],
     container: InputContainer,
@@ -306,12 +416,25 @@ def _convert(
     p: Path,
     max_side_px: int | None,
     max_duration_s: float | None = None,
+    segment: _Segment | None = None,
+    start: _Start | None = None,
+    after_seek: bool = False,
 ) -> Iterator[tuple[float, np.ndarray]]:
-    """Turn decoded frames into ``(t_s, rgb)`` with a one-frame look-ahead."""
+    """Turn decoded frames into ``(t_s, rgb)`` with a one-frame look-ahead.
+
+    ``segment``: only frames inside it are converted and yielded. ``start``: the clip's first
+    frame, decoded separately (given for a segment): its time is the clock's zero and it fixes
+    the geometry, exactly as in a full pass. ``after_seek``: the decoder was sought, so the first
+    frame must not lie after the segment's start (else ``_SeekOvershoot``).
+    """
+    segment = segment or _Segment()
+    is_segment = segment.start_s > 0 or segment.end_s is not None
     geo: _Geometry | None = None
     rate = _positive(stream.average_rate) or _positive(stream.guessed_rate)
     rate = rate or _positive(stream.base_rate)
-    t0: Fraction | None = None
+    t0: Fraction | None = start.t0 if start is not None else None
+    if start is not None:
+        geo = _geometry(start.frame, stream, max_side_px)
     prev_abs: Fraction | None = None
     last_t: Fraction | None = None
     pending: tuple[float, np.ndarray] | None = None  # held until a 2nd frame proves motion
@@ -334,6 +457,9 @@ def _convert(
             if t0 is None:
                 t0 = abs_t
             t = abs_t - t0
+            # Segment bounds are compared with the float times the frames are yielded with.
+            if after_seek and index == 0 and float(t) > segment.start_s:
+                raise _SeekOvershoot
             if last_t is not None and t <= last_t:
                 continue  # duplicate/backwards pts (broken muxers): keep time strictly increasing
             last_t = t
@@ -347,6 +473,10 @@ def _convert(
                     "trim the video to the squats.",
                     "max_duration_s",
                 )
+            if float(t) < segment.start_s:
+                continue  # before the segment: decoded (the next frames need it), not converted
+            if segment.end_s is not None and float(t) >= segment.end_s:
+                break
 
             if geo is None:
                 geo = _geometry(frame, stream, max_side_px)
@@ -357,10 +487,11 @@ def _convert(
             pending = item  # yielded once the next frame decodes: one picture is not a video
     except VideoError:
         # Damage part-way: hand over the good frame still held back, then report.
-        if pending is not None and n_out >= 2:
+        if pending is not None and (n_out >= 2 or is_segment):
             yield pending
         raise
-    _require_two_frames(n_out, container, stream, p)
+    if not is_segment:
+        _require_two_frames(n_out, container, stream, p)
     if pending is not None:
         yield pending
 
