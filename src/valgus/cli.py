@@ -95,6 +95,17 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="valgus",
@@ -131,7 +142,13 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--max-size-mb", type=_positive_float, default=limits.max_file_size_mb,
                     metavar="MB", help="refuse video files larger than this many MB "
                     f"(default {limits.max_file_size_mb:.0f})")
+    an.add_argument("--threads", type=_positive_int, default=1, metavar="N",
+                    help="track the clip in N segments at once, one pose model each, on N "
+                    "cores (default 1: one pass; see README 'Speed' for what splitting changes)")
     records_cli.add_parsers(sub)
+    from valgus import batch
+
+    batch.add_parser(sub, _positive_float, _positive_int)
     return parser
 
 
@@ -143,14 +160,14 @@ def _load_series(args: argparse.Namespace) -> PoseSeries:
             raise ValgusError(f"cannot read pose file {args.video}: {err}") from err
     from valgus.estimator import MediaPipePoseEstimator
 
-    estimator = MediaPipePoseEstimator(args.model)
+    estimators = [MediaPipePoseEstimator(args.model) for _ in range(args.threads)]
     limits = dataclasses.replace(
         InputLimits(), max_duration_s=args.max_duration_s, max_file_size_mb=args.max_size_mb
     )
     with native_logs_silenced(not args.verbose) as progress_stream:
         progress = Progress(progress_stream, f"analyzing {args.video.name}")
         try:
-            series = estimate_poses(args.video, estimator, progress=progress, limits=limits)
+            series = estimate_poses(args.video, estimators, progress=progress, limits=limits)
         finally:
             progress.close()
     if args.save_poses:
@@ -198,6 +215,10 @@ def main(argv: list[str] | None = None) -> int:
             return analyze(args)
         if args.command in records_cli.COMMANDS:
             return records_cli.run(args)
+        if args.command == "batch":
+            from valgus import batch
+
+            return batch.run_from_args(args)
     except ValgusError as err:
         message = str(err)
         if isinstance(err, InputTooLargeError) and err.limit in LIMIT_OPTIONS:

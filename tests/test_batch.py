@@ -1,0 +1,204 @@
+"""``valgus batch``: a folder of short clips cut from the sample plus a file that is not a video,
+on local worker processes and on Ray started on this machine; a batch killed part-way resumes
+with only the clips that were not done; a worker that dies costs one row."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import av
+import pytest
+
+from valgus.batch import (
+    SUMMARY_COLUMNS,
+    TEMP_PREFIX,
+    BatchOptions,
+    ClipOutcome,
+    ClipRecord,
+    analyze_clip,
+    iter_summary,
+    run_batch,
+)
+from valgus.video import iter_frames
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_videos" / "demo_single_leg_squats.mp4"
+# Each part holds one complete rep per leg of the sample (bottoms at 2.2/5.4, 8.6/11.8, 15.0/18.2
+# s; demo_single_leg_squats.truth.json).
+PARTS = {"part1.mp4": (0.0, 6.6), "part2.mp4": (6.6, 13.0), "part3.mp4": (13.0, 21.0)}
+BAD = "broken.mp4"
+CLIP_NAMES = sorted([*PARTS, BAD])
+
+
+@pytest.fixture(scope="module")
+def clip_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three ~6.5 s clips of the sample at 270x360 (small: fast to decode) and a text file."""
+    folder = tmp_path_factory.mktemp("clips")
+    frames = list(iter_frames(SAMPLE, max_side_px=360))
+    for name, (start, end) in PARTS.items():
+        with av.open(str(folder / name), "w") as out:
+            stream = out.add_stream("libx264", rate=25)
+            stream.width, stream.height, stream.pix_fmt = 270, 360, "yuv420p"
+            stream.options = {"preset": "ultrafast", "crf": "18"}
+            for t_s, rgb in frames:
+                if start <= t_s < end:
+                    out.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+            out.mux(stream.encode())
+    (folder / BAD).write_text("this is not a video\n")
+    (folder / "notes.txt").write_text("not a clip: left out of the batch\n")
+    return folder
+
+
+def check_summary(out_dir: Path) -> dict[str, dict[str, str]]:
+    """summary.csv: one row per clip, the bad file as an error, every part scored on both legs."""
+    rows = {row["file"]: row for row in iter_summary(out_dir / "summary.csv")}
+    assert sorted(rows) == CLIP_NAMES
+    assert tuple(next(iter(rows.values()))) == SUMMARY_COLUMNS
+    bad = rows[BAD]
+    assert bad["status"] == "error" and "Cannot read" in bad["error"]
+    assert bad["reps_left"] == bad["verdict_left"] == ""
+    for name in PARTS:
+        row = rows[name]
+        assert row["status"] == "ok" and row["error"] == "", row
+        assert (row["reps_left"], row["reps_right"]) == ("1", "1")
+        # One rep per leg is short of 20: NOT YET on both legs.
+        assert (row["verdict_left"], row["verdict_right"]) == ("NOT YET", "NOT YET")
+        # The sample's left knee stays out (about -4 deg), its right knee goes in (about 13).
+        assert -8.0 < float(row["median_fppa_left_deg"]) < 0.0
+        assert 10.0 < float(row["median_fppa_right_deg"]) < 16.0
+        assert 6.0 < float(row["duration_s"]) < 8.0
+        for suffix in (".valgus.json", ".reps.csv", ".frames.csv"):
+            assert (out_dir / f"{name}{suffix}").is_file()
+        result = json.loads((out_dir / f"{name}.valgus.json").read_text())
+        assert result["schema"] == "valgus.analysis/1" and result["source"] == name
+    assert not list(out_dir.glob(f"{TEMP_PREFIX}*"))
+    return rows
+
+
+def test_local_batch_scores_every_clip_and_a_rerun_skips_them(
+    clip_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    report = run_batch(clip_dir, out, BatchOptions(), workers=2)
+    assert sorted(report.analysed) == CLIP_NAMES and report.skipped == []
+    assert report.failed == [BAD] and report.exit_code == 9
+    check_summary(out)
+    again = run_batch(clip_dir, out, BatchOptions(), workers=2)
+    assert again.analysed == [] and sorted(again.skipped) == CLIP_NAMES
+    # Other settings give other results: nothing counts as done.
+    female = run_batch(clip_dir, out, BatchOptions(sex="female"), workers=2,
+                       clip_fn=fake_analyze_clip)
+    assert sorted(female.analysed) == CLIP_NAMES
+
+
+def _stamps(out_dir: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in out_dir.glob("*.batch.json")}
+
+
+def test_killed_batch_resumes_with_only_the_missing_clips(clip_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "valgus.cli", "batch", str(clip_dir), "--out", str(out),
+           "--workers", "1"]
+    # A session of its own, so that the kill reaches the batch's worker process too.
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    first = out / "part1.mp4.batch.json"
+    deadline = time.monotonic() + 180
+    try:
+        # One worker takes the clips in name order: broken.mp4, part1, part2, part3. Kill the
+        # batch (no chance to clean up) as soon as part1 is done.
+        while not first.exists():
+            assert time.monotonic() < deadline, "the batch never finished its first clip"
+            assert proc.poll() is None, "the batch ended before it could be killed"
+            with pytest.raises(subprocess.TimeoutExpired):
+                proc.wait(timeout=0.05)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    done_before = _stamps(out)
+    assert f"{BAD}.batch.json" in done_before and first.name in done_before
+    assert len(done_before) < len(CLIP_NAMES), "killed too late: nothing left to resume"
+
+    result = subprocess.run([*cmd[:-1], "2"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 9, result.stderr  # done, with the bad file's error row
+    check_summary(out)
+    after = _stamps(out)
+    # Done clips were skipped (their records untouched); exactly the others were analysed.
+    assert {k: after[k] for k in done_before} == done_before
+    skipped = {name.removesuffix(".batch.json") for name in done_before}
+    assert f"{len(CLIP_NAMES) - len(skipped)} analysed, {len(skipped)} done before" in (
+        result.stdout
+    )
+
+
+def fake_analyze_clip(path: str, options: BatchOptions) -> ClipOutcome:
+    """A stand-in for analyze_clip without the model: a plain row. Module-level, so that spawned
+    workers can import it."""
+    st = Path(path).stat()
+    record = ClipRecord(file=Path(path).name, status="ok", reps_left=0, reps_right=0,
+                        size_bytes=st.st_size, mtime_ns=st.st_mtime_ns,
+                        settings=options.settings())
+    return ClipOutcome(record)
+
+
+def crashing_analyze_clip(path: str, options: BatchOptions) -> ClipOutcome:
+    """As fake_analyze_clip, but part2 kills its worker process, as a crash in native code would."""
+    if Path(path).name == "part2.mp4":
+        os._exit(3)
+    return fake_analyze_clip(path, options)
+
+
+def test_a_worker_that_dies_costs_one_row(clip_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    report = run_batch(clip_dir, out, BatchOptions(), workers=2, clip_fn=crashing_analyze_clip)
+    rows = {row["file"]: row for row in iter_summary(out / "summary.csv")}
+    assert sorted(rows) == CLIP_NAMES and sorted(report.analysed) == CLIP_NAMES
+    assert rows["part2.mp4"]["status"] == "error"
+    assert "worker analysing this clip died (exit code 3)" in rows["part2.mp4"]["error"]
+    # The replacement worker went on with the rest.
+    assert all(rows[n]["status"] == "ok" for n in CLIP_NAMES if n != "part2.mp4")
+    assert report.failed == ["part2.mp4"]
+    retried = run_batch(clip_dir, out, BatchOptions(), workers=2, clip_fn=fake_analyze_clip,
+                        retry_failed=True)
+    assert retried.analysed == ["part2.mp4"]
+
+
+def test_bad_clip_is_a_row_not_an_exception(tmp_path: Path) -> None:
+    bad = tmp_path / "empty.mov"
+    bad.write_bytes(b"")
+    outcome = analyze_clip(str(bad), BatchOptions())
+    assert outcome.record.status == "error" and outcome.record.exit_code == 2
+    assert "empty" in outcome.record.error and outcome.files == {}
+
+
+@pytest.fixture
+def local_ray() -> Iterator[object]:
+    """Ray started on this machine only: 2 CPUs, no dashboard, nothing beyond loopback."""
+    ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'valgus[ray]')")
+    if "RAY_ADDRESS" in os.environ:
+        pytest.skip("RAY_ADDRESS is set: this test starts its own local Ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+
+
+def test_ray_batch_scores_every_clip(
+    clip_dir: Path, tmp_path: Path, local_ray: object
+) -> None:
+    out = tmp_path / "out"
+    report = run_batch(clip_dir, out, BatchOptions(), engine="ray")
+    assert sorted(report.analysed) == CLIP_NAMES and report.failed == [BAD]
+    check_summary(out)
+    # The same clips and settings on local workers count as done.
+    again = run_batch(clip_dir, out, dataclasses.replace(BatchOptions()), workers=1)
+    assert again.analysed == []
