@@ -342,3 +342,55 @@ def test_sample_button_analyses_the_bundled_clip(env: Env) -> None:
     assert measured and 1 <= int(measured[1]) <= expected.count("right"), right
     screenshot(page, "sample-report.png", whole_page=True)
     page.close()
+
+
+REVIEW_RENDERED = """() => {
+    const plot = document.querySelector(
+        '.st-key-rv_history [data-testid="stPlotlyChart"] .main-svg');
+    const table = document.querySelector(
+        '[class*="st-key-rv_clip_"] [data-testid="stDataFrame"] canvas');
+    return plot !== null && table !== null;
+}"""
+
+
+def test_review_page_shows_a_stored_session_and_signs_it_off(env: Env) -> None:
+    """A person, session and analysis put in the records beforehand (as the upload page's
+    "Save to a person's record" does) show on the Review page; the reviewer signs it off."""
+    from datetime import date
+
+    from tests.records_data import squats, write_clip
+    from valgus.store.service import Records
+
+    with Records.open(env.data_dir) as rec:
+        rec.ensure_person("RUN-042", "female")
+        visit = rec.session_for_date("RUN-042", date(2025, 3, 4))
+        result, series = squats("left", 4.0, 3)
+        clip = write_clip(env.data_dir.parent / "review-left.mp4", n_frames=len(series))
+        saved = rec.save_analysis(visit.id, clip, result, series)
+    page = env.browser.new_page(viewport={"width": 1400, "height": 1300})
+    page.goto(f"{env.url}/?page=review")
+    decision = page.locator(".st-key-rv_decision")
+    decision.wait_for(timeout=60_000)
+    assert "Clearance: NOT YET" in decision.inner_text()
+    assert "Squat, left leg: NOT YET; 3 measured reps" in decision.inner_text()
+    clip_box = page.locator(f".st-key-rv_clip_{saved.id}")
+    assert "review-left.mp4" in clip_box.inner_text()
+    page.wait_for_function(REVIEW_RENDERED, timeout=60_000, polling=250)
+    reviewer = page.get_by_role("textbox", name="Reviewer (your name, for reviews and sign-off)")
+    reviewer.fill("Dr Vega")
+    reviewer.press("Enter")
+    page.get_by_role("button", name="Sign off").click()
+    page.get_by_text("Signed by Dr Vega").wait_for(timeout=60_000)
+    assert "(FINAL)" in decision.inner_text()
+    assert page.get_by_role("button", name="Sign off").count() == 0
+    assert page.get_by_text("Traceback").count() == 0
+    with Records.open(env.data_dir) as rec:
+        assert rec.session_summary(visit.id).final
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.mouse.move(5, 5)
+    height = int(page.evaluate(CONTENT_HEIGHT))
+    page.set_viewport_size({"width": 1400, "height": min(max(height, 800), 8000)})
+    page.wait_for_function(REVIEW_RENDERED, timeout=60_000, polling=250)
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(ARTIFACTS / "review-signed.png"))
+    page.close()

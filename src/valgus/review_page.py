@@ -251,6 +251,8 @@ def review_panel(rec: Records, summary: SessionSummary, reviewer: str) -> None:
             st.caption(f"In force: review {summary.review.id} by {summary.review.reviewer}, "
                        f"{summary.review.created_at:%Y-%m-%d %H:%M} UTC.")
         if summary.final:
+            if summary.review is None:
+                st.caption("No review was recorded before signing.")
             if summary.review and summary.review.notes:
                 st.markdown(f"**Notes:** {summary.review.notes}")
             for o in summary.review.overrides if summary.review else ():
@@ -305,9 +307,7 @@ def decision_panel(summary: SessionSummary) -> None:
         st.markdown(f"#### Clearance: :{STATUS_COLOR[d.status]}[{d.status}] ({word})")
         for reason in d.reasons:
             st.markdown(f"- {reason[0].upper() + reason[1:]}")
-        for c in d.criteria:
-            st.caption(f"{c.title}: {c.status}" + (f" - {'; '.join(c.reasons)}"
-                                                    if c.reasons else ""))
+        st.caption("Criteria: " + "; ".join(f"{c.title}: **{c.status}**" for c in d.criteria))
         for leg in SIDES:
             r = summary.squat[leg]
             st.caption(f"Squat, {leg} leg: {r.verdict}; {r.valid_reps} measured reps, "
@@ -397,13 +397,19 @@ def history_figure(history: History) -> Any:
     fig = go.Figure()
     rows: tuple[ProgressRow, ...] = history.rows
     sdc = history.sdc_deg
+    dates = [r.session.session_date for r in rows]
+    label = {r.session.session_id: r.session.session_date.isoformat()
+             + (f" #{r.session.session_id}" if dates.count(r.session.session_date) > 1 else "")
+             for r in rows}
     for leg in SIDES:
-        pts = [(r.session.session_date, r.session.median_fppa_deg.get(leg), r) for r in rows]
+        pts = [(label[r.session.session_id], r.session.median_fppa_deg.get(leg), r)
+               for r in rows]
         pts = [(d, v, r) for d, v, r in pts if v is not None]
         if not pts:
             continue
         fig.add_trace(go.Scatter(
-            x=[d for d, _, _ in pts], y=[v for _, v, _ in pts], mode="lines+markers",
+            x=[d for d, _, _ in pts], y=[v for _, v, _ in pts],
+            mode="lines+markers",
             name=f"{leg} leg", line={"color": LEG_COLOR[leg]},
             error_y={"type": "constant", "value": sdc, "thickness": 1, "width": 4},
             hovertemplate="%{x}: %{y:.1f} deg<extra>" + leg + "</extra>",
@@ -412,7 +418,8 @@ def history_figure(history: History) -> Any:
                 if r.since_previous.get(leg) is not None and r.since_previous[leg].real]
         if real:
             fig.add_trace(go.Scatter(
-                x=[d for d, _, _ in real], y=[v for _, v, _ in real], mode="markers+text",
+                x=[d for d, _, _ in real], y=[v for _, v, _ in real],
+                mode="markers+text",
                 name=f"{leg}: real change", showlegend=True,
                 marker={"size": 18, "symbol": "circle-open", "color": LEG_COLOR[leg],
                         "line": {"width": 3}},
@@ -425,7 +432,9 @@ def history_figure(history: History) -> Any:
         xaxis_title="session date", yaxis_title="median FPPA (deg)", height=380,
         margin={"t": 60, "b": 40, "l": 50, "r": 20},
     )
-    fig.update_xaxes(type="date")
+    # One tick per session (a date axis with one session shows hours of that day instead).
+    fig.update_xaxes(type="category", categoryorder="array",
+                     categoryarray=list(label.values()))
     return fig
 
 
