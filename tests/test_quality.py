@@ -80,7 +80,7 @@ def test_dark_blurred_slow_short() -> None:
     n = len(series)
     dark = dataclasses.replace(series, brightness=np.full(n, 12.0, np.float32))
     assert codes(dark)["too_dark"].blocking
-    blurred = dataclasses.replace(series, sharpness=np.full(n, 2.0, np.float32))
+    blurred = dataclasses.replace(series, sharpness=np.full(n, 0.002, np.float32))
     assert codes(blurred)["too_blurred"].blocking
     slow = clean_series(fps=8.0)
     assert codes(slow)["frame_rate_too_low"].blocking
@@ -149,3 +149,22 @@ def test_jumps_around_the_scored_frame_make_the_rep_not_measurable() -> None:
     assert first.band == "not_measurable"
     assert any("unreliabl" in issue for issue in first.issues)
     assert glitched.reps[1].band != "not_measurable"
+
+
+def test_sharpness_does_not_depend_on_light_level() -> None:
+    """A dim copy of a frame of the demo clip is as sharp as the frame; a blurred copy is not."""
+    from pathlib import Path
+
+    import cv2
+
+    from valgus.quality import frame_image_stats
+    from valgus.video import iter_frames
+
+    demo = Path(__file__).resolve().parents[1] / "sample_videos" / "demo_single_leg_squats.mp4"
+    _, frame = next(iter(iter_frames(demo)))
+    _, sharp = frame_image_stats(frame)
+    _, dim = frame_image_stats((frame * 0.15).astype(np.uint8))
+    sigma = 3.0 * frame.shape[1] / 640  # 3 px at 640 px width
+    _, blurred = frame_image_stats(cv2.GaussianBlur(frame, (0, 0), sigma))
+    assert dim == pytest.approx(sharp, rel=0.3)
+    assert blurred < CFG.min_sharpness < dim

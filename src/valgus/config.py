@@ -121,9 +121,11 @@ class QualityConfig:
 
     # Mean luma (0-255) below which the clip is too dark for reliable landmarks.
     min_brightness: float = 35.0
-    # Variance of the Laplacian of the luma at 320 px width. Sharp clips here read 70-2300; a
-    # Gaussian blur of sigma 3 px (at 640 px width) brings them to 3-14.
-    min_sharpness: float = 6.0
+    # Variance of the Laplacian of the luma at 320 px width, the luma first scaled to unit
+    # standard deviation so that a dim or low-contrast picture does not read as blurred. The
+    # real clips in ../shared/videos and the synthetic ones (dim and dark light included) read
+    # 0.038-0.6; a Gaussian blur of sigma 3 px (at 640 px width) brings them to 0.002-0.012.
+    min_sharpness: float = 0.015
     # A squat descent lasts 1-3 s; at least 15 frames per second keep its bottom within ~0.07 s.
     min_fps: float = 15.0
     # Too short to hold even one rep (2-6 s per rep in protocol).

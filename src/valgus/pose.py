@@ -40,8 +40,9 @@ class PoseSeries:
         n_people: (T,) int16, number of people the estimator saw in each frame; -1 where it did
             not count (people are counted on a subset of frames).
         brightness: (T,) float32 mean luma 0-255 of the frame; NaN where not measured.
-        sharpness: (T,) float32 variance of the Laplacian of the frame's luma at 320 px width
-            (low = blurred); NaN where not measured.
+        sharpness: (T,) float32 variance of the Laplacian of the frame's luma at 320 px width,
+            contrast-normalised (low = blurred; see ``quality.frame_image_stats``); NaN where not
+            measured.
         source: free text naming the clip.
     """
 
