@@ -382,6 +382,7 @@ def test_review_page_shows_a_stored_session_and_signs_it_off(env: Env) -> None:
     page.get_by_role("button", name="Sign off").click()
     page.get_by_text("Signed by Dr Vega").wait_for(timeout=60_000)
     assert "(FINAL)" in decision.inner_text()
+    assert page.get_by_text("signed, final (read-only)").count() == 1
     assert page.get_by_role("button", name="Sign off").count() == 0
     assert page.get_by_text("Traceback").count() == 0
     with Records.open(env.data_dir) as rec:

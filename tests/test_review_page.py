@@ -164,6 +164,7 @@ def test_review_flow_persists_across_a_restart(data_dir: Path, tmp_path: Path) -
     assert at.selectbox(key="rv_person").value == "RUN-017"
     assert "signed" in at.selectbox(key="rv_session_RUN-017").format_func(visit.id)
     assert "Signed by Dr Vega" in page and "(FINAL)" in page
+    assert f"Session {visit.id} of 2025-03-04: signed, final (read-only)." in page
     assert "Good depth; watch the left knee." in page
     assert "knee caves in on the video" in page
     table = table_in(at, f"rv_clip_{saved.id}")

@@ -157,6 +157,9 @@ def session_panel(rec: Records, code: str) -> int | None:
             st.session_state["rv_pending_session"] = (key, made.id)
             st.rerun()
         return None
+    chosen = next(s for s in sessions if s.id == sid)
+    st.caption(f"Session {sid} of {chosen.session_date.isoformat()}: "
+               + ("signed, final (read-only)." if chosen.signed else "open (not signed)."))
     return sid
 
 
@@ -430,6 +433,7 @@ def history_figure(history: History) -> Any:
         title=f"Median FPPA per leg (bars: +/- {sdc:.1f} deg smallest detectable change, "
               "Munro 2012; ringed: a real change)",
         xaxis_title="session date", yaxis_title="median FPPA (deg)", height=380,
+        showlegend=True,
         margin={"t": 60, "b": 40, "l": 50, "r": 20},
     )
     # One tick per session (a date axis with one session shows hours of that day instead).
