@@ -7,6 +7,7 @@ after use). Tests pass a fake estimator instead.
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -18,6 +19,12 @@ from valgus.errors import ModelError
 from valgus.landmarks import NUM_LANDMARKS
 
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[2] / "models" / "pose_landmarker_full.task"
+# The people counter runs in a thread of its own, so that its inference (~30-60 ms, the person
+# detector plus up to four landmark passes) overlaps the tracker's instead of stalling every
+# counted frame (live: those frames set the 95th percentile of the time per frame). Its count is
+# reported this many frames after the frame it was made on, by which time it is normally done:
+# a fixed delay, so the same clip always gives the same counts on the same frames.
+COUNT_DELAY_FRAMES = 5
 
 
 @dataclass(frozen=True)
@@ -25,8 +32,9 @@ class FramePose:
     """The chosen person in one frame.
 
     xy_px: (33, 2) float32 image pixels, y down. world_m: (33, 3) float32 metres, hip-centred.
-    visibility: (33,) float32. n_people: how many people are in the frame, or -1 where people
-    were not counted on this frame.
+    visibility: (33,) float32. n_people: how many people are in the picture, or -1 where no
+    count is reported on this frame (counts are made on some frames and reported a few frames
+    later: ``MediaPipePoseEstimator``).
     """
 
     xy_px: np.ndarray
@@ -68,8 +76,10 @@ class MediaPipePoseEstimator:
     The tracked landmarker follows one person (``num_poses`` = 1 is twice as fast as 2 on these
     machines: with more, the person detector runs on every frame). To notice a second person,
     a separate IMAGE-mode landmarker counts the people on every ``count_people_every_n``-th frame
-    (0 = never); other frames report ``n_people`` = -1. With ``num_poses`` > 1 the one kept each
-    frame is the largest, preferring the one closest to the previous frame's choice.
+    (0 = never), in a thread of its own; the count is reported ``COUNT_DELAY_FRAMES`` frames
+    later (on the frame the tracker is then on), and other frames report ``n_people`` = -1.
+    With ``num_poses`` > 1 the one kept each frame is the largest, preferring the one closest to
+    the previous frame's choice.
     """
 
     def __init__(
@@ -93,6 +103,9 @@ class MediaPipePoseEstimator:
         self._frame_index = 0
         self._last_ms = -1
         self._previous_center: np.ndarray | None = None
+        self._count_pool: ThreadPoolExecutor | None = None
+        # (frame index the count was made on, the count to come)
+        self._pending_count: tuple[int, Future[int]] | None = None
 
     def __enter__(self) -> Self:
         from mediapipe.tasks.python import BaseOptions
@@ -119,10 +132,12 @@ class MediaPipePoseEstimator:
             self._landmarker = PoseLandmarker.create_from_options(options)
             if self._count_every_n > 0:
                 self._counter = PoseLandmarker.create_from_options(counter_options)
+                self._count_pool = ThreadPoolExecutor(1, thread_name_prefix="valgus-count")
         except (RuntimeError, ValueError) as err:
             self.__exit__(None, None, None)
             raise ModelError(f"cannot load pose model {self._model_path}: {err}") from err
         self._frame_index = 0
+        self._pending_count = None
         return self
 
     def __exit__(
@@ -131,6 +146,13 @@ class MediaPipePoseEstimator:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if self._pending_count is not None:
+            # Its result is not needed any more, but the counter must be idle before it closes.
+            self._pending_count[1].exception()
+            self._pending_count = None
+        if self._count_pool is not None:
+            self._count_pool.shutdown(wait=True)
+            self._count_pool = None
         for name in ("_landmarker", "_counter"):
             landmarker = getattr(self, name)
             if landmarker is not None:
@@ -145,12 +167,25 @@ class MediaPipePoseEstimator:
         # The landmarker needs strictly increasing integer milliseconds.
         t_ms = max(round(t_s * 1000.0), self._last_ms + 1)
         self._last_ms = t_ms
-        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+        rgb = np.ascontiguousarray(rgb)
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
+        index = self._frame_index
+        self._frame_index += 1
+        if (
+            self._count_pool is not None
+            and self._pending_count is None
+            and index % self._count_every_n == 0
+        ):
+            # An image of its own: the tracker reads its image at the same time.
+            counted = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
+            self._pending_count = (index, self._count_pool.submit(self._count_people, counted))
         result = self._landmarker.detect_for_video(image, t_ms)  # type: ignore[attr-defined]
         n_people = -1
-        if self._counter is not None and self._frame_index % self._count_every_n == 0:
-            n_people = len(self._counter.detect(image).pose_landmarks)  # type: ignore[attr-defined]
-        self._frame_index += 1
+        if self._pending_count is not None and index - self._pending_count[0] >= (
+            COUNT_DELAY_FRAMES
+        ):
+            n_people = self._pending_count[1].result()  # normally done; else waits for it
+            self._pending_count = None
         if not result.pose_landmarks:
             return None
         h, w = rgb.shape[:2]
@@ -172,6 +207,10 @@ class MediaPipePoseEstimator:
         if len(people) > 1:
             n_people = max(n_people, len(people))
         return FramePose(people[k], world, vis, n_people)
+
+    def _count_people(self, image: object) -> int:
+        """People in ``image`` (runs in the counter's thread)."""
+        return len(self._counter.detect(image).pose_landmarks)  # type: ignore[union-attr]
 
     def _choose(self, people: list[np.ndarray]) -> int:
         if len(people) == 1:
