@@ -7,7 +7,7 @@ import dataclasses
 import math
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -352,28 +352,41 @@ def _track_segment(
     on_frame: Callable[[], None],
 ) -> None:
     """Run ``estimator`` over one segment of the clip, appending to ``track``."""
+    frames = iter_frames(
+        video_path,
+        max_side_px=side_px,
+        max_duration_s=max_duration_s,
+        start_s=max(0.0, segment.start_s - segment.warmup_s),
+        end_s=segment.end_s,
+    )
+
+    def with_image_stats() -> Iterator[tuple[float, np.ndarray, tuple[float, float] | None]]:
+        """The frames, with light and blur on every few kept frames (they change slowly; ~1 ms
+        a frame, spent here in the decoding thread rather than the model's)."""
+        kept = 0
+        try:
+            for t_s, rgb in frames:
+                stats = None  # warm-up frame: nothing is kept
+                if t_s >= segment.start_s:
+                    stats = (
+                        frame_image_stats(rgb) if kept % IMAGE_STATS_EVERY_N == 0
+                        else (math.nan, math.nan)
+                    )
+                    kept += 1
+                yield t_s, rgb, stats
+        finally:
+            frames.close()  # closes the file now, also when the consumer stops early
+
     with estimator:
         # Decoding runs a few frames ahead in a background thread so that it overlaps with
         # inference (both release the GIL).
-        frames = iter_frames(
-            video_path,
-            max_side_px=side_px,
-            max_duration_s=max_duration_s,
-            start_s=max(0.0, segment.start_s - segment.warmup_s),
-            end_s=segment.end_s,
-        )
-        for t_s, rgb in prefetched(frames, depth=PREFETCH_FRAMES):
+        for t_s, rgb, stats in prefetched(with_image_stats(), depth=PREFETCH_FRAMES):
             if stop.is_set():
                 raise _Stopped
             pose = estimator.estimate(rgb, t_s)
-            if t_s < segment.start_s:
+            if stats is None:
                 continue  # warm-up: tracking settles, nothing is kept
             track.size = (rgb.shape[1], rgb.shape[0])
-            # Light and blur change slowly; every few frames is enough and costs ~1 ms.
-            stats = (
-                frame_image_stats(rgb) if len(track.t_s) % IMAGE_STATS_EVERY_N == 0
-                else (math.nan, math.nan)
-            )
             track.brightness.append(stats[0])
             track.sharpness.append(stats[1])
             track.t_s.append(t_s)

@@ -7,6 +7,7 @@ after use). Tests pass a fake estimator instead.
 
 from __future__ import annotations
 
+import contextlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,14 +129,27 @@ class MediaPipePoseEstimator:
             num_poses=self._max_people,
             min_pose_detection_confidence=self._min_detection_confidence,
         )
+        def load(opts: PoseLandmarkerOptions) -> object:
+            try:
+                return PoseLandmarker.create_from_options(opts)
+            except (RuntimeError, ValueError) as err:
+                raise ModelError(f"cannot load pose model {self._model_path}: {err}") from err
+
+        if self._count_every_n > 0:
+            # The counter loads in its own thread while the tracker loads here (~0.1 s each).
+            self._count_pool = ThreadPoolExecutor(1, thread_name_prefix="valgus-count")
+            counter = self._count_pool.submit(load, counter_options)
         try:
-            self._landmarker = PoseLandmarker.create_from_options(options)
-            if self._count_every_n > 0:
-                self._counter = PoseLandmarker.create_from_options(counter_options)
-                self._count_pool = ThreadPoolExecutor(1, thread_name_prefix="valgus-count")
-        except (RuntimeError, ValueError) as err:
+            self._landmarker = load(options)
+            if self._count_pool is not None:
+                self._counter = counter.result()
+        except ModelError:
+            if self._count_pool is not None and self._counter is None:
+                # Wait for the counter's load and keep it, so that __exit__ closes it too.
+                with contextlib.suppress(ModelError):
+                    self._counter = counter.result()
             self.__exit__(None, None, None)
-            raise ModelError(f"cannot load pose model {self._model_path}: {err}") from err
+            raise
         self._frame_index = 0
         self._pending_count = None
         return self
