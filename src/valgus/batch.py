@@ -508,6 +508,9 @@ def _run_local(
                 try:
                     outcome: ClipOutcome = slot.conn.recv()
                 except (EOFError, OSError):
+                    # The pipe closes a moment before the process is reaped: wait for its exit
+                    # code (bounded) rather than report None.
+                    slot.proc.join(timeout=10.0)
                     code = slot.proc.exitcode
                     outcome = _failed(
                         clip, options,
