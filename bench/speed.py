@@ -1,28 +1,40 @@
 """Speed benchmark: the valgus pipeline against the pose model's own limit on this machine.
 
 Every figure is reported with a ratio to a baseline measured in the same run, because these
-machines are noisy. For a 720p and a 1080p clip (made from the bundled sample clip):
+machines are noisy. For a 720p and a 1080p clip (made from the bundled sample clip), every
+variant giving the model the same frames (at most 1280 px, as ``valgus analyze`` does):
 
-  (a) model inference alone on frames decoded beforehand: the limit on this machine;
-  (b) naive baseline: decode a frame, infer, repeat, in one thread;
-  (c) the full valgus pipeline (decode + inference + kinematics + reps + scoring).
+  (a) model inference alone on frames decoded beforehand (tracker + people counter, one pass):
+      the limit of one pass on this machine;
+  (b) naive baseline: decode a frame, infer, repeat, in one thread (tracker only);
+  (c) the full pipeline in one pass (decode + inference + kinematics + reps + scoring), as
+      ``valgus analyze`` runs by default;
+  (d) the full pipeline with two landmarkers on two segments of the clip at once
+      (``valgus analyze --threads 2``).
 
-Then peak memory of the full pipeline (in a fresh process) on a 10 s and a 60 s clip, and the
-live path's per-frame processing time at 640x480 (median and 95th percentile).
+Then: downscaling before inference (the 1080p clip at 1280, 960 and 640 px: time, landmark
+shift in full-frame px and rep FPPA against the default 1280 px, next to the tracker's own path
+spread); batch throughput (``valgus batch`` on 4 clips, 1 worker vs 2); peak memory of one pass
+(fresh process, VmHWM) on a 10 s and a 60 s clip; the live path's per-frame time at 640x480
+(median and 95th percentile).
 
 Usage::
 
-    .venv/bin/python bench/speed.py            # ~5-10 min on 2 cores
+    .venv/bin/python bench/speed.py            # ~10 min on 2 cores
     .venv/bin/python bench/speed.py --quick    # shorter clips, one repeat
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -30,16 +42,59 @@ import av
 import cv2
 import numpy as np
 
-from valgus.analysis import analyze_series, estimate_poses
+from valgus.analysis import AnalysisResult, analyze_series, estimate_poses
+from valgus.batch import BatchOptions, run_batch
 from valgus.cli import native_logs_silenced
 from valgus.config import InputLimits
 from valgus.estimator import MediaPipePoseEstimator
-from valgus.video import iter_frames
+from valgus.landmarks import SIDES, ankle, hip, knee
+from valgus.pose import PoseSeries
+from valgus.video import iter_frames, probe_video
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_videos" / "demo_single_leg_squats.mp4"
 CACHE = ROOT / "bench" / ".cache"
-NO_LIMITS = InputLimits(max_side_px=4096)
+# As ``valgus analyze`` runs: frames over 1280 px are downscaled (in the decoding thread) before
+# the model sees them. Every variant below gives the model the same frames.
+LIMITS = InputLimits()
+LEG_LANDMARKS = [f(s) for s in SIDES for f in (hip, knee, ankle)]
+
+
+class OtherLoad:
+    """How much of the machine's CPUs other processes used while a section ran, in percent
+    (from /proc/stat, less this process and its children): figures taken while others were busy
+    are not this machine's. None where /proc/stat is missing."""
+
+    def __enter__(self) -> OtherLoad:
+        self._start = (_machine_busy_s(), _own_cpu_s(), time.monotonic())
+        self.percent: float | None = None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        busy0, own0, t0 = self._start
+        busy1 = _machine_busy_s()
+        if busy0 is None or busy1 is None:
+            return
+        elapsed = time.monotonic() - t0
+        others = (busy1 - busy0) - (_own_cpu_s() - own0)
+        self.percent = max(0.0, 100.0 * others / (elapsed * (os.cpu_count() or 1)))
+
+    def note(self) -> str:
+        return "" if self.percent is None else f"  [other processes: {self.percent:.0f}% of CPUs]"
+
+
+def _machine_busy_s() -> float | None:
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except OSError:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu_s() -> float:
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 def make_clip(path: Path, width: int, height: int, duration_s: float) -> Path:
@@ -76,41 +131,190 @@ def inference_only(frames: list[tuple[float, np.ndarray]]) -> float:
 def naive(video: Path) -> float:
     start = time.perf_counter()
     with MediaPipePoseEstimator(count_people_every_n=0) as est:
-        for t_s, rgb in iter_frames(video):
+        for t_s, rgb in iter_frames(video, max_side_px=LIMITS.max_side_px):
             est.estimate(rgb, t_s)
     return time.perf_counter() - start
 
 
-def pipeline(video: Path) -> float:
+def pipeline(video: Path, threads: int = 1) -> float:
     start = time.perf_counter()
-    series = estimate_poses(video, MediaPipePoseEstimator(), limits=NO_LIMITS)
+    estimators = [MediaPipePoseEstimator() for _ in range(threads)]
+    series = estimate_poses(video, estimators, limits=LIMITS)
     analyze_series(series)
     return time.perf_counter() - start
 
 
-def peak_rss_mb(video: Path) -> float:
-    """Peak resident memory of the full pipeline in a fresh process, MB."""
+def speed_rows(short_s: float, repeat: int, report: dict[str, object]) -> None:
+    for name, (w, h) in {"720p": (1280, 720), "1080p": (1920, 1080)}.items():
+        clip = make_clip(CACHE / f"sample_{name}_{short_s:.0f}s.mp4", w, h, short_s)
+        frames = list(iter_frames(clip, max_side_px=LIMITS.max_side_px))
+        n = len(frames)
+        times: dict[str, list[float]] = {"a": [], "b": [], "c": [], "d": []}
+        with OtherLoad() as load:
+            for _ in range(repeat):  # interleaved, so that a slow spell hits every variant alike
+                times["a"].append(inference_only(frames))
+                times["b"].append(naive(clip))
+                times["c"].append(pipeline(clip))
+                times["d"].append(pipeline(clip, threads=2))
+        del frames
+        a, b, c, d = (statistics.median(times[k]) for k in "abcd")
+        row = {
+            "frames": n,
+            "inference_ms_per_frame": 1000 * a / n,
+            "naive_ms_per_frame": 1000 * b / n,
+            "pipeline_ms_per_frame": 1000 * c / n,
+            "pipeline_2_ms_per_frame": 1000 * d / n,
+            "pipeline_speedup_vs_naive": b / c,
+            "pipeline_2_speedup_vs_naive": b / d,
+            "pipeline_overhead_vs_inference_pct": 100 * (c - a) / a,
+            "other_processes_cpu_pct": load.percent,
+        }
+        report[name] = row
+        print(
+            f"{name:5}: inference {row['inference_ms_per_frame']:.1f} ms/frame | naive "
+            f"{row['naive_ms_per_frame']:.1f} | pipeline {row['pipeline_ms_per_frame']:.1f}"
+            f" ({row['pipeline_speedup_vs_naive']:.2f}x naive, "
+            f"{row['pipeline_overhead_vs_inference_pct']:+.0f}% vs inference alone) | "
+            f"--threads 2: {row['pipeline_2_ms_per_frame']:.1f} "
+            f"({row['pipeline_2_speedup_vs_naive']:.2f}x naive){load.note()}",
+            flush=True,
+        )
+
+
+def one_pass(video: Path, side_px: int, skip_frames: int = 0) -> tuple[PoseSeries, float]:
+    """One pass at ``side_px`` (landmarks scaled back to full-frame px), and its s per frame.
+    ``skip_frames``: the tracker starts that many frames late (the earlier ones are copied from
+    nowhere: NaN), to show how much where tracking starts moves the results."""
+    frames = list(iter_frames(video, max_side_px=side_px))
+    full_w = probe_video(video).width
+    xy, world, vis = [], [], []
+    start = time.perf_counter()
+    with MediaPipePoseEstimator() as est:
+        for i, (t_s, rgb) in enumerate(frames):
+            pose = est.estimate(rgb, t_s) if i >= skip_frames else None
+            xy.append(pose.xy_px if pose else np.full((33, 2), np.nan, np.float32))
+            world.append(pose.world_m if pose else np.full((33, 3), np.nan, np.float32))
+            vis.append(pose.visibility if pose else np.zeros(33, np.float32))
+    per_frame = (time.perf_counter() - start) / len(frames)
+    scale = full_w / frames[0][1].shape[1]
+    h, w = frames[0][1].shape[:2]
+    series = PoseSeries(
+        t_s=np.array([t for t, _ in frames]),
+        xy_px=np.stack(xy) * scale,
+        world_m=np.stack(world),
+        visibility=np.stack(vis),
+        image_size=(round(w * scale), round(h * scale)),
+    )
+    return series, per_frame
+
+
+def rep_fppa(result: AnalysisResult) -> list[float | None]:
+    return [r.scored_fppa_deg for r in result.reps]
+
+
+def compare(ref: PoseSeries, other: PoseSeries) -> tuple[float, float, float]:
+    """Median and 95th percentile landmark shift (hips, knees, ankles; full-frame px) and the
+    largest rep FPPA difference (deg; inf where reps, legs or bands differ)."""
+    d = np.linalg.norm(other.xy_px[:, LEG_LANDMARKS] - ref.xy_px[:, LEG_LANDMARKS], axis=-1)
+    d = d[np.isfinite(d)]
+    ra, rb = analyze_series(ref)[0], analyze_series(other)[0]
+    same = [(r.leg, r.band) for r in ra.reps] == [(r.leg, r.band) for r in rb.reps]
+    diffs = [
+        abs(x - y) for x, y in zip(rep_fppa(ra), rep_fppa(rb), strict=False)
+        if x is not None and y is not None
+    ]
+    worst = max(diffs, default=0.0) if same else float("inf")
+    return float(np.median(d)), float(np.percentile(d, 95)), worst
+
+
+def downscaling(short_s: float, report: dict[str, object]) -> None:
+    clip = make_clip(CACHE / f"sample_1080p_{short_s:.0f}s.mp4", 1920, 1080, short_s)
+    load = OtherLoad().__enter__()
+    ref, ref_s = one_pass(clip, 1280)
+    rows = {}
+    # The tracker's own spread: the same 1280 px pass with tracking started one frame late.
+    late, _ = one_pass(clip, 1280, skip_frames=1)
+    med, p95, worst = compare(ref, late)
+    rows["1280, tracking 1 frame late"] = (med, p95, worst, ref_s)
+    print(f"downscaling, 1080p clip, against one pass at 1280 px ({1000 * ref_s:.1f} ms/frame):")
+    print(f"  1280 px, tracking one frame late: landmarks {med:.2f} px median, {p95:.2f} p95; "
+          f"rep FPPA within {worst:.2f} deg  (the tracker's own spread)")
+    for side in (1920, 960, 640):
+        series, per_frame = one_pass(clip, side)
+        med, p95, worst = compare(ref, series)
+        rows[str(side)] = (med, p95, worst, per_frame)
+        print(f"  {side:4d} px: {1000 * per_frame:.1f} ms/frame ({ref_s / per_frame:.2f}x 1280); "
+              f"landmarks {med:.2f} px median, {p95:.2f} p95; rep FPPA within {worst:.2f} deg",
+              flush=True)
+    load.__exit__()
+    print(f"  {load.note().strip()}")
+    report["downscaling_1080p"] = {
+        k: {"landmark_px_median": v[0], "landmark_px_p95": v[1], "rep_fppa_max_deg": v[2],
+            "ms_per_frame": 1000 * v[3]}
+        for k, v in rows.items()
+    }
+
+
+def batch_throughput(short_s: float, report: dict[str, object]) -> None:
+    """``valgus batch`` on 4 clips with 1 worker, then 2 (fresh output folders)."""
+    clip = make_clip(CACHE / f"sample_720p_{short_s:.0f}s.mp4", 1280, 720, short_s)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "clips"
+        folder.mkdir()
+        for i in range(4):
+            shutil.copy(clip, folder / f"clip{i}.mp4")
+        seconds = {}
+        with OtherLoad() as load:
+            for workers in (1, 2):
+                start = time.perf_counter()
+                run_batch(folder, Path(tmp) / f"out{workers}", BatchOptions(), workers=workers,
+                          stream=io.StringIO())
+                seconds[workers] = time.perf_counter() - start
+    report["batch_4_clips_s"] = seconds
+    print(f"batch, 4 x {short_s:.0f} s 720p clips: 1 worker {seconds[1]:.1f} s, 2 workers "
+          f"{seconds[2]:.1f} s -> {seconds[1] / seconds[2]:.2f}x{load.note()}", flush=True)
+
+
+def peak_rss_mb(video: Path, threads: int = 1) -> float:
+    """Peak resident memory of the full pipeline in a fresh process, MB.
+
+    VmHWM of the child itself: ``ru_maxrss`` would report this (parent) process's resident size
+    at the fork if that were larger, which is how a 2.7 GB "peak" was once measured here.
+    """
     code = (
-        "import resource, sys\n"
+        "import sys\n"
         "from valgus.analysis import analyze_series, estimate_poses\n"
-        "from valgus.config import InputLimits\n"
         "from valgus.estimator import MediaPipePoseEstimator\n"
-        "s = estimate_poses(sys.argv[1], MediaPipePoseEstimator(),"
-        " limits=InputLimits(max_side_px=4096))\n"
+        "n = int(sys.argv[2])\n"
+        "s = estimate_poses(sys.argv[1], [MediaPipePoseEstimator() for _ in range(n)])\n"
         "analyze_series(s)\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
+        "status = open('/proc/self/status').read()\n"
+        "print(int(status.split('VmHWM:')[1].split()[0]) / 1024)\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code, str(video)], capture_output=True, text=True, check=True
+        [sys.executable, "-c", code, str(video), str(threads)], capture_output=True, text=True,
+        check=True,
     )
     return float(out.stdout.strip().splitlines()[-1])
+
+
+def memory(short_s: float, long_s: float, report: dict[str, object]) -> None:
+    mem: dict[str, float] = {}
+    for seconds in (short_s, long_s):
+        clip = make_clip(CACHE / f"sample_720p_{seconds:.0f}s.mp4", 1280, 720, seconds)
+        mem[f"{seconds:.0f}s"] = peak_rss_mb(clip)
+    clip = make_clip(CACHE / f"sample_720p_{long_s:.0f}s.mp4", 1280, 720, long_s)
+    mem[f"{long_s:.0f}s --threads 2"] = peak_rss_mb(clip, threads=2)
+    ratio = mem[f"{long_s:.0f}s"] / mem[f"{short_s:.0f}s"]
+    report["peak_rss_mb"] = mem
+    shown = ", ".join(f"{k}: {v:.0f} MB" for k, v in mem.items())
+    print(f"peak memory (720p): {shown} -> {long_s:.0f}s / {short_s:.0f}s = {ratio:.2f}x",
+          flush=True)
 
 
 def live_frame_ms(video: Path) -> tuple[float, float]:
     """Median and 95th percentile of the live page's whole per-frame work at 640x480:
     ``LiveProcessor.process`` (pose, counting, overlay drawing, writing the kept clip)."""
-    import tempfile
-
     from valgus.live import LiveProcessor
 
     frames = list(iter_frames(video))
@@ -129,46 +333,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    short_s = 6.0 if args.quick else 10.0
+    speed_s = 10.0 if args.quick else 20.0
+    short_s = 10.0
     long_s = 20.0 if args.quick else 60.0
     repeat = 1 if args.quick else 3
     report: dict[str, object] = {}
     with native_logs_silenced():
-        for name, (w, h) in {"720p": (1280, 720), "1080p": (1920, 1080)}.items():
-            clip = make_clip(CACHE / f"sample_{name}_{short_s:.0f}s.mp4", w, h, short_s)
-            frames = list(iter_frames(clip, max_side_px=4096))
-            n = len(frames)
-            a = statistics.median(inference_only(frames) for _ in range(repeat))
-            b = statistics.median(naive(clip) for _ in range(repeat))
-            c = statistics.median(pipeline(clip) for _ in range(repeat))
-            del frames
-            row = {
-                "frames": n,
-                "inference_ms_per_frame": 1000 * a / n,
-                "naive_ms_per_frame": 1000 * b / n,
-                "pipeline_ms_per_frame": 1000 * c / n,
-                "pipeline_speedup_vs_naive": b / c,
-                "pipeline_overhead_vs_inference_pct": 100 * (c - a) / a,
-            }
-            report[name] = row
-            print(
-                f"{name:5}: inference {row['inference_ms_per_frame']:.1f} ms/frame | naive "
-                f"{row['naive_ms_per_frame']:.1f} | pipeline {row['pipeline_ms_per_frame']:.1f}"
-                f"  -> pipeline {row['pipeline_speedup_vs_naive']:.2f}x naive, "
-                f"{row['pipeline_overhead_vs_inference_pct']:+.0f}% vs inference alone",
-                flush=True,
-            )
-        mem = {}
-        for seconds in (short_s, long_s):
-            clip = make_clip(CACHE / f"sample_720p_{seconds:.0f}s.mp4", 1280, 720, seconds)
-            mem[f"{seconds:.0f}s"] = peak_rss_mb(clip)
-        ratio = mem[f"{long_s:.0f}s"] / mem[f"{short_s:.0f}s"]
-        report["peak_rss_mb"] = mem
-        print(f"peak memory: {mem} MB -> {long_s:.0f}s / {short_s:.0f}s = {ratio:.2f}x", flush=True)
+        # The first landmarker of a process costs ~0.5 s more (library set-up): not in any figure.
+        with MediaPipePoseEstimator() as est:
+            est.estimate(np.zeros((64, 64, 3), np.uint8), 0.0)
+        speed_rows(speed_s, repeat, report)
+        downscaling(short_s, report)
+        batch_throughput(short_s, report)
+        memory(short_s, long_s, report)
         vga = make_clip(CACHE / f"sample_480p_{short_s:.0f}s.mp4", 640, 480, short_s)
-        live = live_frame_ms(vga)
+        with OtherLoad() as load:
+            live = live_frame_ms(vga)
         report["live_640x480_ms"] = {"median": live[0], "p95": live[1]}
-        print(f"live 640x480: median {live[0]:.1f} ms/frame, p95 {live[1]:.1f} ms/frame")
+        print(f"live 640x480: median {live[0]:.1f} ms/frame, p95 {live[1]:.1f} ms/frame"
+              f"{load.note()}")
     print(json.dumps(report, indent=1))
 
 
