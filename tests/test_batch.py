@@ -180,12 +180,15 @@ def test_bad_clip_is_a_row_not_an_exception(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def local_ray() -> Iterator[object]:
-    """Ray started on this machine only: 2 CPUs, no dashboard, nothing beyond loopback."""
+def local_ray(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """Ray started on this machine only: 2 CPUs, no dashboard, its nodes on loopback, no usage
+    statistics sent."""
     ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'valgus[ray]')")
     if "RAY_ADDRESS" in os.environ:
         pytest.skip("RAY_ADDRESS is set: this test starts its own local Ray")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+             _node_ip_address="127.0.0.1")
     try:
         yield ray
     finally:

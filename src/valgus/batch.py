@@ -557,8 +557,12 @@ def _run_ray(
         ) from None
     started_here = not ray.is_initialized()
     if started_here:
-        # No dashboard (a web server on this machine) and no worker logs on this terminal.
-        ray.init(include_dashboard=False, log_to_driver=False)
+        # Ray's usage statistics go to its vendor unless switched off: valgus sends nothing.
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+        # No dashboard (a web server on this machine) and no worker logs on this terminal. A Ray
+        # started here talks to itself over loopback; RAY_ADDRESS names a cluster to join.
+        local = {} if os.environ.get("RAY_ADDRESS") else {"_node_ip_address": "127.0.0.1"}
+        ray.init(include_dashboard=False, log_to_driver=False, **local)
     # A task that dies (its worker process crashed) is tried once more, then becomes a row.
     task = ray.remote(num_cpus=options.threads, max_retries=1)(clip_fn)
     capacity = workers or max(1, int(ray.cluster_resources().get("CPU", 1)) // options.threads)
