@@ -467,6 +467,13 @@ def page_live(cfg: AnalysisConfig) -> None:
             out = self.live.process(rgb, float(t_s))
             return av.VideoFrame.from_ndarray(out, format="rgb24")
 
+        async def recv_queued(self, frames: list[av.VideoFrame]) -> list[av.VideoFrame]:
+            # Frames that queued up while the previous one was analysed are dropped and only
+            # the newest is analysed: on a slow machine the picture and the counts stay current
+            # (every frame carries its own time) instead of falling behind the camera.
+            # streamlit-webrtc does the same without this method, but logs a warning each time.
+            return [self.recv(frames[-1])]
+
         def on_ended(self) -> None:
             self.live.stop()
 
