@@ -1,11 +1,13 @@
-"""Records store (valgus.store): migrations from empty and their match with the ORM, round trips
-through a real SQLite file, reviews with overrides, clearance records and signing, history,
-settings. Concurrency and crashes are in test_store_concurrency.py."""
+"""Records store (valgus.store): migrations from empty and their match with the ORM, round trips,
+reviews with overrides, clearance records and signing, history, settings. Each runs on a real
+SQLite file and on a real PostgreSQL database (``database_url`` in conftest.py). Concurrency and
+crashes are in test_store_concurrency.py."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
+from sqlalchemy.exc import IntegrityError
 
 from tests.records_data import squats, write_clip
 from valgus.clearance import ClearanceInputs, ClearancePolicy, Override
@@ -33,8 +36,8 @@ GOOD = ClearanceInputs(
 
 
 @pytest.fixture
-def records(tmp_path: Path) -> Records:
-    with Records.open(tmp_path / "data") as rec:
+def records(tmp_path: Path, database_url: str | None) -> Iterator[Records]:
+    with Records.open(tmp_path / "data", url=database_url) as rec:
         yield rec
 
 
@@ -57,8 +60,10 @@ def _visit(records: Records, clip: Path, code: str = "RUN-001",
 # --------------------------------------------------------------------------- migrations
 
 
-def test_fresh_database_is_migrated_to_head_and_matches_the_models(tmp_path: Path) -> None:
-    db = Database.open(tmp_path / "d")
+def test_fresh_database_is_migrated_to_head_and_matches_the_models(
+    tmp_path: Path, database_url: str | None
+) -> None:
+    db = Database.open(tmp_path / "d", url=database_url)
     try:
         with db.engine.connect() as conn:
             assert current_revision(conn) == head_revision() is not None
@@ -70,6 +75,9 @@ def test_fresh_database_is_migrated_to_head_and_matches_the_models(tmp_path: Pat
                 "clearance_records", "alembic_version"} <= tables
         with db.engine.begin() as conn:
             command.check(alembic_config(conn))  # raises if a new migration were needed
+        if database_url is not None:
+            assert db.engine.dialect.name == "postgresql"
+            return
         raw = sqlite3.connect(tmp_path / "d" / "valgus.db")
         assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -91,8 +99,8 @@ def test_compare_metadata_notices_a_schema_drift(tmp_path: Path) -> None:
         db.close()
 
 
-def test_downgrade_and_upgrade_again(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'm.db'}"
+def test_downgrade_and_upgrade_again(tmp_path: Path, database_url: str | None) -> None:
+    url = database_url or f"sqlite:///{tmp_path / 'm.db'}"
     engine = create_engine(url)
     with engine.begin() as conn:
         command.upgrade(alembic_config(conn), "head")
@@ -107,7 +115,9 @@ def test_downgrade_and_upgrade_again(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- round trips
 
 
-def test_person_session_clip_and_analysis_round_trip(records: Records, clip: Path) -> None:
+def test_person_session_clip_and_analysis_round_trip(
+    records: Records, clip: Path, database_url: str | None
+) -> None:
     person = records.add_person("RUN-001", "female", notes="left PFP since May")
     assert records.get_person("RUN-001") == person
     visit = records.create_session("RUN-001", date(2025, 3, 4))
@@ -132,7 +142,7 @@ def test_person_session_clip_and_analysis_round_trip(records: Records, clip: Pat
         (visit.id, date(2025, 3, 4), 1, False)
     ]
     # A second process (new engine) reads the same.
-    with Records.open(records.db.data_dir) as other:
+    with Records.open(records.db.data_dir, url=database_url) as other:
         assert other.get_analysis(saved.id).result == loaded.result
 
 
@@ -244,13 +254,15 @@ def test_clearance_record_signed_is_final(records: Records, clip: Path) -> None:
     assert records.session_for_date("RUN-001", date(2025, 3, 4)).id != sid
 
 
-def test_signed_decision_keeps_the_policy_it_was_signed_under(tmp_path: Path, clip: Path) -> None:
+def test_signed_decision_keeps_the_policy_it_was_signed_under(
+    tmp_path: Path, clip: Path, database_url: str | None
+) -> None:
     lenient = ClearancePolicy(min_lsi_pct=85.0)
-    with Records.open(tmp_path / "d", policy=lenient) as rec:
+    with Records.open(tmp_path / "d", url=database_url, policy=lenient) as rec:
         sid = _visit(rec, clip)
         rec.save_clearance(sid, ClearanceInputs(**{**GOOD.__dict__, "strength_left": 87.0}), "A")
         assert rec.sign_clearance(sid, "A").decision.status == "CLEARED"
-    with Records.open(tmp_path / "d") as strict:  # default 90 % now
+    with Records.open(tmp_path / "d", url=database_url) as strict:  # default 90 % now
         summary = strict.session_summary(sid)
         assert summary.policy.min_lsi_pct == 85.0
         assert summary.decision.status == "CLEARED"
@@ -259,12 +271,14 @@ def test_signed_decision_keeps_the_policy_it_was_signed_under(tmp_path: Path, cl
 def test_pain_out_of_range_is_refused_by_the_database_too(records: Records, clip: Path) -> None:
     sid = _visit(records, clip)
     records.save_clearance(sid, GOOD, "Dr Vega")
-    raw = sqlite3.connect(records.db.data_dir / "valgus.db")
-    with pytest.raises(sqlite3.IntegrityError):
-        raw.execute("UPDATE clearance_records SET squat_pain_left = 11")
-    with pytest.raises(sqlite3.IntegrityError):
-        raw.execute("UPDATE clearance_records SET signed_by = 'x'")  # signed without a time
-    raw.close()
+    # Straight to the database, past the service's own checks.
+    for statement in (
+        "UPDATE clearance_records SET squat_pain_left = 11",
+        "UPDATE clearance_records SET signed_by = 'x'",  # signed without a time
+    ):
+        with records.db.engine.connect() as conn, pytest.raises(IntegrityError):
+            conn.exec_driver_sql(statement)
+    assert records.session_summary(sid).clearance.inputs == GOOD  # type: ignore[union-attr]
 
 
 # --------------------------------------------------------------------------- history

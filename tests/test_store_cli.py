@@ -12,7 +12,7 @@ import pytest
 
 from tests.records_data import squats, write_clip
 from valgus.cli import main
-from valgus.store.db import DATA_DIR_ENV, sha256_file
+from valgus.store.db import DATA_DIR_ENV, DATABASE_URL_ENV, sha256_file
 from valgus.store.service import Records
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -191,3 +191,34 @@ def test_analyze_save_with_the_real_model_then_report(tmp_path: Path) -> None:
     artifacts = ROOT / "test-artifacts" / "report"
     artifacts.mkdir(parents=True, exist_ok=True)
     (artifacts / "demo.pdf").write_bytes(pdf.read_bytes())
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_the_commands_on_a_postgresql_server(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A clinic's server instead of the SQLite file: VALGUS_DATABASE_URL, as a user sets it."""
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "files"))
+    monkeypatch.setenv(DATABASE_URL_ENV, database_url)
+    clip = write_clip(tmp_path / "c.mp4", n_frames=150)
+    with Records.open() as rec:
+        assert rec.db.engine.dialect.name == "postgresql"
+        rec.ensure_person("PG-1", "female")
+        sid = rec.create_session("PG-1", date(2025, 4, 1)).id
+        for leg, value in (("left", 19.0), ("right", 6.0)):
+            result, series = squats(leg, value)  # type: ignore[arg-type]
+            rec.save_analysis(sid, clip, result, series, original_name=f"{leg}.mp4")
+    code, out, _ = _run(["history", "PG-1"], capsys)
+    assert code == 0 and "2025-04-01" in out
+    code, out, _ = _run(["clearance", str(sid), "--by", "Dr Lee", "--squat-pain-left", "0",
+                         "--squat-pain-right", "0", "--stair-pain", "no", "--sign"], capsys)
+    assert code == 0 and "clearance: NOT YET (signed by Dr Lee on" in out
+    code, _, err = _run(["review", str(sid), "--reviewer", "Dr Lee", "--notes", "late"], capsys)
+    assert code == 7
+    _one_line_error(err, "is final")
+    html = tmp_path / "s.html"
+    code, _, _ = _run(["report", str(sid), "--html", str(html)], capsys)
+    assert code == 0 and "NOT YET" in html.read_text()
+    # The SQLite file was never made: everything went to the server.
+    assert not (tmp_path / "files" / "valgus.db").exists()

@@ -6,56 +6,67 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import textwrap
 import threading
+import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
+from sqlalchemy import create_engine
 
 from tests.records_data import squats, write_clip
 from valgus.clearance import Override
 from valgus.store.db import sha256_file
+from valgus.store.errors import RecordError
 from valgus.store.service import Records
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def check_consistent(data_dir: Path) -> tuple[int, int]:
+def check_consistent(data_dir: Path, url: str | None = None) -> tuple[int, int]:
     """Open the data directory as a new process would (migrations, orphan sweep) and check:
-    SQLite integrity, every clip and pose row has its file with the right sha256, every analysis
-    has its clip, and no file lies in clips/, poses/ or tmp/ without a row. Returns the number
+    every clip and pose row has its file with the right sha256, every analysis has its clip, and
+    no file lies in clips/, poses/ or tmp/ without a row; on SQLite also the file's integrity
+    and foreign keys. ``url``: the database (None = SQLite in ``data_dir``). Returns the number
     of clips and analyses."""
-    Records.open(data_dir).close()
-    raw = sqlite3.connect(data_dir / "valgus.db")
+    Records.open(data_dir, url=url).close()
+    engine = create_engine(url or f"sqlite:///{data_dir / 'valgus.db'}")
     try:
-        assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert raw.execute("PRAGMA foreign_key_check").fetchall() == []
-        clips = raw.execute("SELECT stored_path, sha256 FROM clips").fetchall()
-        poses = [p for (p,) in raw.execute("SELECT poses_path FROM analyses") if p]
-        n_analyses = raw.execute("SELECT count(*) FROM analyses").fetchone()[0]
-        orphan_analyses = raw.execute(
-            "SELECT count(*) FROM analyses a LEFT JOIN clips c ON a.clip_id = c.id "
-            "WHERE c.id IS NULL"
-        ).fetchone()[0]
+        with engine.connect() as conn:
+            if engine.dialect.name == "sqlite":
+                assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+                assert conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
+            clips = conn.exec_driver_sql("SELECT stored_path, sha256 FROM clips").fetchall()
+            poses = [p for (p,) in conn.exec_driver_sql("SELECT poses_path FROM analyses") if p]
+            n_analyses = conn.exec_driver_sql("SELECT count(*) FROM analyses").scalar()
+            orphan_analyses = conn.exec_driver_sql(
+                "SELECT count(*) FROM analyses a LEFT JOIN clips c ON a.clip_id = c.id "
+                "WHERE c.id IS NULL"
+            ).scalar()
     finally:
-        raw.close()
+        engine.dispose()
     assert orphan_analyses == 0
     for stored, sha in clips:
         assert sha256_file(data_dir / stored) == sha
     on_disk = {f"{d}/{p.name}" for d in ("clips", "poses") for p in (data_dir / d).iterdir()}
     assert on_disk == {p for p, _ in clips} | set(poses)
     assert list((data_dir / "tmp").iterdir()) == []
-    return len(clips), n_analyses
+    return len(clips), int(n_analyses or 0)
 
 
 # --------------------------------------------------------------------------- concurrency
 
 
-def test_two_threads_write_at_once_without_mixing(tmp_path: Path) -> None:
+def test_two_threads_write_at_once_without_mixing(
+    tmp_path: Path, database_url: str | None
+) -> None:
     """Two 'browser sessions' share one Records object (as the app does), each with its own
     person and session; their writes interleave and nothing mixes or fails."""
     data = tmp_path / "data"
@@ -63,7 +74,7 @@ def test_two_threads_write_at_once_without_mixing(tmp_path: Path) -> None:
     result, series = squats("left", 5.0)
     n_each = 6
     errors: list[BaseException] = []
-    with Records.open(data) as rec:
+    with Records.open(data, url=database_url) as rec:
         start = threading.Barrier(2)
 
         def worker(k: int) -> None:
@@ -93,7 +104,94 @@ def test_two_threads_write_at_once_without_mixing(tmp_path: Path) -> None:
             reviews = rec.review_history(sessions[0].id)
             assert {r.reviewer for r in reviews} == {f"reviewer {k}"}
             assert len(reviews) == n_each
-    assert check_consistent(data) == (2 * n_each, 2 * n_each)
+    assert check_consistent(data, database_url) == (2 * n_each, 2 * n_each)
+
+
+def _race(n: int, work: Callable[[int], T]) -> list[T]:
+    """``work(0) .. work(n - 1)`` in n threads released at the same moment; their results in
+    order. Any exception in a thread fails the test."""
+    start = threading.Barrier(n)
+    results: list[T | None] = [None] * n
+    errors: list[BaseException] = []
+
+    def run(k: int) -> None:
+        try:
+            start.wait(timeout=30)
+            results[k] = work(k)
+        except BaseException as err:  # reported to the main thread below
+            errors.append(err)
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+    return results  # type: ignore[return-value]
+
+
+def test_racing_get_or_create_gives_one_person_and_one_session(
+    tmp_path: Path, database_url: str | None
+) -> None:
+    """Six app sessions save the first clip of the same visit at once: one person, one session
+    (SQLite serialises writers; PostgreSQL needs the person's row locked)."""
+    with Records.open(tmp_path / "data", url=database_url) as rec:
+        for attempt in range(3):  # a race is a matter of timing: several rounds
+            code = f"RACE-{attempt}"
+            ids = _race(6, lambda k, code=code: rec.session_for_date(
+                rec.ensure_person(code).code, date(2025, 6, 1)).id)
+            assert len(set(ids)) == 1
+            assert len(rec.list_sessions(code)) == 1
+        assert [p.code for p in rec.list_people()] == ["RACE-0", "RACE-1", "RACE-2"]
+
+
+def test_nothing_lands_in_a_session_after_it_is_signed(
+    tmp_path: Path, database_url: str | None
+) -> None:
+    """Saves and reviews racing the signature: each one either lands before it (and is part of
+    what was signed) or is refused because the session is final; none slips in after."""
+    clip = write_clip(tmp_path / "c.mp4")
+    result = squats("left", 5.0, 3)[0]
+    with Records.open(tmp_path / "data", url=database_url) as rec:
+        for attempt in range(3):
+            sid = rec.session_for_date(rec.ensure_person(f"SIGN-{attempt}").code,
+                                       date(2025, 6, 1)).id
+            rec.save_analysis(sid, clip, result)
+            first_saved = threading.Event()
+
+            def work(k: int, sid: int = sid, first_saved: threading.Event = first_saved) -> int:
+                if k == 0:
+                    first_saved.wait(timeout=30)
+                    rec.sign_clearance(sid, "Dr Vega")
+                    return 0
+                # Save until refused: every saver is still saving when the signature lands.
+                # The short pause is a person's pace: SQLite's busy wait is not fair, and writers
+                # in a tight loop could keep the signature waiting for its lock.
+                deadline = time.monotonic() + 30.0
+                i = 0
+                while time.monotonic() < deadline:
+                    try:
+                        if k == 1:
+                            rec.save_analysis(sid, clip, result)
+                        else:
+                            rec.save_review(sid, "Dr Ruiz", f"note {i}")
+                    except RecordError as err:
+                        assert "final" in str(err)
+                        return i
+                    i += 1
+                    first_saved.set()
+                    time.sleep(0.005)
+                raise AssertionError("the session was never signed")
+
+            saved_before = _race(3, work)
+            summary = rec.session_summary(sid)
+            assert summary.final and summary.clearance is not None
+            detail = summary.clearance.signed_detail
+            assert detail is not None
+            assert detail["analysis_ids"] == [a.id for a in rec.list_analyses(sid)]
+            latest = rec.latest_review(sid)
+            assert detail["review_id"] == (latest.id if latest else None)
+            assert saved_before[1] + saved_before[2] >= 1
 
 
 WRITER = textwrap.dedent("""

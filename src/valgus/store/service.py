@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from valgus.clearance import (
@@ -252,7 +253,12 @@ class Records:
                 raise RecordError(f"person {code} already exists")
             person = Person(code=code, sex=sex, notes=notes, created_at=_now())
             s.add(person)
-            s.flush()
+            try:
+                s.flush()
+            except IntegrityError as err:
+                # Added by another writer since the check above (PostgreSQL; SQLite serialises
+                # writers): the unique code refuses the second.
+                raise RecordError(f"person {code} already exists") from err
             return _person_info(person)
 
     def ensure_person(self, code: str, sex: str | None = None) -> PersonInfo:
@@ -276,8 +282,11 @@ class Records:
             return [_person_info(p) for p in s.scalars(select(Person).order_by(Person.code))]
 
     @staticmethod
-    def _person(s: Session, code: str) -> Person:
-        person = s.scalar(select(Person).where(Person.code == " ".join(code.split())))
+    def _person(s: Session, code: str, lock: bool = False) -> Person:
+        """The person with this code; ``lock``: held until the transaction ends (see
+        ``_open_session``)."""
+        query = select(Person).where(Person.code == " ".join(code.split()))
+        person = s.scalar(query.with_for_update() if lock else query)
         if person is None:
             raise NotFoundError(f"no person with code {code!r} in the records")
         return person
@@ -298,7 +307,8 @@ class Records:
         """The person's open (unsigned) session on that date, or a new one: several clips of
         one visit (e.g. one per leg) land in the same session."""
         with self.db.write() as s:
-            person = self._person(s, person_code)
+            # Locked, so two saves of one visit at once do not each open a session.
+            person = self._person(s, person_code, lock=True)
             rows = s.scalars(
                 select(TestSession)
                 .where(TestSession.person_id == person.id,
@@ -340,9 +350,20 @@ class Records:
             ClearanceRecord.session_id == session_id, ClearanceRecord.signed_at.is_not(None)
         ))
 
-    def _open_session(self, s: Session, session_id: int) -> TestSession:
-        """The session, if it may still change (its clearance record is not signed)."""
-        row = self._session(s, session_id)
+    def _open_session(self, s: Session, session_id: int, lock: bool = True) -> TestSession:
+        """The session, if it may still change (its clearance record is not signed).
+
+        ``lock``: the session's row stays locked until the transaction ends, so that every
+        change to one session (saves, reviews, clearance values, the signature) happens one
+        after the other and none lands after the signature. SQLite locks the whole database for
+        each writer anyway (FOR UPDATE is not emitted there); PostgreSQL needs the row lock.
+        """
+        row = (
+            s.scalar(select(TestSession).where(TestSession.id == session_id).with_for_update())
+            if lock else s.get(TestSession, session_id)
+        )
+        if row is None:
+            raise NotFoundError(f"no session {session_id} in the records")
         signed = self._signed(s, session_id)
         if signed is not None:
             when = _utc(signed.signed_at or _now()).strftime("%Y-%m-%d %H:%M UTC")
@@ -383,7 +404,7 @@ class Records:
         if not video.is_file():
             raise NotFoundError(f"video not found: {video}")
         with self.db.read() as s:
-            self._open_session(s, session_id)  # fail before copying a large file
+            self._open_session(s, session_id, lock=False)  # fail before copying a large file
         staged: list[StagedFile] = [self.db.stage_copy(video, CLIPS_DIR)]
         try:
             if series is not None:
