@@ -14,6 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.records_data import squats, write_clip
+from valgus.clearance import ClearanceInputs
 from valgus.review_page import get_records
 from valgus.store.service import Records
 
@@ -227,3 +228,45 @@ def test_save_to_a_persons_record(data_dir: Path, tmp_path: Path) -> None:
         assert analysis.clip.original_name == "phone clip.mp4"
         assert analysis.poses_path is not None and analysis.poses_path.is_file()
         assert len(analysis.result["reps"]) == 3
+
+
+def test_clinic_policy_changes_the_proposal_and_is_signed_with_it(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """20 fine reps per leg, squat pain 1/10 on the left, strength LSI 87 %: NOT YET under the
+    default policy (no pain, LSI 90 %), CLEARED once the clinic accepts pain up to 1 and LSI
+    85 %; the signed record keeps that policy after a restart, whatever the new default."""
+    clip = write_clip(tmp_path / "c.mp4")
+    with Records.open(data_dir) as rec:
+        rec.ensure_person("RUN-090", "male")
+        sid = rec.create_session("RUN-090", DAY).id
+        for leg in ("left", "right"):
+            rec.save_analysis(sid, clip, squats(leg, 4.0)[0], original_name=f"{leg}.mp4")
+        rec.save_clearance(sid, ClearanceInputs(
+            squat_pain_left=1, squat_pain_right=0, stair_descent_pain=False, run_minutes=25,
+            run_pain_during=0, run_pain_next_morning=0, strength_left=87.0,
+            strength_right=100.0, strength_unit="Nm", involved_side="left"), "Dr Vega")
+    at = review_app()
+    at.text_input(key="rv_reviewer").set_value("Dr Vega").run()
+    page = texts(at)
+    assert "Clearance: :red[NOT YET]" in page
+    assert "pain up to 0/10 counts as none; strength LSI of at least 90 %" in page
+    at.number_input(key="rv_policy_min_lsi").set_value(85.0).run()
+    assert "Clearance: :red[NOT YET]" in texts(at)  # the pain still counts
+    at.number_input(key="rv_policy_max_pain").set_value(1).run()
+    assert not at.exception
+    page = texts(at)
+    assert "Clearance: :green[CLEARED]" in page
+    assert "pain up to 1/10 counts as none; strength LSI of at least 85 %" in page
+    button(at, "rv_sign_").click().run()
+    assert not at.exception and "Signed by Dr Vega" in texts(at)
+    with Records.open(data_dir) as rec:  # the default policy (LSI 90 %) in this process
+        summary = rec.session_summary(sid)
+        assert summary.decision.status == "CLEARED" and summary.final
+        assert (summary.policy.max_pain_score, summary.policy.min_lsi_pct) == (1, 85.0)
+    at = review_app()  # restart: the page's policy is back to its default
+    assert at.number_input(key="rv_policy_min_lsi").value == 90.0
+    page = texts(at)
+    assert "Clearance: :green[CLEARED] (FINAL)" in page
+    assert "Policy it was signed under: pain up to 1/10 counts as none; strength LSI of at " \
+           "least 85 %" in page

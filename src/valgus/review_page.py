@@ -20,7 +20,16 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from valgus.clearance import BANDS, SIDES, ClearanceInputs, Override, ProgressRow, SquatRep
+from valgus.clearance import (
+    BANDS,
+    LSI_RANGE_PCT,
+    SIDES,
+    ClearanceInputs,
+    ClearancePolicy,
+    Override,
+    ProgressRow,
+    SquatRep,
+)
 from valgus.errors import ValgusError
 from valgus.render import BAND_HEX, BAND_TEXT, Report
 from valgus.store.service import AnalysisInfo, History, Records, SessionInfo, SessionSummary
@@ -302,6 +311,27 @@ def review_panel(rec: Records, summary: SessionSummary, reviewer: str) -> None:
 # --------------------------------------------------------------------------- clearance
 
 
+def policy_panel() -> ClearancePolicy:
+    """The clinic's choices within the published criteria, for the proposals shown and the
+    decisions signed in this browser session (defaults: ``ClearancePolicy``)."""
+    default = ClearancePolicy()
+    lo, hi = LSI_RANGE_PCT
+    with st.expander("Clearance policy (the clinic's choices within the criteria)"):
+        max_pain = st.number_input(
+            "Highest pain that still counts as no pain (0-10 scale)", min_value=0, max_value=2,
+            step=1, value=default.max_pain_score, key="rv_policy_max_pain",
+            help="The criterion says no pain (0). Some programmes accept mild pain, up to 2/10, "
+                 "during loading; that is a clinical choice and is printed on the report.")
+        min_lsi = st.number_input(
+            "Limb symmetry index needed (%)", min_value=lo, max_value=hi, step=1.0,
+            value=default.min_lsi_pct, key="rv_policy_min_lsi",
+            help=f"Strength of the involved leg against the other: the criterion allows "
+                 f"{lo:.0f}-{hi:.0f} %; {default.min_lsi_pct:.0f} % is the conservative end.")
+        st.caption("Applies to the proposals on this page and to what you sign in this browser "
+                   "session. A signed record keeps the policy it was signed under.")
+    return dataclasses.replace(default, max_pain_score=int(max_pain), min_lsi_pct=float(min_lsi))
+
+
 def decision_panel(summary: SessionSummary) -> None:
     d = summary.decision
     with st.container(border=True, key="rv_decision"):
@@ -311,6 +341,10 @@ def decision_panel(summary: SessionSummary) -> None:
         for reason in d.reasons:
             st.markdown(f"- {reason[0].upper() + reason[1:]}")
         st.caption("Criteria: " + "; ".join(f"{c.title}: **{c.status}**" for c in d.criteria))
+        p = summary.policy
+        st.caption(f"Policy{' it was signed under' if final else ''}: pain up to "
+                   f"{p.max_pain_score}/10 counts as none; strength LSI of at least "
+                   f"{p.min_lsi_pct:.0f} %.")
         for leg in SIDES:
             r = summary.squat[leg]
             st.caption(f"Squat, {leg} leg: {r.verdict}; {r.valid_reps} measured reps, "
@@ -510,6 +544,8 @@ def page_review() -> None:
     reviewer = " ".join(st.text_input(
         "Reviewer (your name, for reviews and sign-off)", key="rv_reviewer",
         help="Needed to save a review or clearance values and to sign off.").split())
+    # The same database, with this browser session's clearance policy.
+    rec = Records(rec.db, policy_panel())
     flash = st.session_state.pop("rv_flash", None)
     if flash:
         st.success(flash)
