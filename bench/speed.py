@@ -21,7 +21,7 @@ the cores): analysing the newest frame and dropping the rest against analysing e
 
 Usage::
 
-    .venv/bin/python bench/speed.py            # ~10 min on 2 cores
+    .venv/bin/python bench/speed.py            # ~13 min on 2 cores
     .venv/bin/python bench/speed.py --quick    # shorter clips, one repeat
 """
 
