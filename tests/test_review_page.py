@@ -14,7 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.records_data import squats, write_clip
-from valgus.clearance import ClearanceInputs
+from valgus.clearance import ClearanceInputs, ClearancePolicy
 from valgus.review_page import get_records
 from valgus.store.service import Records
 
@@ -230,12 +230,13 @@ def test_save_to_a_persons_record(data_dir: Path, tmp_path: Path) -> None:
         assert len(analysis.result["reps"]) == 3
 
 
-def test_clinic_policy_changes_the_proposal_and_is_signed_with_it(
+def test_clinic_policy_is_saved_changes_the_proposal_and_is_signed_with_it(
     data_dir: Path, tmp_path: Path
 ) -> None:
     """20 fine reps per leg, squat pain 1/10 on the left, strength LSI 87 %: NOT YET under the
-    default policy (no pain, LSI 90 %), CLEARED once the clinic accepts pain up to 1 and LSI
-    85 %; the signed record keeps that policy after a restart, whatever the new default."""
+    default policy (no pain, LSI 90 %), CLEARED once the clinic's policy accepts pain up to 1 and
+    LSI 85 %. The policy is stored in the records; the signed record keeps it after the clinic
+    goes back to the defaults."""
     clip = write_clip(tmp_path / "c.mp4")
     with Records.open(data_dir) as rec:
         rec.ensure_person("RUN-090", "male")
@@ -247,25 +248,33 @@ def test_clinic_policy_changes_the_proposal_and_is_signed_with_it(
             run_pain_during=0, run_pain_next_morning=0, strength_left=87.0,
             strength_right=100.0, strength_unit="Nm", involved_side="left"), "Dr Vega")
     at = review_app()
-    at.text_input(key="rv_reviewer").set_value("Dr Vega").run()
     page = texts(at)
     assert "Clearance: :red[NOT YET]" in page
     assert "pain up to 0/10 counts as none; strength LSI of at least 90 %" in page
-    at.number_input(key="rv_policy_min_lsi").set_value(85.0).run()
-    assert "Clearance: :red[NOT YET]" in texts(at)  # the pain still counts
-    at.number_input(key="rv_policy_max_pain").set_value(1).run()
+    widget(at, "number_input", "rv_policy_min_lsi_").set_value(85.0)
+    widget(at, "number_input", "rv_policy_max_pain_").set_value(1)
+    at.button(key="rv_policy_save").click().run()
+    assert "Not saved: name of who sets the policy must not be empty" in texts(at)
+    assert "Clearance: :red[NOT YET]" in texts(at)
+    at.text_input(key="rv_reviewer").set_value("Dr Vega").run()
+    widget(at, "number_input", "rv_policy_min_lsi_").set_value(85.0)
+    widget(at, "number_input", "rv_policy_max_pain_").set_value(1)
+    at.button(key="rv_policy_save").click().run()
     assert not at.exception
     page = texts(at)
+    assert "Clearance policy saved." in page
     assert "Clearance: :green[CLEARED]" in page
     assert "pain up to 1/10 counts as none; strength LSI of at least 85 %" in page
+    with Records.open(data_dir) as rec:  # stored: a new process (or the CLI) sees it
+        setting = rec.policy_setting()
+        assert (setting.policy.max_pain_score, setting.policy.min_lsi_pct) == (1, 85.0)
+        assert setting.updated_by == "Dr Vega"
     button(at, "rv_sign_").click().run()
     assert not at.exception and "Signed by Dr Vega" in texts(at)
-    with Records.open(data_dir) as rec:  # the default policy (LSI 90 %) in this process
-        summary = rec.session_summary(sid)
-        assert summary.decision.status == "CLEARED" and summary.final
-        assert (summary.policy.max_pain_score, summary.policy.min_lsi_pct) == (1, 85.0)
-    at = review_app()  # restart: the page's policy is back to its default
-    assert at.number_input(key="rv_policy_min_lsi").value == 90.0
+    with Records.open(data_dir) as rec:  # the clinic goes back to the defaults
+        rec.save_policy(ClearancePolicy(), "Dr Ruiz")
+    at = review_app()
+    assert widget(at, "number_input", "rv_policy_min_lsi_").value == 90.0
     page = texts(at)
     assert "Clearance: :green[CLEARED] (FINAL)" in page
     assert "Policy it was signed under: pain up to 1/10 counts as none; strength LSI of at " \

@@ -332,3 +332,32 @@ def test_unusable_data_dir_or_url_is_a_storage_error(tmp_path: Path) -> None:
         Records.open(tmp_path / "d", url="no such thing")
     with pytest.raises(StorageError, match="cannot open the database"):
         Records.open(tmp_path / "d2", url=f"sqlite:///{tmp_path / 'missing-dir' / 'x.db'}")
+
+
+# --------------------------------------------------------------------------- clinic policy
+
+
+def test_clinic_policy_is_stored_and_used_by_every_new_records_object(
+    tmp_path: Path, clip: Path, database_url: str | None
+) -> None:
+    with Records.open(tmp_path / "d", url=database_url) as rec:
+        never = rec.policy_setting()
+        assert never.policy == ClearancePolicy() and never.updated_by is None
+        sid = _visit(rec, clip)
+        rec.save_clearance(sid, ClearanceInputs(**{**GOOD.__dict__, "strength_left": 87.0}), "A")
+        assert rec.session_summary(sid).decision.status == "NOT YET"  # LSI 87 < 90
+        with pytest.raises(RecordError, match="must not be empty"):
+            rec.save_policy(ClearancePolicy(min_lsi_pct=85.0), " ")
+        saved = rec.save_policy(ClearancePolicy(min_lsi_pct=85.0), "Dr Vega")
+        assert saved.updated_by == "Dr Vega" and saved.updated_at is not None
+        assert rec.session_summary(sid).decision.status == "CLEARED"
+    with Records.open(tmp_path / "d", url=database_url) as other:
+        assert other.policy.min_lsi_pct == 85.0
+        assert other.policy_setting().updated_by == "Dr Vega"
+        assert other.session_summary(sid).decision.status == "CLEARED"
+        other.save_policy(ClearancePolicy(min_lsi_pct=88.0), "Dr Ruiz")  # an update, not a 2nd row
+        with other.db.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM settings").scalar() == 1
+    # An explicit policy (e.g. a command-line option) wins over the stored one.
+    with Records.open(tmp_path / "d", url=database_url, policy=ClearancePolicy()) as strict:
+        assert strict.session_summary(sid).decision.status == "NOT YET"

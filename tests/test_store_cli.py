@@ -222,3 +222,30 @@ def test_the_commands_on_a_postgresql_server(
     assert code == 0 and "NOT YET" in html.read_text()
     # The SQLite file was never made: everything went to the server.
     assert not (tmp_path / "files" / "valgus.db").exists()
+
+
+def test_policy_command_shows_and_sets_the_clinics_policy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "data"))
+    code, out, _ = _run(["policy"], capsys)
+    assert code == 0
+    assert "(the defaults; never set)" in out and "at least 90 %" in out
+    code, _, err = _run(["policy", "--min-lsi", "85"], capsys)
+    assert code == 7
+    _one_line_error(err, "give --by NAME")
+    code, _, err = _run(["policy", "--min-lsi", "95", "--by", "Dr Lee"], capsys)
+    assert code == 7
+    _one_line_error(err, "min_lsi_pct must be 85-90")
+    code, out, _ = _run(["policy", "--min-lsi", "85", "--max-pain", "1", "--by", "Dr Lee"],
+                        capsys)
+    assert code == 0
+    assert "set by Dr Lee on" in out and "at least 85 %" in out and "up to 1/10" in out
+    with Records.open() as rec:
+        assert (rec.policy.min_lsi_pct, rec.policy.max_pain_score) == (85.0, 1)
+    # The same options on another command apply to that command only: nothing is stored.
+    code, _, _ = _run(["report", "999", "--html", str(tmp_path / "r.html"), "--min-lsi", "90",
+                       "--max-pain", "0"], capsys)
+    assert code == 6
+    code, out, _ = _run(["policy"], capsys)
+    assert "at least 85 %" in out and "up to 1/10" in out

@@ -311,25 +311,40 @@ def review_panel(rec: Records, summary: SessionSummary, reviewer: str) -> None:
 # --------------------------------------------------------------------------- clearance
 
 
-def policy_panel() -> ClearancePolicy:
-    """The clinic's choices within the published criteria, for the proposals shown and the
-    decisions signed in this browser session (defaults: ``ClearancePolicy``)."""
-    default = ClearancePolicy()
+def policy_panel(rec: Records, reviewer: str) -> None:
+    """The clinic's clearance policy (stored in the records, shared with the command line's
+    `valgus policy`): its current values and who set them, and a form to change them."""
+    setting = rec.policy_setting()
+    p = setting.policy
     lo, hi = LSI_RANGE_PCT
-    with st.expander("Clearance policy (the clinic's choices within the criteria)"):
+    origin = (f"set by {setting.updated_by} on {setting.updated_at:%Y-%m-%d %H:%M} UTC"
+              if setting.updated_at else "the defaults")
+    with st.expander(f"Clearance policy: pain up to {p.max_pain_score}/10 counts as none, "
+                     f"LSI at least {p.min_lsi_pct:.0f} % ({origin})"):
+        stamp = setting.updated_at.isoformat() if setting.updated_at else "default"
         max_pain = st.number_input(
             "Highest pain that still counts as no pain (0-10 scale)", min_value=0, max_value=2,
-            step=1, value=default.max_pain_score, key="rv_policy_max_pain",
+            step=1, value=p.max_pain_score, key=f"rv_policy_max_pain_{stamp}",
             help="The criterion says no pain (0). Some programmes accept mild pain, up to 2/10, "
                  "during loading; that is a clinical choice and is printed on the report.")
         min_lsi = st.number_input(
             "Limb symmetry index needed (%)", min_value=lo, max_value=hi, step=1.0,
-            value=default.min_lsi_pct, key="rv_policy_min_lsi",
+            value=p.min_lsi_pct, key=f"rv_policy_min_lsi_{stamp}",
             help=f"Strength of the involved leg against the other: the criterion allows "
-                 f"{lo:.0f}-{hi:.0f} %; {default.min_lsi_pct:.0f} % is the conservative end.")
-        st.caption("Applies to the proposals on this page and to what you sign in this browser "
-                   "session. A signed record keeps the policy it was signed under.")
-    return dataclasses.replace(default, max_pain_score=int(max_pain), min_lsi_pct=float(min_lsi))
+                 f"{lo:.0f}-{hi:.0f} %; {ClearancePolicy().min_lsi_pct:.0f} % is the "
+                 "conservative end.")
+        st.caption("The clinic's choices within the published criteria, for every proposal "
+                   "and for what is signed from now on, here and on the command line. A signed "
+                   "record keeps the policy it was signed under.")
+        if st.button("Save policy", key="rv_policy_save"):
+            try:
+                rec.save_policy(dataclasses.replace(p, max_pain_score=int(max_pain),
+                                                    min_lsi_pct=float(min_lsi)), reviewer)
+            except (ValueError, ValgusError) as err:
+                st.error(f"Not saved: {err}")
+            else:
+                st.session_state["rv_flash"] = "Clearance policy saved."
+                st.rerun()
 
 
 def decision_panel(summary: SessionSummary) -> None:
@@ -544,8 +559,9 @@ def page_review() -> None:
     reviewer = " ".join(st.text_input(
         "Reviewer (your name, for reviews and sign-off)", key="rv_reviewer",
         help="Needed to save a review or clearance values and to sign off.").split())
-    # The same database, with this browser session's clearance policy.
-    rec = Records(rec.db, policy_panel())
+    # The clinic's policy as stored now (another user or the command line may have changed it).
+    rec = Records(rec.db)
+    policy_panel(rec, reviewer)
     flash = st.session_state.pop("rv_flash", None)
     if flash:
         st.success(flash)

@@ -1,5 +1,5 @@
 """The records subcommands of the ``valgus`` CLI (``history``, ``report``, ``review``,
-``clearance``) and ``analyze --save``: argument definitions and their wiring to
+``clearance``, ``policy``) and ``analyze --save``: argument definitions and their wiring to
 ``valgus.store.service.Records`` and ``valgus.report``; output formatting only. The database
 layer is imported only when a records command runs."""
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from valgus.pose import PoseSeries
     from valgus.store.service import PersonInfo, Records, SessionSummary
 
-COMMANDS = ("history", "report", "review", "clearance")
+COMMANDS = ("history", "report", "review", "clearance", "policy")
 
 
 # --------------------------------------------------------------------------- argument types
@@ -85,14 +85,16 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
                         "~/.local/share/valgus); $VALGUS_DATABASE_URL selects another database")
 
 
-def _add_policy_options(parser: argparse.ArgumentParser) -> None:
+def _add_policy_options(parser: argparse.ArgumentParser, storing: bool = False) -> None:
     policy = ClearancePolicy()
-    parser.add_argument("--min-lsi", type=float, default=policy.min_lsi_pct, metavar="PCT",
-                        help="strength limb symmetry index needed, 85-90 %% "
-                        f"(default {policy.min_lsi_pct:.0f})")
-    parser.add_argument("--max-pain", type=int, default=policy.max_pain_score, metavar="N",
+    where = ("the clinic's policy: " if storing else
+             "for this command only (default: the clinic's policy, see `valgus policy`; ")
+    parser.add_argument("--min-lsi", type=float, metavar="PCT",
+                        help=f"strength limb symmetry index needed, 85-90 %% ({where}"
+                        f"{'default ' if storing else 'else '}{policy.min_lsi_pct:.0f})")
+    parser.add_argument("--max-pain", type=int, metavar="N",
                         help="highest pain (0-10) that still counts as 'no pain', 0-2 "
-                        f"(default {policy.max_pain_score})")
+                        f"({where}{'default ' if storing else 'else '}{policy.max_pain_score})")
 
 
 def add_parsers(sub: Any) -> None:
@@ -140,6 +142,11 @@ def add_parsers(sub: Any) -> None:
     add_data_options(cl)
     _add_policy_options(cl)
 
+    po = sub.add_parser("policy", help="show or set the clinic's clearance policy")
+    _add_policy_options(po, storing=True)
+    po.add_argument("--by", metavar="NAME", help="who sets the policy (needed to change it)")
+    add_data_options(po)
+
 
 # --------------------------------------------------------------------------- wiring
 
@@ -148,13 +155,32 @@ def open_records(args: argparse.Namespace) -> Records:
     # Imported here so that `valgus analyze` without --save does not load SQLAlchemy.
     from valgus.store.service import Records
 
-    policy = None
-    if hasattr(args, "min_lsi"):
-        try:
-            policy = ClearancePolicy(max_pain_score=args.max_pain, min_lsi_pct=args.min_lsi)
-        except ValueError as err:
-            raise RecordError(str(err)) from err
-    return Records.open(args.data_dir, policy=policy)
+    records = Records.open(args.data_dir)
+    try:
+        # --min-lsi / --max-pain change the clinic's stored policy for this command only.
+        if args.command != "policy" and _policy_given(args):
+            records.policy = _policy_with(records.policy, args)
+    except BaseException:
+        records.close()
+        raise
+    return records
+
+
+def _policy_given(args: argparse.Namespace) -> bool:
+    return getattr(args, "min_lsi", None) is not None or getattr(args, "max_pain", None) is not None
+
+
+def _policy_with(policy: ClearancePolicy, args: argparse.Namespace) -> ClearancePolicy:
+    """``policy`` with the options given on the command line."""
+    changes: dict[str, Any] = {}
+    if args.min_lsi is not None:
+        changes["min_lsi_pct"] = args.min_lsi
+    if args.max_pain is not None:
+        changes["max_pain_score"] = args.max_pain
+    try:
+        return dataclasses.replace(policy, **changes)
+    except ValueError as err:
+        raise RecordError(str(err)) from err
 
 
 def prepare_save(args: argparse.Namespace) -> tuple[Records, PersonInfo]:
@@ -194,7 +220,25 @@ def run(args: argparse.Namespace) -> int:
             print(format_summary(records.session_summary(args.session_id)))
         elif args.command == "clearance":
             _clearance(records, args)
+        elif args.command == "policy":
+            _policy(records, args)
     return 0
+
+
+def _policy(records: Records, args: argparse.Namespace) -> None:
+    if _policy_given(args):
+        if not args.by:
+            raise RecordError("give --by NAME: who sets the clinic's policy")
+        records.save_policy(_policy_with(records.policy, args), args.by)
+    setting = records.policy_setting()
+    p = setting.policy
+    origin = (f"set by {setting.updated_by} on {setting.updated_at:%Y-%m-%d %H:%M} UTC"
+              if setting.updated_at else "the defaults; never set")
+    print(f"clearance policy ({origin}):\n"
+          f"  pain up to {p.max_pain_score}/10 counts as no pain\n"
+          f"  strength limb symmetry index of at least {p.min_lsi_pct:.0f} %\n"
+          f"  an easy run of at least {p.min_run_minutes:.0f} min\n"
+          "sessions signed earlier keep the policy they were signed under")
 
 
 def _report(records: Records, args: argparse.Namespace) -> int:

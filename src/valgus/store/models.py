@@ -193,3 +193,16 @@ class ClearanceRecord(Base):
             name="signature",
         ),
     )
+
+
+class Setting(Base):
+    """A clinic-wide setting, e.g. the clearance policy (``name`` "clearance_policy", ``value``
+    its fields). Who changed it last and when is kept; the decisions signed under an earlier
+    value keep that value in their own record."""
+
+    __tablename__ = "settings"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_by: Mapped[str] = mapped_column(String(128))
+    updated_at: Mapped[datetime] = mapped_column(DateTime)

@@ -58,6 +58,7 @@ from valgus.store.models import (
     Person,
     RepOverride,
     Review,
+    Setting,
     TestSession,
 )
 
@@ -176,6 +177,22 @@ class SessionSummary:
 
 
 @dataclass(frozen=True)
+class PolicySetting:
+    """The clinic's stored clearance policy, who set it and when (None: never set, the
+    defaults apply)."""
+
+    policy: ClearancePolicy
+    updated_by: str | None
+    updated_at: datetime | None
+
+
+# The clinic's choices kept as the stored policy; required reps and the smallest detectable
+# change come from the analysis configuration.
+POLICY_SETTING = "clearance_policy"
+POLICY_FIELDS = ("max_pain_score", "min_lsi_pct", "min_run_minutes")
+
+
+@dataclass(frozen=True)
 class History:
     """A person's sessions in date order with FPPA per leg and its changes; ``sdc_deg`` is the
     smallest detectable change used to call a change real."""
@@ -212,12 +229,13 @@ def _person_info(p: Person) -> PersonInfo:
 
 
 class Records:
-    """The clinician records API (see the module docstring). ``policy``: the clinic's clearance
-    choices (pain counted as none, LSI needed); it is stored with each signed decision."""
+    """The clinician records API (see the module docstring). ``policy``: the clearance choices
+    (pain counted as none, LSI needed) for this object's decisions; None = the clinic's stored
+    policy (``save_policy``), else the defaults. It is stored with each signed decision."""
 
     def __init__(self, db: Database, policy: ClearancePolicy | None = None) -> None:
         self.db = db
-        self.policy = policy or ClearancePolicy()
+        self.policy = policy or self.policy_setting().policy
 
     @classmethod
     def open(
@@ -239,6 +257,43 @@ class Records:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # ------------------------------------------------------------------ clinic policy
+
+    def policy_setting(self) -> PolicySetting:
+        """The clinic's stored clearance policy (the defaults if none was ever saved)."""
+        with self.db.read() as s:
+            row = s.get(Setting, POLICY_SETTING)
+            if row is None:
+                return PolicySetting(ClearancePolicy(), None, None)
+            values = {k: row.value[k] for k in POLICY_FIELDS if k in row.value}
+            try:
+                policy = ClearancePolicy(**values)
+            except (TypeError, ValueError) as err:
+                raise RecordError(f"the stored clearance policy is not valid ({err}); save "
+                                  "the policy again") from err
+            return PolicySetting(policy, row.updated_by, _utc(row.updated_at))
+
+    def save_policy(self, policy: ClearancePolicy, updated_by: str) -> PolicySetting:
+        """Store ``policy`` as the clinic's clearance policy; this object uses it from now on.
+        Sessions signed earlier keep the policy they were signed under."""
+        updated_by = _name(updated_by, "name of who sets the policy")
+        value = {k: getattr(policy, k) for k in POLICY_FIELDS}
+        with self.db.write() as s:
+            row = s.scalar(select(Setting).where(Setting.name == POLICY_SETTING)
+                           .with_for_update())
+            if row is None:
+                row = Setting(name=POLICY_SETTING)
+                s.add(row)
+            row.value, row.updated_by, row.updated_at = value, updated_by, _now()
+            try:
+                s.flush()
+            except IntegrityError as err:  # saved by another writer at the same moment
+                raise RecordError("the policy was being saved by someone else at the same "
+                                  "time; save it again") from err
+            saved = PolicySetting(ClearancePolicy(**value), updated_by, _utc(row.updated_at))
+        self.policy = saved.policy
+        return saved
 
     # ------------------------------------------------------------------ people
 
