@@ -19,7 +19,6 @@ import pytest
 
 from valgus.batch import (
     SUMMARY_COLUMNS,
-    TEMP_PREFIX,
     BatchOptions,
     ClipOutcome,
     ClipRecord,
@@ -27,6 +26,7 @@ from valgus.batch import (
     iter_summary,
     run_batch,
 )
+from valgus.files import PARTIAL_PREFIX
 from valgus.video import iter_frames
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,7 +79,7 @@ def check_summary(out_dir: Path) -> dict[str, dict[str, str]]:
             assert (out_dir / f"{name}{suffix}").is_file()
         result = json.loads((out_dir / f"{name}.valgus.json").read_text())
         assert result["schema"] == "valgus.analysis/1" and result["source"] == name
-    assert not list(out_dir.glob(f"{TEMP_PREFIX}*"))
+    assert not list(out_dir.glob(f"{PARTIAL_PREFIX}*"))
     return rows
 
 
@@ -205,3 +205,23 @@ def test_ray_batch_scores_every_clip(
     # The same clips and settings on local workers count as done.
     again = run_batch(clip_dir, out, dataclasses.replace(BatchOptions()), workers=1)
     assert again.analysed == []
+
+
+def test_results_that_cannot_be_written_are_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The summary's place is taken by a folder (as a full disk or a read-only share would
+    refuse it): a one-line error and its exit code, no traceback, no partial file left."""
+    from valgus.cli import main
+
+    clips, out = tmp_path / "clips", tmp_path / "out"
+    clips.mkdir()
+    (out / "summary.csv").mkdir(parents=True)
+    (out / "summary.csv" / "keep").write_text("x")
+    assert main(["batch", str(clips), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith("valgus: error: ")]
+    assert len(lines) == 1 and "Traceback" not in err
+    assert f"cannot write {out / 'summary.csv'}" in lines[0]
+    assert "run the same command again to resume" in lines[0]
+    assert not list(out.glob(f"{PARTIAL_PREFIX}*"))

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, Literal, TextIO
 
 from valgus.config import InputLimits
+from valgus.files import PARTIAL_PREFIX, write_atomic
 
 # What a folder's clips are recognised by. A clip is still checked by its content when it is
 # analysed: a file named .mp4 that is not a video gets a row with the error.
@@ -50,9 +51,6 @@ SUMMARY_COLUMNS = (
     "file", "status", "error", "reps_left", "reps_right", "verdict_left", "verdict_right",
     "median_fppa_left_deg", "median_fppa_right_deg", "duration_s",
 )
-# Temporary files of an atomic write start with this; a killed run can leave some behind, and the
-# next run removes them.
-TEMP_PREFIX = ".valgus-partial-"
 # Exit code of a batch that ran to its end but in which some clips failed (their rows say why).
 EXIT_SOME_FAILED = 9
 EXIT_INTERRUPTED = 130
@@ -226,22 +224,6 @@ def _failed(clip: Path, options: BatchOptions, message: str) -> ClipOutcome:
 # --------------------------------------------------------------------------- the driver side
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that it is either complete or absent: a temporary file in the
-    same folder, flushed to disk, then renamed over ``path``."""
-    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def _record_path(out_dir: Path, clip_name: str) -> Path:
     return out_dir / f"{clip_name}{RECORD_SUFFIX}"
 
@@ -249,9 +231,9 @@ def _record_path(out_dir: Path, clip_name: str) -> Path:
 def save_outcome(out_dir: Path, outcome: ClipOutcome) -> None:
     """Write a clip's outputs, then its record (the mark that the clip is done)."""
     for name, data in outcome.files.items():
-        _write_atomic(out_dir / name, data)
+        write_atomic(out_dir / name, data)
     record = json.dumps(dataclasses.asdict(outcome.record), indent=1).encode()
-    _write_atomic(_record_path(out_dir, outcome.record.file), record + b"\n")
+    write_atomic(_record_path(out_dir, outcome.record.file), record + b"\n")
 
 
 def load_record(out_dir: Path, clip: Path, options: BatchOptions) -> ClipRecord | None:
@@ -284,12 +266,12 @@ def write_summary(out_dir: Path, clips: list[Path], records: dict[str, ClipRecor
         record = records.get(clip.name) or ClipRecord(file=clip.name, status="pending")
         writer.writerow(record.row())
     path = out_dir / SUMMARY_NAME
-    _write_atomic(path, buf.getvalue().encode("utf-8"))
+    write_atomic(path, buf.getvalue().encode("utf-8"))
     return path
 
 
 def _remove_partial_files(out_dir: Path) -> None:
-    for stale in out_dir.glob(f"{TEMP_PREFIX}*"):
+    for stale in out_dir.glob(f"{PARTIAL_PREFIX}*"):
         with contextlib.suppress(OSError):
             stale.unlink()
 
@@ -652,6 +634,13 @@ def run_from_args(args: argparse.Namespace) -> int:
         )
     except (NotADirectoryError, FileNotFoundError) as err:
         raise ValgusError(str(err)) from err
+    except OSError as err:  # the results folder cannot be written (permissions, a full disk)
+        target = err.filename2 or err.filename  # a rename names its destination second
+        where = f" {target}" if target else ""
+        raise ValgusError(
+            f"cannot write{where}: {err.strerror or err}; the clips finished before are kept: "
+            "fix this, then run the same command again to resume"
+        ) from err
     print(
         f"{len(report.analysed)} analysed, {len(report.skipped)} done before, "
         f"{len(report.failed)} failed; summary: {report.summary}"

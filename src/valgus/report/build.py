@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +11,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from valgus import __version__
 from valgus.clearance import SIDES
+from valgus.files import write_atomic
 from valgus.report.charts import BAND_HEX, fppa_history_chart, fppa_per_rep_chart
 from valgus.report.frames import FramePicture, bottom_frames, choose_reps
 from valgus.store.errors import StorageError
@@ -162,16 +161,11 @@ def render_pdf(html: str) -> bytes:
 
 
 def _atomic_write(path: Path, data: bytes) -> Path:
-    """Write via a temporary file and rename, so a failed write never leaves half a report."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    """Write the whole report or nothing (``write_atomic``); failures are StorageError."""
     try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        return write_atomic(path, data)
     except OSError as err:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
         raise StorageError(f"cannot write {path}: {err.strerror}") from err
-    return path
 
 
 def write_report(
