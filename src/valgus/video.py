@@ -230,45 +230,40 @@ def _stream_frames(
 ) -> Iterator[tuple[float, np.ndarray]]:
     """Generator behind :func:`iter_frames`."""
     start: _Start | None = _first_frame(p) if segment.start_s > 0 else None
-    with _open(p) as container:
-        stream = _video_stream(container, p)
-        sought = start is not None and start.t0 is not None and _seek(
-            container, stream, start.t0 + Fraction(segment.start_s)
+    try:
+        yield from _decoded_segment(
+            p, max_side_px, max_duration_s, segment, start, seek=start is not None
         )
-        if start is None or sought:
-            decoded = _decode(container, stream, p)
-            try:
-                yield from _convert(
-                    decoded, container, stream, p, max_side_px, max_duration_s, segment, start,
-                    after_seek=sought,
-                )
-                return
-            except _SeekOvershoot:
-                pass  # nothing was yielded yet: decode from the start below
-            finally:
-                # Close the inner generator first so no libav object outlives the container.
-                decoded.close()
-    assert start is not None
-    # The demuxer cannot seek, or landed after the segment's start: decode from the start.
-    yield from _stream_frames_from_start(p, max_side_px, max_duration_s, segment, start)
+    except _DecodeFromStart:  # raised before any frame was yielded
+        yield from _decoded_segment(p, max_side_px, max_duration_s, segment, start, seek=False)
 
 
-def _stream_frames_from_start(
+def _decoded_segment(
     p: Path,
     max_side_px: int | None,
     max_duration_s: float | None,
     segment: _Segment,
-    start: _Start,
+    start: _Start | None,
+    seek: bool,
 ) -> Iterator[tuple[float, np.ndarray]]:
-    """A segment decoded from the clip's first frame (no seeking)."""
+    """The segment's frames from a container of its own, sought to the keyframe before the
+    segment if ``seek`` (``_DecodeFromStart`` where that is impossible or lands too late)."""
     with _open(p) as container:
         stream = _video_stream(container, p)
+        if seek:
+            assert start is not None
+            if start.t0 is None or not _seek(
+                container, stream, start.t0 + Fraction(segment.start_s)
+            ):
+                raise _DecodeFromStart
         decoded = _decode(container, stream, p)
         try:
             yield from _convert(
-                decoded, container, stream, p, max_side_px, max_duration_s, segment, start
+                decoded, container, stream, p, max_side_px, max_duration_s, segment, start,
+                after_seek=seek,
             )
         finally:
+            # Close the inner generator first so no libav object outlives the container.
             decoded.close()
 
 
@@ -307,7 +302,7 @@ def _seek(container: InputContainer, stream: VideoStream, abs_s: Fraction) -> bo
 
     Returns False where that is impossible (no time base, a demuxer that cannot seek); the
     caller then decodes from the start. Whether the seek landed early enough is checked on the
-    decoded frames (``_convert`` raises ``_SeekOvershoot``).
+    decoded frames (``_convert`` raises ``_DecodeFromStart``).
     """
     if not stream.time_base:
         return False
@@ -412,9 +407,9 @@ def _decode(container: InputContainer, stream: VideoStream, p: Path) -> Iterator
         )
 
 
-class _SeekOvershoot(Exception):
-    """A seek landed after the start of the wanted segment (inexact index): decode from the
-    clip's start instead. Raised before any frame of the segment is yielded."""
+class _DecodeFromStart(Exception):
+    """The demuxer cannot seek, or a seek landed after the start of the wanted segment (inexact
+    index): decode from the clip's start instead. Raised before any frame is yielded."""
 
 
 def _convert(
@@ -433,7 +428,7 @@ def _convert(
     ``segment``: only frames inside it are converted and yielded. ``start``: the clip's first
     frame, decoded separately (given for a segment): its time is the clock's zero and it fixes
     the geometry, exactly as in a full pass. ``after_seek``: the decoder was sought, so the first
-    frame must not lie after the segment's start (else ``_SeekOvershoot``).
+    frame must not lie after the segment's start (else ``_DecodeFromStart``).
     """
     segment = segment or _Segment()
     is_segment = segment.start_s > 0 or segment.end_s is not None
@@ -467,7 +462,7 @@ def _convert(
             t = abs_t - t0
             # Segment bounds are compared with the float times the frames are yielded with.
             if after_seek and index == 0 and float(t) > segment.start_s:
-                raise _SeekOvershoot
+                raise _DecodeFromStart
             if last_t is not None and t <= last_t:
                 continue  # duplicate/backwards pts (broken muxers): keep time strictly increasing
             last_t = t
