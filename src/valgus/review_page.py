@@ -32,7 +32,14 @@ from valgus.clearance import (
 )
 from valgus.errors import ValgusError
 from valgus.render import BAND_HEX, BAND_TEXT, Report
-from valgus.store.service import AnalysisInfo, History, Records, SessionInfo, SessionSummary
+from valgus.store.service import (
+    AnalysisInfo,
+    History,
+    PolicySetting,
+    Records,
+    SessionInfo,
+    SessionSummary,
+)
 
 SEX_CHOICES = ("not given", "female", "male")
 STATUS_COLOR = {"CLEARED": "green", "NOT YET": "red"}
@@ -311,10 +318,9 @@ def review_panel(rec: Records, summary: SessionSummary, reviewer: str) -> None:
 # --------------------------------------------------------------------------- clearance
 
 
-def policy_panel(rec: Records, reviewer: str) -> None:
+def policy_panel(rec: Records, setting: PolicySetting, reviewer: str) -> None:
     """The clinic's clearance policy (stored in the records, shared with the command line's
     `valgus policy`): its current values and who set them, and a form to change them."""
-    setting = rec.policy_setting()
     p = setting.policy
     lo, hi = LSI_RANGE_PCT
     origin = (f"set by {setting.updated_by} on {setting.updated_at:%Y-%m-%d %H:%M} UTC"
@@ -560,8 +566,9 @@ def page_review() -> None:
         "Reviewer (your name, for reviews and sign-off)", key="rv_reviewer",
         help="Needed to save a review or clearance values and to sign off.").split())
     # The clinic's policy as stored now (another user or the command line may have changed it).
-    rec = Records(rec.db)
-    policy_panel(rec, reviewer)
+    setting = rec.policy_setting()
+    rec = Records(rec.db, setting.policy)
+    policy_panel(rec, setting, reviewer)
     flash = st.session_state.pop("rv_flash", None)
     if flash:
         st.success(flash)

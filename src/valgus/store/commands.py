@@ -157,7 +157,7 @@ def open_records(args: argparse.Namespace) -> Records:
 
     records = Records.open(args.data_dir)
     try:
-        # --min-lsi / --max-pain change the clinic's stored policy for this command only.
+        # --min-lsi / --max-pain override the clinic's stored policy for this command only.
         if args.command != "policy" and _policy_given(args):
             records.policy = _policy_with(records.policy, args)
     except BaseException:
