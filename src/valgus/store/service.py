@@ -393,8 +393,12 @@ class Records:
             return [self._session_info(s, r) for r in rows]
 
     @staticmethod
-    def _session(s: Session, session_id: int) -> TestSession:
-        row = s.get(TestSession, session_id)
+    def _session(s: Session, session_id: int, lock: bool = False) -> TestSession:
+        """The session; ``lock``: held until the transaction ends (see ``_open_session``)."""
+        row = (
+            s.scalar(select(TestSession).where(TestSession.id == session_id).with_for_update())
+            if lock else s.get(TestSession, session_id)
+        )
         if row is None:
             raise NotFoundError(f"no session {session_id} in the records")
         return row
@@ -413,12 +417,7 @@ class Records:
         after the other and none lands after the signature. SQLite locks the whole database for
         each writer anyway (FOR UPDATE is not emitted there); PostgreSQL needs the row lock.
         """
-        row = (
-            s.scalar(select(TestSession).where(TestSession.id == session_id).with_for_update())
-            if lock else s.get(TestSession, session_id)
-        )
-        if row is None:
-            raise NotFoundError(f"no session {session_id} in the records")
+        row = self._session(s, session_id, lock)
         signed = self._signed(s, session_id)
         if signed is not None:
             when = _utc(signed.signed_at or _now()).strftime("%Y-%m-%d %H:%M UTC")
