@@ -15,7 +15,7 @@ import numpy as np
 from scipy.ndimage import maximum_filter1d
 
 from valgus import landmarks as lm
-from valgus.config import SmoothingConfig
+from valgus.config import KinematicsConfig, SmoothingConfig
 from valgus.landmarks import Side
 from valgus.pose import PoseSeries
 from valgus.signal import fill_gaps, lowpass
@@ -251,6 +251,11 @@ class StandingLengthTracker:
         return self._queue[0][1] if self._queue else math.nan
 
 
+def hip_ankle_length_px(xy: np.ndarray, side: Side) -> np.ndarray:
+    """(...) the hip-ankle line's image length of one leg, from (..., 33, 2) landmarks."""
+    return np.linalg.norm(xy[..., lm.ankle(side), :] - xy[..., lm.hip(side), :], axis=-1)
+
+
 def leg_series(
     xy: np.ndarray,
     world: np.ndarray,
@@ -266,7 +271,7 @@ def leg_series(
     hip, knee, ankle = xy[:, lm.hip(side)], xy[:, lm.knee(side)], xy[:, lm.ankle(side)]
     other_hip = xy[:, lm.hip(o)]
     foot = (ankle + xy[:, lm.heel(side)] + xy[:, lm.foot_index(side)]) / 3.0
-    leg_len = np.linalg.norm(ankle - hip, axis=-1)
+    leg_len = hip_ankle_length_px(xy, side)
     flexion_3d = knee_flexion_deg(
         world[:, lm.hip(side)], world[:, lm.knee(side)], world[:, lm.ankle(side)]
     )
@@ -291,7 +296,9 @@ def leg_series(
 
 
 def compute_kinematics(
-    series: PoseSeries, cfg: SmoothingConfig, standing_window_s: float = 20.0
+    series: PoseSeries,
+    cfg: SmoothingConfig,
+    standing_window_s: float = KinematicsConfig().standing_window_s,
 ) -> Kinematics:
     """Smooth the landmarks of ``series`` and compute both legs' kinematics per frame.
 
@@ -301,8 +308,9 @@ def compute_kinematics(
     xy, world = smooth_landmarks(series, cfg)
     legs = {}
     for side in lm.SIDES:
-        leg_len = np.linalg.norm(xy[:, lm.ankle(side)] - xy[:, lm.hip(side)], axis=-1)
-        standing = standing_leg_length_px(series.t_s, leg_len, standing_window_s)
+        standing = standing_leg_length_px(
+            series.t_s, hip_ankle_length_px(xy, side), standing_window_s
+        )
         legs[side] = leg_series(xy, world, side, standing)
     return Kinematics(
         t_s=series.t_s,

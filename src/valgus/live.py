@@ -38,7 +38,12 @@ from valgus.analysis import IMAGE_STATS_EVERY_N, prepare_scoring
 from valgus.config import AnalysisConfig, LiveConfig
 from valgus.errors import ValgusError
 from valgus.estimator import FramePose, PoseEstimator
-from valgus.kinematics import StandingLengthTracker, body_yaw_deg, leg_series
+from valgus.kinematics import (
+    StandingLengthTracker,
+    body_yaw_deg,
+    hip_ankle_length_px,
+    leg_series,
+)
 from valgus.landmarks import SIDES, Side
 from valgus.pose import PoseSeries
 from valgus.quality import frame_image_stats
@@ -425,9 +430,7 @@ class LiveSession:
                 xy[None],
                 world[None],
                 s,
-                self._standing[s].update(
-                    rt, float(np.linalg.norm(xy[lm.ankle(s)] - xy[lm.hip(s)]))
-                ),
+                self._standing[s].update(rt, float(hip_ankle_length_px(xy, s))),
             )
             for s in SIDES
         }
