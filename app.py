@@ -31,7 +31,15 @@ from valgus.live import (
     LiveStatus,
     ice_servers_from_text,
 )
-from valgus.render import BAND_HEX, BAND_TEXT, Report, build_report, fmt_deg, leg_rep_number
+from valgus.render import (
+    BAND_HEX,
+    BAND_TEXT,
+    Report,
+    build_report,
+    fmt_deg,
+    fmt_num,
+    leg_rep_number,
+)
 from valgus.review_page import page_review, save_control
 from valgus.scoring import RepScore
 
@@ -148,10 +156,6 @@ def verdict_cards(report: Report) -> None:
                 )
 
 
-def _num(value: float | None, digits: int = 1) -> str:
-    """Table cell: the number, or a dash where it cannot be measured."""
-    return "-" if value is None or not math.isfinite(value) else f"{value:.{digits}f}"
-
 
 def band_table(rows: list[dict[str, Any]]) -> pd.io.formats.style.Styler:
     """Rows as a table with the band column in its colour (and its name: colour is not the
@@ -171,17 +175,17 @@ def rep_table(reps: tuple[RepScore, ...], full: bool = True) -> pd.io.formats.st
         row = {
             "#": n,
             "leg": r.leg,
-            "bottom (s)": _num(r.bottom_s, 2),
-            "depth (deg)": _num(r.depth_deg, 0),
-            "FPPA (deg)": _num(r.scored_fppa_deg),
+            "bottom (s)": fmt_num(r.bottom_s, 2),
+            "depth (deg)": fmt_num(r.depth_deg, 0),
+            "FPPA (deg)": fmt_num(r.scored_fppa_deg),
             "band": BAND_TEXT[r.band],
         }
         if full:
             row["scored at"] = {"bottom": "deepest frame",
                                 "reference_flexion": "60 deg flexion"}.get(r.scored_at or "", "-")
-            row["peak FPPA (deg)"] = _num(r.fppa_peak_deg)
-            row["pelvic drop (deg)"] = _num(r.pelvic_drop_deg)
-            row["trunk lean (deg)"] = _num(r.trunk_lean_deg)
+            row["peak FPPA (deg)"] = fmt_num(r.fppa_peak_deg)
+            row["pelvic drop (deg)"] = fmt_num(r.pelvic_drop_deg)
+            row["trunk lean (deg)"] = fmt_num(r.trunk_lean_deg)
         row["notes"] = "; ".join(r.issues)
         rows.append(row)
     return band_table(rows)

@@ -72,11 +72,15 @@ def live_band(fppa_deg: float, cfg: AnalysisConfig) -> Band:
     return band_for(fppa_deg, v.threshold_deg(cfg.sex), v.borderline_margin_deg)
 
 
+def fmt_num(value: float | None, digits: int = 1) -> str:
+    """'12.3', or '-' where the value is missing (None or NaN): a table cell."""
+    return "-" if value is None or not math.isfinite(value) else f"{value:.{digits}f}"
+
+
 def fmt_deg(value: float | None, digits: int = 1) -> str:
     """'12.3°' or '-' for missing values."""
-    if value is None or not math.isfinite(value):
-        return "-"
-    return f"{value:.{digits}f}°"
+    text = fmt_num(value, digits)
+    return text if text == "-" else f"{text}°"
 
 
 # --------------------------------------------------------------------------- drawing primitives

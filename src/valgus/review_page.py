@@ -10,7 +10,6 @@ process, ``st.cache_resource``), so everything shown survives an app restart.
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 import tempfile
 from datetime import date
@@ -31,7 +30,7 @@ from valgus.clearance import (
     SquatRep,
 )
 from valgus.errors import ValgusError
-from valgus.render import BAND_HEX, BAND_TEXT, Report
+from valgus.render import BAND_HEX, BAND_TEXT, Report, fmt_num
 from valgus.store.service import (
     AnalysisInfo,
     History,
@@ -65,9 +64,6 @@ def get_records(data_dir: str) -> Records:
 def records() -> Records:
     return get_records(os.environ.get("VALGUS_DATA_DIR", ""))
 
-
-def _num(value: float | None, digits: int = 1) -> str:
-    return "-" if value is None or not math.isfinite(value) else f"{value:.{digits}f}"
 
 
 # --------------------------------------------------------------------------- saving an analysis
@@ -190,9 +186,9 @@ def rep_rows(analysis: AnalysisInfo, reps: list[SquatRep]) -> pd.io.formats.styl
         rows.append({
             "#": r.index,
             "leg": r.leg,
-            "bottom (s)": _num(raw.get("bottom_s"), 2),
-            "depth (deg)": _num(raw.get("depth_deg"), 0),
-            "FPPA (deg)": _num(r.fppa_deg),
+            "bottom (s)": fmt_num(raw.get("bottom_s"), 2),
+            "depth (deg)": fmt_num(raw.get("depth_deg"), 0),
+            "FPPA (deg)": fmt_num(r.fppa_deg),
             "band": BAND_TEXT.get(r.band, r.band),
             "analysis band": BAND_TEXT.get(r.original_band, r.original_band),
             "counted": "yes" if r.counted else "no",
@@ -369,7 +365,7 @@ def decision_panel(summary: SessionSummary) -> None:
         for leg in SIDES:
             r = summary.squat[leg]
             st.caption(f"Squat, {leg} leg: {r.verdict}; {r.valid_reps} measured reps, "
-                       f"{r.excessive_reps} excessive, median FPPA {_num(r.median_fppa_deg)} "
+                       f"{r.excessive_reps} excessive, median FPPA {fmt_num(r.median_fppa_deg)} "
                        f"deg" + (f", {r.overridden_reps} re-banded" if r.overridden_reps else ""))
         if final and summary.clearance is not None and summary.clearance.signed_at:
             st.success(f"Signed by {summary.clearance.signed_by} on "
@@ -513,7 +509,7 @@ def history_panel(rec: Records, code: str) -> None:
                                    "signed": history.signed_decisions.get(
                                        r.session.session_id) or "-"}
             for leg in SIDES:
-                row[f"{leg} FPPA (deg)"] = _num(r.session.median_fppa_deg.get(leg))
+                row[f"{leg} FPPA (deg)"] = fmt_num(r.session.median_fppa_deg.get(leg))
                 change = r.since_previous.get(leg)
                 row[f"{leg} change"] = change.describe(history.sdc_deg) if change else "-"
             table.append(row)
