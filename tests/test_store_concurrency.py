@@ -64,49 +64,6 @@ def check_consistent(data_dir: Path, url: str | None = None) -> tuple[int, int]:
 # --------------------------------------------------------------------------- concurrency
 
 
-def test_two_threads_write_at_once_without_mixing(
-    tmp_path: Path, database_url: str | None
-) -> None:
-    """Two 'browser sessions' share one Records object (as the app does), each with its own
-    person and session; their writes interleave and nothing mixes or fails."""
-    data = tmp_path / "data"
-    clips = [write_clip(tmp_path / f"c{k}.mp4", seed=k) for k in range(2)]
-    result, series = squats("left", 5.0)
-    n_each = 6
-    errors: list[BaseException] = []
-    with Records.open(data, url=database_url) as rec:
-        start = threading.Barrier(2)
-
-        def worker(k: int) -> None:
-            try:
-                code = f"T-{k}"
-                rec.add_person(code)
-                sid = rec.create_session(code, date(2025, 1, 1 + k)).id
-                start.wait(timeout=30)
-                for i in range(n_each):
-                    saved = rec.save_analysis(sid, clips[k], result, series if i % 2 else None)
-                    rec.save_review(sid, f"reviewer {k}", f"pass {i}",
-                                    [Override(saved.id, 1, "fine", f"thread {k}")])
-            except BaseException as err:  # reported to the main thread below
-                errors.append(err)
-
-        threads = [threading.Thread(target=worker, args=(k,)) for k in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=120)
-        assert not errors, errors
-        for k in range(2):
-            sessions = rec.list_sessions(f"T-{k}")
-            assert len(sessions) == 1 and sessions[0].n_clips == n_each
-            analyses = rec.list_analyses(sessions[0].id)
-            assert {a.clip.sha256 for a in analyses} == {sha256_file(clips[k])}
-            reviews = rec.review_history(sessions[0].id)
-            assert {r.reviewer for r in reviews} == {f"reviewer {k}"}
-            assert len(reviews) == n_each
-    assert check_consistent(data, database_url) == (2 * n_each, 2 * n_each)
-
-
 def _race(n: int, work: Callable[[int], T]) -> list[T]:
     """``work(0) .. work(n - 1)`` in n threads released at the same moment; their results in
     order. Any exception in a thread fails the test."""
@@ -128,6 +85,39 @@ def _race(n: int, work: Callable[[int], T]) -> list[T]:
         t.join(timeout=120)
     assert not errors, errors
     return results  # type: ignore[return-value]
+
+
+def test_two_threads_write_at_once_without_mixing(
+    tmp_path: Path, database_url: str | None
+) -> None:
+    """Two 'browser sessions' share one Records object (as the app does), each with its own
+    person and session; their writes interleave and nothing mixes or fails."""
+    data = tmp_path / "data"
+    clips = [write_clip(tmp_path / f"c{k}.mp4", seed=k) for k in range(2)]
+    result, series = squats("left", 5.0)
+    n_each = 6
+    with Records.open(data, url=database_url) as rec:
+        sids = []
+        for k in range(2):
+            rec.add_person(f"T-{k}")
+            sids.append(rec.create_session(f"T-{k}", date(2025, 1, 1 + k)).id)
+
+        def worker(k: int) -> None:
+            for i in range(n_each):
+                saved = rec.save_analysis(sids[k], clips[k], result, series if i % 2 else None)
+                rec.save_review(sids[k], f"reviewer {k}", f"pass {i}",
+                                [Override(saved.id, 1, "fine", f"thread {k}")])
+
+        _race(2, worker)
+        for k in range(2):
+            sessions = rec.list_sessions(f"T-{k}")
+            assert len(sessions) == 1 and sessions[0].n_clips == n_each
+            analyses = rec.list_analyses(sessions[0].id)
+            assert {a.clip.sha256 for a in analyses} == {sha256_file(clips[k])}
+            reviews = rec.review_history(sessions[0].id)
+            assert {r.reviewer for r in reviews} == {f"reviewer {k}"}
+            assert len(reviews) == n_each
+    assert check_consistent(data, database_url) == (2 * n_each, 2 * n_each)
 
 
 def test_racing_get_or_create_gives_one_person_and_one_session(
