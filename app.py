@@ -21,17 +21,19 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from valgus.analysis import FILMING_GUIDANCE
+from valgus.app.review import page_review, save_control
 from valgus.config import AnalysisConfig, LiveConfig, Sex
+from valgus.core.checks import FILMING_GUIDANCE
+from valgus.core.scoring import RepScore
 from valgus.errors import ModelError, NoPersonError, ValgusError, VideoError
-from valgus.live import (
+from valgus.live.session import (
     CAMERA_PLACEMENT,
     LiveOutcome,
     LiveProcessor,
     LiveStatus,
     ice_servers_from_text,
 )
-from valgus.render import (
+from valgus.present.render import (
     BAND_HEX,
     BAND_TEXT,
     Report,
@@ -40,8 +42,6 @@ from valgus.render import (
     fmt_num,
     leg_rep_number,
 )
-from valgus.review_page import page_review, save_control
-from valgus.scoring import RepScore
 
 log = logging.getLogger("valgus.app")
 
@@ -125,7 +125,8 @@ def what_to_do(err: BaseException) -> list[str]:
             FILMING_GUIDANCE,
         ]
     if isinstance(err, ModelError):
-        return ["Reinstall valgus, or put the pose model at models/pose_landmarker_full.task."]
+        return ["Reinstall valgus (the pose model ships inside the package), or pass a "
+                "pose_landmarker .task file."]
     return ["Try again; if it happens again, try another clip or re-export this one."]
 
 
@@ -193,7 +194,7 @@ def rep_table(reps: tuple[RepScore, ...], full: bool = True) -> pd.io.formats.st
 
 def show_report(report: Report, key: str) -> None:
     """Verdicts, per-rep table, chart, deepest frames, annotated video and downloads."""
-    from valgus.render import timeline_figure
+    from valgus.present.render import timeline_figure
 
     result = report.result
     thr = result.config.valgus.threshold_deg(result.config.sex)
@@ -459,7 +460,7 @@ def page_live(cfg: AnalysisConfig) -> None:
         """One per webcam stream: its own pose model, closed when the stream ends."""
 
         def __init__(self) -> None:
-            from valgus.estimator import MediaPipePoseEstimator
+            from valgus.runtime.estimator import MediaPipePoseEstimator
 
             self.live = LiveProcessor(MediaPipePoseEstimator, DATA_DIR / "selftests", cfg,
                                       live_cfg)

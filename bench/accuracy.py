@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from valgus.cli import native_logs_silenced
+from valgus.runtime.estimator import native_logs_silenced
 from valgus.synth.evaluate import evaluate_clip
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from valgus.analysis import analyze_series, estimate_poses
-from valgus.cli import native_logs_silenced
-from valgus.estimator import MediaPipePoseEstimator
+from valgus.pipeline import analyze_series
+from valgus.runtime.estimator import MediaPipePoseEstimator, native_logs_silenced
+from valgus.runtime.tracking import estimate_poses
 from valgus.synth.evaluate import truth_path
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,10 +16,10 @@ import statistics
 import time
 from pathlib import Path
 
-from valgus.analysis import analyze_series, estimate_poses
-from valgus.cli import native_logs_silenced
-from valgus.estimator import MediaPipePoseEstimator
-from valgus.video import iter_frames, probe_video
+from valgus.pipeline import analyze_series
+from valgus.runtime.estimator import MediaPipePoseEstimator, native_logs_silenced
+from valgus.runtime.tracking import estimate_poses
+from valgus.runtime.video import iter_frames, probe_video
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CLIPS = (

@@ -43,14 +43,15 @@ import av
 import cv2
 import numpy as np
 
-from valgus.analysis import AnalysisResult, analyze_series, estimate_poses
-from valgus.batch import BatchOptions, run_batch
-from valgus.cli import native_logs_silenced
+from valgus.batch.runner import BatchOptions, run_batch
 from valgus.config import InputLimits
-from valgus.estimator import MediaPipePoseEstimator
+from valgus.core.pose import PoseSeries
+from valgus.core.result import AnalysisResult
 from valgus.landmarks import SIDES, ankle, hip, knee
-from valgus.pose import PoseSeries
-from valgus.video import iter_frames, probe_video
+from valgus.pipeline import analyze_series
+from valgus.runtime.estimator import MediaPipePoseEstimator, native_logs_silenced
+from valgus.runtime.tracking import estimate_poses
+from valgus.runtime.video import iter_frames, probe_video
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_videos" / "demo_single_leg_squats.mp4"
@@ -316,7 +317,7 @@ def memory(short_s: float, long_s: float, report: dict[str, object]) -> None:
 def live_frame_ms(video: Path) -> tuple[float, float]:
     """Median and 95th percentile of the live page's whole per-frame work at 640x480:
     ``LiveProcessor.process`` (pose, counting, overlay drawing, writing the kept clip)."""
-    from valgus.live import LiveProcessor
+    from valgus.live.session import LiveProcessor
 
     frames = list(iter_frames(video))
     times: list[float] = []
@@ -336,7 +337,7 @@ def live_on_a_slower_machine(video: Path, busy_processes: int = 4) -> dict[str, 
     ``newest`` analyses the newest frame that arrived and drops the others (valgus's live page:
     ``recv_queued`` in app.py), ``every`` analyses every frame in order (queueing). For each:
     share of frames analysed and latency from a frame's arrival to its result (ms)."""
-    from valgus.live import LiveProcessor
+    from valgus.live.session import LiveProcessor
 
     frames = list(iter_frames(video))
     arrival = np.array([t for t, _ in frames]) - frames[0][0]

@@ -26,13 +26,13 @@ from pathlib import Path
 
 import numpy as np
 
-from valgus.analysis import AnalysisResult, analyze_series
-from valgus.cli import native_logs_silenced
-from valgus.estimator import MediaPipePoseEstimator
-from valgus.kinematics import Kinematics
+from valgus.core.kinematics import Kinematics
+from valgus.core.pose import PoseSeries
+from valgus.core.result import AnalysisResult
 from valgus.landmarks import NUM_LANDMARKS
-from valgus.pose import PoseSeries
-from valgus.video import iter_frames
+from valgus.pipeline import analyze_series
+from valgus.runtime.estimator import MediaPipePoseEstimator, native_logs_silenced
+from valgus.runtime.video import iter_frames
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_videos" / "demo_single_leg_squats.mp4"

@@ -1,4 +1,5 @@
-"""Rebuild ``models/pose_landmarker_full.task`` offline from the ``mediapipe==0.10.21`` wheel.
+"""Rebuild ``src/valgus/models/pose_landmarker_full.task`` offline from the
+``mediapipe==0.10.21`` wheel.
 
 Why this exists: mediapipe 1.x only has the Tasks API, whose ``PoseLandmarker`` needs a
 ``.task`` bundle that is normally downloaded from Google's storage, which we cannot reach.
@@ -24,7 +25,7 @@ Step 2 needs ``mediapipe.tasks.python.metadata.metadata_writers`` from mediapipe
 it creates a throwaway venv (default ``/tmp/mp021venv``, Python 3.11 because the wheel is
 cp311), installs mediapipe==0.10.21 there and re-runs itself inside it for steps 2-3::
 
-    python scripts/build_pose_model.py                 # -> models/pose_landmarker_full.task
+    python scripts/build_pose_model.py    # -> src/valgus/models/pose_landmarker_full.task
     python scripts/build_pose_model.py --out /tmp/x.task --venv /tmp/other-venv
 
 Needs network access to PyPI only, about 1 GB of disk for the venv and ~1 minute.
@@ -50,7 +51,7 @@ WHEEL_PLATFORM = "manylinux_2_28_x86_64"
 WHEEL_PYTHON = "3.11"
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_OUT = REPO_ROOT / "models" / "pose_landmarker_full.task"
+DEFAULT_OUT = REPO_ROOT / "src" / "valgus" / "models" / "pose_landmarker_full.task"
 DEFAULT_VENV = Path(tempfile.gettempdir()) / "mp021venv"
 
 DETECTOR_SRC = "mediapipe/modules/pose_detection/pose_detection.tflite"

@@ -19,7 +19,7 @@ import av
 import cv2
 import numpy as np
 
-from valgus.video import iter_frames
+from valgus.runtime.video import iter_frames
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_CLIP = ROOT / "sample_videos" / "demo_single_leg_squats.mp4"

@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_VIDEOS = ROOT.parent / "shared" / "videos"
-MODEL = ROOT / "models" / "pose_landmarker_full.task"
+MODEL = ROOT / "src" / "valgus" / "models" / "pose_landmarker_full.task"
 
 
 def shared_clip(name: str) -> Path:

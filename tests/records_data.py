@@ -17,9 +17,10 @@ from tests.synthetic import (
     time_base,
     valgus_turn_for_fppa_deg,
 )
-from valgus.analysis import AnalysisResult, analyze_series
+from valgus.core.pose import PoseSeries
+from valgus.core.result import AnalysisResult
 from valgus.landmarks import Side
-from valgus.pose import PoseSeries
+from valgus.pipeline import analyze_series
 
 FPS = 30.0
 BOTTOM_DEG = 70.0

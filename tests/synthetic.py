@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from valgus import landmarks as lm
+from valgus.core.pose import PoseSeries
 from valgus.landmarks import Side
-from valgus.pose import PoseSeries
 
 LEG_SEGMENT_M = 0.45  # thigh = shank length
 HIP_HALF_WIDTH_M = 0.10

@@ -12,8 +12,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import shared_clip
-from valgus.render import H264Writer
-from valgus.video import iter_frames
+from valgus.present.render import H264Writer
+from valgus.runtime.video import iter_frames
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"

@@ -23,12 +23,12 @@ import numpy as np
 import pytest
 
 from tests import bad_inputs
-from valgus.cli import main
+from valgus.cli.main import main
 from valgus.config import InputLimits
+from valgus.core.pose import PoseSeries
 from valgus.errors import InputTooLargeError
-from valgus.estimator import MediaPipePoseEstimator
-from valgus.pose import PoseSeries
-from valgus.video import check_input_limits, iter_frames, probe_video
+from valgus.runtime.estimator import MediaPipePoseEstimator
+from valgus.runtime.video import check_input_limits, iter_frames, probe_video
 
 # Wall-time bound of one CLI run, only to catch a hang: the longest run here (the 7 s clips)
 # takes ~4 s on 2 idle cores, ~10 s when they are busy.
@@ -260,7 +260,7 @@ def test_8k_clip_is_downscaled_bounded_in_time_and_memory(tmp_path: Path) -> Non
     info = probe_video(clip)
     assert (info.width, info.height) == bad_inputs.HIGH_RES_SIZE
     poses = tmp_path / "poses.npz"
-    child = run_measured([sys.executable, "-m", "valgus.cli", "analyze", str(clip), "--json",
+    child = run_measured([sys.executable, "-m", "valgus.cli.main", "analyze", str(clip), "--json",
                           "--save-poses", str(poses)])
     print(f"8K clip: {child['seconds']:.1f} s, peak RSS {child['max_rss_mb']:.0f} MB")
     assert child["code"] == 0, child["stderr"]

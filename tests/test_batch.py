@@ -17,7 +17,7 @@ from pathlib import Path
 import av
 import pytest
 
-from valgus.batch import (
+from valgus.batch.runner import (
     SUMMARY_COLUMNS,
     BatchOptions,
     ClipOutcome,
@@ -27,7 +27,7 @@ from valgus.batch import (
     run_batch,
 )
 from valgus.files import PARTIAL_PREFIX
-from valgus.video import iter_frames
+from valgus.runtime.video import iter_frames
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_videos" / "demo_single_leg_squats.mp4"
@@ -105,7 +105,7 @@ def _stamps(out_dir: Path) -> dict[str, int]:
 
 def test_killed_batch_resumes_with_only_the_missing_clips(clip_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "valgus.cli", "batch", str(clip_dir), "--out", str(out),
+    cmd = [sys.executable, "-m", "valgus.cli.main", "batch", str(clip_dir), "--out", str(out),
            "--workers", "1"]
     # A session of its own, so that the kill reaches the batch's worker process too.
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -212,7 +212,7 @@ def test_results_that_cannot_be_written_are_a_one_line_error(
 ) -> None:
     """The summary's place is taken by a folder (as a full disk or a read-only share would
     refuse it): a one-line error and its exit code, no traceback, no partial file left."""
-    from valgus.cli import main
+    from valgus.cli.main import main
 
     clips, out = tmp_path / "clips", tmp_path / "out"
     clips.mkdir()

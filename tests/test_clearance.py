@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from valgus.clearance import (
+from valgus.core.clearance import (
     ClearanceInputs,
     ClearancePolicy,
     Override,

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from tests.synthetic import Rep, person_series, squat_curve, time_base
-from valgus.cli import main
+from valgus.cli.main import main
 
 
 def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -134,7 +134,7 @@ def test_console_script_reports_bad_input_without_traceback(tmp_path: Path) -> N
     bad = tmp_path / "photo.mp4"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 100)
     proc = subprocess.run(
-        [sys.executable, "-m", "valgus.cli", "analyze", str(bad)],
+        [sys.executable, "-m", "valgus.cli.main", "analyze", str(bad)],
         capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 2

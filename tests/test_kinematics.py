@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from valgus import landmarks as lm
-from valgus.kinematics import (
+from valgus.core.kinematics import (
     body_yaw_deg,
     fppa_deg,
     knee_flexion_deg,

@@ -26,12 +26,12 @@ from tests.synthetic import (
     time_base,
 )
 from valgus import landmarks as lm
-from valgus.analysis import analyze_series
 from valgus.config import AnalysisConfig, LiveConfig
-from valgus.estimator import FramePose
-from valgus.live import LiveSession, check_setup, ice_servers_from_text
-from valgus.pose import PoseSeries
-from valgus.scoring import RepScore
+from valgus.core.pose import PoseSeries
+from valgus.core.scoring import RepScore
+from valgus.live.session import LiveSession, check_setup, ice_servers_from_text
+from valgus.pipeline import analyze_series
+from valgus.runtime.estimator import FramePose
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_videos" / "demo_single_leg_squats.mp4"
@@ -297,9 +297,9 @@ def sample_live(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, Path]
     """The sample clip through ``LiveProcessor`` with the real pose model, frame by frame."""
     if not SAMPLE.is_file():
         pytest.fail(f"bundled sample clip missing: {SAMPLE}")
-    from valgus.estimator import MediaPipePoseEstimator
-    from valgus.live import LiveProcessor
-    from valgus.video import iter_frames
+    from valgus.live.session import LiveProcessor
+    from valgus.runtime.estimator import MediaPipePoseEstimator
+    from valgus.runtime.video import iter_frames
 
     clip_dir = tmp_path_factory.mktemp("selftests")
     made: list[MediaPipePoseEstimator] = []
@@ -334,8 +334,8 @@ def test_processor_counts_the_sample_reps_on_the_right_legs(
         truth = json.loads(SAMPLE_TRUTH.read_text())
         expected = [r["stance"] for r in truth["reps"]]
     else:  # the offline analysis is the reference until the truth file exists
-        from valgus.analysis import estimate_poses
-        from valgus.estimator import MediaPipePoseEstimator
+        from valgus.runtime.estimator import MediaPipePoseEstimator
+        from valgus.runtime.tracking import estimate_poses
 
         offline, _ = analyze_series(estimate_poses(SAMPLE, MediaPipePoseEstimator()))
         expected = [r.leg for r in offline.reps if r.complete]
@@ -347,8 +347,8 @@ def test_processor_counts_the_sample_reps_on_the_right_legs(
 def test_kept_clip_is_browser_h264_and_scores_like_an_upload(
     sample_live: tuple[object, Path],
 ) -> None:
-    from valgus.analysis import estimate_poses
-    from valgus.estimator import MediaPipePoseEstimator
+    from valgus.runtime.estimator import MediaPipePoseEstimator
+    from valgus.runtime.tracking import estimate_poses
 
     outcome, _ = sample_live
     clip = outcome.clip_path  # type: ignore[attr-defined]
@@ -385,8 +385,8 @@ def test_kept_clip_is_browser_h264_and_scores_like_an_upload(
 
 
 def test_processor_without_a_pose_model_says_so_on_the_picture(tmp_path: Path) -> None:
-    from valgus.estimator import MediaPipePoseEstimator
-    from valgus.live import LiveProcessor
+    from valgus.live.session import LiveProcessor
+    from valgus.runtime.estimator import MediaPipePoseEstimator
 
     processor = LiveProcessor(lambda: MediaPipePoseEstimator(tmp_path / "missing.task"),
                               tmp_path / "clips")

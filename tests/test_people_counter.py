@@ -7,9 +7,12 @@ from pathlib import Path
 
 import numpy as np
 
-from valgus.cli import native_logs_silenced
-from valgus.estimator import COUNT_DELAY_FRAMES, MediaPipePoseEstimator
-from valgus.video import iter_frames
+from valgus.runtime.estimator import (
+    COUNT_DELAY_FRAMES,
+    MediaPipePoseEstimator,
+    native_logs_silenced,
+)
+from valgus.runtime.video import iter_frames
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_videos" / "demo_single_leg_squats.mp4"

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from valgus.prefetch import prefetched
+from valgus.runtime.prefetch import prefetched
 
 
 def test_yields_all_items_in_order() -> None:

@@ -10,10 +10,11 @@ import pytest
 
 from tests.synthetic import Rep, person_series, squat_curve, time_base
 from valgus import landmarks as lm
-from valgus.analysis import analyze_series
 from valgus.config import QualityConfig
-from valgus.pose import PoseSeries
-from valgus.quality import QualityIssue, assess_quality, landmark_trust, yaw_guidance
+from valgus.core.checks import QualityIssue, assess_quality, yaw_guidance
+from valgus.core.pose import PoseSeries
+from valgus.core.trust import landmark_trust
+from valgus.pipeline import analyze_series
 
 CFG = QualityConfig()
 
@@ -157,8 +158,7 @@ def test_sharpness_does_not_depend_on_light_level() -> None:
 
     import cv2
 
-    from valgus.quality import frame_image_stats
-    from valgus.video import iter_frames
+    from valgus.runtime.video import frame_image_stats, iter_frames
 
     demo = Path(__file__).resolve().parents[1] / "sample_videos" / "demo_single_leg_squats.mp4"
     _, frame = next(iter(iter_frames(demo)))

@@ -6,9 +6,11 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import shared_clip
-from valgus.analysis import AnalysisResult, analyze_series, estimate_poses
-from valgus.estimator import MediaPipePoseEstimator
-from valgus.pose import PoseSeries
+from valgus.core.pose import PoseSeries
+from valgus.core.result import AnalysisResult
+from valgus.pipeline import analyze_series
+from valgus.runtime.estimator import MediaPipePoseEstimator
+from valgus.runtime.tracking import estimate_poses
 
 HYVA2 = "tuxotiikeri__squatdetection__hyva2.mp4"
 HYVA3 = "tuxotiikeri__squatdetection__hyva3.mp4"

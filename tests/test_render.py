@@ -15,10 +15,10 @@ import pytest
 
 from tests.synthetic import evenly_spaced_reps, person_series, squat_curve, time_base
 from valgus import landmarks as lm
-from valgus.analysis import analyze_series
 from valgus.config import AnalysisConfig
-from valgus.pose import PoseSeries
-from valgus.render import (
+from valgus.core.pose import PoseSeries
+from valgus.pipeline import analyze_series
+from valgus.present.render import (
     BAND_RGB,
     H264Writer,
     crop_to_person,
@@ -224,9 +224,9 @@ def test_timeline_figure_has_both_legs_threshold_and_rep_shading(
 def test_live_overlay_shows_setup_then_counts_and_rep_feedback() -> None:
     from tests.synthetic import valgus_turn_for_fppa_deg
     from valgus.config import LiveConfig
-    from valgus.estimator import FramePose
-    from valgus.live import LiveSession
-    from valgus.render import draw_live_overlay
+    from valgus.live.session import LiveSession
+    from valgus.present.render import draw_live_overlay
+    from valgus.runtime.estimator import FramePose
 
     truth = evenly_spaced_reps(1, 2.0, 3.0, 1.0, 75.0)
     t = time_base(truth[-1].end_s + 1.0, 30.0)
@@ -255,7 +255,7 @@ def test_live_overlay_shows_setup_then_counts_and_rep_feedback() -> None:
 
 def test_rep_feedback_is_numbered_per_leg_as_the_counters_count() -> None:
     from tests.synthetic import Rep
-    from valgus.render import feedback_text, leg_rep_number
+    from valgus.present.render import feedback_text, leg_rep_number
 
     truth = [Rep(1.0, 3.0, 70.0), Rep(5.0, 3.0, 70.0), Rep(9.0, 3.0, 70.0)]
     t = time_base(10.5, 30.0)  # the third rep is cut by the end of the clip

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from tests.records_data import squats, write_clip
-from valgus.clearance import ClearanceInputs, Override
+from valgus.core.clearance import ClearanceInputs, Override
 from valgus.report import build_session_report, render_pdf
 from valgus.report.frames import choose_reps
 from valgus.store.service import Records

@@ -16,8 +16,8 @@ from tests.synthetic import (
     time_base,
 )
 from valgus.config import RepConfig, StanceConfig
+from valgus.core.reps import RepCandidate, RepCounter, StreamSample, detect_reps
 from valgus.landmarks import SIDES, Side, other
-from valgus.reps import RepCandidate, RepCounter, StreamSample, detect_reps
 
 REP_CFG = RepConfig()
 STANCE_CFG = StanceConfig()

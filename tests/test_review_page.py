@@ -14,8 +14,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.records_data import squats, write_clip
-from valgus.clearance import ClearanceInputs, ClearancePolicy
-from valgus.review_page import get_records
+from valgus.app.review import get_records
+from valgus.core.clearance import ClearanceInputs, ClearancePolicy
 from valgus.store.service import Records
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -200,7 +200,7 @@ from typing import Any
 from types import SimpleNamespace
 import streamlit as st
 from tests.records_data import squats
-from valgus.review_page import save_control
+from valgus.app.review import save_control
 result, series = squats("left", 4.0, 3)
 save_control(SimpleNamespace(result=result, series=series), "phone clip.mp4", "upload",
              path=Path(st.session_state["clip"]))

@@ -17,12 +17,13 @@ from tests.synthetic import (
     time_base,
     valgus_turn_for_fppa_deg,
 )
-from valgus.analysis import AnalysisResult, analyze_series
 from valgus.config import AnalysisConfig, ClearanceConfig, Sex, ValgusThresholds
+from valgus.core.pose import PoseSeries
+from valgus.core.result import AnalysisResult
+from valgus.core.scoring import Band, RepScore, band_for, leg_verdict, symmetry, symmetry_index_pct
 from valgus.errors import NoPersonError
 from valgus.landmarks import Side
-from valgus.pose import PoseSeries
-from valgus.scoring import Band, RepScore, band_for, leg_verdict, symmetry, symmetry_index_pct
+from valgus.pipeline import analyze_series
 
 # --- bands and thresholds ---------------------------------------------------------------------
 

@@ -14,18 +14,14 @@ import numpy as np
 import pytest
 
 from tests.conftest import shared_clip
-from valgus.analysis import (
-    AnalysisResult,
-    Segment,
-    analyze_series,
-    estimate_poses,
-    plan_segments,
-)
+from valgus.core.pose import PoseSeries
+from valgus.core.result import AnalysisResult
 from valgus.errors import VideoError
-from valgus.estimator import FramePose
 from valgus.landmarks import NUM_LANDMARKS
-from valgus.pose import PoseSeries
-from valgus.video import iter_frames
+from valgus.pipeline import analyze_series
+from valgus.runtime.estimator import FramePose
+from valgus.runtime.tracking import Segment, estimate_poses, plan_segments
+from valgus.runtime.video import iter_frames
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_videos" / "demo_single_leg_squats.mp4"
@@ -201,7 +197,7 @@ def _compare(single: AnalysisResult, split: AnalysisResult) -> list[float]:
 
 
 def _single_and_split(clip: Path, key: str, cache: dict[str, object]) -> list[float]:
-    from valgus.estimator import MediaPipePoseEstimator
+    from valgus.runtime.estimator import MediaPipePoseEstimator
 
     if key not in cache:
         cache[key] = estimate_poses(clip, MediaPipePoseEstimator())

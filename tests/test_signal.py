@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from valgus.signal import fill_gaps, lowpass, valid_runs
+from valgus.core.signal import fill_gaps, lowpass, valid_runs
 
 FPS = 30.0
 CUTOFF_HZ = 4.0

@@ -20,9 +20,10 @@ from sqlalchemy import create_engine, inspect
 from sqlalchemy.exc import IntegrityError
 
 from tests.records_data import squats, write_clip
-from valgus.clearance import ClearanceInputs, ClearancePolicy, Override
-from valgus.pose import PoseSeries
-from valgus.store.db import DATA_DIR_ENV, DATABASE_URL_ENV, Database, sha256_file
+from valgus.core.clearance import ClearanceInputs, ClearancePolicy, Override
+from valgus.core.pose import PoseSeries
+from valgus.paths import DATA_DIR_ENV
+from valgus.store.db import DATABASE_URL_ENV, Database, sha256_file
 from valgus.store.errors import NotFoundError, RecordError, StorageError
 from valgus.store.migrate import alembic_config, current_revision, head_revision
 from valgus.store.models import Base

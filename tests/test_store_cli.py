@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 
 from tests.records_data import squats, write_clip
-from valgus.cli import main
-from valgus.store.db import DATA_DIR_ENV, DATABASE_URL_ENV, sha256_file
+from valgus.cli.main import main
+from valgus.paths import DATA_DIR_ENV
+from valgus.store.db import DATABASE_URL_ENV, sha256_file
 from valgus.store.service import Records
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "sample_videos" / "demo_single_leg_squats.mp4"
-MODEL = ROOT / "models" / "pose_landmarker_full.task"
+MODEL = ROOT / "src" / "valgus" / "models" / "pose_landmarker_full.task"
 
 
 def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -164,7 +165,7 @@ def test_analyze_save_with_the_real_model_then_report(tmp_path: Path) -> None:
     if not MODEL.is_file():
         pytest.skip("bundled pose model missing")
     data = tmp_path / "data"
-    cmd = [sys.executable, "-m", "valgus.cli"]
+    cmd = [sys.executable, "-m", "valgus.cli.main"]
     proc = subprocess.run(
         [*cmd, "analyze", str(DEMO), "--save", "--person", "DEMO-1", "--sex", "female",
          "--session-date", "2025-04-01", "--data-dir", str(data)],

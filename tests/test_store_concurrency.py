@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import create_engine
 
 from tests.records_data import squats, write_clip
-from valgus.clearance import Override
+from valgus.core.clearance import Override
 from valgus.store.db import sha256_file
 from valgus.store.errors import RecordError
 from valgus.store.service import Records

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from valgus.errors import VideoError
-from valgus.video import VideoInfo, iter_frames, probe_video
+from valgus.runtime.video import VideoInfo, iter_frames, probe_video
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "videos"
 IPHONE_MOV = SHARED / "benrandoing20__LNewCo__IMG_7027.mov"

@@ -10,7 +10,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from valgus import __version__
-from valgus.clearance import SIDES
+from valgus.core.clearance import SIDES
 from valgus.files import write_atomic
 from valgus.report.charts import BAND_HEX, fppa_history_chart, fppa_per_rep_chart
 from valgus.report.frames import FramePicture, bottom_frames, choose_reps

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from valgus.clearance import SIDES, ProgressRow, SquatRep
+from valgus.core.clearance import SIDES, ProgressRow, SquatRep
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from valgus.clearance import SquatRep
+from valgus.core.clearance import SquatRep
+from valgus.core.pose import PoseSeries
 from valgus.errors import ValgusError
-from valgus.pose import PoseSeries
+from valgus.runtime.video import iter_frames
 from valgus.store.service import AnalysisInfo
-from valgus.video import iter_frames
 
 # Pictures in the report are at most this wide/high (px): enough to see the knee over the foot,
 # small enough that a PDF with a dozen of them stays well under a few MB.
@@ -61,14 +61,14 @@ def _jpeg_uri(rgb: np.ndarray) -> str:
 def _skeleton_drawer() -> Any | None:
     """``valgus.render.bottom_frame_picture`` if that module is there (it needs OpenCV)."""
     try:
-        from valgus.render import bottom_frame_picture
+        from valgus.present.render import bottom_frame_picture
     except ImportError:
         return None
     return bottom_frame_picture
 
 
 def _rep_score(rep: dict[str, Any], band: str) -> Any:
-    from valgus.scoring import RepScore
+    from valgus.core.scoring import RepScore
 
     names = {f.name for f in dataclasses.fields(RepScore)}
     values = {k: v for k, v in rep.items() if k in names}

@@ -35,10 +35,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from valgus.paths import data_dir
 from valgus.store.errors import StorageError
 from valgus.store.models import Analysis, Clip
 
-DATA_DIR_ENV = "VALGUS_DATA_DIR"
 DATABASE_URL_ENV = "VALGUS_DATABASE_URL"
 DB_FILE = "valgus.db"
 CLIPS_DIR = "clips"
@@ -55,13 +55,8 @@ _HOST = socket.gethostname().replace("-", "_")
 
 
 def default_data_dir() -> Path:
-    """``VALGUS_DATA_DIR`` if set, else the user data directory (``~/.local/share/valgus``)."""
-    env = os.environ.get(DATA_DIR_ENV)
-    if env:
-        return Path(env).expanduser()
-    from platformdirs import user_data_path
-
-    return user_data_path("valgus", appauthor=False)
+    """``VALGUS_DATA_DIR`` if set, else the user data directory (``valgus.paths.data_dir``)."""
+    return data_dir()
 
 
 def database_url(data_dir: Path, url: str | None = None) -> str:

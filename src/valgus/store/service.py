@@ -33,7 +33,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from valgus.clearance import (
+from valgus.core.clearance import (
     BANDS,
     SIDES,
     ClearanceDecision,
@@ -63,8 +63,8 @@ from valgus.store.models import (
 )
 
 if TYPE_CHECKING:
-    from valgus.analysis import AnalysisResult
-    from valgus.pose import PoseSeries
+    from valgus.core.pose import PoseSeries
+    from valgus.core.result import AnalysisResult
 
 SEXES = ("female", "male", "unspecified")
 MAX_NAME_CHARS = 128
@@ -449,7 +449,7 @@ class Records:
         files are copied first, renamed into place inside the transaction, and removed again if
         it does not commit; a crash leaves no row without its file (see ``valgus.store.db``).
         """
-        from valgus.analysis import SCHEMA
+        from valgus.core.result import SCHEMA
 
         data = dict(result) if isinstance(result, Mapping) else result.to_dict()
         if data.get("schema") != SCHEMA:

@@ -62,8 +62,9 @@ def true_pelvic_drop(truth: dict[str, Any], stance: str) -> np.ndarray:
 
 
 def evaluate_clip(clip: Path, match_s: float = 1.0) -> dict[str, Any]:
-    from valgus.analysis import analyze_series, estimate_poses
-    from valgus.estimator import MediaPipePoseEstimator
+    from valgus.pipeline import analyze_series
+    from valgus.runtime.estimator import MediaPipePoseEstimator
+    from valgus.runtime.tracking import estimate_poses
 
     truth = json.loads(truth_path(clip).read_text())
     series = estimate_poses(clip, MediaPipePoseEstimator())

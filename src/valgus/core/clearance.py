@@ -25,9 +25,9 @@ from datetime import date
 from typing import Any, Literal
 
 from valgus.config import ClearanceConfig
+from valgus.core.scoring import Band, squat_verdict
+from valgus.core.scoring import Verdict as LegVerdictText
 from valgus.landmarks import SIDES, Side
-from valgus.scoring import Band, squat_verdict
-from valgus.scoring import Verdict as LegVerdictText
 
 BANDS: tuple[Band, ...] = ("fine", "borderline", "excessive", "not_measurable")
 Status = Literal["CLEARED", "NOT YET"]

@@ -1,4 +1,5 @@
-"""Quality gate: can this clip be scored at all, and how should it be filmed instead?
+"""Clip checks: can this clip be scored at all, from which view, and how should it be filmed
+instead?
 
 Pure functions over a ``PoseSeries`` (and its kinematics). Each failed check is a
 ``QualityIssue`` with what is wrong and what to do; blocking issues withhold every verdict.
@@ -8,26 +9,26 @@ hidden joints: it checks bone lengths, joint speeds and left-right swaps instead
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from valgus import landmarks as lm
-from valgus.config import QualityConfig
-from valgus.kinematics import knee_flexion_deg
-from valgus.pose import PoseSeries
+from valgus.config import AnalysisConfig, QualityConfig
+from valgus.core.kinematics import (
+    FEET,
+    Kinematics,
+    body_axis_deg,
+    body_height_px,
+    knee_flexion_deg,
+)
+from valgus.core.pose import PoseSeries
 
 # Camera distance assumed when turning an angle into "move the camera X m" advice (protocol:
 # 2-4 m in front of the person).
 ASSUMED_CAMERA_DISTANCE_M = 3.0
-_FEET = (lm.LEFT_ANKLE, lm.RIGHT_ANKLE, lm.LEFT_HEEL, lm.RIGHT_HEEL,
-         lm.LEFT_FOOT_INDEX, lm.RIGHT_FOOT_INDEX)
 _HIPS = (lm.LEFT_HIP, lm.RIGHT_HIP)
-_LEG_JOINTS = (lm.LEFT_HIP, lm.RIGHT_HIP, lm.LEFT_KNEE, lm.RIGHT_KNEE,
-               lm.LEFT_ANKLE, lm.RIGHT_ANKLE)
 
 
 @dataclass(frozen=True)
@@ -38,117 +39,6 @@ class QualityIssue:
     blocking: bool
     message: str
     guidance: str
-
-
-def frame_image_stats(rgb: np.ndarray) -> tuple[float, float]:
-    """(brightness, sharpness) of an (H, W, 3) uint8 RGB frame.
-
-    brightness: mean luma 0-255. sharpness: variance of the Laplacian of the luma resized to
-    320 px width (comparable across resolutions) and scaled to unit standard deviation
-    (comparable across light levels: the raw measure falls with the square of the contrast, so
-    a dim clip would read as blurred). A flat frame has sharpness 0.
-    """
-    h, w = rgb.shape[:2]
-    small = cv2.resize(rgb, (320, max(1, round(320 * h / w))), interpolation=cv2.INTER_AREA)
-    gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float64)
-    spread = float(gray.std())
-    if spread < 1.0:
-        return float(gray.mean()), 0.0  # a flat picture: nothing to be sharp
-    return float(gray.mean()), float(cv2.Laplacian(gray / spread, cv2.CV_64F).var())
-
-
-def body_height_px(xy_px: np.ndarray) -> np.ndarray:
-    """(T,) image height of the body from the nose to the lowest foot point, y down.
-
-    The nose sits ~10% of stature below the top of the head; the difference does not matter for
-    the size checks this serves.
-    """
-    feet_y = xy_px[:, _FEET, 1].max(axis=1)  # NaN where no person, as wanted
-    return feet_y - xy_px[:, lm.NOSE, 1]
-
-
-def body_axis_deg(xy_px: np.ndarray) -> np.ndarray:
-    """(T,) angle of the feet -> nose axis from image "up", degrees in (-180, 180].
-
-    0 = upright, +-90 = lying sideways in the image (rotation lost), 180 = upside down.
-    """
-    feet = np.nanmean(xy_px[:, (lm.LEFT_ANKLE, lm.RIGHT_ANKLE)], axis=1)
-    axis = xy_px[:, lm.NOSE] - feet
-    return np.degrees(np.arctan2(axis[:, 0], -axis[:, 1]))
-
-
-def glitch_frames(series: PoseSeries, cfg: QualityConfig) -> np.ndarray:
-    """(T,) bool: frames where a leg landmark jumps or the legs swap (estimator glitches).
-
-    A hip, knee or ankle moving faster than ``max_joint_speed_body_per_s`` marks both frames of
-    the step; left and right knees (or ankles) trading places marks the frame of the swap. These
-    frames are dropped before smoothing, so a glitch does not leak into its neighbours.
-    """
-    n = len(series)
-    glitch = np.zeros(n, bool)
-    detected = series.detected
-    if n < 2 or not detected.any():
-        return glitch
-    xy = series.xy_px.astype(np.float64)
-    height = float(np.nanmedian(body_height_px(xy)[detected]))
-    if not (math.isfinite(height) and height > 0):
-        return glitch
-    dt = np.diff(series.t_s)[:, None]
-    step = np.linalg.norm(np.diff(xy[:, _LEG_JOINTS], axis=0), axis=2)
-    speed = np.where(np.isnan(step), -np.inf, step / dt).max(axis=1) / height
-    fast = speed > cfg.max_joint_speed_body_per_s
-    glitch[1:] |= fast
-    glitch[:-1] |= fast
-    for left, right in ((lm.LEFT_KNEE, lm.RIGHT_KNEE), (lm.LEFT_ANKLE, lm.RIGHT_ANKLE)):
-        same = (np.linalg.norm(xy[1:, left] - xy[:-1, left], axis=1)
-                + np.linalg.norm(xy[1:, right] - xy[:-1, right], axis=1))
-        crossed = (np.linalg.norm(xy[1:, left] - xy[:-1, right], axis=1)
-                   + np.linalg.norm(xy[1:, right] - xy[:-1, left], axis=1))
-        apart = np.linalg.norm(xy[:-1, left] - xy[:-1, right], axis=1)
-        glitch[1:] |= (crossed < 0.5 * same) & (apart > cfg.swap_min_hip_width_fraction * height)
-    return glitch
-
-
-def implausible_bone_frames(series: PoseSeries, cfg: QualityConfig) -> np.ndarray:
-    """(T,) bool: a 3D thigh or shank length far from its clip median.
-
-    Bones do not change length; MediaPipe's 3D estimate does, notably in very deep squats. These
-    frames are kept (the 2D image landmarks may still be fine) but not trusted for scoring.
-    """
-    detected = series.detected
-    if not detected.any():
-        return np.zeros(len(series), bool)
-    w = series.world_m.astype(np.float64)
-    bones = np.stack(
-        [np.linalg.norm(w[:, lm.hip(s)] - w[:, lm.knee(s)], axis=1) for s in lm.SIDES]
-        + [np.linalg.norm(w[:, lm.knee(s)] - w[:, lm.ankle(s)], axis=1) for s in lm.SIDES],
-        axis=1,
-    )
-    median = np.nanmedian(bones[detected], axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        deviation = np.abs(bones / median - 1.0)
-    return np.any(deviation > cfg.max_bone_length_deviation, axis=1)
-
-
-def landmark_trust(series: PoseSeries, cfg: QualityConfig) -> np.ndarray:
-    """(T,) bool: a person is seen and the leg landmarks look physically consistent (no glitch,
-    plausible bone lengths). Does not rely on MediaPipe's visibility score."""
-    return (
-        series.detected
-        & ~glitch_frames(series, cfg)
-        & ~implausible_bone_frames(series, cfg)
-    )
-
-
-def without_frames(series: PoseSeries, drop: np.ndarray) -> PoseSeries:
-    """A copy of ``series`` with the landmarks of the ``drop`` frames set missing (NaN)."""
-    if not drop.any():
-        return series
-    xy = series.xy_px.copy()
-    world = series.world_m.copy()
-    xy[drop] = np.nan
-    world[drop] = np.nan
-    return dataclasses.replace(series, xy_px=xy, world_m=world)
 
 
 def _fraction(mask: np.ndarray) -> float:
@@ -259,7 +149,7 @@ def assess_quality(
             f"you fill only {100 * size_fraction:.0f}% of the picture's height",
             "Move the camera closer (2-4 m away) or zoom in, so that you fill most of the "
             "picture from head to feet."))
-    feet_out = _out_of_frame(xy, _FEET, series.image_size, cfg.edge_margin_fraction)
+    feet_out = _out_of_frame(xy, FEET, series.image_size, cfg.edge_margin_fraction)
     hips_out = _out_of_frame(xy, _HIPS, series.image_size, cfg.edge_margin_fraction)
     if _fraction(feet_out) > cfg.max_cropped_fraction:
         issues.append(QualityIssue(
@@ -303,3 +193,51 @@ def assess_quality(
             "Wear fitted clothes that show your knees, film against a plain background in good "
             "light, and keep other people out of the picture."))
     return sorted(issues, key=lambda i: not i.blocking)
+
+
+# Quality issue codes of a video whose rotation is wrong (``assess_quality``).
+ROTATED_VIDEO_CODES = frozenset({"sideways", "upside_down"})
+ROTATED_VIEW_GUIDANCE = (
+    "Whether the camera is in front of you can be judged once the video is upright."
+)
+FILMING_GUIDANCE = (
+    "Place the camera straight in front of you at knee-to-hip height, 2-4 m away, "
+    "with your whole body from head to feet in the picture, and face it squarely."
+)
+
+
+@dataclass(frozen=True)
+class ViewAssessment:
+    """Whether the camera looked at the person from the front.
+
+    ``median_yaw_deg``: how far the body was turned from the camera (0 = square, 90 = side on).
+    ``frontal_fraction``: share of frames with a person whose yaw was within the limit.
+    """
+
+    frontal: bool
+    median_yaw_deg: float | None
+    frontal_fraction: float
+    guidance: tuple[str, ...]
+
+
+def assess_view(kin: Kinematics, cfg: AnalysisConfig) -> ViewAssessment:
+    signed = kin.yaw_deg[kin.detected]
+    signed = signed[np.isfinite(signed)]
+    if signed.size == 0:
+        return ViewAssessment(False, None, 0.0, ("No person was found. " + FILMING_GUIDANCE,))
+    yaw = np.abs(signed)
+    frac = float(np.mean(yaw <= cfg.view.max_yaw_deg))
+    median = float(np.median(yaw))
+    frontal = frac >= cfg.view.min_frontal_fraction
+    guidance: tuple[str, ...] = ()
+    if not frontal:
+        turned = signed[yaw > cfg.view.max_yaw_deg]
+        guidance = (
+            f"Camera not in front of you: your body is turned about "
+            f"{np.median(np.abs(turned)):.0f} deg away from it in {100 * (1 - frac):.0f}% of "
+            "the video, so knee valgus cannot be measured from this view. "
+            + yaw_guidance(float(np.median(turned)))
+            + " "
+            + FILMING_GUIDANCE,
+        )
+    return ViewAssessment(frontal, median, frac, guidance)

@@ -13,9 +13,9 @@ from typing import Literal
 import numpy as np
 
 from valgus.config import AnalysisConfig, ValgusThresholds
-from valgus.kinematics import Kinematics
+from valgus.core.kinematics import Kinematics
+from valgus.core.reps import RepCandidate
 from valgus.landmarks import SIDES, Side
-from valgus.reps import RepCandidate
 
 Band = Literal["fine", "borderline", "excessive", "not_measurable"]
 ScoredAt = Literal["bottom", "reference_flexion"] | None

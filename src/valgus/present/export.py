@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from valgus.analysis import AnalysisResult
-from valgus.kinematics import Kinematics
+from valgus.core.kinematics import Kinematics
+from valgus.core.result import AnalysisResult
 from valgus.landmarks import SIDES
 
 REP_COLUMNS = (

@@ -157,11 +157,10 @@ def analyze_clip(path: str, options: BatchOptions) -> ClipOutcome:
     Never raises for a bad clip: the error goes into the record, so that one bad file costs one
     row, not the batch.
     """
-    from valgus.analysis import analyze_series, estimate_poses
-    from valgus.cli import native_logs_silenced
     from valgus.config import AnalysisConfig
     from valgus.errors import ValgusError
-    from valgus.export import write_all
+    from valgus.pipeline import analyze_video
+    from valgus.present.export import write_all
 
     clip = Path(path)
     started = time.monotonic()
@@ -174,12 +173,11 @@ def analyze_clip(path: str, options: BatchOptions) -> ClipOutcome:
             max_file_size_mb=options.max_file_size_mb,
         )
         cfg = dataclasses.replace(AnalysisConfig(), sex=options.sex)  # type: ignore[arg-type]
-        with native_logs_silenced(not options.verbose):
-            from valgus.estimator import MediaPipePoseEstimator
-
-            estimators = [MediaPipePoseEstimator(options.model) for _ in range(options.threads)]
-            series = estimate_poses(clip, estimators, limits=limits)
-        result, kin = analyze_series(series, cfg, leg=options.leg)  # type: ignore[arg-type]
+        done = analyze_video(
+            clip, cfg, limits, leg=options.leg, model=options.model,  # type: ignore[arg-type]
+            threads=options.threads, quiet=not options.verbose,
+        )
+        result, kin = done.result, done.kin
         files: dict[str, bytes] = {}
         with tempfile.TemporaryDirectory(prefix="valgus-batch-") as tmp:
             for written in write_all(result, kin, Path(tmp), clip.name):
@@ -403,7 +401,7 @@ def run_batch(
             if engine == "ray":
                 _run_ray(todo, options, workers, finish, clip_fn)
             else:
-                from valgus.analysis import usable_cores
+                from valgus.runtime.tracking import usable_cores
 
                 n = workers or max(1, usable_cores() // options.threads)
                 _run_local(todo, options, n, finish, clip_fn)

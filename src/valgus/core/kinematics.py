@@ -16,9 +16,35 @@ from scipy.ndimage import maximum_filter1d
 
 from valgus import landmarks as lm
 from valgus.config import KinematicsConfig, SmoothingConfig
+from valgus.core.pose import PoseSeries
+from valgus.core.signal import fill_gaps, lowpass
 from valgus.landmarks import Side
-from valgus.pose import PoseSeries
-from valgus.signal import fill_gaps, lowpass
+
+# Foot points (ankle, heel, toe of both feet) and the leg joints, as landmark indices.
+FEET = (lm.LEFT_ANKLE, lm.RIGHT_ANKLE, lm.LEFT_HEEL, lm.RIGHT_HEEL,
+        lm.LEFT_FOOT_INDEX, lm.RIGHT_FOOT_INDEX)
+LEG_JOINTS = (lm.LEFT_HIP, lm.RIGHT_HIP, lm.LEFT_KNEE, lm.RIGHT_KNEE,
+              lm.LEFT_ANKLE, lm.RIGHT_ANKLE)
+
+
+def body_height_px(xy_px: np.ndarray) -> np.ndarray:
+    """(T,) image height of the body from the nose to the lowest foot point, y down.
+
+    The nose sits ~10% of stature below the top of the head; the difference does not matter for
+    the size checks this serves.
+    """
+    feet_y = xy_px[:, FEET, 1].max(axis=1)  # NaN where no person, as wanted
+    return feet_y - xy_px[:, lm.NOSE, 1]
+
+
+def body_axis_deg(xy_px: np.ndarray) -> np.ndarray:
+    """(T,) angle of the feet -> nose axis from image "up", degrees in (-180, 180].
+
+    0 = upright, +-90 = lying sideways in the image (rotation lost), 180 = upside down.
+    """
+    feet = np.nanmean(xy_px[:, (lm.LEFT_ANKLE, lm.RIGHT_ANKLE)], axis=1)
+    axis = xy_px[:, lm.NOSE] - feet
+    return np.degrees(np.arctan2(axis[:, 0], -axis[:, 1]))
 
 
 def _unit(v: np.ndarray) -> np.ndarray:

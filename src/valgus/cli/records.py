@@ -12,12 +12,12 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from valgus.clearance import BANDS, SIDES, ClearanceInputs, ClearancePolicy, Override
+from valgus.core.clearance import BANDS, SIDES, ClearanceInputs, ClearancePolicy, Override
 from valgus.store.errors import RecordError
 
 if TYPE_CHECKING:
-    from valgus.analysis import AnalysisResult
-    from valgus.pose import PoseSeries
+    from valgus.core.pose import PoseSeries
+    from valgus.core.result import AnalysisResult
     from valgus.store.service import PersonInfo, Records, SessionSummary
 
 COMMANDS = ("history", "report", "review", "clearance", "policy")

@@ -8,18 +8,23 @@ after use). Tests pass a fake estimator instead.
 from __future__ import annotations
 
 import contextlib
+import os
+import sys
+import threading
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol, Self, TextIO
 
 import numpy as np
 
 from valgus.errors import ModelError
 from valgus.landmarks import NUM_LANDMARKS
+from valgus.paths import bundled_model_path
 
-DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[2] / "models" / "pose_landmarker_full.task"
+DEFAULT_MODEL_PATH = bundled_model_path()
 # The people counter runs in a thread of its own, so that its inference (~30-60 ms, the person
 # detector plus up to four landmark passes) overlaps the tracker's instead of stalling every
 # counted frame (live: those frames set the 95th percentile of the time per frame). Its count is
@@ -236,3 +241,43 @@ class MediaPipePoseEstimator:
         # Stay with the tracked person unless another one is much larger.
         score = heights / heights.max() - dist / max(float(heights.max()), 1.0)
         return int(np.argmax(score))
+
+
+_silenced_lock = threading.Lock()
+_silenced: list[TextIO] = []  # the real-stderr stream while descriptor 2 is silenced
+
+
+@contextlib.contextmanager
+def native_logs_silenced(enabled: bool = True) -> Iterator[TextIO]:
+    """Keep MediaPipe's C++ logging (written straight to file descriptor 2) off the terminal.
+
+    Yields a text stream on the real stderr for our own progress line. Descriptor 2 is restored
+    on exit, so error messages printed afterwards reach the user. Nested or concurrent uses share
+    the outermost one (descriptor 2 is the process's, not a thread's).
+    """
+    if not enabled:
+        yield sys.stderr
+        return
+    with _silenced_lock:
+        outer = not _silenced
+        if outer:
+            os.environ.setdefault("GLOG_minloglevel", "2")
+            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+            sys.stderr.flush()
+            saved = os.dup(2)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 2)
+            os.close(devnull)
+            _silenced.append(os.fdopen(os.dup(saved), "w", buffering=1))
+        else:
+            _silenced.append(_silenced[0])
+        stream = _silenced[0]
+    try:
+        yield stream
+    finally:
+        with _silenced_lock:
+            _silenced.pop()
+            if outer:
+                stream.close()
+                os.dup2(saved, 2)
+                os.close(saved)

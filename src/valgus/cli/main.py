@@ -5,23 +5,22 @@ the pipeline, prints."""
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import json
 import os
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
 from valgus import __version__
-from valgus.analysis import analyze_series, estimate_poses
+from valgus.cli import records as records_cli
 from valgus.config import AnalysisConfig, InputLimits
+from valgus.core.pose import PoseSeries
 from valgus.errors import InputTooLargeError, ValgusError
-from valgus.export import format_report, write_all
-from valgus.pose import PoseSeries
-from valgus.store import commands as records_cli
+from valgus.pipeline import VideoAnalysis, analyze_series, analyze_video
+from valgus.present.export import format_report, write_all
+from valgus.runtime.estimator import native_logs_silenced
 
 
 class Progress:
@@ -52,32 +51,6 @@ class Progress:
         if self._tty:
             self._stream.write("\n")
             self._stream.flush()
-
-
-@contextlib.contextmanager
-def native_logs_silenced(enabled: bool = True) -> Iterator[TextIO]:
-    """Keep MediaPipe's C++ logging (written straight to file descriptor 2) off the terminal.
-
-    Yields a text stream on the real stderr for our own progress line. Descriptor 2 is restored
-    on exit, so error messages printed afterwards reach the user.
-    """
-    if not enabled:
-        yield sys.stderr
-        return
-    os.environ.setdefault("GLOG_minloglevel", "2")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    os.close(devnull)
-    real_stderr = os.fdopen(os.dup(saved), "w", buffering=1)
-    try:
-        yield real_stderr
-    finally:
-        real_stderr.close()
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 # The CLI option that raises each InputLimits field, named in the "too large" message.
@@ -146,33 +119,34 @@ def build_parser() -> argparse.ArgumentParser:
                     help="track the clip in N segments at once, one pose model each, on N "
                     "cores (default 1: one pass; see README 'Speed' for what splitting changes)")
     records_cli.add_parsers(sub)
-    from valgus import batch
-
+    from valgus.batch import runner as batch
     batch.add_parser(sub, _positive_float, _positive_int)
     return parser
 
 
-def _load_series(args: argparse.Namespace) -> PoseSeries:
+def _analyze(args: argparse.Namespace, cfg: AnalysisConfig) -> VideoAnalysis:
     if args.video.suffix.lower() == ".npz":
         try:
-            return PoseSeries.load(args.video)
+            series = PoseSeries.load(args.video)
         except (OSError, ValueError, KeyError) as err:
             raise ValgusError(f"cannot read pose file {args.video}: {err}") from err
-    from valgus.estimator import MediaPipePoseEstimator
-
-    estimators = [MediaPipePoseEstimator(args.model) for _ in range(args.threads)]
+        result, kin = analyze_series(series, cfg, leg=args.leg)
+        return VideoAnalysis(result, kin, series)
     limits = dataclasses.replace(
         InputLimits(), max_duration_s=args.max_duration_s, max_file_size_mb=args.max_size_mb
     )
     with native_logs_silenced(not args.verbose) as progress_stream:
         progress = Progress(progress_stream, f"analyzing {args.video.name}")
         try:
-            series = estimate_poses(args.video, estimators, progress=progress, limits=limits)
+            done = analyze_video(
+                args.video, cfg, limits, leg=args.leg, model=args.model, threads=args.threads,
+                progress=progress, quiet=not args.verbose,
+            )
         finally:
             progress.close()
     if args.save_poses:
-        series.save(args.save_poses)
-    return series
+        done.series.save(args.save_poses)
+    return done
 
 
 def analyze(args: argparse.Namespace) -> int:
@@ -182,8 +156,8 @@ def analyze(args: argparse.Namespace) -> int:
     sex = args.sex or (person.sex if person else None) or "unspecified"
     cfg = dataclasses.replace(AnalysisConfig(), sex=sex)
     try:
-        series = _load_series(args)
-        result, kin = analyze_series(series, cfg, leg=args.leg)
+        done = _analyze(args, cfg)
+        result, kin, series = done.result, done.kin, done.series
         if records is not None:
             records_cli.finish_save(records, args, result, series)
     finally:
@@ -216,8 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in records_cli.COMMANDS:
             return records_cli.run(args)
         if args.command == "batch":
-            from valgus import batch
-
+            from valgus.batch import runner as batch
             return batch.run_from_args(args)
     except ValgusError as err:
         message = str(err)

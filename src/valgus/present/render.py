@@ -22,15 +22,15 @@ import numpy as np
 
 from valgus import landmarks as lm
 from valgus.config import AnalysisConfig, LiveConfig
+from valgus.core.scoring import Band, RepScore, band_for
 from valgus.landmarks import SIDES, Side
-from valgus.scoring import Band, RepScore, band_for
-from valgus.video import iter_frames
+from valgus.runtime.video import iter_frames
 
 if TYPE_CHECKING:
-    from valgus.analysis import AnalysisResult
-    from valgus.kinematics import Kinematics
-    from valgus.live import LiveStatus
-    from valgus.pose import PoseSeries
+    from valgus.core.kinematics import Kinematics
+    from valgus.core.pose import PoseSeries
+    from valgus.core.result import AnalysisResult
+    from valgus.live.session import LiveStatus
 
 RGB = tuple[int, int, int]
 
@@ -558,7 +558,7 @@ def render_analysis_video(
     Landmarks are drawn smoothed (as the numbers are computed). ``progress(done, total)`` is
     called every few frames.
     """
-    from valgus.kinematics import smooth_landmarks
+    from valgus.core.kinematics import smooth_landmarks
 
     xy_smooth, _ = smooth_landmarks(series, result.config.smoothing)
     n = len(series)
@@ -710,8 +710,9 @@ def build_report(
     Raises:
         ValgusError: unreadable video, no model, nobody in the picture.
     """
-    from valgus.analysis import analyze_series, estimate_poses
-    from valgus.export import write_frames_csv, write_json, write_reps_csv
+    from valgus.pipeline import analyze_series
+    from valgus.present.export import write_frames_csv, write_json, write_reps_csv
+    from valgus.runtime.tracking import estimate_poses
 
     work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
@@ -719,7 +720,7 @@ def build_report(
     report = progress or (lambda _f, _t: None)
     if series is None:
         if estimator_factory is None:
-            from valgus.estimator import MediaPipePoseEstimator
+            from valgus.runtime.estimator import MediaPipePoseEstimator
 
             estimator_factory = MediaPipePoseEstimator
 

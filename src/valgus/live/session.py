@@ -34,21 +34,21 @@ from typing import Literal
 import numpy as np
 
 from valgus import landmarks as lm
-from valgus.analysis import IMAGE_STATS_EVERY_N, prepare_scoring
 from valgus.config import AnalysisConfig, LiveConfig
-from valgus.errors import ValgusError
-from valgus.estimator import FramePose, PoseEstimator
-from valgus.kinematics import (
+from valgus.core.kinematics import (
     StandingLengthTracker,
     body_yaw_deg,
     hip_ankle_length_px,
     leg_series,
 )
+from valgus.core.pose import PoseSeries
+from valgus.core.reps import FlexionCycle, RepCandidate, RepCounter, StreamSample, classify_cycle
+from valgus.core.scoring import RepScore, score_rep
+from valgus.errors import ValgusError
 from valgus.landmarks import SIDES, Side
-from valgus.pose import PoseSeries
-from valgus.quality import frame_image_stats
-from valgus.reps import FlexionCycle, RepCandidate, RepCounter, StreamSample, classify_cycle
-from valgus.scoring import RepScore, score_rep
+from valgus.pipeline import prepare_scoring
+from valgus.runtime.estimator import FramePose, PoseEstimator
+from valgus.runtime.video import IMAGE_STATS_EVERY_N, frame_image_stats
 
 log = logging.getLogger(__name__)
 
@@ -641,8 +641,7 @@ class LiveProcessor:
 
     def process(self, rgb: np.ndarray, t_s: float) -> np.ndarray:
         """Analyse one frame ((H, W, 3) uint8 RGB at ``t_s`` seconds); returns the frame to show."""
-        from valgus import render
-
+        from valgus.present import render
         with self._lock:
             if self._stopped or self._error is not None:
                 return render.draw_message(rgb, self._error) if self._error else rgb
@@ -713,7 +712,7 @@ class LiveProcessor:
             return self._outcome
 
     def _write(self, rgb: np.ndarray, t_s: float) -> None:
-        from valgus.render import H264Writer
+        from valgus.present.render import H264Writer
 
         if self._writer is None:
             self._clip_dir.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from valgus.clearance import (
+from valgus.core.clearance import (
     BANDS,
     LSI_RANGE_PCT,
     SIDES,
@@ -30,7 +30,7 @@ from valgus.clearance import (
     SquatRep,
 )
 from valgus.errors import ValgusError
-from valgus.render import BAND_HEX, BAND_TEXT, Report, fmt_num
+from valgus.present.render import BAND_HEX, BAND_TEXT, Report, fmt_num
 from valgus.store.service import (
     AnalysisInfo,
     History,

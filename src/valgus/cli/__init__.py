@@ -1,0 +1,3 @@
+from valgus.cli.main import main
+
+__all__ = ["main"]

@@ -1,0 +1,187 @@
+"""From a pose series to per-rep scores and per-leg verdicts (``analyze_series``), and from a
+video file to an analysis (``analyze_video``): the one entry every front end calls."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from valgus.config import AnalysisConfig, InputLimits
+from valgus.core.checks import (
+    ROTATED_VIDEO_CODES,
+    ROTATED_VIEW_GUIDANCE,
+    QualityIssue,
+    ViewAssessment,
+    assess_quality,
+    assess_view,
+)
+from valgus.core.kinematics import Kinematics, compute_kinematics
+from valgus.core.pose import PoseSeries
+from valgus.core.reps import detect_reps
+from valgus.core.result import AnalysisResult, ExerciseLabel, LegChoice
+from valgus.core.scoring import RepScore, all_leg_verdicts, score_rep, symmetry
+from valgus.core.trust import glitch_frames, landmark_trust, without_frames
+from valgus.errors import NoPersonError
+from valgus.landmarks import SIDES
+from valgus.runtime.estimator import MediaPipePoseEstimator, PoseEstimator, native_logs_silenced
+from valgus.runtime.tracking import ProgressFn, estimate_poses
+
+
+def _exercise(reps: list[RepScore]) -> ExerciseLabel:
+    kinds = [r.exercise for r in reps if r.complete] or [r.exercise for r in reps]
+    if not kinds:
+        return "unknown"
+    single = kinds.count("single_leg")
+    return "single_leg" if single >= len(kinds) - single else "double_leg"
+
+
+@dataclass(frozen=True)
+class ScoringContext:
+    """What scoring a rep needs besides the rep: shared by recorded clips and the live page.
+
+    kin: kinematics with estimator glitches dropped before smoothing. trusted: (T,) bool per
+    frame (``quality.landmark_trust``). quality: the clip checks. blockers: the messages of the
+    blocking ones, which make every rep not measurable.
+    """
+
+    kin: Kinematics
+    view: ViewAssessment
+    quality: tuple[QualityIssue, ...]
+    trusted: np.ndarray
+
+    @property
+    def blockers(self) -> tuple[str, ...]:
+        return tuple(q.message for q in self.quality if q.blocking)
+
+
+def prepare_scoring(series: PoseSeries, cfg: AnalysisConfig) -> ScoringContext:
+    """Landmark trust, clip checks, kinematics and view of a series, ready for ``score_rep``."""
+    trusted = landmark_trust(series, cfg.quality)
+    quality = assess_quality(series, trusted, cfg.quality)
+    # Glitch frames are dropped before smoothing (and bridged like any short gap), so that a
+    # one-frame jump does not leak into its neighbours.
+    kin = compute_kinematics(
+        without_frames(series, glitch_frames(series, cfg.quality)),
+        cfg.smoothing,
+        cfg.kinematics.standing_window_s,
+    )
+    view = assess_view(kin, cfg)
+    if any(q.code in ROTATED_VIDEO_CODES for q in quality):
+        # The body turn is read from 3D landmarks the model fits as if the person stood upright
+        # in the picture: the demo clip turned 90 deg reads 85 deg side-on, with advice to turn
+        # round. The fix is to rotate the video (the blocking issue says so); until then the
+        # view is unknown.
+        view = ViewAssessment(False, None, 0.0, (ROTATED_VIEW_GUIDANCE,))
+    return ScoringContext(kin, view, tuple(quality), trusted)
+
+
+def analyze_series(
+    series: PoseSeries, cfg: AnalysisConfig | None = None, leg: LegChoice = "auto"
+) -> tuple[AnalysisResult, Kinematics]:
+    """Kinematics, reps, per-rep scores and verdicts of one pose series."""
+    cfg = cfg or AnalysisConfig()
+    n = len(series)
+    detected = float(np.mean(series.detected)) if n else 0.0
+    if n == 0 or detected < cfg.view.min_detection_fraction:
+        raise NoPersonError(
+            f"a person was found in only {100 * detected:.0f}% of the frames; "
+            "film with your whole body in the picture and good light"
+        )
+    ctx = prepare_scoring(series, cfg)
+    kin, view, quality, trusted, blockers = (
+        ctx.kin, ctx.view, ctx.quality, ctx.trusted, ctx.blockers
+    )
+    candidates = detect_reps(
+        kin.t_s,
+        {s: kin.leg(s).flexion_deg for s in SIDES},
+        {s: kin.leg(s).foot_xy_px for s in SIDES},
+        kin.mid_hip_y_px,
+        cfg.reps,
+        cfg.stance,
+        max_gap_s=max(cfg.smoothing.max_gap_s, 0.5),
+        force_leg=None if leg == "auto" else leg,
+    )
+    reps = [score_rep(c, kin, cfg, view.frontal, trusted, blockers) for c in candidates]
+    exercise = _exercise(reps)
+    why_not = ""
+    assessable = True
+    # Clip-wide blockers first: they say why nothing in the clip can be scored (for a rotated
+    # video, that is the rotation, not the view).
+    if blockers:
+        assessable, why_not = False, "the video cannot be scored: " + "; ".join(blockers)
+    elif not view.frontal:
+        assessable, why_not = False, "camera not in front of you"
+    elif exercise == "double_leg":
+        assessable, why_not = False, "this is a double-leg squat; the test is a single-leg squat"
+    legs = all_leg_verdicts(reps, cfg, assessable, why_not)
+    result = AnalysisResult(
+        source=series.source,
+        duration_s=float(series.t_s[-1] - series.t_s[0]) if n > 1 else 0.0,
+        n_frames=n,
+        detection_fraction=detected,
+        view=view,
+        quality=quality,
+        exercise=exercise,
+        reps=tuple(reps),
+        legs=legs,
+        symmetry=symmetry(legs["left"], legs["right"], cfg),
+        config=cfg,
+        leg_choice=leg,
+    )
+    return result, kin
+
+
+@dataclass(frozen=True)
+class VideoAnalysis:
+    """One clip analysed: the result, the kinematics it was scored on, and the pose series (kept
+    so that other settings can be applied without the pose model)."""
+
+    result: AnalysisResult
+    kin: Kinematics
+    series: PoseSeries
+
+
+EstimatorFactory = Callable[[], PoseEstimator]
+
+
+def analyze_video(
+    path: str | Path,
+    cfg: AnalysisConfig | None = None,
+    limits: InputLimits | None = None,
+    *,
+    leg: LegChoice = "auto",
+    model: str | Path | None = None,
+    estimator_factory: EstimatorFactory | None = None,
+    threads: int = 1,
+    progress: ProgressFn | None = None,
+    name: str | None = None,
+    quiet: bool = True,
+) -> VideoAnalysis:
+    """Analyse one video file: pose estimation, then ``analyze_series``. The one entry that the
+    CLI, batch, app, live page's kept clip, synthetic evaluation and benches call.
+
+    ``cfg``/``limits``: analysis settings and input limits (defaults: ``AnalysisConfig()``,
+    ``InputLimits()``; limits are checked before the model loads). ``model``: a pose_landmarker
+    ``.task`` file (default: the bundled model); ``estimator_factory`` replaces the MediaPipe
+    estimator (tests, other models). ``threads``: estimators tracking that many segments of the
+    clip at once (``runtime.tracking.estimate_poses``). ``progress(done_frames, total_or_None)``.
+    ``name``: the clip's name for the result (an upload is analysed from a temporary file).
+    ``quiet``: keep the model's native log lines off stderr.
+
+    Raises:
+        VideoError, InputTooLargeError, ModelError, NoPersonError (all ``ValgusError``).
+    """
+    cfg = cfg or AnalysisConfig()
+    if estimator_factory is None:
+        def estimator_factory() -> PoseEstimator:
+            return MediaPipePoseEstimator(model)
+    estimators = [estimator_factory() for _ in range(max(1, threads))]
+    with native_logs_silenced(quiet):
+        series = estimate_poses(path, estimators, progress=progress, limits=limits)
+    series = dataclasses.replace(series, source=Path(name or path).name)
+    result, kin = analyze_series(series, cfg, leg=leg)
+    return VideoAnalysis(result, kin, series)
