@@ -1,0 +1,3 @@
+from valgus.cli import main
+
+raise SystemExit(main())
