@@ -134,7 +134,7 @@ def test_console_script_reports_bad_input_without_traceback(tmp_path: Path) -> N
     bad = tmp_path / "photo.mp4"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 100)
     proc = subprocess.run(
-        [sys.executable, "-m", "valgus.cli.main", "analyze", str(bad)],
+        [sys.executable, "-m", "valgus.cli", "analyze", str(bad)],
         capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 2
