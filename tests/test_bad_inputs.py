@@ -260,7 +260,7 @@ def test_8k_clip_is_downscaled_bounded_in_time_and_memory(tmp_path: Path) -> Non
     info = probe_video(clip)
     assert (info.width, info.height) == bad_inputs.HIGH_RES_SIZE
     poses = tmp_path / "poses.npz"
-    child = run_measured([sys.executable, "-m", "valgus.cli.main", "analyze", str(clip), "--json",
+    child = run_measured([sys.executable, "-m", "valgus.cli", "analyze", str(clip), "--json",
                           "--save-poses", str(poses)])
     print(f"8K clip: {child['seconds']:.1f} s, peak RSS {child['max_rss_mb']:.0f} MB")
     assert child["code"] == 0, child["stderr"]
