@@ -24,7 +24,7 @@ from valgus.core.pose import PoseSeries
 from valgus.core.reps import detect_reps
 from valgus.core.result import AnalysisResult, ExerciseLabel, LegChoice
 from valgus.core.scoring import RepScore, all_leg_verdicts, score_rep, symmetry
-from valgus.core.trust import glitch_frames, landmark_trust, without_frames
+from valgus.core.trust import glitch_frames, landmark_trust
 from valgus.errors import NoPersonError
 from valgus.landmarks import SIDES
 from valgus.runtime.estimator import MediaPipePoseEstimator, PoseEstimator, native_logs_silenced
@@ -65,7 +65,7 @@ def prepare_scoring(series: PoseSeries, cfg: AnalysisConfig) -> ScoringContext:
     # Glitch frames are dropped before smoothing (and bridged like any short gap), so that a
     # one-frame jump does not leak into its neighbours.
     kin = compute_kinematics(
-        without_frames(series, glitch_frames(series, cfg.quality)),
+        series.without(glitch_frames(series, cfg.quality)),
         cfg.smoothing,
         cfg.kinematics.standing_window_s,
     )

@@ -12,11 +12,11 @@ from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import maximum_filter1d
+from scipy.ndimage import maximum_filter1d  # type: ignore[import-untyped]
 
 from valgus import landmarks as lm
 from valgus.config import KinematicsConfig, SmoothingConfig
-from valgus.core.pose import PoseSeries
+from valgus.core.pose import PoseSeries, check_shape
 from valgus.core.signal import fill_gaps, lowpass
 from valgus.landmarks import Side
 
@@ -161,6 +161,11 @@ def body_yaw_deg(world_m: np.ndarray) -> np.ndarray:
     return np.where(yaw < -90, yaw + 180, yaw)
 
 
+# The (T,) fields of a LegSeries (``foot_xy_px`` is (T, 2)).
+_LEG_PER_FRAME = ("fppa_deg", "flexion_deg", "flexion_3d_deg", "pelvic_drop_deg",
+                  "trunk_lean_deg", "knee_medial_of_foot", "thigh_len_px", "leg_len_px")
+
+
 @dataclass(frozen=True)
 class LegSeries:
     """Per-frame kinematics of one leg. All arrays (T,) float64; NaN where not measurable.
@@ -175,6 +180,9 @@ class LegSeries:
     knee_medial_of_foot: + = knee medial to the foot, leg lengths.
     thigh_len_px / leg_len_px: image lengths of hip-knee and hip-ankle.
     foot_xy_px: (T, 2) mean of ankle, heel and toe in the image.
+
+    Raises ValueError naming the field, the expected and the actual shape when a field is not
+    (T,) (or (T, 2)) with the T of ``fppa_deg``.
     """
 
     fppa_deg: np.ndarray
@@ -187,6 +195,16 @@ class LegSeries:
     leg_len_px: np.ndarray
     foot_xy_px: np.ndarray
 
+    def __post_init__(self) -> None:
+        check_shape("fppa_deg", self.fppa_deg, (None,))
+        n = self.fppa_deg.shape[0]
+        for name in _LEG_PER_FRAME:
+            check_shape(name, getattr(self, name), (n,))
+        check_shape("foot_xy_px", self.foot_xy_px, (n, 2))
+
+    def __len__(self) -> int:
+        return int(self.fppa_deg.shape[0])
+
 
 @dataclass(frozen=True)
 class Kinematics:
@@ -195,6 +213,8 @@ class Kinematics:
     t_s: (T,) seconds. yaw_deg: (T,) body turn from the camera (see ``body_yaw_deg``).
     mid_hip_y_px: (T,) image height of the point between the hips, y down.
     detected: (T,) bool, a person was found in the frame.
+    left / right: ``LegSeries`` of T frames each. Raises ValueError naming the field, the
+    expected and the actual shape when any of them has another number of frames than ``t_s``.
     """
 
     t_s: np.ndarray
@@ -203,6 +223,17 @@ class Kinematics:
     yaw_deg: np.ndarray
     mid_hip_y_px: np.ndarray
     detected: np.ndarray
+
+    def __post_init__(self) -> None:
+        check_shape("t_s", self.t_s, (None,))
+        n = self.t_s.shape[0]
+        for name in ("yaw_deg", "mid_hip_y_px", "detected"):
+            check_shape(name, getattr(self, name), (n,))
+        for side in lm.SIDES:
+            if len(self.leg(side)) != n:
+                raise ValueError(
+                    f"{side} leg must have {n} frames (as t_s), got {len(self.leg(side))}"
+                )
 
     def leg(self, side: Side) -> LegSeries:
         return self.left if side == "left" else self.right

@@ -7,6 +7,8 @@ re-runs (and tests run) without the model.
 from __future__ import annotations
 
 import dataclasses
+import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,13 +19,19 @@ from valgus.landmarks import NUM_LANDMARKS
 POSE_FILE_VERSION = 1
 
 
-def _check_shape(name: str, array: np.ndarray, expected: tuple[int | None, ...]) -> None:
+def check_shape(name: str, array: np.ndarray, expected: tuple[int | None, ...]) -> None:
+    """Raise ValueError naming ``name``, the expected and the actual shape unless ``array``
+    has ``expected`` (None = any length, shown as T: the number of frames)."""
     ok = array.ndim == len(expected) and all(
         e is None or a == e for a, e in zip(array.shape, expected, strict=True)
     )
     if not ok:
         shown = tuple("T" if e is None else e for e in expected)
         raise ValueError(f"{name} must have shape {shown}, got {array.shape}")
+
+
+# The per-frame fields of a PoseSeries (first axis = frame), in the order they are declared.
+FRAME_FIELDS = ("t_s", "xy_px", "world_m", "visibility", "n_people", "brightness", "sharpness")
 
 
 @dataclass(frozen=True)
@@ -59,20 +67,20 @@ class PoseSeries:
     def __post_init__(self) -> None:
         t = np.asarray(self.t_s, dtype=np.float64)
         n = t.shape[0] if t.ndim == 1 else -1
-        _check_shape("t_s", t, (None,))
-        _check_shape("xy_px", self.xy_px, (n, NUM_LANDMARKS, 2))
-        _check_shape("world_m", self.world_m, (n, NUM_LANDMARKS, 3))
-        _check_shape("visibility", self.visibility, (n, NUM_LANDMARKS))
+        check_shape("t_s", t, (None,))
+        check_shape("xy_px", self.xy_px, (n, NUM_LANDMARKS, 2))
+        check_shape("world_m", self.world_m, (n, NUM_LANDMARKS, 3))
+        check_shape("visibility", self.visibility, (n, NUM_LANDMARKS))
         people = self.n_people
         if people.size == 0:
             people = np.isfinite(self.xy_px[:, 0, 0]).astype(np.int16)
-        _check_shape("n_people", people, (n,))
+        check_shape("n_people", people, (n,))
         stats = {}
         for name in ("brightness", "sharpness"):
             values = np.asarray(getattr(self, name), dtype=np.float32)
             if values.size == 0:
                 values = np.full(n, np.nan, np.float32)
-            _check_shape(name, values, (n,))
+            check_shape(name, values, (n,))
             stats[name] = values
         if n > 1 and not np.all(np.diff(t) > 0):
             raise ValueError("t_s must be strictly increasing")
@@ -92,6 +100,93 @@ class PoseSeries:
     def detected(self) -> np.ndarray:
         """(T,) bool: a person was found in the frame."""
         return np.isfinite(self.xy_px[:, 0, 0])
+
+    def __getitem__(self, index: slice | np.ndarray) -> PoseSeries:
+        """The frames ``index`` selects, as a series of the same clip.
+
+        ``index``: a slice of frame indices (``series[i:j]``; a negative step raises ValueError,
+        as times must increase), or a (T,) bool mask of the frames to keep (the others are
+        dropped; see ``without`` to keep them as missing). Raises ValueError for a mask of another
+        shape, TypeError for any other index (an int would not give a series).
+        """
+        if isinstance(index, slice):
+            if index.step is not None and index.step < 1:
+                raise ValueError(f"a series slice needs a positive step, got {index.step}")
+            take: slice | np.ndarray = index
+        elif isinstance(index, np.ndarray) and index.dtype == bool:
+            take = self._mask(index)
+        else:
+            raise TypeError(
+                f"a series is indexed by a slice or a (T,) bool mask, not {type(index).__name__}"
+            )
+        return self._with_frames({name: getattr(self, name)[take] for name in FRAME_FIELDS})
+
+    def between(self, start_s: float, end_s: float | None = None) -> PoseSeries:
+        """The frames with ``start_s <= t_s < end_s`` (``end_s`` None = to the end), in the
+        series' own seconds; as ``runtime.tracking.Segment`` bounds. Empty if none."""
+        i = int(np.searchsorted(self.t_s, start_s, side="left"))
+        j = len(self) if end_s is None else int(np.searchsorted(self.t_s, end_s, side="left"))
+        return self[i : max(i, j)]
+
+    def without(self, drop: np.ndarray) -> PoseSeries:
+        """The same frames with the person's landmarks missing on the ``drop`` frames: xy and
+        world NaN, visibility 0, as where nobody was seen (times, people counts and image
+        statistics are kept). ``drop``: (T,) bool; ValueError for another shape."""
+        drop = self._mask(drop)
+        if not drop.any():
+            return self
+        xy, world, vis = self.xy_px.copy(), self.world_m.copy(), self.visibility.copy()
+        xy[drop] = np.nan
+        world[drop] = np.nan
+        vis[drop] = 0.0
+        return dataclasses.replace(self, xy_px=xy, world_m=world, visibility=vis)
+
+    def where(self, keep: np.ndarray) -> PoseSeries:
+        """The same frames with the person's landmarks kept only where ``keep`` ((T,) bool) is
+        True, missing elsewhere (``without(~keep)``)."""
+        return self.without(~self._mask(keep))
+
+    def _mask(self, mask: np.ndarray) -> np.ndarray:
+        """``mask`` checked to be a (T,) bool array of this series' frames (ValueError)."""
+        mask = np.asarray(mask)
+        if mask.dtype != bool:
+            raise ValueError(f"mask must be bool, got {mask.dtype}")
+        check_shape("mask", mask, (len(self),))
+        return mask
+
+    @classmethod
+    def concat(cls, parts: Sequence[PoseSeries], source: str | None = None) -> PoseSeries:
+        """Consecutive series of one clip (e.g. the segments tracked by separate estimators)
+        joined into one, in the order given.
+
+        ``parts``: at least one series, all with the same ``image_size``; empty parts are
+        skipped. ``source``: the result's (default: the first part's). Raises ValueError for no
+        parts, different image sizes, or times not strictly increasing across the parts.
+        """
+        if not parts:
+            raise ValueError("concat needs at least one series")
+        sizes = {p.image_size for p in parts}
+        if len(sizes) > 1:
+            raise ValueError(f"cannot concat series of different image sizes: {sorted(sizes)}")
+        kept = [p for p in parts if len(p)] or [parts[0]]
+        if any(a.t_s[-1] >= b.t_s[0] for a, b in itertools.pairwise(kept)):
+            raise ValueError("concat needs each series to start after the previous one ends")
+        joined = {name: np.concatenate([getattr(p, name) for p in kept]) for name in FRAME_FIELDS}
+        return kept[0]._with_frames(joined, parts[0].source if source is None else source)
+
+    def _with_frames(self, frames: dict[str, np.ndarray], source: str | None = None) -> PoseSeries:
+        """This series' clip (image size, source unless given) with other ``FRAME_FIELDS``."""
+        return PoseSeries(
+            t_s=frames["t_s"],
+            xy_px=frames["xy_px"],
+            world_m=frames["world_m"],
+            visibility=frames["visibility"],
+            image_size=self.image_size,
+            n_people=frames["n_people"],
+            source=self.source if source is None else source,
+            brightness=frames["brightness"],
+            sharpness=frames["sharpness"],
+        )
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)

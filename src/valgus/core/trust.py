@@ -7,7 +7,6 @@ left-right swaps instead.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import numpy as np
@@ -80,13 +79,3 @@ def landmark_trust(series: PoseSeries, cfg: QualityConfig) -> np.ndarray:
         & ~implausible_bone_frames(series, cfg)
     )
 
-
-def without_frames(series: PoseSeries, drop: np.ndarray) -> PoseSeries:
-    """A copy of ``series`` with the landmarks of the ``drop`` frames set missing (NaN)."""
-    if not drop.any():
-        return series
-    xy = series.xy_px.copy()
-    world = series.world_m.copy()
-    xy[drop] = np.nan
-    world[drop] = np.nan
-    return dataclasses.replace(series, xy_px=xy, world_m=world)

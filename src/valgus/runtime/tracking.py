@@ -107,6 +107,20 @@ class _Track:
     size: tuple[int, int] | None = None
     error: BaseException | None = None
 
+    def series(self, source: str) -> PoseSeries:
+        """The frames kept so far (at least one) as a series."""
+        return PoseSeries(
+            t_s=np.asarray(self.t_s),
+            xy_px=np.stack(self.xy),
+            world_m=np.stack(self.world),
+            visibility=np.stack(self.vis),
+            image_size=self.size or (0, 0),
+            n_people=np.asarray(self.people, np.int16),
+            source=source,
+            brightness=np.asarray(self.brightness, np.float32),
+            sharpness=np.asarray(self.sharpness, np.float32),
+        )
+
 
 class _Stopped(Exception):
     """Another segment failed: this one stops at its next frame."""
@@ -267,15 +281,4 @@ def estimate_poses(
     source = Path(video_path).name
     if n == 0:
         return PoseSeries.empty((info.width, info.height), source=str(video_path))
-    kept = [t for t in tracks if t.t_s]
-    return PoseSeries(
-        t_s=np.asarray([x for t in kept for x in t.t_s]),
-        xy_px=np.stack([x for t in kept for x in t.xy]),
-        world_m=np.stack([x for t in kept for x in t.world]),
-        visibility=np.stack([x for t in kept for x in t.vis]),
-        image_size=kept[0].size or (info.width, info.height),
-        n_people=np.asarray([x for t in kept for x in t.people], np.int16),
-        source=source,
-        brightness=np.asarray([x for t in kept for x in t.brightness], np.float32),
-        sharpness=np.asarray([x for t in kept for x in t.sharpness], np.float32),
-    )
+    return PoseSeries.concat([t.series(source) for t in tracks if t.t_s])
