@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from valgus.app.clip_report import Report, build_report
 from valgus.app.review import page_review, save_control
 from valgus.config import AnalysisConfig, LiveConfig, Sex
 from valgus.core.checks import FILMING_GUIDANCE
@@ -33,13 +34,12 @@ from valgus.live.session import (
     LiveStatus,
     ice_servers_from_text,
 )
-from valgus.present.render import (
+from valgus.present.style import (
     BAND_HEX,
     BAND_TEXT,
-    Report,
-    build_report,
     fmt_deg,
     fmt_num,
+    issues_text,
     leg_rep_number,
 )
 
@@ -187,14 +187,14 @@ def rep_table(reps: tuple[RepScore, ...], full: bool = True) -> pd.io.formats.st
             row["peak FPPA (deg)"] = fmt_num(r.fppa_peak_deg)
             row["pelvic drop (deg)"] = fmt_num(r.pelvic_drop_deg)
             row["trunk lean (deg)"] = fmt_num(r.trunk_lean_deg)
-        row["notes"] = "; ".join(r.issues)
+        row["notes"] = issues_text(r)
         rows.append(row)
     return band_table(rows)
 
 
 def show_report(report: Report, key: str) -> None:
     """Verdicts, per-rep table, chart, deepest frames, annotated video and downloads."""
-    from valgus.present.render import timeline_figure
+    from valgus.present.charts import timeline_figure
 
     result = report.result
     thr = result.config.valgus.threshold_deg(result.config.sex)
@@ -406,7 +406,7 @@ def status_panel(status: LiveStatus, fps: float, cfg: AnalysisConfig) -> None:
             st.markdown(
                 f"{name}: :{_band_color(rep.band)}[**{BAND_TEXT[rep.band]}**]"
                 + (f", FPPA {fmt_deg(value)}" if value is not None else "")
-                + (f" ({'; '.join(rep.issues)})" if rep.issues else "")
+                + (f" ({issues_text(rep)})" if rep.issues else "")
             )
     st.caption(
         f"live: {status.frames} frames processed, {status.recorded_frames} recorded, "

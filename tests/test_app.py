@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import shared_clip
-from valgus.present.render import H264Writer
+from valgus.runtime.encode import H264Writer
 from valgus.runtime.video import iter_frames
 
 ROOT = Path(__file__).resolve().parents[1]

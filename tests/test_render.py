@@ -1,5 +1,6 @@
-"""Pictures of the results (valgus.render): the H.264 writer, drawing, the annotated video and
-the chart. The clip here is drawn from the synthetic person, so no pose model is needed."""
+"""Pictures of the results (valgus.present, runtime.encode, live.overlay): the H.264 writer,
+drawing, the annotated video and the chart. The clip here is drawn from the synthetic person, so
+no pose model is needed."""
 
 from __future__ import annotations
 
@@ -18,18 +19,11 @@ from valgus import landmarks as lm
 from valgus.config import AnalysisConfig
 from valgus.core.pose import PoseSeries
 from valgus.pipeline import analyze_series
-from valgus.present.render import (
-    BAND_RGB,
-    H264Writer,
-    crop_to_person,
-    draw_knee_angle,
-    draw_skeleton,
-    live_band,
-    put_text,
-    render_analysis_video,
-    text_size,
-    timeline_figure,
-)
+from valgus.present.annotated_video import crop_to_person, render_analysis_video
+from valgus.present.charts import timeline_figure
+from valgus.present.draw import draw_knee_angle, draw_skeleton, put_text, text_size
+from valgus.present.style import BAND_RGB, live_band
+from valgus.runtime.encode import H264Writer
 
 
 def decode(path: Path) -> tuple[list[float], list[np.ndarray], av.video.stream.VideoStream]:
@@ -224,8 +218,8 @@ def test_timeline_figure_has_both_legs_threshold_and_rep_shading(
 def test_live_overlay_shows_setup_then_counts_and_rep_feedback() -> None:
     from tests.synthetic import valgus_turn_for_fppa_deg
     from valgus.config import LiveConfig
+    from valgus.live.overlay import draw_live_overlay
     from valgus.live.session import LiveSession
-    from valgus.present.render import draw_live_overlay
     from valgus.runtime.estimator import FramePose
 
     truth = evenly_spaced_reps(1, 2.0, 3.0, 1.0, 75.0)
@@ -255,7 +249,7 @@ def test_live_overlay_shows_setup_then_counts_and_rep_feedback() -> None:
 
 def test_rep_feedback_is_numbered_per_leg_as_the_counters_count() -> None:
     from tests.synthetic import Rep
-    from valgus.present.render import feedback_text, leg_rep_number
+    from valgus.present.style import feedback_text, leg_rep_number
 
     truth = [Rep(1.0, 3.0, 70.0), Rep(5.0, 3.0, 70.0), Rep(9.0, 3.0, 70.0)]
     t = time_base(10.5, 30.0)  # the third rep is cut by the end of the clip

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from valgus.app.clip_report import Report
 from valgus.core.clearance import (
     BANDS,
     LSI_RANGE_PCT,
@@ -30,7 +31,7 @@ from valgus.core.clearance import (
     SquatRep,
 )
 from valgus.errors import ValgusError
-from valgus.present.render import BAND_HEX, BAND_TEXT, Report, fmt_num
+from valgus.present.style import BAND_HEX, BAND_TEXT, fmt_num
 from valgus.store.service import (
     AnalysisInfo,
     History,

@@ -641,10 +641,12 @@ class LiveProcessor:
 
     def process(self, rgb: np.ndarray, t_s: float) -> np.ndarray:
         """Analyse one frame ((H, W, 3) uint8 RGB at ``t_s`` seconds); returns the frame to show."""
-        from valgus.present import render
+        from valgus.live.overlay import draw_live_overlay
+        from valgus.present.draw import draw_message
+
         with self._lock:
             if self._stopped or self._error is not None:
-                return render.draw_message(rgb, self._error) if self._error else rgb
+                return draw_message(rgb, self._error) if self._error else rgb
             if t_s <= self._last_t:
                 return rgb  # the pose model needs strictly increasing timestamps
             self._last_t = t_s
@@ -664,17 +666,17 @@ class LiveProcessor:
             except ValgusError as err:
                 self._error = str(err)
                 self._close()
-                return render.draw_message(rgb, self._error)
+                return draw_message(rgb, self._error)
             except Exception:  # the page must say what happened, not freeze the video
                 log.exception("live processing failed")
                 self._error = ("Analysing the webcam failed; press STOP, then START to try "
                                "again.")
                 self._close()
-                return render.draw_message(rgb, self._error)
+                return draw_message(rgb, self._error)
             self._fps_times.append(time.monotonic())
             if not self._draw:
                 return rgb
-            return render.draw_live_overlay(
+            return draw_live_overlay(
                 rgb, pose.xy_px if pose is not None else None, status, self.session.cfg,
                 self.session.live_cfg,
             )
@@ -712,7 +714,7 @@ class LiveProcessor:
             return self._outcome
 
     def _write(self, rgb: np.ndarray, t_s: float) -> None:
-        from valgus.present.render import H264Writer
+        from valgus.runtime.encode import H264Writer
 
         if self._writer is None:
             self._clip_dir.mkdir(parents=True, exist_ok=True)

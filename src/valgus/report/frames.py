@@ -61,7 +61,7 @@ def _jpeg_uri(rgb: np.ndarray) -> str:
 def _skeleton_drawer() -> Any | None:
     """``valgus.render.bottom_frame_picture`` if that module is there (it needs OpenCV)."""
     try:
-        from valgus.present.render import bottom_frame_picture
+        from valgus.present.annotated_video import bottom_frame_picture
     except ImportError:
         return None
     return bottom_frame_picture

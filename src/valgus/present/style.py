@@ -1,0 +1,94 @@
+"""The look and the words of the results, shared by the app, the annotated video, the live
+overlay, the chart and the report: band colours and names, side labels, number formats and the
+one-line rep feedback.
+
+No drawing and no third-party imports (no OpenCV, no plotly): the report and the app's tables
+use it without the drawing extras.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from valgus.config import AnalysisConfig
+from valgus.core.scoring import Band, RepScore, band_for
+
+RGB = tuple[int, int, int]
+
+# Traffic-light colours, darkened so white text on them stays readable; every coloured mark also
+# carries the band in words, so colour is never the only cue.
+BAND_RGB: dict[str, RGB] = {
+    "fine": (46, 125, 50),
+    "borderline": (217, 119, 6),
+    "excessive": (198, 40, 40),
+    "not_measurable": (97, 97, 97),
+}
+BAND_HEX: dict[str, str] = {k: "#{:02x}{:02x}{:02x}".format(*v) for k, v in BAND_RGB.items()}
+BAND_TEXT: dict[str, str] = {
+    "fine": "fine",
+    "borderline": "borderline",
+    "excessive": "excessive",
+    "not_measurable": "not measurable",
+}
+# Lighter versions for text on the dark panels (the darker ones lack contrast there).
+BAND_RGB_ON_DARK: dict[str, RGB] = {
+    "fine": (129, 199, 132),
+    "borderline": (255, 183, 77),
+    "excessive": (239, 118, 118),
+    "not_measurable": (189, 189, 189),
+}
+NEUTRAL: RGB = (235, 235, 235)
+FREE_LEG: RGB = (150, 150, 150)
+SHADOW: RGB = (20, 20, 20)
+WHITE: RGB = (255, 255, 255)
+SIDE_SHORT = {"left": "L", "right": "R"}
+
+
+def live_band(fppa_deg: float, cfg: AnalysisConfig) -> Band:
+    """Band of a single FPPA value (degrees) under ``cfg``'s threshold; not measurable if NaN."""
+    if not math.isfinite(fppa_deg):
+        return "not_measurable"
+    v = cfg.valgus
+    return band_for(fppa_deg, v.threshold_deg(cfg.sex), v.borderline_margin_deg)
+
+
+def fmt_num(value: float | None, digits: int = 1) -> str:
+    """'12.3', or '-' where the value is missing (None or NaN): a table cell."""
+    return "-" if value is None or not math.isfinite(value) else f"{value:.{digits}f}"
+
+
+def fmt_deg(value: float | None, digits: int = 1) -> str:
+    """'12.3°' or '-' for missing values."""
+    text = fmt_num(value, digits)
+    return text if text == "-" else f"{text}°"
+
+
+def leg_rep_number(reps: Sequence[RepScore], rep: RepScore) -> int:
+    """Which of its leg's complete single-leg reps ``rep`` is (1-based; the count towards 20),
+    or 0 for a rep that does not count (cut off, or a double-leg squat)."""
+    n = 0
+    for r in reps:
+        counts = r.complete and r.exercise == "single_leg"
+        if r.leg == rep.leg and counts:
+            n += 1
+        if r is rep:
+            return n if counts else 0
+    return 0
+
+
+def feedback_text(rep: RepScore, number: int) -> str:
+    """'Left rep 3: FPPA 12.0° borderline', numbered per leg as the counters count
+    (``number`` from ``leg_rep_number``; 0 = a rep that does not count)."""
+    if number == 0:
+        why = str(rep.issues[0]) if rep.issues else "cut off"
+        return f"{rep.leg.capitalize()}: rep not counted ({why})"
+    head = f"{rep.leg.capitalize()} rep {number}"
+    if rep.band == "not_measurable":
+        return f"{head}: not measurable"
+    return f"{head}: FPPA {fmt_deg(rep.scored_fppa_deg)} {BAND_TEXT[rep.band]}"
+
+
+def issues_text(rep: RepScore) -> str:
+    """A rep's issues in words, '; '-separated ('' when it has none): a table cell."""
+    return "; ".join(str(issue) for issue in rep.issues)
