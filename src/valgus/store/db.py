@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from valgus.paths import data_dir
 from valgus.store.errors import StorageError
+from valgus.store.migrate import upgrade_to_head
 from valgus.store.models import Analysis, Clip
 
 DATABASE_URL_ENV = "VALGUS_DATABASE_URL"
@@ -166,8 +167,6 @@ class Database:
             StorageError: the directory cannot be created or the database cannot be reached or
                 migrated.
         """
-        from valgus.store.migrate import upgrade_to_head
-
         directory = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
         try:
             for sub in (CLIPS_DIR, POSES_DIR, TMP_DIR):
@@ -179,7 +178,7 @@ class Database:
         engine = _make_engine(database_url(directory, url))
         db = cls(directory, engine)
         try:
-            upgrade_to_head(db)
+            upgrade_to_head(engine)
             if sweep:
                 db.sweep_orphans()
         except SQLAlchemyError as err:

@@ -12,9 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection
-
-    from valgus.store.db import Database
+    from sqlalchemy import Connection, Engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -35,13 +33,18 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def upgrade_to_head(db: Database) -> None:
-    """Bring the database to the newest schema. Cheap when it is already there (one query).
-    The upgrade runs in one transaction holding the write lock, so two processes opening a new
-    database at once migrate it once: the second finds it at head."""
+def upgrade_to_head(engine: Engine) -> None:
+    """Bring the database behind ``engine`` to the newest schema. Cheap when it is already
+    there (one query). The upgrade runs in one transaction holding the write lock (the
+    ``valgus_begin`` execution option that ``valgus.store.db`` reads on SQLite), so two processes
+    opening a new database at once migrate it once: the second finds it at head.
+
+    Raises:
+        sqlalchemy.exc.SQLAlchemyError: the database cannot be reached or migrated.
+    """
     head = head_revision()
-    with db.engine.connect() as conn:
+    with engine.connect() as conn:
         if current_revision(conn) == head:
             return
-    with db.engine.execution_options(valgus_begin="IMMEDIATE").begin() as conn:
+    with engine.execution_options(valgus_begin="IMMEDIATE").begin() as conn:
         command.upgrade(alembic_config(conn), "head")

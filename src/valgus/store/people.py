@@ -1,0 +1,74 @@
+"""People in the records: known by a pseudonymous code chosen by the clinic (never a name)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from valgus.store.db import Database
+from valgus.store.errors import NotFoundError, RecordError
+from valgus.store.info import MAX_CODE_CHARS, SEXES, PersonInfo, clean_name, now, person_info
+from valgus.store.models import Person
+
+
+def find_person(s: Session, code: str, lock: bool = False) -> Person:
+    """The person with this code (whitespace collapsed); ``lock``: the row stays locked until
+    the transaction ends (see ``sessions.open_session``).
+
+    Raises:
+        NotFoundError: no such person.
+    """
+    query = select(Person).where(Person.code == " ".join(code.split()))
+    person = s.scalar(query.with_for_update() if lock else query)
+    if person is None:
+        raise NotFoundError(f"no person with code {code!r} in the records")
+    return person
+
+
+def add_person(db: Database, code: str, sex: str | None = None, notes: str = "") -> PersonInfo:
+    """Add a person by pseudonymous code. ``sex``: female, male, unspecified or None.
+
+    Raises:
+        RecordError: the code exists, is empty or too long, or ``sex`` is none of those.
+    """
+    code = clean_name(code, "person code", MAX_CODE_CHARS)
+    if sex is not None and sex not in SEXES:
+        raise RecordError(f"sex must be one of {', '.join(SEXES)}")
+    with db.write() as s:
+        if s.scalar(select(Person).where(Person.code == code)) is not None:
+            raise RecordError(f"person {code} already exists")
+        person = Person(code=code, sex=sex, notes=notes, created_at=now())
+        s.add(person)
+        try:
+            s.flush()
+        except IntegrityError as err:
+            # Added by another writer since the check above (PostgreSQL; SQLite serialises
+            # writers): the unique code refuses the second.
+            raise RecordError(f"person {code} already exists") from err
+        return person_info(person)
+
+
+def get_person(db: Database, code: str) -> PersonInfo:
+    """The person with this code. Raises ``NotFoundError`` if there is none."""
+    with db.read() as s:
+        return person_info(find_person(s, code))
+
+
+def ensure_person(db: Database, code: str, sex: str | None = None) -> PersonInfo:
+    """The person with this code, added if new (``sex`` is only used when adding)."""
+    try:
+        return get_person(db, code)
+    except NotFoundError:
+        pass
+    try:
+        return add_person(db, code, sex)
+    except RecordError:
+        # Added by someone else in between: fine, it is the same code.
+        return get_person(db, code)
+
+
+def list_people(db: Database) -> list[PersonInfo]:
+    """Everyone in the records, by code."""
+    with db.read() as s:
+        return [person_info(p) for p in s.scalars(select(Person).order_by(Person.code))]
