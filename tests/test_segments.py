@@ -14,13 +14,20 @@ import numpy as np
 import pytest
 
 from tests.conftest import shared_clip
+from valgus import landmarks as lm
 from valgus.core.pose import PoseSeries
 from valgus.core.result import AnalysisResult
 from valgus.errors import VideoError
 from valgus.landmarks import NUM_LANDMARKS
 from valgus.pipeline import analyze_series
 from valgus.runtime.estimator import FramePose
-from valgus.runtime.tracking import Segment, estimate_poses, plan_segments
+from valgus.runtime.tracking import (
+    Segment,
+    estimate_poses,
+    handover_index,
+    join_tracks,
+    plan_segments,
+)
 from valgus.runtime.video import iter_frames
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,22 +73,95 @@ def test_segment_bounds_are_checked() -> None:
 
 
 def test_plan_gives_every_segment_the_same_work() -> None:
-    plan = plan_segments(60.0, 2, warmup_s=1.0, min_segment_s=5.0)
+    plan = plan_segments(60.0, 2, warmup_s=1.0, min_segment_s=5.0, overlap_s=4.0)
+    # Work (60 + 4 + 1) / 2 = 32.5 s each: the boundary at 30.5 s, both keep 2 s either side.
+    assert plan == [Segment(0.0, 32.5, 0.0), Segment(28.5, None, 1.0)]
+    for overlap_s in (0.0, 4.0):
+        plan = plan_segments(60.0, 3, warmup_s=1.0, min_segment_s=5.0, overlap_s=overlap_s)
+        work = [
+            (s.end_s if s.end_s is not None else 60.0) - s.start_s + s.warmup_s for s in plan
+        ]
+        assert work == pytest.approx([work[0]] * 3)
+        assert plan[0].start_s == 0.0 and plan[-1].end_s is None
+        for earlier, later in itertools.pairwise(plan):  # each overlap as asked
+            assert earlier.end_s is not None
+            assert earlier.end_s - later.start_s == pytest.approx(overlap_s)
+
+
+def test_plan_without_overlap_hands_over_at_the_boundary() -> None:
+    plan = plan_segments(60.0, 2, warmup_s=1.0, min_segment_s=5.0, overlap_s=0.0)
     assert plan == [Segment(0.0, 30.5, 0.0), Segment(30.5, None, 1.0)]
-    plan = plan_segments(60.0, 3, warmup_s=1.0, min_segment_s=5.0)
-    work = [
-        (s.end_s if s.end_s is not None else 60.0) - s.start_s + s.warmup_s for s in plan
-    ]
-    assert work == pytest.approx([work[0]] * 3)
-    assert plan[0].start_s == 0.0 and plan[-1].end_s is None
 
 
 @pytest.mark.parametrize(
     ("duration_s", "n", "expected"),
-    [(None, 4, 1), (60.0, 1, 1), (10.9, 2, 1), (11.0, 2, 2), (12.0, 8, 2), (0.0, 2, 1)],
+    [(None, 4, 1), (60.0, 1, 1), (14.9, 2, 1), (15.0, 2, 2), (16.0, 8, 2), (0.0, 2, 1)],
 )
 def test_plan_keeps_segments_long_enough(duration_s: float | None, n: int, expected: int) -> None:
-    assert len(plan_segments(duration_s, n, warmup_s=1.0, min_segment_s=5.0)) == expected
+    # Each boundary costs 4 s of overlap and 1 s of warm-up; each segment keeps 5 s more.
+    plan = plan_segments(duration_s, n, warmup_s=1.0, min_segment_s=5.0, overlap_s=4.0)
+    assert len(plan) == expected
+
+
+# --------------------------------------------------------------------------- hand-over
+
+
+def squatting(t_s: np.ndarray, depth: np.ndarray, shift_px: np.ndarray) -> PoseSeries:
+    """Hips at y 100 px, ankles 400 px below when standing and closer by ``depth`` (0-1) of
+    that; every landmark shifted right by ``shift_px`` (a tracker's own error)."""
+    n = t_s.shape[0]
+    xy = np.zeros((n, NUM_LANDMARKS, 2), np.float32)
+    xy[:, :, 0] = 200.0
+    xy[:, :, 1] = 100.0
+    for side in lm.SIDES:
+        x = 240.0 if side == "left" else 160.0
+        xy[:, lm.hip(side)] = (x, 100.0)
+        xy[:, lm.knee(side), 0] = x
+        xy[:, lm.knee(side), 1] = 100.0 + 200.0 * (1 - depth / 2)
+        xy[:, lm.ankle(side), 0] = x
+        xy[:, lm.ankle(side), 1] = 100.0 + 400.0 * (1 - depth / 2)
+    xy[..., 0] += shift_px[:, None]
+    return PoseSeries(t_s=t_s, xy_px=xy, world_m=np.zeros((n, NUM_LANDMARKS, 3), np.float32),
+                      visibility=np.ones((n, NUM_LANDMARKS), np.float32), image_size=(400, 600))
+
+
+T = 0.04 * np.arange(100)
+# Squatting, except standing on frames 60-69 (and only there within the overlap from frame 50).
+DEPTH = np.where((T >= 2.4) & (T < 2.8), 0.0, 0.5 + 0.4 * np.sin(T * 7))
+
+
+def test_handover_lands_where_the_person_stands_and_the_trackers_agree() -> None:
+    earlier = squatting(T[:80], DEPTH[:80], np.zeros(80))
+    # The later tracker is 1 px off except on frame 64 (standing) and frame 55 (squatting,
+    # where it agrees perfectly: agreement alone must not pick a squatting frame).
+    shift = np.full(50, 1.0)
+    shift[64 - 50] = 0.2
+    shift[55 - 50] = 0.0
+    later = squatting(T[50:], DEPTH[50:], shift)
+    assert handover_index(earlier, later) == 64 - 50
+    joined = join_tracks([earlier, later])
+    np.testing.assert_array_equal(joined.t_s, T)
+    np.testing.assert_array_equal(joined.xy_px[:64], earlier.xy_px[:64])
+    np.testing.assert_array_equal(joined.xy_px[64:], later.xy_px[64 - 50 :])
+
+
+def test_handover_without_overlap_or_person_is_at_the_later_start() -> None:
+    earlier = squatting(T[:50], DEPTH[:50], np.zeros(50))
+    later = squatting(T[50:], DEPTH[50:], np.zeros(50))
+    assert handover_index(earlier, later) == 0
+    np.testing.assert_array_equal(join_tracks([earlier, later]).t_s, T)
+    nobody = squatting(T[40:], DEPTH[40:], np.zeros(60)).without(np.ones(60, bool))
+    assert handover_index(earlier, nobody) == 0
+
+
+def test_handover_refuses_tracks_of_other_frames() -> None:
+    earlier = squatting(T[:80], DEPTH[:80], np.zeros(80))
+    with pytest.raises(ValueError, match="same frames"):
+        handover_index(earlier, squatting(T[50:] + 0.01, DEPTH[50:], np.zeros(50)))
+    with pytest.raises(ValueError, match="start inside"):
+        handover_index(squatting(T[50:], DEPTH[50:], np.zeros(50)), earlier)
+    with pytest.raises(ValueError, match="end after"):
+        handover_index(earlier, squatting(T[50:60], DEPTH[50:60], np.zeros(10)))
 
 
 # --------------------------------------------------------------------------- estimate_poses
@@ -136,20 +216,23 @@ def test_split_series_equals_one_pass_for_a_model_without_memory() -> None:
     two = estimate_poses(SAMPLE, estimators, max_side_px=SMALL)
     _same_series(one, two)
     first, second = estimators
-    split = plan_segments(one.t_s[-1] + 0.04, 2)[1]
-    # The second segment's model also saw the warm-up before its first kept frame.
-    assert split.warmup_s > 0
-    assert second.times[0] == pytest.approx(split.start_s - split.warmup_s, abs=0.05)
-    assert first.times[-1] < split.start_s <= min(t for t in second.times if t >= split.start_s)
+    plan = plan_segments(one.t_s[-1] + 0.04, 2)
+    # The second segment's model also saw the warm-up before its first kept frame, and both
+    # tracked the overlap.
+    assert plan[1].warmup_s > 0 and plan[0].end_s is not None
+    assert plan[0].end_s - plan[1].start_s > 1.0
+    assert second.times[0] == pytest.approx(plan[1].start_s - plan[1].warmup_s, abs=0.05)
+    assert first.times[-1] == pytest.approx(plan[0].end_s, abs=0.05)
     assert all(e.opened == e.closed == 1 for e in estimators)
 
 
 def test_estimators_a_short_clip_does_not_need_are_never_opened() -> None:
     estimators = [FrameEstimator() for _ in range(6)]
     series = estimate_poses(SAMPLE, estimators, max_side_px=SMALL)
-    # 20.4 s holds 4 segments keeping at least MIN_SEGMENT_S (4 s) each after 1 s of warm-up.
+    # 20.4 s holds 3 segments keeping at least MIN_SEGMENT_S (4 s) each beyond the 4 s overlap
+    # and 1 s warm-up of each boundary.
     used = [e for e in estimators if e.opened]
-    assert len(used) == 4 and len(series) == 510
+    assert len(used) == 3 and len(series) == 510
     assert all(e.opened == 0 and not e.times for e in estimators if e not in used)
 
 

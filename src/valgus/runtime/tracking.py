@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +14,11 @@ import numpy as np
 
 from valgus import landmarks as lm
 from valgus.config import InputLimits
+from valgus.core.kinematics import (
+    LEG_JOINTS,
+    flexion_from_shortening_deg,
+    hip_ankle_length_px,
+)
 from valgus.core.pose import PoseSeries
 from valgus.runtime.estimator import PoseEstimator
 from valgus.runtime.prefetch import prefetched
@@ -32,15 +37,24 @@ ProgressFn = Callable[[int, int | None], None]
 
 
 # A later segment's landmarker starts cold: it finds the person, then its tracking settles. It
-# runs over this many seconds before the segment's first kept frame. Measured on the sample clip
-# (a split at 30 points 0.5 s apart): without warm-up a split changed one rep's band; with
+# runs over this many seconds before the first frame it may hand over on. Measured on the sample
+# clip (a split at 30 points 0.5 s apart): without warm-up a split changed one rep's band; with
 # 0.25 s or more reps, legs and bands always matched the single pass, and a longer warm-up did
 # not bring the FPPA closer (the tracker's path after any fresh start differs from the single
-# pass by ~0.5 px, as does the single pass started one frame later).
+# pass by ~0.5 px, as does the single pass started one frame later: the two paths do not
+# converge, measured over 8 s after 12 starts).
 SEGMENT_WARMUP_S = 1.0
+# Consecutive segments both track this many seconds around their nominal boundary; the clip is
+# handed over from one to the next inside it, on a frame where the person stands
+# (``handover_index``), so that no rep is made of two trackers' frames. Longer than one rep
+# (2-4 s in the clips measured), so that it holds a moment of standing.
+SEGMENT_OVERLAP_S = 4.0
 # A segment keeping less of the clip than this does not pay for its warm-up and for loading its
 # landmarkers (~0.15 s of one core).
 MIN_SEGMENT_S = 4.0
+# Hand-over frames: within this many degrees of the overlap's least knee flexion (both legs),
+# the frame where the two trackers agree best.
+HANDOVER_STANDING_TOLERANCE_DEG = 5.0
 
 
 @dataclass(frozen=True)
@@ -48,7 +62,8 @@ class Segment:
     """A part of a clip tracked by a landmarker of its own, in s from the first frame.
 
     Frames with ``start_s <= t < end_s`` are kept (``end_s`` None = to the end); tracking begins
-    ``warmup_s`` before ``start_s``.
+    ``warmup_s`` before ``start_s``. Consecutive segments may overlap: the clip is then handed
+    over from one to the next inside the overlap (``handover_index``).
     """
 
     start_s: float
@@ -61,28 +76,98 @@ def plan_segments(
     n: int,
     warmup_s: float = SEGMENT_WARMUP_S,
     min_segment_s: float = MIN_SEGMENT_S,
+    overlap_s: float = SEGMENT_OVERLAP_S,
 ) -> list[Segment]:
     """Split a clip of ``duration_s`` seconds into at most ``n`` segments of equal work.
 
-    Every segment but the first also tracks ``warmup_s`` before its start, so it keeps that much
-    less of the clip. Fewer segments where one would keep less than ``min_segment_s``; one (the
-    whole clip) where the duration is unknown.
+    Consecutive segments both keep ``overlap_s`` seconds around their nominal boundary, and every
+    segment but the first also tracks ``warmup_s`` before its first kept frame; the work of a
+    segment is the seconds it tracks, and all get the same. Fewer segments where one would keep
+    less than ``min_segment_s`` beyond the overlaps; one (the whole clip) where the duration is
+    unknown or ``n`` < 2.
     """
     if duration_s is None or not duration_s > 0 or n < 2:
         return [Segment(0.0, None)]
-    # With n segments each later one keeps (duration_s - warmup_s) / n seconds.
-    n = max(1, min(n, int((duration_s - warmup_s) // min_segment_s)))
+    cost_s = overlap_s + warmup_s  # what each boundary adds to the work
+    n = max(1, min(n, int((duration_s - cost_s) // min_segment_s)))
     if n == 1:
         return [Segment(0.0, None)]
-    # n segments of work w each: the first holds w seconds of clip, the others w - warmup_s.
-    work_s = (duration_s + (n - 1) * warmup_s) / n
-    bounds = [0.0, work_s]
-    for _ in range(n - 2):
-        bounds.append(bounds[-1] + work_s - warmup_s)
+    # n segments of work w: duration + (n - 1) * (overlap + warmup) = n * w. The first ends
+    # half an overlap after its boundary b1 = w - overlap / 2; between two boundaries lie
+    # w - overlap - warmup seconds.
+    work_s = (duration_s + (n - 1) * cost_s) / n
+    half = overlap_s / 2
+    bounds = [work_s - half + i * (work_s - cost_s) for i in range(n - 1)]
+    starts = [0.0] + [b - half for b in bounds]
+    ends: list[float | None] = [b + half for b in bounds] + [None]
     return [
-        Segment(bounds[i], bounds[i + 1] if i + 1 < len(bounds) else None, warmup_s if i else 0.0)
-        for i in range(n)
+        Segment(starts[i], ends[i], warmup_s if i else 0.0) for i in range(n)
     ]
+
+
+def handover_index(
+    earlier: PoseSeries,
+    later: PoseSeries,
+    tolerance_deg: float = HANDOVER_STANDING_TOLERANCE_DEG,
+) -> int:
+    """Where ``later`` takes over from ``earlier``: an index into ``later`` (its frames from it
+    on are kept, ``earlier``'s before its time).
+
+    The two series track the same frames over their overlap (``later`` starts inside
+    ``earlier``). Among the overlap's frames where both see the person, those within
+    ``tolerance_deg`` of the least knee flexion of both legs together (the sum; each from the
+    shortening of the hip-ankle line against its longest in the overlap, on the mean of the two
+    trackers' landmarks) count as standing;
+    of them, the one where the two trackers' hips, knees and ankles agree best (largest distance,
+    px). 0 where they share no frame with the person seen. Raises ValueError if ``later`` starts
+    before ``earlier`` or their overlapping times differ.
+    """
+    if len(later) == 0 or len(earlier) == 0:
+        return 0
+    a = earlier.between(float(later.t_s[0]))
+    if len(a) == 0:
+        return 0
+    if (
+        later.t_s[0] < earlier.t_s[0]
+        or len(later) < len(a)
+        or not np.allclose(a.t_s, later.t_s[: len(a)], rtol=0.0, atol=1e-6)
+    ):
+        raise ValueError(
+            "the later track must start inside the earlier one, on the same frames, and end "
+            "after it"
+        )
+    b = later[: len(a)]
+    both = a.detected & b.detected
+    if not both.any():
+        return 0
+    legs = [hip_ankle_length_px(0.5 * (a.xy_px + b.xy_px).astype(np.float64), s)
+            for s in lm.SIDES]
+    with np.errstate(invalid="ignore"):
+        flexion = np.sum(
+            [flexion_from_shortening_deg(length, np.nanmax(length[both])) for length in legs],
+            axis=0,
+        )
+    standing = both & (flexion <= np.nanmin(flexion[both]) + tolerance_deg)
+    joints = list(LEG_JOINTS)
+    apart = np.linalg.norm(a.xy_px[:, joints] - b.xy_px[:, joints], axis=-1).max(axis=1)
+    return int(np.argmin(np.where(standing, apart, np.inf)))
+
+
+def join_tracks(parts: Sequence[PoseSeries], source: str | None = None) -> PoseSeries:
+    """Consecutive, possibly overlapping tracks of one clip joined into one series, each handing
+    over to the next at ``handover_index``. ValueError as ``handover_index`` and
+    ``PoseSeries.concat``."""
+    kept = [p for p in parts if len(p)]
+    if not kept:
+        return PoseSeries.concat(parts, source)
+    pieces = [kept[0]]
+    for later in kept[1:]:
+        k = handover_index(pieces[-1], later)
+        later = later[k:]
+        if len(later):
+            pieces[-1] = pieces[-1].between(float(pieces[-1].t_s[0]), float(later.t_s[0]))
+        pieces.append(later)
+    return PoseSeries.concat(pieces, source)
 
 
 def usable_cores() -> int:
@@ -165,7 +250,8 @@ def _track_segment(
                     kept += 1
                 yield t_s, rgb, stats
         finally:
-            frames.close()  # closes the file now, also when the consumer stops early
+            if isinstance(frames, Generator):
+                frames.close()  # closes the file now, also when the consumer stops early
 
     with estimator:
         # Decoding runs a few frames ahead in a background thread so that it overlaps with
@@ -199,19 +285,22 @@ def estimate_poses(
     progress: ProgressFn | None = None,
     max_side_px: int | None = None,
     limits: InputLimits | None = None,
+    overlap_s: float = SEGMENT_OVERLAP_S,
 ) -> PoseSeries:
     """Run the pose estimator over every frame of a video (streamed) and collect a ``PoseSeries``.
 
     ``estimator``: one estimator tracks the whole clip in one pass. Several (fresh, unopened)
     estimators split a long enough clip into that many segments (``plan_segments``) tracked at
     once in threads, each by its own estimator; both the model and the decoder release the GIL,
-    so n estimators use n cores. A later segment's landmarker starts cold, so its tracking path
-    differs from a single pass's by the model's own path-to-path spread (~0.5 px; the same as
-    starting the single pass a frame later: see README "Speed"). Estimators a clip does not need
-    are never opened.
+    so n estimators use n cores. Consecutive segments both track ``overlap_s`` seconds around
+    their boundary, and the clip is handed over from one to the next where the person stands
+    (``join_tracks``). A later segment's landmarker starts cold, so its tracking path differs
+    from a single pass's by the model's own path-to-path spread (~0.5 px; the same as starting
+    the single pass a frame later: see README "Speed"). Estimators a clip does not need are never
+    opened.
 
     ``progress(done_frames, total_frames_or_None)`` is called every few frames, from the
-    calling thread.
+    calling thread (frames tracked twice in an overlap count twice, up to the total).
     ``limits`` (default ``InputLimits()``): file size and stated duration are checked before the
     model loads, the duration again on the frames' timestamps (``InputTooLargeError``); frames
     are downscaled to a longer side of ``max_side_px`` px if given, else
@@ -224,14 +313,15 @@ def estimate_poses(
     info = probe_video(video_path)
     check_input_limits(info, limits)
     side_px = max_side_px if max_side_px is not None else limits.max_side_px
-    segments = plan_segments(info.duration_s, len(estimators))
+    segments = plan_segments(info.duration_s, len(estimators), overlap_s=overlap_s)
     tracks = [_Track() for _ in segments]
     done = [0] * len(segments)  # frames kept per segment; each entry has one writer
     stop = threading.Event()
 
     def report() -> None:
         if progress is not None:
-            progress(sum(done), info.frame_count_estimate)
+            total = info.frame_count_estimate
+            progress(sum(done) if total is None else min(sum(done), total), total)
 
     def counter(i: int) -> Callable[[], None]:
         def on_frame() -> None:
@@ -275,10 +365,11 @@ def estimate_poses(
     for track in tracks:
         if track.error is not None and not isinstance(track.error, _Stopped):
             raise track.error
-    n = sum(done)
-    if progress is not None:
-        progress(n, n)
     source = Path(video_path).name
-    if n == 0:
-        return PoseSeries.empty((info.width, info.height), source=str(video_path))
-    return PoseSeries.concat([t.series(source) for t in tracks if t.t_s])
+    if sum(done) == 0:
+        series = PoseSeries.empty((info.width, info.height), source=str(video_path))
+    else:
+        series = join_tracks([t.series(source) for t in tracks if t.t_s])
+    if progress is not None:
+        progress(len(series), len(series))
+    return series
