@@ -27,13 +27,9 @@ from valgus.config import AnalysisConfig, LiveConfig, Sex
 from valgus.core.checks import FILMING_GUIDANCE
 from valgus.core.scoring import RepScore
 from valgus.errors import ModelError, NoPersonError, ValgusError, VideoError
-from valgus.live.session import (
-    CAMERA_PLACEMENT,
-    LiveOutcome,
-    LiveProcessor,
-    LiveStatus,
-    ice_servers_from_text,
-)
+from valgus.live.processor import LiveOutcome, LiveProcessor, ice_servers_from_text
+from valgus.live.session import LiveStatus
+from valgus.live.setup import CAMERA_PLACEMENT
 from valgus.present.style import (
     BAND_HEX,
     BAND_TEXT,

@@ -43,7 +43,8 @@ import av
 import cv2
 import numpy as np
 
-from valgus.batch.runner import BatchOptions, run_batch
+from valgus.batch.jobs import BatchOptions
+from valgus.batch.runner import run_batch
 from valgus.config import InputLimits
 from valgus.core.pose import PoseSeries
 from valgus.core.result import AnalysisResult
@@ -317,7 +318,7 @@ def memory(short_s: float, long_s: float, report: dict[str, object]) -> None:
 def live_frame_ms(video: Path) -> tuple[float, float]:
     """Median and 95th percentile of the live page's whole per-frame work at 640x480:
     ``LiveProcessor.process`` (pose, counting, overlay drawing, writing the kept clip)."""
-    from valgus.live.session import LiveProcessor
+    from valgus.live.processor import LiveProcessor
 
     frames = list(iter_frames(video))
     times: list[float] = []
@@ -337,7 +338,7 @@ def live_on_a_slower_machine(video: Path, busy_processes: int = 4) -> dict[str, 
     ``newest`` analyses the newest frame that arrived and drops the others (valgus's live page:
     ``recv_queued`` in app.py), ``every`` analyses every frame in order (queueing). For each:
     share of frames analysed and latency from a frame's arrival to its result (ms)."""
-    from valgus.live.session import LiveProcessor
+    from valgus.live.processor import LiveProcessor
 
     frames = list(iter_frames(video))
     arrival = np.array([t for t, _ in frames]) - frames[0][0]

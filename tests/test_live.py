@@ -29,7 +29,9 @@ from valgus import landmarks as lm
 from valgus.config import AnalysisConfig, LiveConfig
 from valgus.core.pose import PoseSeries
 from valgus.core.scoring import RepScore
-from valgus.live.session import LiveSession, check_setup, ice_servers_from_text
+from valgus.live.processor import ice_servers_from_text
+from valgus.live.session import LiveSession
+from valgus.live.setup import check_setup
 from valgus.pipeline import analyze_series
 from valgus.runtime.estimator import FramePose
 
@@ -297,7 +299,7 @@ def sample_live(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, Path]
     """The sample clip through ``LiveProcessor`` with the real pose model, frame by frame."""
     if not SAMPLE.is_file():
         pytest.fail(f"bundled sample clip missing: {SAMPLE}")
-    from valgus.live.session import LiveProcessor
+    from valgus.live.processor import LiveProcessor
     from valgus.runtime.estimator import MediaPipePoseEstimator
     from valgus.runtime.video import iter_frames
 
@@ -345,10 +347,9 @@ def test_processor_counts_the_sample_reps_on_the_right_legs(
 
 
 def test_kept_clip_is_browser_h264_and_scores_like_an_upload(
-    sample_live: tuple[object, Path],
+    sample_live: tuple[object, Path], tmp_path: Path,
 ) -> None:
-    from valgus.runtime.estimator import MediaPipePoseEstimator
-    from valgus.runtime.tracking import estimate_poses
+    from valgus.app.clip_report import build_report
 
     outcome, _ = sample_live
     clip = outcome.clip_path  # type: ignore[attr-defined]
@@ -361,7 +362,8 @@ def test_kept_clip_is_browser_h264_and_scores_like_an_upload(
     assert head.find(b"moov") != -1 and head.find(b"moov") < max(head.find(b"mdat"), 4096)
     status = outcome.status  # type: ignore[attr-defined]
     assert n_frames == status.recorded_frames
-    upload, _ = analyze_series(estimate_poses(clip, MediaPipePoseEstimator()))
+    # The app analyses the kept clip as it does an upload: build_report -> analyze_video.
+    upload = build_report(clip, AnalysisConfig(), tmp_path / "report").result
     live_reps = outcome.reps  # type: ignore[attr-defined]
     assert [(r.leg, r.complete) for r in upload.reps] == [(r.leg, r.complete) for r in live_reps]
     cfg = upload.config
@@ -385,7 +387,7 @@ def test_kept_clip_is_browser_h264_and_scores_like_an_upload(
 
 
 def test_processor_without_a_pose_model_says_so_on_the_picture(tmp_path: Path) -> None:
-    from valgus.live.session import LiveProcessor
+    from valgus.live.processor import LiveProcessor
     from valgus.runtime.estimator import MediaPipePoseEstimator
 
     processor = LiveProcessor(lambda: MediaPipePoseEstimator(tmp_path / "missing.task"),

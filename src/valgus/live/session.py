@@ -1,34 +1,26 @@
 """Live webcam self-test: the offline rep detector and scoring, fed one frame at a time.
 
-``LiveSession`` is pure (no Streamlit, no MediaPipe): it takes each frame's ``FramePose`` and
-timestamp and
+``LiveSession`` is pure (no Streamlit, no webcam, no video files): it takes each frame's
+``FramePose`` and timestamp and
 
-* checks the setup first (whole body in the picture, facing the camera, large enough); counting
-  starts once every check has held for ``LiveConfig.setup_hold_s``;
+* checks the setup first (``live.setup``: whole body in the picture, facing the camera, large
+  enough); counting starts once every check has held for ``LiveConfig.setup_hold_s``;
 * then keeps a bounded buffer of landmarks, computes per-frame kinematics with a causal low-pass
   (what the person sees, without waiting for future frames) and feeds them to the same streaming
-  ``reps.RepCounter`` that ``analysis.analyze_series`` runs over a recorded clip;
-* scores every rep the moment it ends with ``scoring.score_rep`` on kinematics computed over the
-  buffered window with the offline (zero-phase) smoothing, so its numbers match those of the
-  recorded clip.
+  ``core.reps.RepCounter`` that ``pipeline.analyze_series`` runs over a recorded clip;
+* scores every rep the moment it ends with ``core.scoring.score_rep`` on kinematics computed over
+  the buffered window with the offline (zero-phase) smoothing (``pipeline.prepare_scoring``), so
+  its numbers match those of the recorded clip.
 
-``LiveProcessor`` wraps one webcam stream: its own pose estimator (created on the first frame,
-closed on ``stop``), a ``LiveSession``, the drawn overlay, and the processed frames kept as an
-H.264 clip so that the self-test can be analysed afterwards exactly like an uploaded video.
+``live.processor.LiveProcessor`` runs one webcam stream through it; ``live.overlay`` draws it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import logging
 import math
-import threading
-import time
 from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -44,151 +36,12 @@ from valgus.core.kinematics import (
 from valgus.core.pose import PoseSeries
 from valgus.core.reps import FlexionCycle, RepCandidate, RepCounter, StreamSample, classify_cycle
 from valgus.core.scoring import RepScore, score_rep
-from valgus.errors import ValgusError
 from valgus.landmarks import SIDES, Side
+from valgus.live.setup import SetupStatus, check_setup
 from valgus.pipeline import prepare_scoring
-from valgus.runtime.estimator import FramePose, PoseEstimator
-from valgus.runtime.video import IMAGE_STATS_EVERY_N, frame_image_stats
-
-log = logging.getLogger(__name__)
+from valgus.runtime.estimator import FramePose
 
 Phase = Literal["setup", "counting", "finished"]
-
-# Landmarks that must be inside the picture for the test: head, trunk, legs and both feet.
-SETUP_LANDMARKS: tuple[int, ...] = (
-    lm.NOSE,
-    lm.LEFT_SHOULDER, lm.RIGHT_SHOULDER,
-    lm.LEFT_HIP, lm.RIGHT_HIP,
-    lm.LEFT_KNEE, lm.RIGHT_KNEE,
-    lm.LEFT_ANKLE, lm.RIGHT_ANKLE,
-    lm.LEFT_HEEL, lm.RIGHT_HEEL,
-    lm.LEFT_FOOT_INDEX, lm.RIGHT_FOOT_INDEX,
-)
-FEET: tuple[int, ...] = (
-    lm.LEFT_ANKLE, lm.RIGHT_ANKLE, lm.LEFT_HEEL, lm.RIGHT_HEEL,
-    lm.LEFT_FOOT_INDEX, lm.RIGHT_FOOT_INDEX,
-)
-
-# x264 quality of the kept self-test clip (lower = closer to the frames analysed live).
-KEPT_CLIP_CRF = 18
-
-CAMERA_PLACEMENT = (
-    "Put the camera straight in front of you at hip height, 2-4 m away, and stand so that your "
-    "whole body, head to feet, is in the picture. Face the camera squarely."
-)
-
-
-# --------------------------------------------------------------------------- ICE servers
-
-
-def ice_servers_from_text(text: str) -> tuple[list[dict[str, object]], str | None]:
-    """ICE servers for WebRTC from a JSON list (the ``VALGUS_ICE_SERVERS`` variable).
-
-    Empty (the default) = no STUN/TURN server: the browser and this machine connect directly,
-    which works on the same computer or local network and sends nothing elsewhere. Returns the
-    servers and, when the text is not a JSON list of objects with "urls", a message for the user
-    (and no servers).
-    """
-    if not text.strip():
-        return [], None
-    try:
-        servers = json.loads(text)
-    except json.JSONDecodeError:
-        servers = None
-    if not isinstance(servers, list) or not all(
-        isinstance(s, dict) and "urls" in s for s in servers
-    ):
-        return [], (
-            "VALGUS_ICE_SERVERS must be a JSON list such as "
-            '[{"urls": ["stun:stun.example.org:3478"]}]; using no ICE servers.'
-        )
-    return servers, None
-
-
-# --------------------------------------------------------------------------- setup check
-
-
-@dataclass(frozen=True)
-class SetupItem:
-    """One setup check: ``key`` names it, ``message`` says what is right or what to do."""
-
-    key: Literal["person", "whole_body", "square", "size"]
-    ok: bool
-    message: str
-
-
-@dataclass(frozen=True)
-class SetupStatus:
-    items: tuple[SetupItem, ...]
-
-    @property
-    def ok(self) -> bool:
-        return all(item.ok for item in self.items)
-
-
-def check_setup(
-    xy_px: np.ndarray | None,
-    image_size: tuple[int, int],
-    yaw_deg: float,
-    cfg: LiveConfig,
-) -> SetupStatus:
-    """Is the camera placed so that the test can be measured?
-
-    Args:
-        xy_px: (33, 2) image landmarks of the person in pixels, or None when nobody is seen.
-        image_size: (width_px, height_px) of the frame.
-        yaw_deg: recent body turn from the camera (see ``kinematics.body_yaw_deg``), NaN if
-            unknown.
-        cfg: the setup limits.
-    Returns:
-        One item per check, in the order a person would fix them.
-    """
-    if xy_px is None or not np.all(np.isfinite(xy_px[list(SETUP_LANDMARKS)])):
-        missing = SetupItem("person", False, "Step into the picture. " + CAMERA_PLACEMENT)
-        return SetupStatus((missing,))
-    w, h = image_size
-    pts = xy_px[list(SETUP_LANDMARKS)]
-    mx, my = cfg.setup_edge_margin_fraction * w, cfg.setup_edge_margin_fraction * h
-    out: list[str] = []
-    if xy_px[lm.NOSE, 1] < my:
-        out.append("your head")
-    feet = xy_px[list(FEET)]
-    if np.any(feet[:, 1] > h - my):
-        out.append("your feet")
-    if np.any(pts[:, 0] < mx) or np.any(pts[:, 0] > w - mx):
-        out.append("one side of your body")
-    if out:
-        whole = SetupItem(
-            "whole_body", False,
-            f"{' and '.join(out).capitalize()} {'is' if len(out) == 1 else 'are'} out of the "
-            "picture: move the camera further away, or tilt it so that head and feet show.",
-        )
-    else:
-        whole = SetupItem("whole_body", True, "Whole body in the picture, head to feet.")
-    if not math.isfinite(yaw_deg):
-        square = SetupItem("square", False, "Face the camera squarely.")
-    elif abs(yaw_deg) > cfg.setup_max_yaw_deg:
-        square = SetupItem(
-            "square", False,
-            f"Turn to face the camera squarely: you are turned about {abs(yaw_deg):.0f} deg "
-            f"(at most {cfg.setup_max_yaw_deg:.0f}).",
-        )
-    else:
-        square = SetupItem("square", True, f"Facing the camera (turned {abs(yaw_deg):.0f} deg).")
-    top = min(float(xy_px[lm.NOSE, 1]), float(np.min(pts[:, 1])))
-    height_frac = (float(np.max(feet[:, 1])) - top) / h
-    if height_frac < cfg.setup_min_body_height_fraction:
-        size = SetupItem(
-            "size", False,
-            f"Come closer to the camera: you fill {100 * height_frac:.0f}% of the picture height "
-            f"(at least {100 * cfg.setup_min_body_height_fraction:.0f}%).",
-        )
-    else:
-        size = SetupItem("size", True, f"Large enough ({100 * height_frac:.0f}% of the height).")
-    return SetupStatus((SetupItem("person", True, "Person found."), whole, square, size))
-
-
-# --------------------------------------------------------------------------- live session
 
 
 @dataclass(frozen=True)
@@ -336,7 +189,7 @@ class LiveSession:
     ) -> LiveStatus:
         """Feed one frame (``t_s`` strictly increasing, seconds; ``pose`` None = nobody seen).
 
-        ``image_stats``: (brightness, sharpness) of the frame as ``quality.frame_image_stats``
+        ``image_stats``: (brightness, sharpness) of the frame as ``runtime.video.frame_image_stats``
         gives them, on the frames where they were measured (the clip quality checks use them).
 
         Returns the status after this frame; ``status.phase == "counting"`` and
@@ -527,7 +380,7 @@ class LiveSession:
 
     def _counts(self) -> dict[Side, int]:
         return {
-            s: sum(r.leg == s and r.complete and r.exercise == "single_leg" for r in self._reps)
+            s: sum(r.leg == s and r.test_rep for r in self._reps)
             for s in SIDES
         }
 
@@ -558,186 +411,3 @@ class LiveSession:
             new_reps=new,
             setup_held_s=held,
         )
-
-
-# --------------------------------------------------------------------------- one webcam stream
-
-
-@dataclass
-class LiveOutcome:
-    """What a finished self-test leaves behind: the kept clip (None if nothing was recorded),
-    the final status, and an error message for the user if the stream could not be processed."""
-
-    clip_path: Path | None
-    status: LiveStatus
-    error: str | None = None
-    reps: tuple[RepScore, ...] = field(default_factory=tuple)
-
-
-class LiveProcessor:
-    """One webcam stream: pose estimation, ``LiveSession``, overlay and the kept clip.
-
-    ``process`` runs in the video thread; ``status`` and ``stop`` may be called from any other
-    thread. The pose estimator comes from ``estimator_factory`` on the first frame (so it
-    belongs to this stream alone) and is closed by ``stop``.
-
-    Args:
-        estimator_factory: makes the pose estimator for this stream.
-        clip_dir: where the processed frames are written as ``selftest-<time>.mp4``.
-        cfg, live_cfg: as for ``LiveSession``.
-        draw: whether ``process`` returns the frame with the overlay drawn (else unchanged).
-    """
-
-    def __init__(
-        self,
-        estimator_factory: Callable[[], PoseEstimator],
-        clip_dir: Path,
-        cfg: AnalysisConfig | None = None,
-        live_cfg: LiveConfig | None = None,
-        draw: bool = True,
-        require_setup: bool = True,
-    ) -> None:
-        self._factory = estimator_factory
-        self._clip_dir = Path(clip_dir)
-        self.session = LiveSession(cfg, live_cfg, require_setup=require_setup)
-        self._draw = draw
-        self._lock = threading.Lock()
-        self._estimator: PoseEstimator | None = None
-        self._writer: object | None = None
-        self._clip_path: Path | None = None
-        self._clip_frames = 0
-        self._last_t = -math.inf
-        self._stopped = False
-        self._error: str | None = None
-        self._outcome: LiveOutcome | None = None
-        self._fps_times: deque[float] = deque(maxlen=30)
-        self._n = 0
-        self._size: tuple[int, int] | None = None  # (width_px, height_px) frames are resized to
-
-    @property
-    def status(self) -> LiveStatus:
-        return self.session.status
-
-    @property
-    def error(self) -> str | None:
-        return self._error
-
-    @property
-    def stopped(self) -> bool:
-        return self._stopped
-
-    @property
-    def estimator_open(self) -> bool:
-        """Whether this stream's pose model is loaded (from the first frame until ``stop``)."""
-        return self._estimator is not None
-
-    @property
-    def processing_fps(self) -> float:
-        """Frames processed per second over the last 30 frames (wall clock)."""
-        times = list(self._fps_times)
-        if len(times) < 2 or times[-1] <= times[0]:
-            return 0.0
-        return (len(times) - 1) / (times[-1] - times[0])
-
-    def process(self, rgb: np.ndarray, t_s: float) -> np.ndarray:
-        """Analyse one frame ((H, W, 3) uint8 RGB at ``t_s`` seconds); returns the frame to show."""
-        from valgus.live.overlay import draw_live_overlay
-        from valgus.present.draw import draw_message
-
-        with self._lock:
-            if self._stopped or self._error is not None:
-                return draw_message(rgb, self._error) if self._error else rgb
-            if t_s <= self._last_t:
-                return rgb  # the pose model needs strictly increasing timestamps
-            self._last_t = t_s
-            rgb = self._normalise(rgb)
-            try:
-                if self._estimator is None:
-                    estimator = self._factory()
-                    self._estimator = estimator.__enter__()
-                pose = self._estimator.estimate(rgb, t_s)
-                h, w = rgb.shape[:2]
-                # Light and blur every few frames, as for a recorded clip (analysis.py).
-                stats = frame_image_stats(rgb) if self._n % IMAGE_STATS_EVERY_N == 0 else None
-                self._n += 1
-                status = self.session.update(t_s, pose, (w, h), stats)
-                if status.phase == "counting":
-                    self._write(rgb, status.recorded_s)
-            except ValgusError as err:
-                self._error = str(err)
-                self._close()
-                return draw_message(rgb, self._error)
-            except Exception:  # the page must say what happened, not freeze the video
-                log.exception("live processing failed")
-                self._error = ("Analysing the webcam failed; press STOP, then START to try "
-                               "again.")
-                self._close()
-                return draw_message(rgb, self._error)
-            self._fps_times.append(time.monotonic())
-            if not self._draw:
-                return rgb
-            return draw_live_overlay(
-                rgb, pose.xy_px if pose is not None else None, status, self.session.cfg,
-                self.session.live_cfg,
-            )
-
-    def _normalise(self, rgb: np.ndarray) -> np.ndarray:
-        """Resize to the stream's fixed processing size (see ``LiveConfig.frame_max_side_px``).
-
-        The size is fixed from the first frame's aspect ratio; later frames are resized to it
-        whatever resolution WebRTC delivers them at.
-        """
-        import cv2
-
-        h, w = rgb.shape[:2]
-        if self._size is None:
-            scale = self.session.live_cfg.frame_max_side_px / max(h, w)
-            # Even sizes: the kept clip is yuv420p.
-            self._size = (max(2, round(w * scale / 2) * 2), max(2, round(h * scale / 2) * 2))
-        if (w, h) == self._size:
-            return rgb
-        shrink = w > self._size[0]
-        return cv2.resize(rgb, self._size,
-                          interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
-
-    def stop(self) -> LiveOutcome:
-        """End the self-test: close open reps, the clip and the estimator. Idempotent."""
-        with self._lock:
-            if self._outcome is None:
-                self._stopped = True
-                status = self.session.finish()
-                self._close()
-                clip = self._clip_path if self._clip_frames >= 2 else None
-                if clip is None and self._clip_path is not None:
-                    self._clip_path.unlink(missing_ok=True)
-                self._outcome = LiveOutcome(clip, status, self._error, status.reps)
-            return self._outcome
-
-    def _write(self, rgb: np.ndarray, t_s: float) -> None:
-        from valgus.runtime.encode import H264Writer
-
-        if self._writer is None:
-            self._clip_dir.mkdir(parents=True, exist_ok=True)
-            stamp = time.strftime("%Y%m%d-%H%M%S")
-            self._clip_path = self._clip_dir / f"selftest-{stamp}-{id(self) % 10000:04d}.mp4"
-            h, w = rgb.shape[:2]
-            # Visually lossless: the clip is analysed again as an upload and should give the
-            # numbers shown live (the pose model's own run-to-run spread is ~2 deg anyway).
-            # ultrafast: ~1 ms a frame instead of ~5 (veryfast) in the video thread, which the
-            # pose model already keeps busy; the file is bigger, the picture the same.
-            self._writer = H264Writer(self._clip_path, w, h, crf=KEPT_CLIP_CRF,
-                                      preset="ultrafast")
-        assert isinstance(self._writer, H264Writer)
-        self._writer.write(rgb, t_s)
-        self._clip_frames += 1
-
-    def _close(self) -> None:
-        if self._writer is not None:
-            try:
-                self._writer.close()  # type: ignore[attr-defined]
-            except Exception:  # a broken clip must not keep the estimator open
-                log.exception("closing the self-test clip failed")
-            self._writer = None
-        if self._estimator is not None:
-            self._estimator.__exit__(None, None, None)
-            self._estimator = None
