@@ -287,7 +287,7 @@ def test_no_person_exits_4(name: str, tmp_path: Path, capsys: pytest.CaptureFixt
 
 def assert_well_formed(data: dict[str, Any]) -> None:
     for issue in data["quality"]:
-        assert set(issue) == {"code", "blocking", "message", "guidance"}
+        assert set(issue) == {"code", "blocking", "message", "guidance", "values"}
         assert issue["message"] and issue["guidance"]
 
 

@@ -78,7 +78,7 @@ def check_summary(out_dir: Path) -> dict[str, dict[str, str]]:
         for suffix in (".valgus.json", ".reps.csv", ".frames.csv"):
             assert (out_dir / f"{name}{suffix}").is_file()
         result = json.loads((out_dir / f"{name}.valgus.json").read_text())
-        assert result["schema"] == "valgus.analysis/1" and result["source"] == name
+        assert result["schema"] == "valgus.analysis/2" and result["source"] == name
     assert not list(out_dir.glob(f"{PARTIAL_PREFIX}*"))
     return rows
 

@@ -4,11 +4,13 @@ milliseconds."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
-from typing import Any
 
 import pytest
 
+from valgus.config import AnalysisConfig
+from valgus.core.checks import QualityIssue, ViewAssessment
 from valgus.core.clearance import (
     ClearanceInputs,
     ClearancePolicy,
@@ -19,30 +21,40 @@ from valgus.core.clearance import (
     progress,
     squat_results,
 )
+from valgus.core.reasons import QualityCode
+from valgus.core.result import AnalysisResult, ExerciseLabel
+from valgus.core.scoring import Band, RepScore
+from valgus.landmarks import Side
 
 
-def rep(index: int, leg: str, band: str = "fine", fppa: float | None = 5.0,
-        complete: bool = True, exercise: str = "single_leg") -> dict[str, Any]:
-    return {
-        "index": index, "leg": leg, "exercise": exercise, "complete": complete,
-        "band": band, "scored_at": "bottom" if fppa is not None else None,
-        "fppa_bottom_deg": fppa, "fppa_ref_deg": None,
-    }
+def rep(index: int, leg: Side, band: Band = "fine", fppa: float | None = 5.0,
+        complete: bool = True, exercise: str = "single_leg") -> RepScore:
+    """A rep with the fields the squat verdict reads (``index`` is its place in the clip)."""
+    return RepScore(
+        leg=leg, exercise=exercise, complete=complete, start_s=2.0 * index, bottom_s=2.0 * index,
+        end_s=2.0 * index + 1, bottom_index=60 * index, depth_deg=70.0, fppa_bottom_deg=fppa,
+        fppa_peak_deg=fppa, fppa_ref_deg=None, scored_at="bottom" if fppa is not None else None,
+        pelvic_drop_deg=None, trunk_lean_deg=None, knee_medial_of_foot=None, descent_s=1.0,
+        ascent_s=1.0, band=band, issues=(),
+    )
 
 
-def analysis(reps: list[dict[str, Any]], frontal: bool = True, exercise: str = "single_leg",
-             blocking: bool = False) -> dict[str, Any]:
-    return {
-        "schema": "valgus.analysis/1",
-        "view": {"frontal": frontal},
-        "quality": [{"message": "too dark", "blocking": True}] if blocking else [],
-        "exercise": exercise,
-        "reps": reps,
-        "thresholds": {"required_reps": 20},
-    }
+def analysis(reps: list[RepScore], frontal: bool = True, exercise: ExerciseLabel = "single_leg",
+             blocking: bool = False) -> AnalysisResult:
+    quality = (QualityIssue(QualityCode.TOO_DARK, True),) if blocking else ()
+    view = ViewAssessment(frontal, 0.0 if frontal else 80.0, 1.0 if frontal else 0.0, ())
+    return AnalysisResult(
+        source="clip.mp4", duration_s=60.0, n_frames=1800, detection_fraction=1.0, view=view,
+        quality=quality, exercise=exercise, reps=tuple(reps), legs={}, symmetry=None,
+        config=AnalysisConfig(),
+    )
 
 
-def both_legs_fine(n: int = 20, fppa: float = 5.0) -> dict[int, dict[str, Any]]:
+def with_reps(result: AnalysisResult, reps: list[RepScore]) -> AnalysisResult:
+    return dataclasses.replace(result, reps=tuple(reps))
+
+
+def both_legs_fine(n: int = 20, fppa: float = 5.0) -> dict[int, AnalysisResult]:
     """Two clips, one per leg, ``n`` fine reps each."""
     return {
         1: analysis([rep(i + 1, "left", fppa=fppa) for i in range(n)]),
@@ -84,7 +96,8 @@ def test_override_to_excessive_turns_the_leg_and_decision_to_not_yet() -> None:
 
 def test_override_of_not_measurable_rep_can_complete_the_twenty() -> None:
     data = both_legs_fine()
-    data[1]["reps"][0] = rep(1, "left", band="not_measurable", fppa=None)
+    data[1] = with_reps(data[1], [rep(1, "left", band="not_measurable", fppa=None),
+                                  *data[1].reps[1:]])
     squat, _ = squat_results(data)
     assert squat["left"].verdict == "NOT YET" and squat["left"].valid_reps == 19
     squat, _ = squat_results(data, [Override(1, 1, "fine", "tracking glitch; knee aligned")])
@@ -108,7 +121,9 @@ def test_override_of_missing_rep_is_refused(bad: Override) -> None:
 
 def test_override_cannot_turn_an_incomplete_rep_into_a_rep() -> None:
     data = both_legs_fine()
-    data[1]["reps"].append(rep(21, "left", complete=False, band="not_measurable", fppa=None))
+    data[1] = with_reps(data[1], [*data[1].reps,
+                                  rep(21, "left", complete=False, band="not_measurable",
+                                      fppa=None)])
     with pytest.raises(ValueError, match="incomplete"):
         squat_results(data, [Override(1, 21, "fine", "looked fine")])
 
@@ -200,21 +215,25 @@ def test_progress_marks_changes_beyond_the_sdc_as_real() -> None:
     assert "within the 7.5 deg noise" in right.describe(7.5)
 
 
-@pytest.mark.parametrize(("fppa", "n_reps", "verdict"),
-                         [(5.0, 20, "PASS"), (18.0, 20, "NOT YET"), (5.0, 3, "NOT YET")])
-def test_without_overrides_the_verdict_is_the_analysis_own(
-    fppa: float, n_reps: int, verdict: str
-) -> None:
-    """The review's recomputation and scoring.leg_verdict apply the same rule (guards drift)."""
-    from tests.records_data import squats
+def test_clip_that_cannot_be_assessed_gives_its_reason_in_the_one_order() -> None:
+    """Blocking checks come before the view (a rotated clip is not "not in front"), the view
+    before a double-leg squat; pooled clips give each reason once."""
+    reps = [rep(i + 1, "left") for i in range(20)]
+    dark_side = analysis(reps, frontal=False, blocking=True)
+    squat, _ = squat_results({1: dark_side, 2: dark_side})
+    assert squat["left"].reasons == (
+        "the video cannot be scored: the video is too dark to see the joints reliably",
+    )
+    squat, _ = squat_results({1: analysis(reps, frontal=False, exercise="double_leg")})
+    assert squat["left"].reasons == ("camera not in front of the person",)
+    squat, _ = squat_results({1: analysis(reps, exercise="double_leg")})
+    assert squat["left"].verdict == "CANNOT ASSESS"
+    assert squat["left"].reasons == ("this is a double-leg squat; the test is a single-leg squat",)
 
-    result, _ = squats("left", fppa, n_reps)
-    data = result.to_dict()
-    squat, _ = squat_results({1: data})
-    for leg in ("left", "right"):
-        own = data["legs"][leg]
-        assert squat[leg].verdict == own["verdict"]
-        assert squat[leg].valid_reps == own["valid_reps"]
-        assert squat[leg].excessive_reps == own["excessive_reps"]
-        assert squat[leg].median_fppa_deg == pytest.approx(own["median_fppa_deg"], abs=1e-3)
-    assert squat["left"].verdict == verdict
+
+def test_an_assessable_clip_is_not_held_back_by_another_clip() -> None:
+    data = both_legs_fine()
+    data[3] = analysis([rep(1, "left")], frontal=False)
+    squat, reps = squat_results(data)
+    assert squat["left"].verdict == "PASS" and squat["left"].valid_reps == 20
+    assert [r.counted for r in reps if r.analysis_id == 3] == [False]

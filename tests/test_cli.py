@@ -95,7 +95,7 @@ def test_json_output_has_the_documented_fields(
     code, out, _ = _run(["analyze", str(poses_npz), "--json"], capsys)
     assert code == 0
     data = json.loads(out)
-    assert data["schema"] == "valgus.analysis/1"
+    assert data["schema"] == "valgus.analysis/2"
     assert data["exercise"] == "single_leg"
     assert data["view"]["frontal"] is True and data["view"]["guidance"] == []
     assert [r["leg"] for r in data["reps"]] == ["left"] * 3

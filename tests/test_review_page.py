@@ -227,7 +227,7 @@ def test_save_to_a_persons_record(data_dir: Path, tmp_path: Path) -> None:
         (analysis,) = rec.list_analyses(visit.id)
         assert analysis.clip.original_name == "phone clip.mp4"
         assert analysis.poses_path is not None and analysis.poses_path.is_file()
-        assert len(analysis.result["reps"]) == 3
+        assert len(analysis.result.reps) == 3
 
 
 def test_clinic_policy_is_saved_changes_the_proposal_and_is_signed_with_it(

@@ -19,8 +19,18 @@ from tests.synthetic import (
 )
 from valgus.config import AnalysisConfig, ClearanceConfig, Sex, ValgusThresholds
 from valgus.core.pose import PoseSeries
+from valgus.core.reasons import RepIssue, RepIssueCode
 from valgus.core.result import AnalysisResult
-from valgus.core.scoring import Band, RepScore, band_for, leg_verdict, symmetry, symmetry_index_pct
+from valgus.core.scoring import (
+    Band,
+    LegVerdict,
+    RepScore,
+    SquatRep,
+    band_for,
+    leg_verdict,
+    symmetry,
+    symmetry_index_pct,
+)
 from valgus.errors import NoPersonError
 from valgus.landmarks import Side
 from valgus.pipeline import analyze_series
@@ -112,16 +122,28 @@ def score(
         descent_s=1.0,
         ascent_s=1.0,
         band=band,
-        issues=() if band != "not_measurable" else ("camera not in front of you",),
+        issues=() if band != "not_measurable" else (RepIssue(RepIssueCode.NOT_FRONTAL),),
     )
 
 
 CFG3 = AnalysisConfig(clearance=ClearanceConfig(required_reps=3))
+THR = (CFG3.valgus.threshold_deg(CFG3.sex), CFG3.valgus.borderline_margin_deg)
+
+
+def verdict_of(
+    leg: Side, reps: list[RepScore], cfg: AnalysisConfig = CFG3, assessable: bool = True,
+    why_not: str = "",
+) -> LegVerdict:
+    """``leg_verdict`` on one fresh clip's reps (no overrides)."""
+    pool = [SquatRep.of(dataclasses.replace(r, clip_assessable=assessable), n)
+            for n, r in enumerate(reps, start=1)]
+    return leg_verdict(leg, pool, cfg.clearance.required_reps, THR,
+                       () if assessable else (why_not,))
 
 
 def test_pass_needs_required_valid_reps_without_excessive() -> None:
     reps = [score(5.0, "fine"), score(7.0, "fine"), score(10.0, "borderline")]
-    v = leg_verdict("left", reps, CFG3, True, "")
+    v = verdict_of("left", reps, CFG3, True, "")
     assert v.verdict == "PASS"
     assert (v.reps_seen, v.valid_reps, v.excessive_reps, v.borderline_reps) == (3, 3, 0, 1)
     assert v.worst_fppa_deg == 10.0
@@ -132,14 +154,14 @@ def test_pass_needs_required_valid_reps_without_excessive() -> None:
 
 
 def test_too_few_valid_reps_is_not_yet() -> None:
-    v = leg_verdict("left", [score(5.0, "fine"), score(6.0, "fine")], CFG3, True, "")
+    v = verdict_of("left", [score(5.0, "fine"), score(6.0, "fine")], CFG3, True, "")
     assert v.verdict == "NOT YET"
     assert any("only 2 of the 3" in r for r in v.reasons)
 
 
 def test_any_excessive_rep_is_not_yet() -> None:
     reps = [score(5.0, "fine")] * 5 + [score(20.0, "excessive")]
-    v = leg_verdict("left", reps, CFG3, True, "")
+    v = verdict_of("left", reps, CFG3, True, "")
     assert v.verdict == "NOT YET"
     assert v.excessive_reps == 1
     assert v.worst_fppa_deg == 20.0
@@ -148,25 +170,25 @@ def test_any_excessive_rep_is_not_yet() -> None:
 
 def test_default_config_needs_twenty_reps() -> None:
     cfg = AnalysisConfig()
-    assert leg_verdict("left", [score(3.0, "fine")] * 19, cfg, True, "").verdict == "NOT YET"
-    assert leg_verdict("left", [score(3.0, "fine")] * 20, cfg, True, "").verdict == "PASS"
+    assert verdict_of("left", [score(3.0, "fine")] * 19, cfg, True, "").verdict == "NOT YET"
+    assert verdict_of("left", [score(3.0, "fine")] * 20, cfg, True, "").verdict == "PASS"
 
 
 def test_no_valid_reps_cannot_assess() -> None:
     none_measured = [score(None, "not_measurable")] * 4
-    v = leg_verdict("left", none_measured, CFG3, True, "")
+    v = verdict_of("left", none_measured, CFG3, True, "")
     assert v.verdict == "CANNOT ASSESS"
     assert (v.reps_seen, v.valid_reps) == (4, 0)
     assert v.worst_fppa_deg is None and v.median_fppa_deg is None
     assert "none of the 4" in v.reasons[0]
-    empty = leg_verdict("left", [], CFG3, True, "")
+    empty = verdict_of("left", [], CFG3, True, "")
     assert empty.verdict == "CANNOT ASSESS"
     assert "no complete single-leg squat" in empty.reasons[0]
 
 
 def test_not_assessable_cannot_assess_with_the_reason() -> None:
     reps = [score(3.0, "fine")] * 5
-    v = leg_verdict("left", reps, CFG3, False, "camera not in front of you")
+    v = verdict_of("left", reps, CFG3, False, "camera not in front of you")
     assert v.verdict == "CANNOT ASSESS"
     assert v.reasons == ("camera not in front of you",)
 
@@ -180,10 +202,46 @@ def test_verdict_counts_only_own_complete_single_leg_reps() -> None:
         score(30.0, "excessive", complete=False),
         score(30.0, "excessive", exercise="double_leg"),
     ]
-    v = leg_verdict("left", reps, CFG3, True, "")
+    v = verdict_of("left", reps, CFG3, True, "")
     assert v.verdict == "PASS"
     assert v.reps_seen == 3
     assert v.excessive_reps == 0
+
+
+def test_the_one_rule_with_overrides_re_bands_reps() -> None:
+    """Reviewer overrides go through the same rule: an excessive rep re-banded fine passes,
+    a not-measurable rep re-banded counts without adding an FPPA, and the words say so."""
+    reps = [score(5.0, "fine"), score(7.0, "fine"), score(20.0, "excessive")]
+    pool = [SquatRep.of(r, n) for n, r in enumerate(reps, start=1)]
+    assert leg_verdict("left", pool, 3, THR).verdict == "NOT YET"
+    pool[2] = dataclasses.replace(pool[2], band="fine", override_reason="marker glitch")
+    v = leg_verdict("left", pool, 3, THR, audience="clinician")
+    assert v.verdict == "PASS" and v.excessive_reps == 0 and v.overridden_reps == 1
+    assert v.worst_fppa_deg == 20.0  # the measured value stays; only its band changed
+    assert v.reasons == ("3 reps without excessive knee valgus", "1 rep re-banded by the reviewer")
+    unmeasured = SquatRep(1, 4, score(None, "not_measurable"), "fine", "judged by eye")
+    v = leg_verdict("left", [*pool, unmeasured], 3, THR)
+    assert v.valid_reps == 4 and v.median_fppa_deg == 7.0
+
+
+def test_the_one_rule_words_for_the_person_and_the_clinician() -> None:
+    pool = [SquatRep.of(score(20.0, "excessive"), 1), SquatRep.of(score(12.0, "borderline"), 2)]
+    person = leg_verdict("left", pool, 3, THR).reasons
+    clinician = leg_verdict("left", pool, 3, THR, audience="clinician").reasons
+    assert person[0] == (
+        "1 of 2 reps show excessive knee valgus (FPPA above 11.3 deg by more than 3)"
+    )
+    assert clinician[0] == "1 of 2 reps with excessive knee valgus"
+    assert person[1] == clinician[1] == "only 2 of the 3 reps the test asks for were measured"
+    assert "1 rep borderline" in clinician[2] and "1 reps are borderline" in person[2]
+
+
+def test_counts_towards_test_is_complete_single_leg_assessable_and_measurable() -> None:
+    assert score(5.0, "fine").counts_towards_test
+    assert not score(None, "not_measurable").counts_towards_test
+    assert not score(5.0, "fine", complete=False).counts_towards_test
+    assert not score(5.0, "fine", exercise="double_leg").counts_towards_test
+    assert not dataclasses.replace(score(5.0, "fine"), clip_assessable=False).counts_towards_test
 
 
 # --- symmetry ---------------------------------------------------------------------------------
@@ -211,8 +269,8 @@ def test_symmetry_index_pct(left: float, right: float, expected: float | None) -
 
 
 def test_symmetry_between_legs() -> None:
-    left = leg_verdict("left", [score(4.0, "fine", depth=80.0)] * 10, CFG3, True, "")
-    right = leg_verdict(
+    left = verdict_of("left", [score(4.0, "fine", depth=80.0)] * 10, CFG3, True, "")
+    right = verdict_of(
         "right", [score(14.0, "borderline", leg="right", depth=60.0)] * 8, CFG3, True, ""
     )
     sym = symmetry(left, right, CFG3)
@@ -222,7 +280,7 @@ def test_symmetry_between_legs() -> None:
     assert sym.fppa_difference_deg == pytest.approx(10.0)
     assert any("rep counts differ" in n for n in sym.notes)
     assert any("more than measurement noise" in n for n in sym.notes)
-    lonely = leg_verdict("right", [], CFG3, True, "")
+    lonely = verdict_of("right", [], CFG3, True, "")
     assert symmetry(left, lonely, CFG3) is None
 
 

@@ -130,10 +130,10 @@ def test_person_session_clip_and_analysis_round_trip(
     assert saved.clip.sha256 == sha256_file(clip)
     assert saved.clip.original_name == clip.name
     loaded = records.get_analysis(saved.id)
-    # JSON in the database gives back exactly the analysis dict.
-    assert loaded.result == json.loads(json.dumps(result.to_dict()))
-    assert loaded.config == loaded.result["config"]
-    assert loaded.schema == "valgus.analysis/1"
+    # JSON in the database gives back exactly the analysis dict, as the typed result.
+    assert loaded.result.to_dict() == json.loads(json.dumps(result.to_dict()))
+    assert loaded.config == loaded.result.to_dict()["config"]
+    assert loaded.schema == "valgus.analysis/2"
     assert loaded.valgus_version == result.to_dict()["valgus_version"]
     assert loaded.poses_path is not None
     back = PoseSeries.load(loaded.poses_path)
@@ -184,7 +184,7 @@ def test_review_overrides_change_the_squat_verdict_and_latest_review_wins(
     summary = records.session_summary(sid)
     assert [summary.squat[leg].verdict for leg in ("left", "right")] == ["PASS", "PASS"]
     right = summary.analyses[1]
-    assert right.result["reps"][0]["leg"] == "right"
+    assert right.result.reps[0].leg == "right"
     records.save_review(sid, "Dr Vega", "valgus on rep 4 visible on video",
                         [Override(right.id, 4, "excessive", "knee caves in at the bottom")])
     summary = records.session_summary(sid)

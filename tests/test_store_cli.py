@@ -180,8 +180,8 @@ def test_analyze_save_with_the_real_model_then_report(tmp_path: Path) -> None:
         assert visit.session_date == date(2025, 4, 1)
         (analysis,) = rec.list_analyses(visit.id)
         assert analysis.clip.sha256 == sha256_file(DEMO)
-        assert analysis.result["thresholds"]["sex"] == "female"
-        assert analysis.result["reps"], "the sample clip has reps"
+        assert analysis.result.config.sex == "female"
+        assert analysis.result.reps, "the sample clip has reps"
         assert analysis.poses_path is not None and analysis.poses_path.is_file()
     pdf = tmp_path / "demo.pdf"
     proc = subprocess.run([*cmd, "report", str(visit.id), "--pdf", str(pdf),

@@ -22,7 +22,13 @@ from valgus.core.checks import (
 from valgus.core.kinematics import Kinematics, compute_kinematics
 from valgus.core.pose import PoseSeries
 from valgus.core.reps import detect_reps
-from valgus.core.result import AnalysisResult, ExerciseLabel, LegChoice
+from valgus.core.result import (
+    AnalysisResult,
+    ExerciseLabel,
+    LegChoice,
+    clip_problem,
+    clip_problem_text,
+)
 from valgus.core.scoring import RepScore, all_leg_verdicts, score_rep, symmetry
 from valgus.core.trust import glitch_frames, landmark_trust
 from valgus.errors import NoPersonError
@@ -44,8 +50,8 @@ class ScoringContext:
     """What scoring a rep needs besides the rep: shared by recorded clips and the live page.
 
     kin: kinematics with estimator glitches dropped before smoothing. trusted: (T,) bool per
-    frame (``quality.landmark_trust``). quality: the clip checks. blockers: the messages of the
-    blocking ones, which make every rep not measurable.
+    frame (``trust.landmark_trust``). quality: the clip checks. blockers: the blocking ones,
+    which make every rep not measurable.
     """
 
     kin: Kinematics
@@ -54,8 +60,8 @@ class ScoringContext:
     trusted: np.ndarray
 
     @property
-    def blockers(self) -> tuple[str, ...]:
-        return tuple(q.message for q in self.quality if q.blocking)
+    def blockers(self) -> tuple[QualityIssue, ...]:
+        return tuple(q for q in self.quality if q.blocking)
 
 
 def prepare_scoring(series: PoseSeries, cfg: AnalysisConfig) -> ScoringContext:
@@ -107,17 +113,11 @@ def analyze_series(
     )
     reps = [score_rep(c, kin, cfg, view.frontal, trusted, blockers) for c in candidates]
     exercise = _exercise(reps)
-    why_not = ""
-    assessable = True
-    # Clip-wide blockers first: they say why nothing in the clip can be scored (for a rotated
-    # video, that is the rotation, not the view).
-    if blockers:
-        assessable, why_not = False, "the video cannot be scored: " + "; ".join(blockers)
-    elif not view.frontal:
-        assessable, why_not = False, "camera not in front of you"
-    elif exercise == "double_leg":
-        assessable, why_not = False, "this is a double-leg squat; the test is a single-leg squat"
-    legs = all_leg_verdicts(reps, cfg, assessable, why_not)
+    problem = clip_problem(view, quality, exercise)
+    if problem is not None:
+        reps = [dataclasses.replace(r, clip_assessable=False) for r in reps]
+    why_not = clip_problem_text(problem, quality)
+    legs = all_leg_verdicts(reps, cfg, (why_not,) if why_not else ())
     result = AnalysisResult(
         source=series.source,
         duration_s=float(series.t_s[-1] - series.t_s[0]) if n > 1 else 0.0,

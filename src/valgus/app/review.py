@@ -1,7 +1,7 @@
 """The app's Review page: people and their test sessions, each clip's reps with the reviewer's
 band overrides and notes, the person's FPPA across sessions, the return-to-running clearance
-record (entered, decided, signed) and the session report. Also the "Save to a person's record"
-control of the upload and live pages.
+record (entered, decided, signed; in ``app.review_clearance``) and the session report. Also the
+"Save to a person's record" control of the upload and live pages.
 
 Streamlit code only: every read and write goes through ``valgus.store.service.Records`` (one per
 process, ``st.cache_resource``), so everything shown survives an app restart.
@@ -9,7 +9,6 @@ process, ``st.cache_resource``), so everything shown survives an app restart.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import tempfile
 from datetime import date
@@ -20,39 +19,15 @@ import pandas as pd
 import streamlit as st
 
 from valgus.app.clip_report import Report
-from valgus.core.clearance import (
-    BANDS,
-    LSI_RANGE_PCT,
-    SIDES,
-    ClearanceInputs,
-    ClearancePolicy,
-    Override,
-    ProgressRow,
-    SquatRep,
-)
+from valgus.app.review_clearance import clearance_panel, decision_panel, history_panel, policy_panel
+from valgus.core.clearance import BANDS, Override, SquatRep
+from valgus.core.reasons import describe
 from valgus.errors import ValgusError
 from valgus.present.style import BAND_HEX, BAND_TEXT, fmt_num
-from valgus.store.service import (
-    AnalysisInfo,
-    History,
-    PolicySetting,
-    Records,
-    SessionInfo,
-    SessionSummary,
-)
+from valgus.store.service import AnalysisInfo, Records, SessionInfo, SessionSummary
 
 SEX_CHOICES = ("not given", "female", "male")
-STATUS_COLOR = {"CLEARED": "green", "NOT YET": "red"}
-LEG_COLOR = {"left": "#1f77b4", "right": "#d62728"}
 NEW_SESSION = -1
-PAIN_FIELDS = {
-    "squat_pain_left": "Squat pain, left leg (0-10)",
-    "squat_pain_right": "Squat pain, right leg (0-10)",
-    "run_pain_during": "Easy run: pain during (0-10)",
-    "run_pain_next_morning": "Easy run: pain the next morning (0-10)",
-}
-STAIRS = {"not recorded": None, "no pain": False, "pain": True}
-INVOLVED = {"not given": None, "left": "left", "right": "right", "both": "both"}
 
 
 @st.cache_resource(show_spinner=False)
@@ -64,7 +39,6 @@ def get_records(data_dir: str) -> Records:
 
 def records() -> Records:
     return get_records(os.environ.get("VALGUS_DATA_DIR", ""))
-
 
 
 # --------------------------------------------------------------------------- saving an analysis
@@ -179,22 +153,21 @@ def session_panel(rec: Records, code: str) -> int | None:
 # --------------------------------------------------------------------------- clips and review
 
 
-def rep_rows(analysis: AnalysisInfo, reps: list[SquatRep]) -> pd.io.formats.style.Styler:
-    by_index = {int(r["index"]): r for r in analysis.result.get("reps", [])}
+def rep_rows(reps: list[SquatRep]) -> pd.io.formats.style.Styler:
+    """The reps of one clip as the review sees them (band in force and the analysis's)."""
     rows = []
     for r in reps:
-        raw = by_index.get(r.index, {})
         rows.append({
             "#": r.index,
             "leg": r.leg,
-            "bottom (s)": fmt_num(raw.get("bottom_s"), 2),
-            "depth (deg)": fmt_num(raw.get("depth_deg"), 0),
+            "bottom (s)": fmt_num(r.score.bottom_s, 2),
+            "depth (deg)": fmt_num(r.score.depth_deg, 0),
             "FPPA (deg)": fmt_num(r.fppa_deg),
             "band": BAND_TEXT.get(r.band, r.band),
             "analysis band": BAND_TEXT.get(r.original_band, r.original_band),
             "counted": "yes" if r.counted else "no",
             "override reason": r.override_reason or "",
-            "notes": "; ".join(raw.get("issues", [])),
+            "notes": "; ".join(describe(i) for i in r.score.issues),
         })
     colors = {BAND_TEXT[k]: v for k, v in BAND_HEX.items()}
 
@@ -237,7 +210,7 @@ def clips_panel(summary: SessionSummary) -> None:
             st.caption(f"{len(reps)} reps; stored {a.created_at:%Y-%m-%d %H:%M} UTC; valgus "
                        f"{a.valgus_version}.")
             if reps:
-                st.dataframe(rep_rows(a, reps), hide_index=True, key=f"rv_reps_{a.id}",
+                st.dataframe(rep_rows(reps), hide_index=True, key=f"rv_reps_{a.id}",
                              column_config={"notes": st.column_config.TextColumn(width="large")})
                 with st.expander("The deepest frame of every rep"):
                     deepest_frames(a, reps)
@@ -312,211 +285,7 @@ def review_panel(rec: Records, summary: SessionSummary, reviewer: str) -> None:
                 st.rerun()
 
 
-# --------------------------------------------------------------------------- clearance
-
-
-def policy_panel(rec: Records, setting: PolicySetting, reviewer: str) -> None:
-    """The clinic's clearance policy (stored in the records, shared with the command line's
-    `valgus policy`): its current values and who set them, and a form to change them."""
-    p = setting.policy
-    lo, hi = LSI_RANGE_PCT
-    origin = (f"set by {setting.updated_by} on {setting.updated_at:%Y-%m-%d %H:%M} UTC"
-              if setting.updated_at else "the defaults")
-    with st.expander(f"Clearance policy: pain up to {p.max_pain_score}/10 counts as none, "
-                     f"LSI at least {p.min_lsi_pct:.0f} % ({origin})"):
-        stamp = setting.updated_at.isoformat() if setting.updated_at else "default"
-        max_pain = st.number_input(
-            "Highest pain that still counts as no pain (0-10 scale)", min_value=0, max_value=2,
-            step=1, value=p.max_pain_score, key=f"rv_policy_max_pain_{stamp}",
-            help="The criterion says no pain (0). Some programmes accept mild pain, up to 2/10, "
-                 "during loading; that is a clinical choice and is printed on the report.")
-        min_lsi = st.number_input(
-            "Limb symmetry index needed (%)", min_value=lo, max_value=hi, step=1.0,
-            value=p.min_lsi_pct, key=f"rv_policy_min_lsi_{stamp}",
-            help=f"Strength of the involved leg against the other: the criterion allows "
-                 f"{lo:.0f}-{hi:.0f} %; {ClearancePolicy().min_lsi_pct:.0f} % is the "
-                 "conservative end.")
-        st.caption("The clinic's choices within the published criteria, for every proposal "
-                   "and for what is signed from now on, here and on the command line. A signed "
-                   "record keeps the policy it was signed under.")
-        if st.button("Save policy", key="rv_policy_save"):
-            try:
-                rec.save_policy(dataclasses.replace(p, max_pain_score=int(max_pain),
-                                                    min_lsi_pct=float(min_lsi)), reviewer)
-            except (ValueError, ValgusError) as err:
-                st.error(f"Not saved: {err}")
-            else:
-                st.session_state["rv_flash"] = "Clearance policy saved."
-                st.rerun()
-
-
-def decision_panel(summary: SessionSummary) -> None:
-    d = summary.decision
-    with st.container(border=True, key="rv_decision"):
-        final = summary.final
-        word = "FINAL" if final else "proposal, not signed"
-        st.markdown(f"#### Clearance: :{STATUS_COLOR[d.status]}[{d.status}] ({word})")
-        for reason in d.reasons:
-            st.markdown(f"- {reason[0].upper() + reason[1:]}")
-        st.caption("Criteria: " + "; ".join(f"{c.title}: **{c.status}**" for c in d.criteria))
-        p = summary.policy
-        st.caption(f"Policy{' it was signed under' if final else ''}: pain up to "
-                   f"{p.max_pain_score}/10 counts as none; strength LSI of at least "
-                   f"{p.min_lsi_pct:.0f} %.")
-        for leg in SIDES:
-            r = summary.squat[leg]
-            st.caption(f"Squat, {leg} leg: {r.verdict}; {r.valid_reps} measured reps, "
-                       f"{r.excessive_reps} excessive, median FPPA {fmt_num(r.median_fppa_deg)} "
-                       f"deg" + (f", {r.overridden_reps} re-banded" if r.overridden_reps else ""))
-        if final and summary.clearance is not None and summary.clearance.signed_at:
-            st.success(f"Signed by {summary.clearance.signed_by} on "
-                       f"{summary.clearance.signed_at:%Y-%m-%d %H:%M} UTC: this record is final "
-                       "and read-only. Start a new session for new data.")
-
-
-def clearance_panel(rec: Records, summary: SessionSummary, reviewer: str) -> None:
-    sid = summary.session.id
-    entered = summary.clearance.inputs if summary.clearance else ClearanceInputs()
-    final = summary.final
-    stamp = summary.clearance.updated_at.isoformat() if summary.clearance else "new"
-    k = f"{sid}_{stamp}"  # fresh widgets (showing the stored values) after every save
-    with st.container(border=True, key="rv_clearance"):
-        st.markdown("#### Clearance values")
-        if summary.clearance:
-            st.caption(f"Entered by {summary.clearance.updated_by}, "
-                       f"{summary.clearance.updated_at:%Y-%m-%d %H:%M} UTC.")
-        values: dict[str, Any] = {}
-        cols = st.columns(4)
-        for col, (name, label) in zip(cols, PAIN_FIELDS.items(), strict=True):
-            values[name] = col.number_input(label, min_value=0, max_value=10, step=1,
-                                            value=getattr(entered, name), key=f"rv_{name}_{k}",
-                                            disabled=final, placeholder="not recorded")
-        cols = st.columns(4)
-        stairs = cols[0].radio("Stair descent", list(STAIRS), horizontal=True,
-                               index=[v for v in STAIRS.values()].index(entered.stair_descent_pain),
-                               key=f"rv_stairs_{k}", disabled=final)
-        values["stair_descent_pain"] = STAIRS[stairs]
-        values["run_minutes"] = cols[1].number_input(
-            "Easy run (min)", min_value=0.0, max_value=300.0, step=1.0,
-            value=entered.run_minutes, key=f"rv_run_minutes_{k}", disabled=final,
-            placeholder="not recorded")
-        cols = st.columns(4)
-        for col, side in zip(cols, SIDES, strict=False):
-            values[f"strength_{side}"] = col.number_input(
-                f"Strength, {side}", min_value=0.0, step=1.0,
-                value=getattr(entered, f"strength_{side}"), key=f"rv_strength_{side}_{k}",
-                disabled=final, placeholder="not recorded")
-        values["strength_unit"] = cols[2].text_input("Strength unit", value=entered.strength_unit,
-                                                     key=f"rv_strength_unit_{k}", disabled=final)
-        involved = cols[3].selectbox(
-            "Involved side", list(INVOLVED),
-            index=list(INVOLVED.values()).index(entered.involved_side),
-            key=f"rv_involved_{k}", disabled=final)
-        values["involved_side"] = INVOLVED[involved]
-        if final:
-            return
-        if st.button("Save clearance values", key=f"rv_save_clearance_{sid}"):
-            try:
-                inputs = ClearanceInputs(**{
-                    f.name: (int(values[f.name]) if f.name in PAIN_FIELDS
-                             and values[f.name] is not None else values[f.name])
-                    for f in dataclasses.fields(ClearanceInputs)
-                })
-                rec.save_clearance(sid, inputs, reviewer)
-            except (ValueError, ValgusError) as err:
-                st.error(f"Not saved: {err}")
-            else:
-                st.session_state["rv_flash"] = "Clearance values saved."
-                st.rerun()
-        st.markdown("---")
-        st.caption("Signing stores the decision as it stands now; the session can then no "
-                   "longer change.")
-        if st.button("Sign off", key=f"rv_sign_{sid}", type="primary"):
-            try:
-                rec.sign_clearance(sid, reviewer)
-            except ValgusError as err:
-                st.error(f"Not signed: {err}")
-            else:
-                st.session_state["rv_flash"] = "Signed: the record is final."
-                st.rerun()
-
-
-# --------------------------------------------------------------------------- history and report
-
-
-def history_figure(history: History) -> Any:
-    """Median FPPA per leg over the sessions with +/- the smallest detectable change as error
-    bars; a change of at least that size (a real change) is ringed and labelled."""
-    import plotly.graph_objects as go
-
-    fig = go.Figure()
-    rows: tuple[ProgressRow, ...] = history.rows
-    sdc = history.sdc_deg
-    dates = [r.session.session_date for r in rows]
-    label = {r.session.session_id: r.session.session_date.isoformat()
-             + (f" #{r.session.session_id}" if dates.count(r.session.session_date) > 1 else "")
-             for r in rows}
-    for leg in SIDES:
-        pts = [(label[r.session.session_id], r.session.median_fppa_deg.get(leg), r)
-               for r in rows]
-        pts = [(d, v, r) for d, v, r in pts if v is not None]
-        if not pts:
-            continue
-        fig.add_trace(go.Scatter(
-            x=[d for d, _, _ in pts], y=[v for _, v, _ in pts],
-            mode="lines+markers",
-            name=f"{leg} leg", line={"color": LEG_COLOR[leg]},
-            error_y={"type": "constant", "value": sdc, "thickness": 1, "width": 4},
-            hovertemplate="%{x}: %{y:.1f} deg<extra>" + leg + "</extra>",
-        ))
-        real = [(d, v, r.since_previous[leg]) for d, v, r in pts
-                if r.since_previous.get(leg) is not None and r.since_previous[leg].real]
-        if real:
-            fig.add_trace(go.Scatter(
-                x=[d for d, _, _ in real], y=[v for _, v, _ in real],
-                mode="markers+text",
-                name=f"{leg}: real change", showlegend=True,
-                marker={"size": 18, "symbol": "circle-open", "color": LEG_COLOR[leg],
-                        "line": {"width": 3}},
-                text=[f"{c.delta_deg:+.1f} deg" for _, _, c in real],
-                textposition="top center",
-            ))
-    fig.update_layout(
-        title=f"Median FPPA per leg (bars: +/- {sdc:.1f} deg smallest detectable change, "
-              "Munro 2012; ringed: a real change)",
-        xaxis_title="session date", yaxis_title="median FPPA (deg)", height=380,
-        showlegend=True,
-        margin={"t": 60, "b": 40, "l": 50, "r": 20},
-    )
-    # One tick per session (a date axis with one session shows hours of that day instead).
-    fig.update_xaxes(type="category", categoryorder="array",
-                     categoryarray=list(label.values()))
-    return fig
-
-
-def history_panel(rec: Records, code: str) -> None:
-    history = rec.history(code)
-    with st.container(border=True, key="rv_history"):
-        st.markdown(f"#### {code}: progress across sessions")
-        if not any(r.session.median_fppa_deg.get(leg) is not None
-                   for r in history.rows for leg in SIDES):
-            st.info("No measured FPPA yet.")
-            return
-        st.plotly_chart(history_figure(history), key=f"rv_history_chart_{code}")
-        table = []
-        for r in history.rows:
-            row: dict[str, str] = {"date": r.session.session_date.isoformat(),
-                                   "session": str(r.session.session_id),
-                                   "signed": history.signed_decisions.get(
-                                       r.session.session_id) or "-"}
-            for leg in SIDES:
-                row[f"{leg} FPPA (deg)"] = fmt_num(r.session.median_fppa_deg.get(leg))
-                change = r.since_previous.get(leg)
-                row[f"{leg} change"] = change.describe(history.sdc_deg) if change else "-"
-            table.append(row)
-        st.dataframe(pd.DataFrame(table), hide_index=True, key=f"rv_history_table_{code}")
-        st.caption(f"A change smaller than {history.sdc_deg:.1f} deg (smallest detectable "
-                   "change of 2D FPPA, Munro 2012) cannot be told from measurement noise.")
+# --------------------------------------------------------------------------- report
 
 
 def report_panel(rec: Records, summary: SessionSummary) -> None:

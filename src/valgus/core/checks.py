@@ -10,7 +10,8 @@ hidden joints: it checks bone lengths, joint speeds and left-right swaps instead
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -24,6 +25,7 @@ from valgus.core.kinematics import (
     knee_flexion_deg,
 )
 from valgus.core.pose import PoseSeries
+from valgus.core.reasons import QualityCode, describe_quality, quality_guidance
 
 # Camera distance assumed when turning an angle into "move the camera X m" advice (protocol:
 # 2-4 m in front of the person).
@@ -33,12 +35,24 @@ _HIPS = (lm.LEFT_HIP, lm.RIGHT_HIP)
 
 @dataclass(frozen=True)
 class QualityIssue:
-    """One failed check. ``blocking`` issues mean no verdict for the clip."""
+    """One failed check: its ``code`` and the numbers its words need (``values``, e.g.
+    ``frames_pct``). ``blocking`` issues mean no verdict for the clip. ``message`` (what is
+    wrong) and ``guidance`` (what to do) are worded in ``core.reasons``; ``recorded``: the
+    (message, guidance) of an issue read from schema ``valgus.analysis/1``, which kept no values.
+    """
 
-    code: str
+    code: QualityCode
     blocking: bool
-    message: str
-    guidance: str
+    values: Mapping[str, float] = field(default_factory=dict, hash=False)
+    recorded: tuple[str, str] | None = None
+
+    @property
+    def message(self) -> str:
+        return self.recorded[0] if self.recorded else describe_quality(self.code, self.values)
+
+    @property
+    def guidance(self) -> str:
+        return self.recorded[1] if self.recorded else quality_guidance(self.code, self.values)
 
 
 def _fraction(mask: np.ndarray) -> float:
@@ -83,31 +97,22 @@ def assess_quality(
     detected = series.detected
     duration = float(series.t_s[-1] - series.t_s[0]) if n > 1 else 0.0
     if duration < cfg.min_duration_s:
-        issues.append(QualityIssue(
-            "clip_too_short", True, f"the clip is only {duration:.1f} s long",
-            "Film the whole test: at least one full squat, ideally all 20 reps of each leg."))
+        issues.append(QualityIssue(QualityCode.CLIP_TOO_SHORT, True, {"duration_s": duration}))
     if n > 2:
         fps = 1.0 / float(np.median(np.diff(series.t_s)))
         if fps < cfg.min_fps:
-            issues.append(QualityIssue(
-                "frame_rate_too_low", True, f"the clip has only {fps:.0f} frames per second",
-                f"Record at 30 frames per second (at least {cfg.min_fps:.0f})."))
+            issues.append(QualityIssue(QualityCode.FRAME_RATE_TOO_LOW, True,
+                                       {"fps": fps, "min_fps": cfg.min_fps}))
     brightness = series.brightness[np.isfinite(series.brightness)]
     too_dark = bool(brightness.size) and float(np.median(brightness)) < cfg.min_brightness
     if too_dark:
-        issues.append(QualityIssue(
-            "too_dark", True, "the video is too dark to see the joints reliably",
-            "Film in good light: switch on the room lights or face a window; avoid a bright "
-            "window behind you."))
+        issues.append(QualityIssue(QualityCode.TOO_DARK, True))
     sharpness = series.sharpness[np.isfinite(series.sharpness)]
     # The Laplacian variance scales with the square of the contrast, so a dark clip reads as
     # blurred whether or not it is in focus (the demo clip dimmed to 12%: 50 -> 1.2); more light
     # is the fix to give, and blur can be judged once the clip is bright enough.
     if not too_dark and sharpness.size and float(np.median(sharpness)) < cfg.min_sharpness:
-        issues.append(QualityIssue(
-            "too_blurred", True, "the video is too blurred to place the joints reliably",
-            "Clean the lens, let the camera focus on you before starting, and keep it still "
-            "(prop it up or use a stand)."))
+        issues.append(QualityIssue(QualityCode.TOO_BLURRED, True))
     if not detected.any():
         return issues
     xy = series.xy_px.astype(np.float64)[detected]
@@ -127,76 +132,48 @@ def assess_quality(
     roll = float(np.nanmedian(axes[standing])) if standing.any() else axis
     rotated = abs(axis) > cfg.max_body_axis_deg
     if abs(axis) > 180.0 - cfg.max_body_axis_deg:
-        issues.append(QualityIssue(
-            "upside_down", True, "the video is upside down",
-            "Rotate the video upright (or film with the phone held the right way up)."))
+        issues.append(QualityIssue(QualityCode.UPSIDE_DOWN, True))
     elif abs(axis) > cfg.max_body_axis_deg:
-        issues.append(QualityIssue(
-            "sideways", True, "the video is turned sideways (its rotation was lost)",
-            "Rotate the video upright before uploading, or film again with the phone upright."))
+        issues.append(QualityIssue(QualityCode.SIDEWAYS, True))
     elif abs(roll) > cfg.max_roll_deg:
-        side = "clockwise" if roll > 0 else "counter-clockwise"
-        issues.append(QualityIssue(
-            "camera_tilted", False, f"the camera is tilted by about {abs(roll):.0f} deg",
-            f"Level the camera (turn it {side} by {abs(roll):.0f} deg); pelvis and trunk "
-            "angles are read against the image's horizontal and vertical."))
+        issues.append(QualityIssue(QualityCode.CAMERA_TILTED, False, {"roll_deg": roll}))
     size_fraction = float(np.nanmedian(body_height_px(xy))) / series.image_size[1]
     # The body's height is measured down the image, which a rotated video turns sideways (the
     # demo clip turned 90 deg read 5%, upside down -48%); rotating it is the fix to give first.
     if not rotated and size_fraction < cfg.min_body_height_fraction:
-        issues.append(QualityIssue(
-            "person_too_small", True,
-            f"you fill only {100 * size_fraction:.0f}% of the picture's height",
-            "Move the camera closer (2-4 m away) or zoom in, so that you fill most of the "
-            "picture from head to feet."))
+        issues.append(QualityIssue(QualityCode.PERSON_TOO_SMALL, True,
+                                   {"height_pct": 100 * size_fraction}))
     feet_out = _out_of_frame(xy, FEET, series.image_size, cfg.edge_margin_fraction)
     hips_out = _out_of_frame(xy, _HIPS, series.image_size, cfg.edge_margin_fraction)
     if _fraction(feet_out) > cfg.max_cropped_fraction:
-        issues.append(QualityIssue(
-            "feet_out_of_frame", True,
-            f"your feet are outside the picture in {100 * _fraction(feet_out):.0f}% of the frames",
-            "Step back, or tilt the camera down, until your feet are in the picture the whole "
-            "time."))
+        issues.append(QualityIssue(QualityCode.FEET_OUT_OF_FRAME, True,
+                                   {"frames_pct": 100 * _fraction(feet_out)}))
     if _fraction(hips_out) > cfg.max_cropped_fraction:
-        issues.append(QualityIssue(
-            "hips_out_of_frame", True,
-            f"your hips are outside the picture in {100 * _fraction(hips_out):.0f}% of the frames",
-            "Step back until your whole body, head to feet, is in the picture."))
+        issues.append(QualityIssue(QualityCode.HIPS_OUT_OF_FRAME, True,
+                                   {"frames_pct": 100 * _fraction(hips_out)}))
     counted = series.n_people[series.n_people >= 0]
     if counted.size and _fraction(counted > 1) > cfg.max_multi_person_fraction:
-        issues.append(QualityIssue(
-            "several_people", False,
-            f"more than one person is in the picture ({100 * _fraction(counted > 1):.0f}% of "
-            "the checked frames); valgus followed one of them",
-            "Film with only the person being tested in the picture; check on the annotated "
-            "frames that the skeleton is on the right person."))
+        issues.append(QualityIssue(QualityCode.SEVERAL_PEOPLE, False,
+                                   {"frames_pct": 100 * _fraction(counted > 1)}))
     missing = ~series.detected
     if missing.any() and detected.any():
         first, last = np.flatnonzero(detected)[[0, -1]]
         gaps = missing[first:last + 1]
         if _fraction(gaps) > 0.1:
-            issues.append(QualityIssue(
-                "left_the_picture", False,
-                f"you were out of the picture (or hidden) in {100 * _fraction(gaps):.0f}% of "
-                "the frames between first and last sighting",
-                "Stay in the picture for the whole test; reps where you were lost are not "
-                "scored."))
+            issues.append(QualityIssue(QualityCode.LEFT_THE_PICTURE, False,
+                                       {"frames_pct": 100 * _fraction(gaps)}))
     untrusted = ~trusted[series.detected]
     # Joint speeds are judged per body height down the image: in a sideways video that height
     # is small and ordinary squatting reads as jumps (39% of frames on the demo clip turned
     # 90 deg), so this waits until the video is upright.
     if not rotated and _fraction(untrusted) > 0.3:
-        issues.append(QualityIssue(
-            "unreliable_landmarks", False,
-            f"the joints could not be placed reliably in {100 * _fraction(untrusted):.0f}% of "
-            "the frames (jumps, swapped legs or changing bone lengths)",
-            "Wear fitted clothes that show your knees, film against a plain background in good "
-            "light, and keep other people out of the picture."))
+        issues.append(QualityIssue(QualityCode.UNRELIABLE_LANDMARKS, False,
+                                   {"frames_pct": 100 * _fraction(untrusted)}))
     return sorted(issues, key=lambda i: not i.blocking)
 
 
 # Quality issue codes of a video whose rotation is wrong (``assess_quality``).
-ROTATED_VIDEO_CODES = frozenset({"sideways", "upside_down"})
+ROTATED_VIDEO_CODES = frozenset({QualityCode.SIDEWAYS, QualityCode.UPSIDE_DOWN})
 ROTATED_VIEW_GUIDANCE = (
     "Whether the camera is in front of you can be judged once the video is upright."
 )

@@ -1,7 +1,8 @@
 """Return-to-running clearance: the four criteria combined into CLEARED / NOT YET, with reasons,
 and a person's FPPA across sessions judged against the smallest detectable change. Pure Python on
-plain data (the analysis dict of schema ``valgus.analysis/1``, entered values, overrides), so the
-rules are unit-tested without a database, a video or a model.
+plain data (typed analysis results, entered values, overrides), so the
+rules are unit-tested without a database, a video or a model. The squat criterion per leg is
+``scoring.leg_verdict``, the same rule as the analysis's, on reps re-banded by the reviewer.
 
 Criteria (REFERENCE section 1, return to running after patellofemoral pain):
 
@@ -18,18 +19,19 @@ it (``valgus.store``).
 from __future__ import annotations
 
 import math
-import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
+from typing import Literal
 
-from valgus.config import ClearanceConfig
-from valgus.core.scoring import Band, squat_verdict
-from valgus.core.scoring import Verdict as LegVerdictText
+from valgus.config import ClearanceConfig, ValgusThresholds
+from valgus.core.result import AnalysisResult
+from valgus.core.scoring import BANDS as BANDS  # re-exported: the review offers them
+from valgus.core.scoring import Band, LegVerdict, SquatRep, leg_verdict
 from valgus.landmarks import SIDES, Side
 
-BANDS: tuple[Band, ...] = ("fine", "borderline", "excessive", "not_measurable")
+# The squat criterion's result for one leg after review is the analysis's own verdict type.
+SquatLegResult = LegVerdict
 Status = Literal["CLEARED", "NOT YET"]
 CriterionStatus = Literal["met", "not met", "not recorded"]
 InvolvedSide = Literal["left", "right", "both"]
@@ -109,27 +111,6 @@ class ClearanceInputs:
 
 
 @dataclass(frozen=True)
-class SquatRep:
-    """One rep as the review sees it. ``band`` is after the reviewer's override (if any);
-    ``original_band`` is the analysis's. ``counted``: a complete single-leg rep from a clip that
-    could be assessed (only those count towards the verdict). ``fppa_deg``: the FPPA the analysis
-    banded (deg, + = valgus), None when not measured."""
-
-    analysis_id: int
-    index: int
-    leg: Side
-    counted: bool
-    band: Band
-    original_band: Band
-    fppa_deg: float | None
-    override_reason: str | None = None
-
-    @property
-    def overridden(self) -> bool:
-        return self.override_reason is not None
-
-
-@dataclass(frozen=True)
 class Override:
     """A reviewer's band for one rep (``index`` is 1-based as in the analysis), with the reason."""
 
@@ -139,162 +120,61 @@ class Override:
     reason: str
 
 
-def clip_assessable(analysis: Mapping[str, Any]) -> tuple[bool, str]:
-    """Whether a clip's reps can count at all (same rule as ``analysis.analyze_series``): the
-    camera in front, no blocking quality issue, a single-leg squat. Returns (ok, why not)."""
-    if not analysis.get("view", {}).get("frontal", False):
-        return False, "camera not in front of the person"
-    blockers = [q.get("message", "") for q in analysis.get("quality", []) if q.get("blocking")]
-    if blockers:
-        return False, "the video cannot be scored: " + "; ".join(blockers)
-    if analysis.get("exercise") == "double_leg":
-        return False, "this is a double-leg squat; the test is a single-leg squat"
-    return True, ""
-
-
-def scored_fppa_deg(rep: Mapping[str, Any]) -> float | None:
-    """The FPPA (deg) a rep's band is based on: at the bottom, or at 60 deg knee flexion."""
-    if rep.get("scored_at") == "bottom":
-        return rep.get("fppa_bottom_deg")
-    if rep.get("scored_at") == "reference_flexion":
-        return rep.get("fppa_ref_deg")
-    return None
-
-
 def squat_reps(
-    analysis: Mapping[str, Any], analysis_id: int, overrides: Sequence[Override] = ()
+    analysis: AnalysisResult, analysis_id: int, overrides: Sequence[Override] = ()
 ) -> list[SquatRep]:
-    """The reps of one analysis (dict of schema ``valgus.analysis/1``) with overrides applied.
+    """The reps of one analysis with the reviewer's overrides applied (``SquatRep.band``).
 
     Raises:
         ValueError: an override names a rep the analysis does not have, or one that cannot count
             (incomplete, or not a single-leg squat): a clinician cannot turn those into reps.
     """
-    ok, _ = clip_assessable(analysis)
     by_index = {o.index: o for o in overrides if o.analysis_id == analysis_id}
     reps: list[SquatRep] = []
-    for rep in analysis.get("reps", []):
-        index = int(rep["index"])
-        countable = bool(rep.get("complete")) and rep.get("exercise") == "single_leg"
+    for index, score in enumerate(analysis.reps, start=1):
         override = by_index.pop(index, None)
-        if override is not None and not countable:
+        if override is None:
+            reps.append(SquatRep.of(score, index, analysis_id))
+            continue
+        if not score.test_rep:
             raise ValueError(
                 f"rep {index} of analysis {analysis_id} is incomplete or not a single-leg squat "
                 "and cannot be given a band"
             )
-        reps.append(SquatRep(
-            analysis_id=analysis_id,
-            index=index,
-            leg=rep["leg"],
-            counted=ok and countable,
-            band=override.band if override else rep["band"],
-            original_band=rep["band"],
-            fppa_deg=scored_fppa_deg(rep),
-            override_reason=override.reason if override else None,
-        ))
+        reps.append(SquatRep(analysis_id, index, score, override.band, override.reason))
     if by_index:
         missing = ", ".join(str(i) for i in sorted(by_index))
         raise ValueError(f"analysis {analysis_id} has no rep {missing}")
     return reps
 
 
-@dataclass(frozen=True)
-class SquatLegResult:
-    """The squat criterion's verdict for one leg after review. FPPA in degrees (valid reps with
-    a measured FPPA; reps a reviewer marked valid without a number add none)."""
-
-    leg: Side
-    verdict: LegVerdictText
-    valid_reps: int
-    excessive_reps: int
-    borderline_reps: int
-    overridden_reps: int
-    median_fppa_deg: float | None
-    worst_fppa_deg: float | None
-    reasons: tuple[str, ...]
-
-
-def _reps(n: int) -> str:
-    return f"{n} rep" if n == 1 else f"{n} reps"
-
-
-def squat_leg_result(
-    reps: Sequence[SquatRep], leg: Side, required_reps: int, not_assessable: Sequence[str] = ()
-) -> SquatLegResult:
-    """Verdict for "single-leg squat, N repetitions, no excessive knee valgus" on one leg, with
-    the same rule as ``scoring.leg_verdict``: PASS = at least N valid reps and none excessive;
-    NOT YET = an excessive rep or too few valid reps; CANNOT ASSESS = no valid rep.
-
-    ``reps`` may pool several clips of the session (e.g. one clip per leg); only ``counted`` reps
-    of ``leg`` count. ``not_assessable``: why clips could not be assessed (shown when nothing
-    counted).
-    """
-    own = [r for r in reps if r.leg == leg and r.counted]
-    valid = [r for r in own if r.band != "not_measurable"]
-    excessive = sum(r.band == "excessive" for r in valid)
-    borderline = sum(r.band == "borderline" for r in valid)
-    overridden = sum(r.overridden for r in own)
-    fppa = [r.fppa_deg for r in valid if r.fppa_deg is not None]
-    reasons: list[str] = []
-    verdict: LegVerdictText
-    if not valid:
-        verdict = "CANNOT ASSESS"
-        if own:
-            reasons.append(f"none of the {len(own)} complete reps on this leg could be measured")
-        elif not_assessable:
-            reasons.extend(dict.fromkeys(not_assessable))
-        else:
-            reasons.append("no complete single-leg squat on this leg was found")
-    else:
-        if excessive:
-            reasons.append(
-                f"{excessive} of {len(valid)} reps with excessive knee valgus"
-            )
-        if len(valid) < required_reps:
-            reasons.append(
-                f"only {len(valid)} of the {required_reps} reps the test asks for were measured"
-            )
-        if borderline:
-            reasons.append(f"{_reps(borderline)} borderline (within the measurement error)")
-        verdict = squat_verdict(len(valid), excessive, required_reps)
-        if verdict == "PASS":
-            reasons.insert(0, f"{len(valid)} reps without excessive knee valgus")
-    if overridden:
-        reasons.append(f"{_reps(overridden)} re-banded by the reviewer")
-    return SquatLegResult(
-        leg=leg,
-        verdict=verdict,
-        valid_reps=len(valid),
-        excessive_reps=excessive,
-        borderline_reps=borderline,
-        overridden_reps=overridden,
-        median_fppa_deg=float(statistics.median(fppa)) if fppa else None,
-        worst_fppa_deg=float(max(fppa)) if fppa else None,
-        reasons=tuple(reasons),
-    )
-
-
 def squat_results(
-    analyses: Mapping[int, Mapping[str, Any]],
+    analyses: Mapping[int, AnalysisResult],
     overrides: Sequence[Override] = (),
     required_reps: int | None = None,
-) -> tuple[dict[Side, SquatLegResult], list[SquatRep]]:
-    """Both legs' squat verdicts over all analyses of a session (analysis id -> analysis dict),
-    after overrides; also returns the reps. ``required_reps`` defaults to the largest number the
-    analyses were run with (20 unless configured otherwise)."""
+) -> tuple[dict[Side, LegVerdict], list[SquatRep]]:
+    """Both legs' squat verdicts over all analyses of a session (analysis id -> result), after
+    overrides (``scoring.leg_verdict``, worded for the clinician); also returns the reps.
+    ``required_reps`` defaults to the largest number the analyses were run with (20 unless
+    configured otherwise). The threshold in the words is the first analysis's."""
     reps: list[SquatRep] = []
     why_not: list[str] = []
     need = required_reps
-    for analysis_id, analysis in analyses.items():
+    thresholds = (ValgusThresholds().unspecified_deg, ValgusThresholds().borderline_margin_deg)
+    for n, (analysis_id, analysis) in enumerate(analyses.items()):
         reps.extend(squat_reps(analysis, analysis_id, overrides))
-        ok, reason = clip_assessable(analysis)
-        if not ok:
-            why_not.append(reason)
-        stored = analysis.get("thresholds", {}).get("required_reps")
-        if required_reps is None and stored is not None:
-            need = max(need or 0, int(stored))
+        if not analysis.assessable:
+            why_not.append(analysis.problem_text("clinician"))
+        if required_reps is None:
+            need = max(need or 0, analysis.config.clearance.required_reps)
+        if n == 0:
+            thresholds = (analysis.threshold_deg, analysis.config.valgus.borderline_margin_deg)
     need = need or ClearanceConfig().required_reps
-    return {leg: squat_leg_result(reps, leg, need, why_not) for leg in SIDES}, reps
+    legs = {
+        leg: leg_verdict(leg, reps, need, thresholds, why_not, audience="clinician")
+        for leg in SIDES
+    }
+    return legs, reps
 
 
 # --------------------------------------------------------------------------- the decision
@@ -346,7 +226,7 @@ def _pain_words(policy: ClearancePolicy) -> str:
 
 
 def _squat_criterion(
-    squat: Mapping[Side, SquatLegResult], inputs: ClearanceInputs, policy: ClearancePolicy
+    squat: Mapping[Side, LegVerdict], inputs: ClearanceInputs, policy: ClearancePolicy
 ) -> CriterionResult:
     reasons: list[str] = []
     failed = missing = False
@@ -432,7 +312,7 @@ def _strength_criterion(
 
 
 def decide(
-    squat: Mapping[Side, SquatLegResult],
+    squat: Mapping[Side, LegVerdict],
     inputs: ClearanceInputs,
     policy: ClearancePolicy | None = None,
 ) -> ClearanceDecision:

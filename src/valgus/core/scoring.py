@@ -7,26 +7,23 @@ then aggregated per leg, so that per-rep values are always kept.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
 from valgus.config import AnalysisConfig, ValgusThresholds
+from valgus.core.checks import QualityIssue
 from valgus.core.kinematics import Kinematics
+from valgus.core.reasons import Audience, RepIssue, RepIssueCode, incomplete_issue, leg_reasons
 from valgus.core.reps import RepCandidate
 from valgus.landmarks import SIDES, Side
 
 Band = Literal["fine", "borderline", "excessive", "not_measurable"]
 ScoredAt = Literal["bottom", "reference_flexion"] | None
 Verdict = Literal["PASS", "NOT YET", "CANNOT ASSESS"]
-
-INCOMPLETE_TEXT = {
-    "clip_start": "rep already under way when the clip starts",
-    "clip_end": "rep still under way when the clip ends",
-    "tracking_lost": "the person was lost from view during the rep",
-    "too_slow": "rep took longer than the maximum rep duration",
-}
+BANDS: tuple[Band, ...] = ("fine", "borderline", "excessive", "not_measurable")
 
 
 @dataclass(frozen=True)
@@ -38,7 +35,9 @@ class RepScore:
     ``fppa_ref_deg``: at the first frame of the descent reaching the reference flexion (60 deg).
     ``scored_at``: which value the band comes from ("bottom", or "reference_flexion" for squats
     too deep to measure at the bottom); None when the rep is not measurable, and ``issues`` says
-    why in plain words. ``bottom_index`` is the frame index of the deepest frame.
+    why (codes with their numbers; ``reasons.describe`` words them). ``bottom_index`` is the
+    frame index of the deepest frame. ``clip_assessable``: the clip it is from can be assessed
+    at all (``result.clip_problem``: camera in front, no blocking check, a single-leg squat).
     """
 
     leg: Side
@@ -59,17 +58,36 @@ class RepScore:
     descent_s: float
     ascent_s: float
     band: Band
-    issues: tuple[str, ...]
+    issues: tuple[RepIssue, ...]
+    clip_assessable: bool = True
 
     @property
     def scored_fppa_deg(self) -> float | None:
-        """The FPPA the band is based on."""
-        return self.fppa_bottom_deg if self.scored_at == "bottom" else self.fppa_ref_deg
+        """The FPPA (deg) the band is based on: at the bottom, or at the reference flexion (60
+        deg) for squats too deep to measure at the bottom; None when not measured. The one
+        picker of "the scored FPPA"."""
+        if self.scored_at == "bottom":
+            return self.fppa_bottom_deg
+        if self.scored_at == "reference_flexion":
+            return self.fppa_ref_deg
+        return None
 
     @property
     def valid(self) -> bool:
-        """Complete single-leg rep with a trustworthy FPPA."""
+        """The rep has a trustworthy FPPA (its band is not "not measurable")."""
         return self.band != "not_measurable"
+
+    @property
+    def test_rep(self) -> bool:
+        """A complete single-leg squat: the kind of rep the test counts (and a reviewer may
+        re-band)."""
+        return self.complete and self.exercise == "single_leg"
+
+    @property
+    def counts_towards_test(self) -> bool:
+        """Counts towards the test's 20 reps: a complete single-leg squat, from a clip that can
+        be assessed, measurable."""
+        return self.test_rep and self.clip_assessable and self.valid
 
 
 def yaw_fppa_error_deg(flexion_deg: float, yaw_deg: float) -> float:
@@ -104,40 +122,41 @@ def score_rep(
     cfg: AnalysisConfig,
     frontal_view: bool,
     trusted: np.ndarray | None = None,
-    clip_blockers: tuple[str, ...] = (),
+    clip_blockers: Sequence[QualityIssue] = (),
 ) -> RepScore:
     """Score one rep from the clip's kinematics (indices in ``rep.cycle`` refer to ``kin``).
 
-    ``trusted``: (T,) bool per frame from ``quality.landmark_trust`` (None = all trusted).
-    ``clip_blockers``: clip-level reasons that make every rep not measurable.
+    ``trusted``: (T,) bool per frame from ``trust.landmark_trust`` (None = all trusted).
+    ``clip_blockers``: the clip's blocking checks, which make every rep not measurable.
     """
     c = rep.cycle
     leg = kin.leg(rep.leg)
     t = kin.t_s
     b = c.bottom_i
-    issues: list[str] = []
+    issues: list[RepIssue] = []
     if not c.complete:
-        issues.append(INCOMPLETE_TEXT.get(c.incomplete, "incomplete rep"))
+        issues.append(incomplete_issue(c.incomplete))
     if rep.exercise != "single_leg":
-        issues.append("double-leg squat: the valgus criterion is for single-leg squats")
+        issues.append(RepIssue(RepIssueCode.DOUBLE_LEG))
     if not frontal_view:
-        issues.append("camera not in front of you")
-    issues.extend(clip_blockers)
+        issues.append(RepIssue(RepIssueCode.NOT_FRONTAL))
+    issues.extend(
+        RepIssue(RepIssueCode.CLIP_BLOCKED, {"quality": q.code, **q.values})
+        for q in clip_blockers
+    )
     window = slice(c.start_i, c.end_i + 1)
     coverage = float(np.mean(kin.detected[window])) if c.end_i >= c.start_i else 0.0
     if coverage < cfg.view.min_rep_coverage:
-        issues.append(f"landmarks lost in {100 * (1 - coverage):.0f}% of the rep's frames")
+        issues.append(RepIssue(RepIssueCode.LANDMARKS_LOST, {"lost_pct": 100 * (1 - coverage)}))
     elif trusted is not None:
         untrusted = 1.0 - float(np.mean(trusted[window]))
         if untrusted > cfg.quality.max_untrusted_rep_fraction:
             issues.append(
-                f"joints placed unreliably in {100 * untrusted:.0f}% of the rep's frames "
-                "(jumps, swapped legs or changing bone lengths)"
+                RepIssue(RepIssueCode.UNRELIABLE_JOINTS, {"untrusted_pct": 100 * untrusted})
             )
     if c.complete and b - c.start_i + 1 < cfg.quality.min_descent_frames:
         issues.append(
-            f"only {b - c.start_i + 1} frames on the way down: the frame rate is too low for "
-            "this tempo (film at 30 fps or squat more slowly)"
+            RepIssue(RepIssueCode.FEW_DESCENT_FRAMES, {"frames": float(b - c.start_i + 1)})
         )
     standing_thigh = float(np.nanmax(leg.thigh_len_px[window])) if coverage > 0 else math.nan
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -155,27 +174,23 @@ def score_rep(
         if fppa_ref is not None:
             scored_at = "reference_flexion"
         elif not thigh_ok[b]:
-            issues.append("thigh too foreshortened at the bottom (hip near knee height) for FPPA")
+            issues.append(RepIssue(RepIssueCode.THIGH_FORESHORTENED))
         else:
-            issues.append("FPPA could not be measured at the deepest frame")
+            issues.append(RepIssue(RepIssueCode.FPPA_UNMEASURED))
     scored_i = b if scored_at == "bottom" else (int(at_ref[0]) if at_ref.size else b)
     if trusted is not None and not issues:
         near = np.abs(t - t[scored_i]) <= cfg.quality.scored_window_s / 2.0
         if not np.all(trusted[near]):
-            issues.append(
-                "joints placed unreliably around the scored frame (jumps, swapped legs or "
-                "changing bone lengths)"
-            )
+            issues.append(RepIssue(RepIssueCode.UNRELIABLE_SCORED_FRAME))
     rep_yaw = np.abs(kin.yaw_deg[window])
     rep_yaw = rep_yaw[np.isfinite(rep_yaw)]
     yaw_deg = float(np.median(rep_yaw)) if rep_yaw.size else math.nan
     beyond_noise = max(0.0, yaw_deg - cfg.view.yaw_noise_deg) if rep_yaw.size else math.nan
     possible_error = yaw_fppa_error_deg(leg.flexion_deg[scored_i], beyond_noise)
     if frontal_view and possible_error > cfg.view.max_yaw_fppa_error_deg:
-        issues.append(
-            f"camera not square to you (body turned {yaw_deg:.0f} deg during the rep, "
-            f"which can shift the FPPA by up to {possible_error:.0f} deg)"
-        )
+        issues.append(RepIssue(
+            RepIssueCode.NOT_SQUARE, {"yaw_deg": yaw_deg, "possible_error_deg": possible_error}
+        ))
     band: Band
     if issues:
         band = "not_measurable"
@@ -212,8 +227,60 @@ def score_rep(
 
 
 @dataclass(frozen=True)
+class SquatRep:
+    """A rep as a verdict sees it: the analysis's ``score`` and the ``band`` in force (the
+    reviewer's when ``override_reason`` is set, else the analysis's). ``analysis_id``/``index``
+    (1-based) name it in the records; a fresh analysis uses analysis id 0."""
+
+    analysis_id: int
+    index: int
+    score: RepScore
+    band: Band
+    override_reason: str | None = None
+
+    @classmethod
+    def of(cls, score: RepScore, index: int, analysis_id: int = 0) -> SquatRep:
+        """The rep as the analysis banded it."""
+        return cls(analysis_id, index, score, score.band)
+
+    @property
+    def leg(self) -> Side:
+        return self.score.leg
+
+    @property
+    def counted(self) -> bool:
+        """A complete single-leg rep from a clip that could be assessed: it counts towards the
+        verdict (as measured, or as a reviewer re-banded it)."""
+        return self.score.test_rep and self.score.clip_assessable
+
+    @property
+    def counts_towards_test(self) -> bool:
+        """Counted and measurable in the band in force."""
+        return self.counted and self.band != "not_measurable"
+
+    @property
+    def original_band(self) -> Band:
+        return self.score.band
+
+    @property
+    def fppa_deg(self) -> float | None:
+        """The FPPA (deg, + = valgus) the analysis banded; None when not measured (also for a
+        rep a reviewer marked valid by eye)."""
+        return self.score.scored_fppa_deg
+
+    @property
+    def overridden(self) -> bool:
+        return self.override_reason is not None
+
+
+@dataclass(frozen=True)
 class LegVerdict:
-    """Clearance verdict for one leg. Angles in degrees; None where there is no valid rep."""
+    """The squat criterion's verdict for one leg. Angles in degrees; None where there is no
+    valid rep (or, after review, no valid rep with a measured FPPA).
+
+    ``reps_seen``: complete single-leg reps of the leg; ``valid_reps``: those counting towards
+    the test; ``overridden_reps``: counted reps a reviewer re-banded.
+    """
 
     leg: Side
     reps_seen: int
@@ -225,67 +292,58 @@ class LegVerdict:
     median_depth_deg: float | None
     verdict: Verdict
     reasons: tuple[str, ...]
-
-
-def squat_verdict(valid_reps: int, excessive_reps: int, required_reps: int) -> Verdict:
-    """The criterion "single-leg squat, N repetitions, no excessive knee valgus" on one leg:
-    PASS = at least N valid reps and none excessive; NOT YET = an excessive rep or too few valid
-    reps; CANNOT ASSESS = no valid rep. The one rule for analyses and reviewed records."""
-    if valid_reps == 0:
-        return "CANNOT ASSESS"
-    return "NOT YET" if excessive_reps or valid_reps < required_reps else "PASS"
+    overridden_reps: int = 0
 
 
 def leg_verdict(
-    leg: Side, reps: list[RepScore], cfg: AnalysisConfig, assessable: bool, why_not: str
+    leg: Side,
+    reps: Sequence[SquatRep],
+    required_reps: int,
+    thresholds: tuple[float, float],
+    not_assessable: Sequence[str] = (),
+    audience: Audience = "person",
 ) -> LegVerdict:
-    """Verdict for "single-leg squat, N repetitions, no excessive knee valgus" on one leg."""
-    own = [r for r in reps if r.leg == leg and r.exercise == "single_leg" and r.complete]
-    valid = [r for r in own if r.valid]
-    fppa = np.array([r.scored_fppa_deg for r in valid], dtype=np.float64)
-    depth = np.array([r.depth_deg for r in valid], dtype=np.float64)
+    """The criterion "single-leg squat, N repetitions, no excessive knee valgus" (REFERENCE
+    section 1) on one leg: PASS = at least ``required_reps`` (20) valid reps and none excessive;
+    NOT YET = an excessive rep or too few valid reps; CANNOT ASSESS = no valid rep. The one rule
+    for fresh analyses and reviewed records (where overrides re-band reps).
+
+    ``reps`` may pool several clips (e.g. one per leg); only ``counted`` reps of ``leg`` count,
+    in the band in force. ``thresholds``: (excessive FPPA, borderline margin) in deg, for the
+    words. ``not_assessable``: why clips could not be assessed (the reasons when nothing
+    counted). ``audience``: who the reasons are worded for (``reasons.leg_reasons``).
+    """
+    own = [r for r in reps if r.leg == leg]
+    counted = [r for r in own if r.counted]
+    valid = [r for r in counted if r.counts_towards_test]
+    fppa = [f for f in (r.fppa_deg for r in valid) if f is not None]
+    depth = [r.score.depth_deg for r in valid]
     excessive = sum(r.band == "excessive" for r in valid)
     borderline = sum(r.band == "borderline" for r in valid)
-    need = cfg.clearance.required_reps
-    thr = cfg.valgus.threshold_deg(cfg.sex)
-    reasons: list[str] = []
+    overridden = sum(r.overridden for r in counted)
     verdict: Verdict
-    if not assessable:
+    if not valid:
         verdict = "CANNOT ASSESS"
-        reasons.append(why_not)
-    elif not valid:
-        verdict = "CANNOT ASSESS"
-        if own:
-            reasons.append(f"none of the {len(own)} complete reps on this leg could be measured")
-        else:
-            reasons.append("no complete single-leg squat on this leg was found")
     else:
-        if excessive:
-            reasons.append(
-                f"{excessive} of {len(valid)} reps show excessive knee valgus "
-                f"(FPPA above {thr:.1f} deg by more than {cfg.valgus.borderline_margin_deg:.0f})"
-            )
-        if len(valid) < need:
-            reasons.append(f"only {len(valid)} of the {need} reps the test asks for were measured")
-        if borderline:
-            reasons.append(
-                f"{borderline} reps are borderline (within the measurement error of the "
-                f"{thr:.1f} deg threshold)"
-            )
-        verdict = squat_verdict(len(valid), excessive, need)
-        if verdict == "PASS":
-            reasons.insert(0, f"{len(valid)} reps without excessive knee valgus")
+        verdict = "NOT YET" if excessive or len(valid) < required_reps else "PASS"
+    reasons = leg_reasons(
+        seen=len(counted), valid=len(valid), excessive=excessive, borderline=borderline,
+        overridden=overridden, required=required_reps, passed=verdict == "PASS",
+        threshold_deg=thresholds[0], margin_deg=thresholds[1],
+        not_assessable=tuple(not_assessable), audience=audience,
+    )
     return LegVerdict(
         leg=leg,
-        reps_seen=len(own),
+        reps_seen=sum(r.score.test_rep for r in own),
         valid_reps=len(valid),
         excessive_reps=excessive,
         borderline_reps=borderline,
-        worst_fppa_deg=float(fppa.max()) if fppa.size else None,
-        median_fppa_deg=float(np.median(fppa)) if fppa.size else None,
-        median_depth_deg=float(np.median(depth)) if depth.size else None,
+        worst_fppa_deg=float(max(fppa)) if fppa else None,
+        median_fppa_deg=float(np.median(fppa)) if fppa else None,
+        median_depth_deg=float(np.median(depth)) if depth else None,
         verdict=verdict,
-        reasons=tuple(reasons),
+        reasons=reasons,
+        overridden_reps=overridden,
     )
 
 
@@ -337,6 +395,13 @@ def symmetry(left: LegVerdict, right: LegVerdict, cfg: AnalysisConfig) -> Symmet
 
 
 def all_leg_verdicts(
-    reps: list[RepScore], cfg: AnalysisConfig, assessable: bool, why_not: str
+    reps: Sequence[RepScore], cfg: AnalysisConfig, not_assessable: Sequence[str] = ()
 ) -> dict[Side, LegVerdict]:
-    return {s: leg_verdict(s, reps, cfg, assessable, why_not) for s in SIDES}
+    """Both legs' verdicts of one fresh analysis (``leg_verdict`` without overrides), worded
+    for the person filmed."""
+    pool = [SquatRep.of(r, n) for n, r in enumerate(reps, start=1)]
+    thr = (cfg.valgus.threshold_deg(cfg.sex), cfg.valgus.borderline_margin_deg)
+    return {
+        s: leg_verdict(s, pool, cfg.clearance.required_reps, thr, not_assessable)
+        for s in SIDES
+    }

@@ -81,7 +81,7 @@ def annotate_frame(
                             BAND_RGB[rep.band])
     done = [r for r in result.reps if r.end_s < t_s]
     counts = {
-        leg: sum(r.leg == leg and r.complete and r.exercise == "single_leg" for r in done)
+        leg: sum(r.leg == leg and r.test_rep for r in done)
         for leg in SIDES
     }
     lines: list[tuple[str, RGB]] = [
@@ -143,7 +143,7 @@ def bottom_frame_picture(
     s = drawing_scale(out)
     color = BAND_RGB[rep.band]
     draw_skeleton(out, xy, {rep.leg: color, lm.other(rep.leg): FREE_LEG}, thick_leg=rep.leg)
-    value = rep.fppa_bottom_deg if rep.scored_at != "reference_flexion" else rep.fppa_ref_deg
+    value = rep.scored_fppa_deg
     if frontal:
         draw_knee_angle(out, xy, rep.leg, value, color,
                         label=None if value is not None else "FPPA -")

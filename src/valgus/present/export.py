@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from valgus.core.kinematics import Kinematics
+from valgus.core.reasons import describe
 from valgus.core.result import AnalysisResult
 from valgus.landmarks import SIDES
 
@@ -33,7 +34,7 @@ def write_reps_csv(result: AnalysisResult, path: Path) -> Path:
         writer = csv.DictWriter(f, fieldnames=REP_COLUMNS, extrasaction="ignore")
         writer.writeheader()
         for rep in reps:
-            writer.writerow({**rep, "issues": "; ".join(rep["issues"])})
+            writer.writerow({**rep, "issues": "; ".join(i["text"] for i in rep["issues"])})
     return path
 
 
@@ -88,7 +89,7 @@ def format_report(result: AnalysisResult) -> str:
     lines += [header, "-" * len(header)]
     for n, r in enumerate(result.reps, start=1):
         band = r.band.replace("_", " ")
-        note = f" ({'; '.join(r.issues)})" if r.issues else ""
+        note = f" ({'; '.join(describe(i) for i in r.issues)})" if r.issues else ""
         if r.scored_at == "reference_flexion":
             note = " (too deep to measure at the bottom: scored at 60 deg flexion)"
         lines.append(

@@ -69,7 +69,7 @@ def leg_rep_number(reps: Sequence[RepScore], rep: RepScore) -> int:
     or 0 for a rep that does not count (cut off, or a double-leg squat)."""
     n = 0
     for r in reps:
-        counts = r.complete and r.exercise == "single_leg"
+        counts = r.test_rep
         if r.leg == rep.leg and counts:
             n += 1
         if r is rep:

@@ -11,6 +11,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from valgus import __version__
 from valgus.core.clearance import SIDES
+from valgus.core.reasons import describe
 from valgus.files import write_atomic
 from valgus.report.charts import BAND_HEX, fppa_history_chart, fppa_per_rep_chart
 from valgus.report.frames import FramePicture, bottom_frames, choose_reps
@@ -58,41 +59,36 @@ def _thresholds(summary: SessionSummary) -> dict[str, Any]:
     """The FPPA threshold the analyses used (deg), from the first analysis (all analyses of a
     person normally share the sex-specific threshold)."""
     for a in summary.analyses:
-        t = a.result.get("thresholds", {})
-        if "excessive_fppa_deg" in t:
-            return {
-                "threshold_deg": float(t["excessive_fppa_deg"]),
-                "margin_deg": float(t.get("borderline_margin_deg", 3.0)),
-                "sex": t.get("sex", "unspecified"),
-            }
+        return {
+            "threshold_deg": a.result.threshold_deg,
+            "margin_deg": a.result.config.valgus.borderline_margin_deg,
+            "sex": a.result.config.sex,
+        }
     return {"threshold_deg": None, "margin_deg": None, "sex": None}
 
 
 def _rep_rows(summary: SessionSummary) -> list[dict[str, Any]]:
     """One row per rep of every current analysis, with the reviewed band."""
-    reviewed = {(r.analysis_id, r.index): r for r in summary.reps}
-    rows: list[dict[str, Any]] = []
-    for a in summary.analyses:
-        for rep in a.result.get("reps", []):
-            sq = reviewed.get((a.id, int(rep["index"])))
-            if sq is None:
-                continue
-            rows.append({
-                "clip": a.clip.original_name,
-                "analysis_id": a.id,
-                "index": sq.index,
-                "leg": sq.leg,
-                "bottom_s": rep.get("bottom_s"),
-                "depth_deg": rep.get("depth_deg"),
-                "fppa_deg": sq.fppa_deg,
-                "at60": rep.get("scored_at") == "reference_flexion",
-                "band": sq.band,
-                "original_band": sq.original_band,
-                "counted": sq.counted,
-                "override_reason": sq.override_reason,
-                "issues": "; ".join(rep.get("issues", [])),
-            })
-    return rows
+    names = {a.id: a.clip.original_name for a in summary.analyses}
+    return [
+        {
+            "clip": names[sq.analysis_id],
+            "analysis_id": sq.analysis_id,
+            "index": sq.index,
+            "leg": sq.leg,
+            "bottom_s": sq.score.bottom_s,
+            "depth_deg": sq.score.depth_deg,
+            "fppa_deg": sq.fppa_deg,
+            "at60": sq.score.scored_at == "reference_flexion",
+            "band": sq.band,
+            "original_band": sq.original_band,
+            "counted": sq.counted,
+            "override_reason": sq.override_reason,
+            "issues": "; ".join(describe(i) for i in sq.score.issues),
+        }
+        for sq in summary.reps
+        if sq.analysis_id in names
+    ]
 
 
 def build_session_report(

@@ -67,25 +67,13 @@ def _skeleton_drawer() -> Any | None:
     return bottom_frame_picture
 
 
-def _rep_score(rep: dict[str, Any], band: str) -> Any:
-    from valgus.core.scoring import RepScore
-
-    names = {f.name for f in dataclasses.fields(RepScore)}
-    values = {k: v for k, v in rep.items() if k in names}
-    values["issues"] = tuple(values.get("issues", ()))
-    values["band"] = band
-    return RepScore(**values)
-
-
 def bottom_frames(
     analysis: AnalysisInfo, reps: Sequence[SquatRep]
 ) -> tuple[list[FramePicture], list[str]]:
     """Pictures of the deepest frame of ``reps`` (all of ``analysis``), in one pass over the
     clip. Returns the pictures and notes on what could not be shown (never raises for a missing
     or unreadable clip: the report goes out without that picture)."""
-    by_index = {int(r["index"]): r for r in analysis.result.get("reps", [])}
-    wanted = {int(by_index[r.index]["bottom_index"]): r for r in reps
-              if r.index in by_index and "bottom_index" in by_index[r.index]}
+    wanted = {r.score.bottom_index: r for r in reps}
     if not wanted:
         return [], []
     notes: list[str] = []
@@ -98,7 +86,7 @@ def bottom_frames(
                          "frames shown without the skeleton")
     draw = _skeleton_drawer() if series is not None else None
     max_side = max(series.image_size) if series is not None else None
-    frontal = bool(analysis.result.get("view", {}).get("frontal", False))
+    frontal = analysis.result.view.frontal
     found: dict[int, np.ndarray] = {}
     last = max(wanted)
     try:
@@ -124,7 +112,8 @@ def bottom_frames(
             sx, sy = rgb.shape[1] / series.image_size[0], rgb.shape[0] / series.image_size[1]
             xy = xy * np.array([sx, sy])
             try:
-                rgb = draw(rgb, xy, _rep_score(by_index[rep.index], rep.band), rep.index, frontal)
+                shown = dataclasses.replace(rep.score, band=rep.band)  # the band in force
+                rgb = draw(rgb, xy, shown, rep.index, frontal)
                 skeleton = True
             except Exception:  # drawing is an extra: a change in render.py must not stop a report
                 notes.append("the skeleton could not be drawn on some frames")

@@ -24,6 +24,7 @@ from valgus.core.clearance import (
     SquatLegResult,
     SquatRep,
 )
+from valgus.core.result import AnalysisResult
 from valgus.store.db import Database
 from valgus.store.errors import RecordError
 from valgus.store.models import Analysis, ClearanceRecord, Clip, Person, RepOverride, Review
@@ -74,15 +75,16 @@ class ClipInfo:
 
 @dataclass(frozen=True)
 class AnalysisInfo:
-    """A stored analysis; ``result`` is ``AnalysisResult.to_dict()`` (schema
-    ``valgus.analysis/1``), ``poses_path`` the pose landmarks (.npz) if kept."""
+    """A stored analysis; ``result`` is the typed result (``AnalysisResult.from_dict`` of the
+    stored JSON, schema ``valgus.analysis/2`` or ``/1``), ``poses_path`` the pose landmarks
+    (.npz) if kept."""
 
     id: int
     clip: ClipInfo
     schema: str
     valgus_version: str
     config: dict[str, Any]
-    result: dict[str, Any]
+    result: AnalysisResult
     poses_path: Path | None
     created_at: datetime
 
@@ -211,7 +213,7 @@ def analysis_info(db: Database, a: Analysis) -> AnalysisInfo:
         schema=a.schema,
         valgus_version=a.valgus_version,
         config=a.config,
-        result=a.result,
+        result=AnalysisResult.from_dict(a.result),
         poses_path=db.path(a.poses_path) if a.poses_path else None,
         created_at=utc(a.created_at),
     )

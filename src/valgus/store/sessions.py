@@ -89,10 +89,12 @@ def current_analyses(s: Session, session_id: int) -> list[Analysis]:
     return [c.analyses[-1] for c in clips if c.analyses]
 
 
-def stored_results(analyses: Sequence[Analysis]) -> dict[int, dict[str, Any]]:
-    """Analysis id -> its stored result (``AnalysisResult.to_dict()``): what the clearance rules
-    read. The one place the store hands stored result dicts on."""
-    return {a.id: a.result for a in analyses}
+def stored_results(analyses: Sequence[Analysis]) -> dict[int, AnalysisResult]:
+    """Analysis id -> its stored result, typed (``AnalysisResult.from_dict``, schema 1 or 2):
+    what the clearance rules read. The one place the store hands stored results on."""
+    from valgus.core.result import AnalysisResult
+
+    return {a.id: AnalysisResult.from_dict(a.result) for a in analyses}
 
 
 # --------------------------------------------------------------------------- sessions

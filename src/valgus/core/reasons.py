@@ -1,0 +1,290 @@
+"""Why a rep or a clip is not scored, as codes with their numbers, and the one place that turns
+them into words.
+
+Rep issues (``RepIssue``) and clip checks (``QualityIssue`` in ``core.checks``) carry a code from
+``RepIssueCode`` / ``QualityCode`` and the numbers their message needs (``values``), so that they
+can be filtered, counted and translated; ``describe`` and ``describe_quality`` /
+``quality_guidance`` give the words (the JSON keeps both). Clip-level reasons for no verdict
+(``ClipProblem``) and the per-leg verdict reasons are worded here too, for the person filming
+themselves (the app and the CLI: "you") or for the clinician (records and reports).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+Audience = Literal["person", "clinician"]
+Values = Mapping[str, float | str]
+
+
+class RepIssueCode(StrEnum):
+    """Why a rep is not measurable (or not a rep of the test)."""
+
+    CLIP_START = "clip_start"
+    CLIP_END = "clip_end"
+    TRACKING_LOST = "tracking_lost"
+    TOO_SLOW = "too_slow"
+    INCOMPLETE = "incomplete"
+    DOUBLE_LEG = "double_leg"
+    NOT_FRONTAL = "not_frontal"
+    CLIP_BLOCKED = "clip_blocked"  # values: "quality" (a QualityCode) and that issue's values
+    LANDMARKS_LOST = "landmarks_lost"  # values: lost_pct
+    UNRELIABLE_JOINTS = "unreliable_joints"  # values: untrusted_pct
+    FEW_DESCENT_FRAMES = "few_descent_frames"  # values: frames
+    THIGH_FORESHORTENED = "thigh_foreshortened"
+    FPPA_UNMEASURED = "fppa_unmeasured"
+    UNRELIABLE_SCORED_FRAME = "unreliable_scored_frame"
+    NOT_SQUARE = "not_square"  # values: yaw_deg, possible_error_deg
+    RECORDED = "recorded"  # values: text (words stored by schema valgus.analysis/1)
+
+
+class QualityCode(StrEnum):
+    """A failed clip check (``core.checks.assess_quality``)."""
+
+    CLIP_TOO_SHORT = "clip_too_short"  # values: duration_s
+    FRAME_RATE_TOO_LOW = "frame_rate_too_low"  # values: fps, min_fps
+    TOO_DARK = "too_dark"
+    TOO_BLURRED = "too_blurred"
+    UPSIDE_DOWN = "upside_down"
+    SIDEWAYS = "sideways"
+    CAMERA_TILTED = "camera_tilted"  # values: roll_deg (+ = clockwise fix)
+    PERSON_TOO_SMALL = "person_too_small"  # values: height_pct
+    FEET_OUT_OF_FRAME = "feet_out_of_frame"  # values: frames_pct
+    HIPS_OUT_OF_FRAME = "hips_out_of_frame"  # values: frames_pct
+    SEVERAL_PEOPLE = "several_people"  # values: frames_pct
+    LEFT_THE_PICTURE = "left_the_picture"  # values: frames_pct
+    UNRELIABLE_LANDMARKS = "unreliable_landmarks"  # values: frames_pct
+
+
+class ClipProblem(StrEnum):
+    """Why none of a clip's reps can count (``core.result.clip_problem``)."""
+
+    BLOCKED = "blocked"
+    NOT_FRONTAL = "not_frontal"
+    DOUBLE_LEG = "double_leg"
+
+
+@dataclass(frozen=True)
+class RepIssue:
+    """One reason a rep is not measurable: ``code`` and the numbers its words need."""
+
+    code: RepIssueCode
+    values: Mapping[str, float | str] = field(default_factory=dict, hash=False)
+
+    def __str__(self) -> str:
+        return describe(self)
+
+
+def _f(values: Values, key: str) -> float:
+    return float(values[key])
+
+
+_UNRELIABLE = "(jumps, swapped legs or changing bone lengths)"
+
+_REP_TEXT: dict[RepIssueCode, str] = {
+    RepIssueCode.CLIP_START: "rep already under way when the clip starts",
+    RepIssueCode.CLIP_END: "rep still under way when the clip ends",
+    RepIssueCode.TRACKING_LOST: "the person was lost from view during the rep",
+    RepIssueCode.TOO_SLOW: "rep took longer than the maximum rep duration",
+    RepIssueCode.INCOMPLETE: "incomplete rep",
+    RepIssueCode.DOUBLE_LEG: "double-leg squat: the valgus criterion is for single-leg squats",
+    RepIssueCode.NOT_FRONTAL: "camera not in front of you",
+    RepIssueCode.THIGH_FORESHORTENED: (
+        "thigh too foreshortened at the bottom (hip near knee height) for FPPA"
+    ),
+    RepIssueCode.FPPA_UNMEASURED: "FPPA could not be measured at the deepest frame",
+    RepIssueCode.UNRELIABLE_SCORED_FRAME: (
+        f"joints placed unreliably around the scored frame {_UNRELIABLE}"
+    ),
+}
+
+
+def describe(issue: RepIssue) -> str:
+    """The words of a rep issue (as shown in the app, the CLI, the JSON and the report)."""
+    v = issue.values
+    match issue.code:
+        case RepIssueCode.RECORDED:
+            return str(v["text"])
+        case RepIssueCode.CLIP_BLOCKED:
+            return describe_quality(QualityCode(str(v["quality"])), v)
+        case RepIssueCode.LANDMARKS_LOST:
+            return f"landmarks lost in {_f(v, 'lost_pct'):.0f}% of the rep's frames"
+        case RepIssueCode.UNRELIABLE_JOINTS:
+            return (f"joints placed unreliably in {_f(v, 'untrusted_pct'):.0f}% of the rep's "
+                    f"frames {_UNRELIABLE}")
+        case RepIssueCode.FEW_DESCENT_FRAMES:
+            return (f"only {_f(v, 'frames'):.0f} frames on the way down: the frame rate is too "
+                    "low for this tempo (film at 30 fps or squat more slowly)")
+        case RepIssueCode.NOT_SQUARE:
+            return (f"camera not square to you (body turned {_f(v, 'yaw_deg'):.0f} deg during "
+                    f"the rep, which can shift the FPPA by up to "
+                    f"{_f(v, 'possible_error_deg'):.0f} deg)")
+    return _REP_TEXT[issue.code]
+
+
+def incomplete_issue(why: str | None) -> RepIssue:
+    """The issue of a rep cut short (``why``: ``reps.Cycle.incomplete``)."""
+    try:
+        code = RepIssueCode(why or "incomplete")
+    except ValueError:
+        code = RepIssueCode.INCOMPLETE
+    if code not in _INCOMPLETE_CODES:
+        code = RepIssueCode.INCOMPLETE
+    return RepIssue(code)
+
+
+_INCOMPLETE_CODES = frozenset({
+    RepIssueCode.CLIP_START, RepIssueCode.CLIP_END, RepIssueCode.TRACKING_LOST,
+    RepIssueCode.TOO_SLOW, RepIssueCode.INCOMPLETE,
+})
+
+# ------------------------------------------------------------------------------- clip checks
+
+_QUALITY_TEXT: dict[QualityCode, tuple[str, str]] = {
+    QualityCode.TOO_DARK: (
+        "the video is too dark to see the joints reliably",
+        "Film in good light: switch on the room lights or face a window; avoid a bright "
+        "window behind you."),
+    QualityCode.TOO_BLURRED: (
+        "the video is too blurred to place the joints reliably",
+        "Clean the lens, let the camera focus on you before starting, and keep it still "
+        "(prop it up or use a stand)."),
+    QualityCode.UPSIDE_DOWN: (
+        "the video is upside down",
+        "Rotate the video upright (or film with the phone held the right way up)."),
+    QualityCode.SIDEWAYS: (
+        "the video is turned sideways (its rotation was lost)",
+        "Rotate the video upright before uploading, or film again with the phone upright."),
+}
+
+
+def describe_quality(code: QualityCode, values: Values) -> str:
+    """What a failed clip check found, in words (lower case, no full stop)."""
+    v = values
+    match code:
+        case QualityCode.CLIP_TOO_SHORT:
+            return f"the clip is only {_f(v, 'duration_s'):.1f} s long"
+        case QualityCode.FRAME_RATE_TOO_LOW:
+            return f"the clip has only {_f(v, 'fps'):.0f} frames per second"
+        case QualityCode.CAMERA_TILTED:
+            return f"the camera is tilted by about {abs(_f(v, 'roll_deg')):.0f} deg"
+        case QualityCode.PERSON_TOO_SMALL:
+            return f"you fill only {_f(v, 'height_pct'):.0f}% of the picture's height"
+        case QualityCode.FEET_OUT_OF_FRAME:
+            return (f"your feet are outside the picture in {_f(v, 'frames_pct'):.0f}% of the "
+                    "frames")
+        case QualityCode.HIPS_OUT_OF_FRAME:
+            return (f"your hips are outside the picture in {_f(v, 'frames_pct'):.0f}% of the "
+                    "frames")
+        case QualityCode.SEVERAL_PEOPLE:
+            return (f"more than one person is in the picture ({_f(v, 'frames_pct'):.0f}% of "
+                    "the checked frames); valgus followed one of them")
+        case QualityCode.LEFT_THE_PICTURE:
+            return (f"you were out of the picture (or hidden) in {_f(v, 'frames_pct'):.0f}% of "
+                    "the frames between first and last sighting")
+        case QualityCode.UNRELIABLE_LANDMARKS:
+            return (f"the joints could not be placed reliably in {_f(v, 'frames_pct'):.0f}% of "
+                    f"the frames {_UNRELIABLE}")
+    return _QUALITY_TEXT[code][0]
+
+
+def quality_guidance(code: QualityCode, values: Values) -> str:
+    """What to do about a failed clip check (a sentence for the person filming)."""
+    v = values
+    match code:
+        case QualityCode.CLIP_TOO_SHORT:
+            return "Film the whole test: at least one full squat, ideally all 20 reps of each leg."
+        case QualityCode.FRAME_RATE_TOO_LOW:
+            return f"Record at 30 frames per second (at least {_f(v, 'min_fps'):.0f})."
+        case QualityCode.CAMERA_TILTED:
+            roll = _f(v, "roll_deg")
+            side = "clockwise" if roll > 0 else "counter-clockwise"
+            return (f"Level the camera (turn it {side} by {abs(roll):.0f} deg); pelvis and trunk "
+                    "angles are read against the image's horizontal and vertical.")
+        case QualityCode.PERSON_TOO_SMALL:
+            return ("Move the camera closer (2-4 m away) or zoom in, so that you fill most of the "
+                    "picture from head to feet.")
+        case QualityCode.FEET_OUT_OF_FRAME:
+            return ("Step back, or tilt the camera down, until your feet are in the picture the "
+                    "whole time.")
+        case QualityCode.HIPS_OUT_OF_FRAME:
+            return "Step back until your whole body, head to feet, is in the picture."
+        case QualityCode.SEVERAL_PEOPLE:
+            return ("Film with only the person being tested in the picture; check on the "
+                    "annotated frames that the skeleton is on the right person.")
+        case QualityCode.LEFT_THE_PICTURE:
+            return ("Stay in the picture for the whole test; reps where you were lost are not "
+                    "scored.")
+        case QualityCode.UNRELIABLE_LANDMARKS:
+            return ("Wear fitted clothes that show your knees, film against a plain background "
+                    "in good light, and keep other people out of the picture.")
+    return _QUALITY_TEXT[code][1]
+
+
+# ------------------------------------------------------------------------------- verdicts
+
+
+def describe_clip_problem(
+    problem: ClipProblem, blockers: tuple[str, ...] = (), audience: Audience = "person"
+) -> str:
+    """Why a clip's reps cannot count. ``blockers``: the messages of its blocking checks."""
+    match problem:
+        case ClipProblem.BLOCKED:
+            return "the video cannot be scored: " + "; ".join(blockers)
+        case ClipProblem.NOT_FRONTAL:
+            return "camera not in front of " + ("you" if audience == "person" else "the person")
+    return "this is a double-leg squat; the test is a single-leg squat"
+
+
+def _reps(n: int) -> str:
+    return f"{n} rep" if n == 1 else f"{n} reps"
+
+
+def leg_reasons(
+    *,
+    seen: int,
+    valid: int,
+    excessive: int,
+    borderline: int,
+    overridden: int,
+    required: int,
+    passed: bool,
+    threshold_deg: float,
+    margin_deg: float,
+    not_assessable: tuple[str, ...],
+    audience: Audience,
+) -> tuple[str, ...]:
+    """The reasons of a leg's squat verdict (``scoring.leg_verdict``), in order. ``seen``: the
+    counted reps of the leg; ``valid``: those measurable (after any review)."""
+    person = audience == "person"
+    reasons: list[str] = []
+    if not valid:
+        if seen:
+            reasons.append(f"none of the {seen} complete reps on this leg could be measured")
+        elif not_assessable:
+            reasons.extend(dict.fromkeys(not_assessable))
+        else:
+            reasons.append("no complete single-leg squat on this leg was found")
+    else:
+        if passed:
+            reasons.append(f"{valid} reps without excessive knee valgus")
+        if excessive:
+            reasons.append(
+                f"{excessive} of {valid} reps show excessive knee valgus (FPPA above "
+                f"{threshold_deg:.1f} deg by more than {margin_deg:.0f})" if person
+                else f"{excessive} of {valid} reps with excessive knee valgus"
+            )
+        if valid < required:
+            reasons.append(f"only {valid} of the {required} reps the test asks for were measured")
+        if borderline:
+            reasons.append(
+                f"{borderline} reps are borderline (within the measurement error of the "
+                f"{threshold_deg:.1f} deg threshold)" if person
+                else f"{_reps(borderline)} borderline (within the measurement error)"
+            )
+    if overridden:
+        reasons.append(f"{_reps(overridden)} re-banded by the reviewer")
+    return tuple(reasons)

@@ -1,0 +1,131 @@
+"""AnalysisResult.to_dict / from_dict (schema valgus.analysis/2, and /1 as the records hold it),
+and reasons as codes worded in one place. Pure, no model: synthetic people (tests/synthetic.py).
+
+``tests/analysis_v1.json`` was written by valgus before the move (commit 818c54c) from the same
+synthetic clips as ``_fresh`` below: a fine clip, a side view, a clip too dark to score and a
+body turned 10 deg."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tests.records_data import squats
+from tests.test_scoring import squat_person
+from valgus.core.reasons import ClipProblem, QualityCode, RepIssue, RepIssueCode, describe
+from valgus.core.result import SCHEMA, AnalysisResult
+from valgus.pipeline import analyze_series
+
+V1 = json.loads((Path(__file__).parent / "analysis_v1.json").read_text())
+
+
+@cache
+def _fresh() -> dict[str, AnalysisResult]:
+    fine, series = squats("left", 13.0, 3)
+    dark = dataclasses.replace(series, brightness=np.full(len(series), 10.0, np.float32))
+    return {
+        "fine_left": fine,
+        "side_view": analyze_series(squat_person(18.0, yaw_deg=90.0)[0])[0],
+        "too_dark": analyze_series(dark)[0],
+        "turned": analyze_series(squat_person(18.0, yaw_deg=10.0)[0])[0],
+    }
+
+
+@pytest.mark.parametrize("name", sorted(V1))
+def test_round_trip_keeps_every_field(name: str) -> None:
+    result = _fresh()[name]
+    data = json.loads(json.dumps(result.to_dict()))
+    assert data["schema"] == SCHEMA
+    back = AnalysisResult.from_dict(data)
+    assert back.to_dict() == data
+    # Field by field: the same types and values (floats to the 0.001 the JSON keeps).
+    for f in dataclasses.fields(AnalysisResult):
+        if f.name not in ("reps", "quality", "legs", "duration_s", "detection_fraction",
+                          "view", "symmetry"):
+            assert getattr(back, f.name) == getattr(result, f.name), f.name
+    assert [r.issues for r in back.reps] == [
+        tuple(RepIssue(i.code, {k: round(float(v), 3) if isinstance(v, float) else v
+                                for k, v in i.values.items()}) for i in r.issues)
+        for r in result.reps
+    ]
+    assert [(q.code, q.blocking, q.message) for q in back.quality] == [
+        (q.code, q.blocking, q.message) for q in result.quality
+    ]
+    assert [r.counts_towards_test for r in back.reps] == [
+        r.counts_towards_test for r in result.reps
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(V1))
+def test_words_are_those_of_schema_1(name: str) -> None:
+    """Codes worded in one place give the sentences valgus wrote before they were codes."""
+    new, old = _fresh()[name].to_dict(), V1[name]
+    assert [[i["text"] for i in r["issues"]] for r in new["reps"]] == [
+        r["issues"] for r in old["reps"]
+    ]
+    assert [(q["code"], q["message"], q["guidance"]) for q in new["quality"]] == [
+        (q["code"], q["message"], q["guidance"]) for q in old["quality"]
+    ]
+    for leg in ("left", "right"):
+        legs: dict[str, Any] = dict(new["legs"][leg])
+        assert legs.pop("overridden_reps") == 0
+        assert legs == old["legs"][leg]
+    assert new["symmetry"] == old["symmetry"]
+
+
+@pytest.mark.parametrize("name", sorted(V1))
+def test_schema_1_is_read_as_the_same_result(name: str) -> None:
+    old = AnalysisResult.from_dict(V1[name])
+    new = _fresh()[name]
+    assert old.valgus_version == V1[name]["valgus_version"]
+    assert old.problem == new.problem
+    assert [describe(i) for r in old.reps for i in r.issues] == [
+        describe(i) for r in new.reps for i in r.issues
+    ]
+    assert [q.message for q in old.quality] == [q.message for q in new.quality]
+    assert [(r.band, r.scored_fppa_deg, r.counts_towards_test) for r in old.reps] == [
+        (r.band, None if r.scored_fppa_deg is None else round(r.scored_fppa_deg, 3),
+         r.counts_towards_test) for r in new.reps
+    ]
+    assert old.config == new.config
+    # Written again, a schema 1 result keeps its recorded words.
+    again = AnalysisResult.from_dict(json.loads(json.dumps(old.to_dict())))
+    assert [q.message for q in again.quality] == [q.message for q in old.quality]
+
+
+def test_schema_1_fixed_sentences_become_codes() -> None:
+    side = AnalysisResult.from_dict(V1["side_view"])
+    assert {i.code for r in side.reps for i in r.issues} == {RepIssueCode.NOT_FRONTAL}
+    assert side.problem == ClipProblem.NOT_FRONTAL
+    assert side.problem_text() == "camera not in front of you"
+    assert side.problem_text("clinician") == "camera not in front of the person"
+    dark = AnalysisResult.from_dict(V1["too_dark"])
+    assert dark.problem == ClipProblem.BLOCKED and not dark.assessable
+    assert dark.quality[0].code == QualityCode.TOO_DARK
+    assert not any(r.counts_towards_test for r in dark.reps)
+
+
+def test_other_schemas_are_refused() -> None:
+    with pytest.raises(ValueError, match="schema"):
+        AnalysisResult.from_dict({"schema": "valgus.analysis/9"})
+    broken = dict(V1["fine_left"])
+    del broken["view"]
+    with pytest.raises(ValueError, match="malformed"):
+        AnalysisResult.from_dict(broken)
+
+
+def test_rep_issue_codes_keep_their_numbers() -> None:
+    turned = _fresh()["turned"]
+    issue = turned.reps[0].issues[0]
+    assert issue.code == RepIssueCode.NOT_SQUARE
+    assert issue.values["yaw_deg"] == pytest.approx(10.0, abs=2.0)
+    assert str(issue) == describe(issue) and "body turned" in str(issue)
+    rep = turned.to_dict()["reps"][0]
+    assert rep["issues"][0]["code"] == "not_square" and rep["issues"][0]["text"] == str(issue)
+    assert rep["counts_towards_test"] is False
