@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-import pandas as pd
+import pandas as pd  # type: ignore[import-untyped]
 import streamlit as st
 
 from valgus.core.clearance import (
@@ -140,11 +140,12 @@ def clearance_panel(rec: Records, summary: SessionSummary, reviewer: str) -> Non
             return
         if st.button("Save clearance values", key=f"rv_save_clearance_{sid}"):
             try:
-                inputs = ClearanceInputs(**{
+                entered_values: dict[str, Any] = {
                     f.name: (int(values[f.name]) if f.name in PAIN_FIELDS
                              and values[f.name] is not None else values[f.name])
                     for f in dataclasses.fields(ClearanceInputs)
-                })
+                }
+                inputs = ClearanceInputs(**entered_values)
                 rec.save_clearance(sid, inputs, reviewer)
             except (ValueError, ValgusError) as err:
                 st.error(f"Not saved: {err}")
@@ -170,7 +171,7 @@ def clearance_panel(rec: Records, summary: SessionSummary, reviewer: str) -> Non
 def history_figure(history: History) -> Any:
     """Median FPPA per leg over the sessions with +/- the smallest detectable change as error
     bars; a change of at least that size (a real change) is ringed and labelled."""
-    import plotly.graph_objects as go
+    import plotly.graph_objects as go  # type: ignore[import-untyped]
 
     fig = go.Figure()
     rows: tuple[ProgressRow, ...] = history.rows
@@ -192,8 +193,8 @@ def history_figure(history: History) -> Any:
             error_y={"type": "constant", "value": sdc, "thickness": 1, "width": 4},
             hovertemplate="%{x}: %{y:.1f} deg<extra>" + leg + "</extra>",
         ))
-        real = [(d, v, r.since_previous[leg]) for d, v, r in pts
-                if r.since_previous.get(leg) is not None and r.since_previous[leg].real]
+        changes = [(d, v, r.since_previous.get(leg)) for d, v, r in pts]
+        real = [(d, v, c) for d, v, c in changes if c is not None and c.real]
         if real:
             fig.add_trace(go.Scatter(
                 x=[d for d, _, _ in real], y=[v for _, v, _ in real],

@@ -143,7 +143,7 @@ def render_pdf(html: str) -> bytes:
         StorageError: WeasyPrint or its system libraries (Pango) are missing.
     """
     try:
-        import weasyprint
+        import weasyprint  # type: ignore[import-untyped]
     except (ImportError, OSError) as err:
         raise StorageError(
             "PDF output needs WeasyPrint and the Pango libraries (Debian: apt-get install "

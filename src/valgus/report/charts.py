@@ -85,11 +85,11 @@ def fppa_history_chart(
     x = list(range(len(rows)))
     for k, leg in enumerate(SIDES):
         pts = [(i, r.session.median_fppa_deg.get(leg)) for i, r in zip(x, rows, strict=True)]
-        pts = [(i, v) for i, v in pts if v is not None]
-        if not pts:
+        measured = [(i, v) for i, v in pts if v is not None]
+        if not measured:
             continue
-        xs = [i + (k - 0.5) * 0.08 for i, _ in pts]
-        ys = [v for _, v in pts]
+        xs = [i + (k - 0.5) * 0.08 for i, _ in measured]
+        ys = [v for _, v in measured]
         ax.errorbar(xs, ys, yerr=sdc_deg, color=LEG_HEX[leg], marker="o", ms=4, lw=1.4,
                     capsize=3, elinewidth=0.8, label=f"{leg} leg")
     if threshold_deg is not None:
