@@ -168,7 +168,12 @@ def analyze_video(
     ``InputLimits()``; limits are checked before the model loads). ``model``: a pose_landmarker
     ``.task`` file (default: the bundled model); ``estimator_factory`` replaces the MediaPipe
     estimator (tests, other models). ``threads``: estimators tracking that many segments of the
-    clip at once (``runtime.tracking.estimate_poses``). ``progress(done_frames, total_or_None)``.
+    clip at once (``runtime.tracking.estimate_poses``: overlapping segments, handed over where
+    the person stands; a clip too short for them is tracked in one pass). The default stays one
+    pass: a second tracker's path differs from the first's by the model's own path spread, which
+    moved a rep's scored FPPA by 0.54-0.72 deg on the sample clip wherever the hand-over fell
+    (README "Speed"), more than the 0.5 deg a default split may.
+    ``progress(done_frames, total_or_None)``.
     ``name``: the clip's name for the result (an upload is analysed from a temporary file).
     ``quiet``: keep the model's native log lines off stderr.
 
