@@ -1,5 +1,6 @@
 """Writing video: ``H264Writer`` encodes RGB frames as an H.264 mp4 that every browser plays
-(PyAV's libx264, yuv420p, the index at the front with +faststart)."""
+(PyAV's libx264, yuv420p, the index at the front with +faststart); ``video_frame`` makes the PyAV
+frame of an RGB array (what the encoder and a WebRTC stream take)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,13 @@ from pathlib import Path
 
 import av
 import numpy as np
+
+VideoFrame = av.VideoFrame
+
+
+def video_frame(rgb: np.ndarray) -> VideoFrame:
+    """The PyAV frame of an (H, W, 3) uint8 RGB array (rgb24)."""
+    return av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
 
 
 class H264Writer:
@@ -47,9 +55,7 @@ class H264Writer:
 
     def write(self, rgb: np.ndarray, t_s: float) -> None:
         """Append one (H, W, 3) uint8 RGB frame shown at ``t_s`` seconds."""
-        frame = av.VideoFrame.from_ndarray(
-            np.ascontiguousarray(rgb[: self._h, : self._w]), format="rgb24"
-        )
+        frame = video_frame(rgb[: self._h, : self._w])
         pts = max(self._last_pts + 1, round(t_s * 1000))
         frame.pts, frame.time_base = pts, Fraction(1, 1000)
         self._last_pts = pts
