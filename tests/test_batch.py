@@ -17,15 +17,15 @@ from pathlib import Path
 import av
 import pytest
 
-from valgus.batch.runner import (
+from valgus.batch.jobs import (
     SUMMARY_COLUMNS,
     BatchOptions,
     ClipOutcome,
     ClipRecord,
     analyze_clip,
     iter_summary,
-    run_batch,
 )
+from valgus.batch.runner import run_batch
 from valgus.files import PARTIAL_PREFIX
 from valgus.runtime.video import iter_frames
 

@@ -1,6 +1,6 @@
-"""Command line: ``valgus analyze VIDEO`` and the clinician records commands (``history``,
-``report``, ``review``, ``clearance``: ``valgus.store.commands``). Thin: parses arguments, wires
-the pipeline, prints."""
+"""Command line: ``valgus analyze VIDEO``, ``valgus batch`` (``valgus.cli.batch``) and the
+clinician records commands (``history``, ``report``, ``review``, ``clearance``, ``policy``:
+``valgus.cli.records``). Thin: parses arguments, calls ``pipeline.analyze_video``, prints."""
 
 from __future__ import annotations
 
@@ -14,9 +14,12 @@ from pathlib import Path
 from typing import TextIO
 
 from valgus import __version__
+from valgus.cli import batch as batch_cli
 from valgus.cli import records as records_cli
-from valgus.config import AnalysisConfig, InputLimits
+from valgus.cli.argtypes import LEG_CHOICES, SEX_CHOICES, positive_float, positive_int
+from valgus.config import AnalysisConfig, InputLimits, Sex
 from valgus.core.pose import PoseSeries
+from valgus.core.result import LegChoice
 from valgus.errors import InputTooLargeError, ValgusError
 from valgus.pipeline import VideoAnalysis, analyze_series, analyze_video
 from valgus.present.export import format_report, write_all
@@ -57,28 +60,6 @@ class Progress:
 LIMIT_OPTIONS = {"max_duration_s": "--max-duration-s", "max_file_size_mb": "--max-size-mb"}
 
 
-def _positive_float(text: str) -> float:
-    """argparse type: a finite number > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (value > 0 and value != float("inf")):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    """argparse type: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {text!r}")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="valgus",
@@ -88,9 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     an = sub.add_parser("analyze", help="analyze one video (or a saved pose file)")
     an.add_argument("video", type=Path, help="video file (mp4, mov, webm, avi, gif) or .npz poses")
-    an.add_argument("--leg", choices=("auto", "left", "right"), default="auto",
+    an.add_argument("--leg", choices=LEG_CHOICES, default="auto",
                     help="stance leg; auto finds it for each rep from the planted foot")
-    an.add_argument("--sex", choices=("female", "male", "unspecified"),
+    an.add_argument("--sex", choices=SEX_CHOICES,
                     help="selects the sex-specific valgus threshold (default: unspecified, or "
                     "the person's recorded sex with --save)")
     an.add_argument("--out", type=Path, help="write JSON, per-frame CSV and per-rep CSV here")
@@ -109,28 +90,28 @@ def build_parser() -> argparse.ArgumentParser:
                     help="date of the test session (default: today)")
     records_cli.add_data_options(an)
     limits = InputLimits()
-    an.add_argument("--max-duration-s", type=_positive_float, default=limits.max_duration_s,
+    an.add_argument("--max-duration-s", type=positive_float, default=limits.max_duration_s,
                     metavar="S", help="refuse videos longer than this many seconds "
                     f"(default {limits.max_duration_s:.0f})")
-    an.add_argument("--max-size-mb", type=_positive_float, default=limits.max_file_size_mb,
+    an.add_argument("--max-size-mb", type=positive_float, default=limits.max_file_size_mb,
                     metavar="MB", help="refuse video files larger than this many MB "
                     f"(default {limits.max_file_size_mb:.0f})")
-    an.add_argument("--threads", type=_positive_int, default=1, metavar="N",
+    an.add_argument("--threads", type=positive_int, default=1, metavar="N",
                     help="track the clip in N segments at once, one pose model each, on N "
                     "cores (default 1: one pass; see README 'Speed' for what splitting changes)")
     records_cli.add_parsers(sub)
-    from valgus.batch import runner as batch
-    batch.add_parser(sub, _positive_float, _positive_int)
+    batch_cli.add_parser(sub)
     return parser
 
 
 def _analyze(args: argparse.Namespace, cfg: AnalysisConfig) -> VideoAnalysis:
+    leg: LegChoice = args.leg
     if args.video.suffix.lower() == ".npz":
         try:
             series = PoseSeries.load(args.video)
         except (OSError, ValueError, KeyError) as err:
             raise ValgusError(f"cannot read pose file {args.video}: {err}") from err
-        result, kin = analyze_series(series, cfg, leg=args.leg)
+        result, kin = analyze_series(series, cfg, leg=leg)
         return VideoAnalysis(result, kin, series)
     limits = dataclasses.replace(
         InputLimits(), max_duration_s=args.max_duration_s, max_file_size_mb=args.max_size_mb
@@ -139,7 +120,7 @@ def _analyze(args: argparse.Namespace, cfg: AnalysisConfig) -> VideoAnalysis:
         progress = Progress(progress_stream, f"analyzing {args.video.name}")
         try:
             done = analyze_video(
-                args.video, cfg, limits, leg=args.leg, model=args.model, threads=args.threads,
+                args.video, cfg, limits, leg=leg, model=args.model, threads=args.threads,
                 progress=progress, quiet=not args.verbose,
             )
         finally:
@@ -153,7 +134,7 @@ def analyze(args: argparse.Namespace) -> int:
     records = person = None
     if args.save:
         records, person = records_cli.prepare_save(args)
-    sex = args.sex or (person.sex if person else None) or "unspecified"
+    sex: Sex = args.sex or (person.sex if person else None) or "unspecified"
     cfg = dataclasses.replace(AnalysisConfig(), sex=sex)
     try:
         done = _analyze(args, cfg)
@@ -190,8 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in records_cli.COMMANDS:
             return records_cli.run(args)
         if args.command == "batch":
-            from valgus.batch import runner as batch
-            return batch.run_from_args(args)
+            return batch_cli.run_from_args(args)
     except ValgusError as err:
         message = str(err)
         if isinstance(err, InputTooLargeError) and err.limit in LIMIT_OPTIONS:

@@ -10,9 +10,16 @@ import dataclasses
 import sys
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
-from valgus.core.clearance import BANDS, SIDES, ClearanceInputs, ClearancePolicy, Override
+from valgus.core.clearance import (
+    BANDS,
+    SIDES,
+    ClearanceInputs,
+    ClearancePolicy,
+    InvolvedSide,
+    Override,
+)
 from valgus.store.errors import RecordError
 
 if TYPE_CHECKING:
@@ -59,20 +66,21 @@ def _non_negative(text: str) -> float:
     return value
 
 
-def _override(text: str) -> tuple[int, int, str, str]:
-    """``ANALYSIS:REP=BAND:REASON`` -> (analysis id, rep index, band, reason)."""
+def _override(text: str) -> Override:
+    """argparse type: ``ANALYSIS:REP=BAND:REASON`` -> the reviewer's band for that rep."""
     try:
         target, rest = text.split("=", 1)
         analysis, rep = target.split(":", 1)
-        band, reason = rest.split(":", 1)
-        parsed = (int(analysis), int(rep), band.strip(), reason.strip())
+        band_text, reason = rest.split(":", 1)
+        analysis_id, index = int(analysis), int(rep)
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected ANALYSIS:REP=BAND:REASON (e.g. 3:7=excessive:knee caves in), got {text!r}"
         ) from None
-    if parsed[2] not in BANDS:
+    band = next((b for b in BANDS if b == band_text.strip()), None)
+    if band is None:
         raise argparse.ArgumentTypeError(f"band must be one of {', '.join(BANDS)}")
-    return parsed
+    return Override(analysis_id, index, band, reason.strip())
 
 
 # --------------------------------------------------------------------------- parsers
@@ -97,7 +105,7 @@ def _add_policy_options(parser: argparse.ArgumentParser, storing: bool = False) 
                         f"({where}{'default ' if storing else 'else '}{policy.max_pain_score})")
 
 
-def add_parsers(sub: Any) -> None:
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the records subcommands to the CLI's subparsers."""
     hi = sub.add_parser("history", help="a person's sessions: FPPA per leg and real changes")
     hi.add_argument("person", metavar="PERSON_CODE")
@@ -135,7 +143,7 @@ def add_parsers(sub: Any) -> None:
     cl.add_argument("--strength-left", type=_non_negative, metavar="VALUE")
     cl.add_argument("--strength-right", type=_non_negative, metavar="VALUE")
     cl.add_argument("--strength-unit", metavar="UNIT", help="e.g. N, Nm, kg")
-    cl.add_argument("--involved", choices=("left", "right", "both"),
+    cl.add_argument("--involved", choices=get_args(InvolvedSide),
                     help="the injured leg (LSI = involved / uninvolved)")
     cl.add_argument("--sign", action="store_true",
                     help="sign the record: the decision is stored and the session is final")
@@ -215,8 +223,7 @@ def run(args: argparse.Namespace) -> int:
         elif args.command == "report":
             return _report(records, args)
         elif args.command == "review":
-            overrides = [Override(a, r, b, why) for a, r, b, why in args.band]  # type: ignore[arg-type]
-            records.save_review(args.session_id, args.reviewer, args.notes, overrides)
+            records.save_review(args.session_id, args.reviewer, args.notes, args.band)
             print(format_summary(records.session_summary(args.session_id)))
         elif args.command == "clearance":
             _clearance(records, args)

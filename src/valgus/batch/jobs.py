@@ -1,0 +1,254 @@
+"""One clip of a batch: the settings every clip is analysed with (``BatchOptions``), its analysis
+in a worker (``analyze_clip``, which calls ``pipeline.analyze_video`` as ``valgus analyze --out``
+does and returns the files' contents), its record ``NAME.batch.json`` (``ClipRecord``: the row of
+``summary.csv`` and the mark that the clip is done) and the driver's writing of both.
+
+A clip counts as done when its record is there, was made from the same input file (size and
+modification time) with the same settings, and its outputs exist (``load_record``). Only the
+driver writes, each file atomically (a temporary name, then a rename), and a clip's record last.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import dataclasses
+import io
+import json
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from valgus.config import AnalysisConfig, InputLimits, Sex
+from valgus.core.result import LegChoice
+from valgus.errors import ValgusError
+from valgus.files import write_atomic
+
+# What a folder's clips are recognised by. A clip is still checked by its content when it is
+# analysed: a file named .mp4 that is not a video gets a row with the error.
+VIDEO_SUFFIXES = frozenset(
+    {".mp4", ".m4v", ".mov", ".webm", ".mkv", ".avi", ".gif", ".mpg", ".mpeg", ".3gp", ".ts"}
+)
+RECORD_SUFFIX = ".batch.json"
+SUMMARY_NAME = "summary.csv"
+SUMMARY_COLUMNS = (
+    "file", "status", "error", "reps_left", "reps_right", "verdict_left", "verdict_right",
+    "median_fppa_left_deg", "median_fppa_right_deg", "duration_s",
+)
+Status = Literal["ok", "error", "pending"]
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """How every clip of a batch is analysed (the same for all; sent to the workers).
+
+    ``threads``: pose models per clip (``estimate_poses`` segments), normally 1 in a batch,
+    where the clips themselves keep the cores busy.
+    """
+
+    sex: Sex = "unspecified"
+    leg: LegChoice = "auto"
+    model: str | None = None
+    max_duration_s: float = InputLimits().max_duration_s
+    max_file_size_mb: float = InputLimits().max_file_size_mb
+    threads: int = 1
+    verbose: bool = False
+
+    def settings(self) -> dict[str, Any]:
+        """What the results depend on (a record made with other settings is redone)."""
+        return {
+            "sex": self.sex, "leg": self.leg, "model": self.model,
+            "max_duration_s": self.max_duration_s, "max_file_size_mb": self.max_file_size_mb,
+            "threads": self.threads,
+        }
+
+
+@dataclass
+class ClipRecord:
+    """One clip's row in ``summary.csv``, stored as ``NAME.batch.json`` once the clip is done.
+
+    ``reps_*``: measurable single-leg reps of that leg (the ones that count towards the 20).
+    ``median_fppa_*_deg``: degrees; ``duration_s``: the clip's length in seconds;
+    ``analysis_s``: how long its analysis took (wall clock, seconds).
+    """
+
+    file: str
+    status: Status
+    error: str = ""
+    reps_left: int | None = None
+    reps_right: int | None = None
+    verdict_left: str = ""
+    verdict_right: str = ""
+    median_fppa_left_deg: float | None = None
+    median_fppa_right_deg: float | None = None
+    duration_s: float | None = None
+    analysis_s: float | None = None
+    exit_code: int = 0
+    size_bytes: int = 0
+    mtime_ns: int = 0
+    settings: dict[str, Any] = field(default_factory=dict)
+    outputs: list[str] = field(default_factory=list)
+
+    def row(self) -> dict[str, str]:
+        """The summary CSV row (blank where there is no value)."""
+        values = dataclasses.asdict(self)
+        out: dict[str, str] = {}
+        for name in SUMMARY_COLUMNS:
+            value = values[name]
+            if value is None:
+                out[name] = ""
+            elif isinstance(value, float):
+                out[name] = f"{value:.2f}"
+            else:
+                out[name] = str(value)
+        return out
+
+
+@dataclass
+class ClipOutcome:
+    """What a worker hands back: the record and the output files' contents by file name."""
+
+    record: ClipRecord
+    files: dict[str, bytes] = field(default_factory=dict)
+
+
+def find_clips(folder: Path) -> list[Path]:
+    """The clips of ``folder`` (not its subfolders), by name; hidden files are left out."""
+    if not folder.is_dir():
+        raise NotADirectoryError(f"{folder} is not a folder")
+    return sorted(
+        p for p in folder.iterdir()
+        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in VIDEO_SUFFIXES
+    )
+
+
+def _file_stamp(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns
+
+
+# --------------------------------------------------------------------------- one clip (in a worker)
+
+
+def analyze_clip(path: str, options: BatchOptions) -> ClipOutcome:
+    """Analyse one clip, as ``valgus analyze --out`` does; runs in a worker process.
+
+    Never raises for a bad clip: the error goes into the record, so that one bad file costs one
+    row, not the batch.
+    """
+    from valgus.pipeline import analyze_video
+    from valgus.present.export import write_all
+
+    clip = Path(path)
+    started = time.monotonic()
+    record = ClipRecord(file=clip.name, status="error", settings=options.settings())
+    try:
+        record.size_bytes, record.mtime_ns = _file_stamp(clip)
+        limits = dataclasses.replace(
+            InputLimits(),
+            max_duration_s=options.max_duration_s,
+            max_file_size_mb=options.max_file_size_mb,
+        )
+        cfg = dataclasses.replace(AnalysisConfig(), sex=options.sex)
+        done = analyze_video(
+            clip, cfg, limits, leg=options.leg, model=options.model,
+            threads=options.threads, quiet=not options.verbose,
+        )
+        result, kin = done.result, done.kin
+        files: dict[str, bytes] = {}
+        with tempfile.TemporaryDirectory(prefix="valgus-batch-") as tmp:
+            for written in write_all(result, kin, Path(tmp), clip.name):
+                files[written.name] = written.read_bytes()
+        legs = result.legs
+        record = dataclasses.replace(
+            record,
+            status="ok",
+            reps_left=legs["left"].valid_reps,
+            reps_right=legs["right"].valid_reps,
+            verdict_left=legs["left"].verdict,
+            verdict_right=legs["right"].verdict,
+            median_fppa_left_deg=legs["left"].median_fppa_deg,
+            median_fppa_right_deg=legs["right"].median_fppa_deg,
+            duration_s=result.duration_s,
+            outputs=sorted(files),
+        )
+        return ClipOutcome(_timed(record, started), files)
+    except ValgusError as err:
+        record.error, record.exit_code = str(err), err.exit_code
+    except MemoryError:
+        record.error, record.exit_code = "out of memory analysing this clip", 1
+    except Exception as err:  # an unexpected failure is a row too, never the end of the batch
+        record.error, record.exit_code = f"unexpected error: {type(err).__name__}: {err}", 1
+    return ClipOutcome(_timed(record, started))
+
+
+def _timed(record: ClipRecord, started: float) -> ClipRecord:
+    record.analysis_s = time.monotonic() - started
+    return record
+
+
+def failed_outcome(clip: Path, options: BatchOptions, message: str) -> ClipOutcome:
+    """The outcome of a clip whose worker did not hand one back (it died, or the engine failed)."""
+    record = ClipRecord(file=clip.name, status="error", error=message, exit_code=1,
+                        settings=options.settings())
+    with contextlib.suppress(OSError):
+        record.size_bytes, record.mtime_ns = _file_stamp(clip)
+    return ClipOutcome(record)
+
+
+# --------------------------------------------------------------------------- its files (the driver)
+
+
+def _record_path(out_dir: Path, clip_name: str) -> Path:
+    return out_dir / f"{clip_name}{RECORD_SUFFIX}"
+
+
+def save_outcome(out_dir: Path, outcome: ClipOutcome) -> None:
+    """Write a clip's outputs, then its record (the mark that the clip is done)."""
+    for name, data in outcome.files.items():
+        write_atomic(out_dir / name, data)
+    record = json.dumps(dataclasses.asdict(outcome.record), indent=1).encode()
+    write_atomic(_record_path(out_dir, outcome.record.file), record + b"\n")
+
+
+def load_record(out_dir: Path, clip: Path, options: BatchOptions) -> ClipRecord | None:
+    """The clip's record if the clip is done: made from this very file with these settings, and
+    every output it lists is there. None otherwise (never analysed, interrupted, changed)."""
+    path = _record_path(out_dir, clip.name)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        record = ClipRecord(**data)
+    except (OSError, ValueError, TypeError):
+        return None
+    if record.status not in ("ok", "error") or record.settings != options.settings():
+        return None
+    try:
+        if (record.size_bytes, record.mtime_ns) != _file_stamp(clip):
+            return None
+    except OSError:
+        return None
+    if not all((out_dir / name).is_file() for name in record.outputs):
+        return None
+    return record
+
+
+def write_summary(out_dir: Path, clips: list[Path], records: dict[str, ClipRecord]) -> Path:
+    """``summary.csv``: one row per clip, in name order; clips not done yet are ``pending``."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=SUMMARY_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for clip in clips:
+        record = records.get(clip.name) or ClipRecord(file=clip.name, status="pending")
+        writer.writerow(record.row())
+    path = out_dir / SUMMARY_NAME
+    write_atomic(path, buf.getvalue().encode("utf-8"))
+    return path
+
+
+def iter_summary(path: Path) -> Iterator[dict[str, str]]:
+    """The rows of a ``summary.csv``."""
+    with path.open(newline="", encoding="utf-8") as f:
+        yield from csv.DictReader(f)
