@@ -12,7 +12,13 @@ import numpy as np
 import pytest
 
 from valgus.core import kinematics
-from valgus.synth.camera import CameraConfig, flexion_deg, fppa_deg, make_camera, pelvic_drop_deg
+from valgus.synth.camera import (
+    CameraConfig,
+    flexion_deg,
+    fppa_deg,
+    make_camera,
+    pelvic_drop_deg,
+)
 from valgus.synth.evaluate import true_pelvic_drop
 from valgus.synth.generate import (
     Lighting,

@@ -142,3 +142,102 @@ def pelvic_drop_deg(stance_hip: np.ndarray, free_hip: np.ndarray) -> np.ndarray:
     """
     d = free_hip - stance_hip
     return np.degrees(np.arctan2(d[..., 1], np.abs(d[..., 0])))
+
+
+# ----------------------------------------------------------------------------------------------
+# A moving camera: hand-held sway, slow pan, slow zoom
+
+CAMERA_MOTIONS: tuple[str, ...] = ("static", "sway", "pan", "zoom")
+# Default amplitude per kind: sway and pan as a fraction of the picture (width for x, height for
+# y), zoom as the focal length's largest relative change.
+DEFAULT_AMPLITUDE = {"static": 0.0, "sway": 0.015, "pan": 0.06, "zoom": 0.10}
+# Sway periods (s) of the horizontal and vertical oscillations; incommensurate so the path does
+# not repeat within a clip, as a hand-held phone's does not.
+SWAY_PERIODS_S = (1.9, 2.7)
+
+
+@dataclass(frozen=True)
+class CameraMotion:
+    """How the camera moves during the clip.
+
+    ``kind``:
+    * ``static``: it does not;
+    * ``sway``: hand-held: the picture content oscillates by ``amplitude`` x the picture width
+      horizontally and x the picture height vertically (peak; sinusoids of periods
+      ``SWAY_PERIODS_S``, or ``period_s`` and 1.42 x ``period_s``);
+    * ``pan``: a slow pan across the clip: the content drifts from ``-amplitude`` to
+      ``+amplitude`` x the width (cosine ease), or back and forth with ``period_s``;
+    * ``zoom``: a slow zoom in and out: the focal length grows to ``1 + amplitude`` at mid-clip
+      and back (one cosine cycle over the clip, or over ``period_s``).
+    Sway and pan turn the camera about its own centre (so the shift is exact for the point at the
+    picture centre and nearly so elsewhere); zoom changes the field of view. The truth projects
+    the joints with each frame's own camera, so it is exact in the moved frame's pixels."""
+
+    kind: str = "static"
+    amplitude: float | None = None
+    period_s: float | None = None
+
+    def amp(self) -> float:
+        if self.kind not in CAMERA_MOTIONS:
+            raise ValueError(f"camera motion must be one of {CAMERA_MOTIONS}, got {self.kind!r}")
+        return DEFAULT_AMPLITUDE[self.kind] if self.amplitude is None else float(self.amplitude)
+
+    def at(
+        self, t_s: np.ndarray, duration_s: float, width: int, height: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Content shift (dx, dy) in pixels (x right, y down) and zoom factor, each (T,)."""
+        t = np.asarray(t_s, float)
+        a = self.amp()
+        zero = np.zeros_like(t)
+        if self.kind == "sway":
+            px, py = (
+                SWAY_PERIODS_S if self.period_s is None else (self.period_s, 1.42 * self.period_s)
+            )
+            dx = a * width * np.sin(2 * math.pi * t / px)
+            dy = a * height * np.sin(2 * math.pi * t / py + 0.9)
+            return dx, dy, np.ones_like(t)
+        if self.kind == "pan":
+            period = 2.0 * duration_s if self.period_s is None else self.period_s
+            return -a * width * np.cos(2 * math.pi * t / period), zero, np.ones_like(t)
+        if self.kind == "zoom":
+            period = duration_s if self.period_s is None else self.period_s
+            return zero, zero, 1.0 + a * 0.5 * (1.0 - np.cos(2 * math.pi * t / period))
+        return zero, zero, np.ones_like(t)
+
+
+def moved_camera(cam: Camera, dx_px: float, dy_px: float, zoom: float) -> Camera:
+    """The camera turned about its centre so that the picture centre's content moves by
+    (dx_px, dy_px) pixels (x right, y down), with its focal length times ``zoom``."""
+    f = cam.focal_px
+    # In the moved camera's frame (x right, y up, z backward) the old optical axis must point
+    # through pixel (centre + (dx, dy)): direction v. The smallest turn taking v to the optical
+    # axis e gives the moved camera (no roll).
+    v = np.array([dx_px, -dy_px, -f]) / math.sqrt(dx_px * dx_px + dy_px * dy_px + f * f)
+    e = np.array([0.0, 0.0, -1.0])
+    axis = np.cross(v, e)
+    s, c = float(np.linalg.norm(axis)), float(np.dot(v, e))
+    turn = np.eye(3)
+    if s > 1e-12:
+        k = axis / s
+        kx = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
+        turn = np.eye(3) + s * kx + (1 - c) * (kx @ kx)
+    rot = cam.rotation @ turn
+    yfov = 2.0 * math.atan(math.tan(0.5 * cam.yfov) / zoom)
+    return Camera(cam.position.copy(), rot, yfov, cam.width, cam.height)
+
+
+def camera_path(
+    cam: Camera, motion: CameraMotion, t_s: np.ndarray, duration_s: float
+) -> tuple[list[Camera], np.ndarray]:
+    """Per-frame cameras and their (T, 3) motion (dx px, dy px, zoom) for a clip."""
+    dx, dy, zoom = motion.at(t_s, duration_s, cam.width, cam.height)
+    cams = [
+        moved_camera(cam, float(a), float(b), float(z))
+        for a, b, z in zip(dx, dy, zoom, strict=True)
+    ]
+    return cams, np.stack([dx, dy, zoom], axis=1)
+
+
+def project_frames(cams: list[Camera], points: np.ndarray) -> np.ndarray:
+    """(T, 3) world points, one per frame, -> (T, 2) pixels, each by its frame's camera."""
+    return np.stack([c.project(p) for c, p in zip(cams, points, strict=True)])

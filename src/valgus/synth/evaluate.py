@@ -20,12 +20,16 @@ import json
 import math
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from valgus import landmarks as lm
 from valgus.synth.camera import pelvic_drop_deg
+
+if TYPE_CHECKING:
+    from valgus.core.result import AnalysisResult
+    from valgus.core.scoring import RepScore
 
 JOINTS = {
     "left_hip": lm.LEFT_HIP,
@@ -61,14 +65,30 @@ def true_pelvic_drop(truth: dict[str, Any], stance: str) -> np.ndarray:
     )
 
 
+def analyze_clip(clip: Path) -> AnalysisResult:
+    """valgus's analysis of one clip with its defaults (MediaPipe, automatic leg).
+
+    The one place the benchmarks (``bench/robustness.py``) call the analysis: when the package's
+    entry point moves, only this function changes."""
+    from valgus.pipeline import analyze_video
+
+    return analyze_video(clip).result
+
+
+def rep_listed_invalid(rep: RepScore) -> bool:
+    """Whether valgus lists a detected rep as a single-leg rep that does not count (not
+    measurable, with a reason), rather than scoring it or calling it a double-leg squat.
+
+    What a rep whose free foot rested on the floor should get (issue 16)."""
+    return rep.band == "not_measurable" and rep.exercise == "single_leg" and bool(rep.issues)
+
+
 def evaluate_clip(clip: Path, match_s: float = 1.0) -> dict[str, Any]:
-    from valgus.pipeline import analyze_series
-    from valgus.runtime.estimator import MediaPipePoseEstimator
-    from valgus.runtime.tracking import estimate_poses
+    from valgus.pipeline import analyze_video
 
     truth = json.loads(truth_path(clip).read_text())
-    series = estimate_poses(clip, MediaPipePoseEstimator())
-    result, kin = analyze_series(series)
+    done = analyze_video(clip)
+    series, result, kin = done.series, done.result, done.kin
     frames = truth["frames"]
     n = min(len(series), len(frames["t_s"]))
 

@@ -22,28 +22,41 @@ import os
 import shlex
 import sys
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
 from valgus.synth.camera import (
+    CAMERA_MOTIONS,
     Camera,
     CameraConfig,
+    CameraMotion,
+    camera_path,
     flexion_deg,
-    fppa_deg,
     make_camera,
-    pelvic_drop_deg,
 )
-from valgus.synth.motion import MotionConfig, Side, Timeline, build_timeline
-
-SCHEMA = "valgus.synth.truth/1"
-
-# Rig joints used for the truth.
-HIP, KNEE, ANKLE = "upperleg01", "lowerleg01", "foot"
-SUFFIX = {"left": "L", "right": "R"}
-
+from valgus.synth.freeleg import FOOT_POSTURES, FreeLegGeometry, foot_target, two_bone_ik
+from valgus.synth.motion import (
+    BETWEEN_REPS,
+    MotionConfig,
+    Side,
+    Timeline,
+    build_timeline,
+    parse_free_legs,
+)
+from valgus.synth.truth import (  # noqa: F401  (re-exported: the generator's public names)
+    ANKLE,
+    HIP,
+    KNEE,
+    SCHEMA,
+    SUFFIX,
+    build_truth,
+    leg_points,
+    projected_fppa,
+    projected_pelvic_drop,
+)
 
 # ----------------------------------------------------------------------------------------------
 # Appearance
@@ -222,6 +235,9 @@ class PoseParams:
     valgus_rot_deg: float  # rotation of the stance knee about the hip-ankle axis, + = medial
     # Pelvis tilt in the frontal plane, + = free-side hip lower; ignored while both feet are down.
     pelvic_drop_deg: float = 0.0
+    # Free-leg posture (valgus.synth.motion.FREE_LEGS) and squat progress (0 top, 1 bottom).
+    free_leg: str = "bent_back"
+    squat: float = 0.0
 
 
 class Poser:
@@ -230,6 +246,7 @@ class Poser:
     def __init__(self, rig: Rig, motion: MotionConfig) -> None:
         self.rig = rig
         self.m = motion
+        self.geo = FreeLegGeometry()
         self._arm_G = self._hands_on_hips()
         # The rest mesh stands with its knees a little bent; design flexions are true flexions.
         hip, knee, ankle = self._leg_rest("L")
@@ -307,15 +324,20 @@ class Poser:
             explicit[rig.j(f"{HIP}.{st}")] = g_th
             explicit[rig.j(f"{KNEE}.{st}")] = g_sh
             explicit[rig.j(f"{ANKLE}.{st}")] = np.eye(3)
-            # Free leg: thigh a little forward, knee bent, foot behind.
+            # Free leg by angles: bent back (thigh a little forward, knee bent, foot behind) or
+            # held forward high. Foot postures are placed after the rest (_place_free_foot).
             hf = p.lift * m.free_hip_flex_deg
             kf = p.lift * m.free_knee_flex_deg
+            if p.free_leg == "forward_high":
+                g = self.geo
+                hf = p.lift * (g.forward_high_hip_deg + g.forward_high_hip_gain_deg * p.squat)
+                kf = p.lift * g.forward_high_knee_deg
             sf = m.standing_flexion_deg * (1 - p.lift) - self.flex_offset
             free_alpha = m.hip_share * sf + hf
             explicit[rig.j(f"{HIP}.{fr}")] = tilt @ rot_x(-free_alpha)
             explicit[rig.j(f"{KNEE}.{fr}")] = tilt @ rot_x(-free_alpha + sf + kf)
-            if p.lift == 0:
-                explicit[rig.j(f"{ANKLE}.{fr}")] = np.eye(3)
+            if p.lift == 0 or p.free_leg == "forward_high":
+                explicit[rig.j(f"{ANKLE}.{fr}")] = tilt if p.lift else np.eye(3)
             lean = m.trunk_lean_share * alpha
         root = rot_x(lean)
         explicit[rig.j("root")] = root
@@ -338,6 +360,44 @@ class Poser:
         # Keep the head looking ahead rather than at the floor as the trunk leans.
         if "neck01" in rig.index:
             explicit[rig.j("neck01")] = rot_x(0.6 * lean)
+        G = rig.propagate(explicit)
+        if p.stance is not None and p.free_leg in FOOT_POSTURES:
+            G = self._place_free_foot(p, explicit)
+        return G
+
+    def _place_free_foot(self, p: PoseParams, explicit: dict[int, np.ndarray]) -> np.ndarray:
+        """Bone rotations with the free ankle on its posture's target (two-bone IK), the free
+        foot flat. The target is fixed relative to the stance foot, which the pose anchors."""
+        rig = self.rig
+        assert p.stance is not None
+        free: Side = "right" if p.stance == "left" else "left"
+        st, fr = SUFFIX[p.stance], SUFFIX[free]
+        heads = rig.heads(rig.propagate(explicit))
+        target_world = foot_target(
+            p.free_leg,
+            p.lift,
+            self.anchor[p.stance],
+            self.anchor[free],
+            self.m.hover_height_m,
+            self.geo,
+        )
+        # In the unanchored rig frame: relative to the stance ankle, as the anchor is.
+        target = heads[rig.j(f"{ANKLE}.{st}")] + (target_world - self.anchor[p.stance])
+        hip_r, knee_r, ankle_r = self._leg_rest(fr)
+        hip = heads[rig.j(f"{HIP}.{fr}")]
+        knee, ankle = two_bone_ik(
+            hip,
+            target,
+            float(np.linalg.norm(knee_r - hip_r)),
+            float(np.linalg.norm(ankle_r - knee_r)),
+            np.array([0.0, -1.0, 0.0]),
+        )
+        g_th = rot_between(knee_r - hip_r, knee - hip)
+        g_sh = rot_between(g_th @ (ankle_r - knee_r), ankle - knee) @ g_th
+        explicit = dict(explicit)
+        explicit[rig.j(f"{HIP}.{fr}")] = g_th
+        explicit[rig.j(f"{KNEE}.{fr}")] = g_sh
+        explicit[rig.j(f"{ANKLE}.{fr}")] = np.eye(3)
         return rig.propagate(explicit)
 
     def pose(self, p: PoseParams) -> tuple[np.ndarray, np.ndarray]:
@@ -353,26 +413,6 @@ class Poser:
     def joints(self, p: PoseParams) -> np.ndarray:
         G, offset = self.pose(p)
         return self.rig.heads(G) + offset
-
-
-def leg_points(rig: Rig, heads: np.ndarray) -> dict[str, np.ndarray]:
-    """World positions (..., 3) of the six truth joints from bone heads (..., J, 3)."""
-    out = {}
-    for side, suf in SUFFIX.items():
-        for name, bone in (("hip", HIP), ("knee", KNEE), ("ankle", ANKLE)):
-            out[f"{side}_{name}"] = heads[..., rig.j(f"{bone}.{suf}"), :]
-    return out
-
-
-def projected_fppa(cam: Camera, pts: dict[str, np.ndarray], side: Side) -> np.ndarray:
-    other = "right" if side == "left" else "left"
-    px = {k: cam.project(v) for k, v in pts.items()}
-    return fppa_deg(px[f"{side}_hip"], px[f"{side}_knee"], px[f"{side}_ankle"], px[f"{other}_hip"])
-
-
-def projected_pelvic_drop(cam: Camera, pts: dict[str, np.ndarray], stance: Side) -> np.ndarray:
-    free = "right" if stance == "left" else "left"
-    return pelvic_drop_deg(cam.project(pts[f"{stance}_hip"]), cam.project(pts[f"{free}_hip"]))
 
 
 def calibrate_valgus(
@@ -529,7 +569,7 @@ class Renderer:
         wall.apply_translation([0, 3.5, 3.0])
         wall.visual.vertex_colors = [*(int(255 * c) for c in _rgb(look.wall)), 255]
         self.scene.add(pyrender.Mesh.from_trimesh(wall, smooth=False))
-        self.scene.add(
+        self.cam_node = self.scene.add(
             pyrender.PerspectiveCamera(yfov=cam.yfov, aspectRatio=cam.width / cam.height),
             pose=cam.pose_matrix(),
         )
@@ -550,7 +590,12 @@ class Renderer:
         self.renderer = pyrender.OffscreenRenderer(cam.width, cam.height)
         self.node = None
 
-    def render(self, vertices: np.ndarray) -> np.ndarray:
+    def render(self, vertices: np.ndarray, cam: Camera | None = None) -> np.ndarray:
+        """(H, W, 3) uint8 RGB of the body with these vertices (V, 3), seen by ``cam`` (a moved
+        camera of the same size) or by the camera the renderer was made with."""
+        if cam is not None:
+            self.cam_node.camera.yfov = cam.yfov
+            self.scene.set_pose(self.cam_node, cam.pose_matrix())
         tm = self.trimesh.Trimesh(vertices, self.faces, vertex_colors=self.colors, process=False)
         mesh = self.pyrender.Mesh.from_trimesh(tm, smooth=True)
         if self.node is not None:
@@ -582,14 +627,11 @@ class ClipConfig:
     camera: CameraConfig = field(default_factory=CameraConfig)
     look: Look = field(default_factory=Look)
     light: Lighting = field(default_factory=Lighting)
+    camera_motion: CameraMotion = field(default_factory=CameraMotion)
     fps: float = 25.0
     crf: int = 28
     batch: int = 16
     shadows: bool = False
-
-
-def _round_list(a: np.ndarray, nd: int) -> list:
-    return np.round(np.asarray(a, float), nd).tolist()
 
 
 def generate(cfg: ClipConfig, out: Path, command: str = "", log=print) -> dict:
@@ -652,9 +694,12 @@ def generate(cfg: ClipConfig, out: Path, command: str = "", log=print) -> dict:
                 float(tl.flexion_deg[k]),
                 rot,
                 float(tl.pelvic_drop_deg[k]),
+                tl.free_leg[k] or "bent_back",
+                float(tl.squat[k]),
             )
         )
 
+    cams, cam_motion = camera_path(cam, cfg.camera_motion, tl.t_s, len(tl) / cfg.fps)
     renderer = Renderer(cam, cfg.look, body.faces, body.colors, cfg.light, shadows=cfg.shadows)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -677,8 +722,8 @@ def generate(cfg: ClipConfig, out: Path, command: str = "", log=print) -> dict:
         heads_all[start : start + len(chunk)] = heads
         tb = time.perf_counter()
         t_pose += tb - ta
-        for v in verts:
-            img = renderer.render(v)
+        for k, v in enumerate(verts):
+            img = renderer.render(v, cams[start + k])
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="rgb24")
             for pkt in stream.encode(frame):
                 container.mux(pkt)
@@ -694,112 +739,21 @@ def generate(cfg: ClipConfig, out: Path, command: str = "", log=print) -> dict:
         f"render+encode {t_render / len(tl) * 1000:.0f} ms/frame"
     )
 
-    truth = build_truth(cfg, tl, rig, heads_all, cam, frontal, rot_bottom, command)
+    ankle_rest_z = {side: float(poser.anchor[side][2] + shift[2]) for side in SUFFIX}
+    truth = build_truth(
+        cfg,
+        tl,
+        leg_points(rig, heads_all),
+        cams,
+        cam_motion,
+        frontal,
+        rot_bottom,
+        ankle_rest_z,
+        command,
+    )
     truth_path = out.parent / (out.stem + ".truth.json")
     truth_path.write_text(json.dumps(truth, separators=(",", ":")) + "\n")
     return truth
-
-
-def build_truth(
-    cfg: ClipConfig,
-    tl: Timeline,
-    rig: Rig,
-    heads: np.ndarray,
-    cam: Camera,
-    frontal: Camera,
-    rot_bottom: dict[str, float],
-    command: str,
-) -> dict:
-    pts = leg_points(rig, heads)
-    px = {k: cam.project(v) for k, v in pts.items()}
-    fppa = {s: projected_fppa(cam, pts, s) for s in ("left", "right")}
-    fppa_frontal = {s: projected_fppa(frontal, pts, s) for s in ("left", "right")}
-    flex = {
-        s: flexion_deg(pts[f"{s}_hip"], pts[f"{s}_knee"], pts[f"{s}_ankle"])
-        for s in ("left", "right")
-    }
-    # Per side "as if this leg were the stance leg", like the FPPA series (and like valgus's
-    # per-leg kinematics), so standing frames have a value too; right = -left.
-    drop = {s: projected_pelvic_drop(cam, pts, s) for s in ("left", "right")}
-    drop_frontal = {s: projected_pelvic_drop(frontal, pts, s) for s in ("left", "right")}
-    fps = cfg.fps
-
-    def frame_of(t: float) -> int:
-        return int(min(len(tl) - 1, max(0, round(t * fps))))
-
-    reps = []
-    for plan in tl.reps:
-        s = plan.stance
-        a, b = frame_of(plan.squat_start_s), frame_of(plan.squat_end_s)
-        seg = slice(a, b + 1)
-        bottom = a + int(np.argmax(flex[s][seg]))
-        reps.append(
-            {
-                "index": plan.index + 1,
-                "stance": s,
-                "start_frame": frame_of(plan.start_s),
-                "squat_start_frame": a,
-                "bottom_frame": bottom,
-                "squat_end_frame": b,
-                "end_frame": frame_of(plan.end_s),
-                "start_s": round(plan.start_s, 4),
-                "squat_start_s": round(plan.squat_start_s, 4),
-                "bottom_s": round(bottom / fps, 4),
-                "squat_end_s": round(plan.squat_end_s, 4),
-                "end_s": round(plan.end_s, 4),
-                "peak_flexion_deg": round(float(flex[s][bottom]), 3),
-                "fppa_at_bottom_deg": round(float(fppa[s][bottom]), 3),
-                "fppa_at_bottom_frontal_deg": round(float(fppa_frontal[s][bottom]), 3),
-                "max_fppa_deg": round(float(np.max(fppa[s][seg])), 3),
-                "design_valgus_deg": cfg.motion.valgus_deg(s),
-                "pelvic_drop_at_bottom_deg": round(float(drop[s][bottom]), 3),
-                "pelvic_drop_at_bottom_frontal_deg": round(float(drop_frontal[s][bottom]), 3),
-                "design_pelvic_drop_deg": cfg.motion.pelvic_drop_deg(s),
-            }
-        )
-    return {
-        "schema": SCHEMA,
-        "command": command,
-        "definitions": {
-            "world": "metres, z up, floor z=0, x towards the person's left, person faces -y",
-            "pixels": "x right, y down, origin at the top-left corner of the image",
-            "joints": "rig joint centres: hip = anny upperleg01 head, knee = lowerleg01 head, "
-            "ankle = foot head; projected by the rendering camera",
-            "fppa_deg": "angle between projected thigh (hip->knee) and shank (knee->ankle); "
-            "+ = knee medial of the hip-ankle line (towards the other hip)",
-            "fppa_frontal_deg": "same, projected by a square-on camera (yaw 0) at the same "
-            "distance and height; the design valgus refers to it",
-            "flexion_deg": "3D angle between thigh and shank directions, 0 = straight",
-            "pelvic_drop_deg": "tilt of the projected hip-joint line (hip -> other hip) from "
-            "image horizontal, per leg as if it were the stance leg; + = the other (free-side) "
-            "hip lower, the sign rule of valgus.kinematics.pelvic_drop_deg",
-            "stance": "leg standing on the floor during a rep; null = both feet down",
-        },
-        "video": {
-            "width": cam.width,
-            "height": cam.height,
-            "fps": fps,
-            "n_frames": len(tl),
-            "duration_s": round(len(tl) / fps, 4),
-        },
-        "camera": {**cam.to_dict(), "config": asdict(cfg.camera)},
-        "motion": asdict(cfg.motion),
-        "look": asdict(cfg.look),
-        "light": asdict(cfg.light),
-        "knee_rotation_at_bottom_deg": {k: round(v, 4) for k, v in rot_bottom.items()},
-        "reps": reps,
-        "frames": {
-            "t_s": _round_list(tl.t_s, 4),
-            "stance": tl.stance,
-            "rep": tl.rep.tolist(),
-            "joints_px": {k: _round_list(v, 2) for k, v in px.items()},
-            "joints_world_m": {k: _round_list(v, 4) for k, v in pts.items()},
-            "fppa_deg": {s: _round_list(v, 3) for s, v in fppa.items()},
-            "fppa_frontal_deg": {s: _round_list(v, 3) for s, v in fppa_frontal.items()},
-            "flexion_deg": {s: _round_list(v, 3) for s, v in flex.items()},
-            "pelvic_drop_deg": {s: _round_list(v, 3) for s, v in drop.items()},
-        },
-    }
 
 
 # ----------------------------------------------------------------------------------------------
@@ -845,6 +799,33 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument(
         "--pelvic-drop-right-deg", type=float, default=None, help="same, right stance only"
     )
+    g.add_argument(
+        "--free-leg",
+        default="bent_back",
+        help="free-leg posture: bent_back, forward_high, hover_forward_low, hover_beside, "
+        "touch_floor (that rep is invalid for the test), or a comma list cycled over the reps",
+    )
+    g.add_argument(
+        "--hover-height-m",
+        type=_non_negative,
+        default=0.05,
+        help="sole of the free foot above the floor for the hover postures (m)",
+    )
+    g.add_argument(
+        "--between-reps",
+        choices=BETWEEN_REPS,
+        default="stand",
+        help="stand: free foot down between reps (--rep-s is the whole cycle); pause: foot kept "
+        "up, knee straight for --top-pause-s; continuous: foot kept up, the knee goes straight "
+        "into the next rep (for pause/continuous --rep-s is the knee's top-to-top time)",
+    )
+    g.add_argument("--top-pause-s", type=_non_negative, default=0.8)
+    g.add_argument(
+        "--bottom-hold-s",
+        type=_non_negative,
+        default=0.0,
+        help="hold at the bottom of every rep (s), added to --rep-s",
+    )
     g.add_argument("--lead-in-s", type=float, default=0.6)
     g.add_argument("--lead-out-s", type=float, default=0.6)
     c = p.add_argument_group("camera")
@@ -857,6 +838,27 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--fps", type=float, default=25.0)
     c.add_argument("--crf", type=int, default=28)
     c.add_argument("--shadows", action="store_true", help="cast shadows from the key light")
+    c.add_argument(
+        "--camera-motion",
+        choices=CAMERA_MOTIONS,
+        default="static",
+        help="sway: hand-held oscillation; pan: slow pan across the clip; zoom: slow zoom in "
+        "and out (see valgus.synth.camera.CameraMotion)",
+    )
+    c.add_argument(
+        "--camera-motion-amplitude",
+        type=_non_negative,
+        default=None,
+        help="sway/pan: peak shift as a fraction of the picture (default 0.015 / 0.06); zoom: "
+        "largest focal length change (default 0.10)",
+    )
+    c.add_argument(
+        "--camera-motion-period-s",
+        type=float,
+        default=None,
+        help="period of the motion (default: sway 1.9 s x 2.7 s, pan and zoom one sweep/cycle "
+        "over the clip)",
+    )
     li = p.add_argument_group("light")
     li.add_argument(
         "--light-intensity",
@@ -924,6 +926,11 @@ def config_from_args(args: argparse.Namespace) -> ClipConfig:
         stance_lean_deg=args.stance_lean_deg,
         free_knee_flex_deg=args.free_knee_flex_deg,
         free_hip_flex_deg=args.free_hip_flex_deg,
+        free_leg=args.free_leg,
+        hover_height_m=args.hover_height_m,
+        between_reps=args.between_reps,
+        top_pause_s=args.top_pause_s,
+        bottom_hold_s=args.bottom_hold_s,
         pelvic_drop_left_deg=(
             args.pelvic_drop_deg if args.pelvic_drop_left_deg is None else args.pelvic_drop_left_deg
         ),
@@ -960,6 +967,9 @@ def config_from_args(args: argparse.Namespace) -> ClipConfig:
             key_elevation_deg=args.light_elevation_deg,
             ambient=args.ambient,
         ),
+        camera_motion=CameraMotion(
+            args.camera_motion, args.camera_motion_amplitude, args.camera_motion_period_s
+        ),
         fps=args.fps,
         crf=args.crf,
         shadows=args.shadows,
@@ -970,6 +980,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
     cfg = config_from_args(args)
+    try:
+        parse_free_legs(cfg.motion.free_leg, cfg.motion.reps)
+    except ValueError as e:
+        build_parser().error(str(e))
     command = "python -m valgus.synth.generate " + " ".join(shlex.quote(a) for a in argv)
     truth = generate(cfg, args.out, command=command)
     for r in truth["reps"]:
@@ -977,7 +991,8 @@ def main(argv: list[str] | None = None) -> int:
             f"rep {r['index']} {r['stance']:5s} frames {r['squat_start_frame']}-"
             f"{r['squat_end_frame']} bottom {r['bottom_frame']}: flexion "
             f"{r['peak_flexion_deg']:.1f} deg, FPPA {r['fppa_at_bottom_deg']:+.1f} deg, "
-            f"pelvic drop {r['pelvic_drop_at_bottom_deg']:+.1f} deg"
+            f"pelvic drop {r['pelvic_drop_at_bottom_deg']:+.1f} deg, free leg {r['free_leg']}"
+            f"{'' if r['valid_for_test'] else ' (invalid rep)'}"
         )
     return 0
 

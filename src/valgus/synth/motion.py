@@ -2,17 +2,28 @@
 
 One rep, on the stance leg named by the leg pattern:
 
-1. lift: weight shifts over the stance foot while the free foot comes up (free knee bent, foot
-   behind), ``lift`` goes 0 -> 1;
+1. lift: weight shifts over the stance foot while the free foot comes up into its posture
+   (``free_leg``: bent back, held forward high, hovering forward low, hovering beside the stance
+   ankle, or resting on the floor), ``lift`` goes 0 -> 1;
 2. a short pause, then the squat: stance knee flexion goes from ``top_flexion_deg`` to
-   ``depth_deg`` and back (cosine profile), with the knee drawn medially in proportion to the
-   squat progress (the valgus angle for that leg is reached at the bottom), and the pelvis
-   dropping on the free side in proportion to the squat progress too (contralateral pelvic drop,
-   ``pelvic_drop_*_deg`` at the bottom; 0 by default);
+   ``depth_deg`` and back (cosine profile), with an optional hold at the bottom
+   (``bottom_hold_s``), the knee drawn medially in proportion to the squat progress (the valgus
+   angle for that leg is reached at the bottom), and the pelvis dropping on the free side in
+   proportion to the squat progress too (contralateral pelvic drop, ``pelvic_drop_*_deg`` at the
+   bottom; 0 by default);
 3. the free foot goes down again (``lift`` 1 -> 0) and the person stands on both feet briefly.
 
-Times scale with ``rep_s``; the clip has ``lead_in_s`` of standing before the first rep and
-``lead_out_s`` after the last one.
+``between_reps`` says what happens between two reps on the same leg with the same posture:
+
+* ``stand`` (default, the committed clips): steps 1-3 every rep. ``rep_s`` is the whole cycle,
+  lift and lower included, plus ``bottom_hold_s``.
+* ``pause``: the free foot stays up and the knee rests straight for ``top_pause_s`` at the top.
+* ``continuous``: the free foot stays up and the knee goes straight from one rep into the next,
+  no pause at the top.
+
+In ``pause`` and ``continuous`` modes ``rep_s`` is the knee's cycle from top to top (descent and
+ascent, half each) plus ``bottom_hold_s``; the free foot lifts before the first rep of a run on
+one leg and comes down after its last one. Times in seconds, angles in degrees.
 """
 
 from __future__ import annotations
@@ -24,8 +35,19 @@ from typing import Literal
 import numpy as np
 
 Side = Literal["left", "right"]
+FreeLeg = Literal["bent_back", "forward_high", "hover_forward_low", "hover_beside", "touch_floor"]
+FREE_LEGS: tuple[str, ...] = (
+    "bent_back",
+    "forward_high",
+    "hover_forward_low",
+    "hover_beside",
+    "touch_floor",
+)
+BETWEEN_REPS: tuple[str, ...] = ("stand", "pause", "continuous")
+# Postures whose rep is invalid for the clinical test (the free foot takes weight).
+INVALID_FREE_LEGS: frozenset[str] = frozenset({"touch_floor"})
 
-# Fractions of one rep's duration, in order. They sum to 1.
+# Fractions of one rep's duration, in order (``between_reps="stand"``). They sum to 1.
 PHASES: tuple[tuple[str, float], ...] = (
     ("lift", 0.16),
     ("hold_top", 0.05),
@@ -36,6 +58,9 @@ PHASES: tuple[tuple[str, float], ...] = (
     ("lower", 0.13),
     ("stand", 0.03),
 )
+# Free foot lift and lower around a run of reps on one leg (``pause``/``continuous``), seconds:
+# the ``stand`` phases for a 3.2 s rep, so a fast tempo does not also make the foot snap up.
+RUN_LIFT_S, RUN_SETTLE_S, RUN_LOWER_S, RUN_STAND_S = 0.5, 0.16, 0.42, 0.3
 
 
 def parse_legs(pattern: str, reps: int) -> list[Side]:
@@ -61,9 +86,19 @@ def parse_legs(pattern: str, reps: int) -> list[Side]:
     return ["left" if c == "l" else "right" for c in letters]
 
 
+def parse_free_legs(pattern: str, reps: int) -> list[str]:
+    """Free-leg posture of each rep: one of ``FREE_LEGS`` or a comma list cycled over the reps
+    (``hover_beside,touch_floor``)."""
+    names = [s.strip() for s in pattern.split(",") if s.strip()]
+    bad = [s for s in names if s not in FREE_LEGS]
+    if not names or bad:
+        raise ValueError(f"unknown free-leg posture {pattern!r}; choose from {FREE_LEGS}")
+    return [names[i % len(names)] for i in range(reps)]
+
+
 @dataclass(frozen=True)
 class MotionConfig:
-    """What the synthetic person does. Angles in degrees, times in seconds."""
+    """What the synthetic person does. Angles in degrees, times in seconds, lengths in metres."""
 
     reps: int = 6
     legs: str = "alternate"
@@ -90,6 +125,15 @@ class MotionConfig:
     # the option existed.
     pelvic_drop_left_deg: float = 0.0
     pelvic_drop_right_deg: float = 0.0
+    # Free-leg posture (one of FREE_LEGS, or a comma list cycled over the reps).
+    free_leg: str = "bent_back"
+    # Sole of the free foot above the floor for hover_forward_low / hover_beside (m).
+    hover_height_m: float = 0.05
+    # What happens between reps on the same leg (BETWEEN_REPS), the pause at the top for
+    # ``pause`` (s), and the hold at the bottom of every rep (s, added to rep_s).
+    between_reps: str = "stand"
+    top_pause_s: float = 0.8
+    bottom_hold_s: float = 0.0
 
     def valgus_deg(self, side: Side) -> float:
         return self.valgus_left_deg if side == "left" else self.valgus_right_deg
@@ -106,15 +150,31 @@ def _smooth(x: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class RepPlan:
-    """Times (s) of one rep's events."""
+    """Times (s) of one rep's events.
+
+    ``start_s``: the rep begins: the free foot starts to lift, or, inside a run of reps with the
+    foot kept up, the previous rep's squat ends. ``end_s``: the free foot is back on the floor,
+    or the squat ends when the next rep follows with the foot kept up. ``hold_start_s`` and
+    ``hold_end_s`` bound the time at full depth (equal to ``bottom_s`` when there is no hold).
+    """
 
     index: int
     stance: Side
-    start_s: float  # free foot starts to lift
+    start_s: float  # rep begins (free foot starts to lift, or the previous squat ended)
     squat_start_s: float  # stance knee starts to bend
     bottom_s: float  # deepest point (middle of the bottom hold)
     squat_end_s: float  # stance knee back to its top flexion
-    end_s: float  # free foot back on the floor
+    end_s: float  # free foot back on the floor (or the next rep begins)
+    free_leg: str = "bent_back"
+    hold_start_s: float = 0.0
+    hold_end_s: float = 0.0
+    lifts_foot: bool = True  # the free foot lifts at the start of this rep
+    lowers_foot: bool = True  # the free foot goes down at the end of this rep
+
+    @property
+    def valid_for_test(self) -> bool:
+        """False when the free foot rests on the floor (the rep does not count in the test)."""
+        return self.free_leg not in INVALID_FREE_LEGS
 
 
 @dataclass
@@ -132,82 +192,145 @@ class Timeline:
     # Design pelvic drop (deg, + = free-side hip lower), 0 while both feet are down. Last and
     # defaulted so positional construction keeps working.
     pelvic_drop_deg: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # Free-leg posture per frame (None while both feet are down).
+    free_leg: list[str | None] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.t_s)
 
 
-def plan_reps(cfg: MotionConfig) -> tuple[list[RepPlan], float]:
-    """Rep events and the clip duration."""
+class _Track:
+    """Piecewise cosine interpolation between keyframes (t in s, value)."""
+
+    def __init__(self, t0: float, v0: float) -> None:
+        self.t = [t0]
+        self.v = [v0]
+
+    def to(self, t: float, v: float) -> None:
+        """Ramp (cosine) from the last keyframe to ``v`` at time ``t``."""
+        self.t.append(t)
+        self.v.append(v)
+
+    def hold(self, t: float) -> None:
+        self.to(t, self.v[-1])
+
+    def __call__(self, t_s: np.ndarray) -> np.ndarray:
+        t, v = np.asarray(self.t), np.asarray(self.v)
+        k = np.clip(np.searchsorted(t, t_s, side="right") - 1, 0, len(t) - 2)
+        span = np.maximum(t[k + 1] - t[k], 1e-9)
+        s = _smooth((t_s - t[k]) / span)
+        return np.where(t_s >= t[-1], v[-1], v[k] + (v[k + 1] - v[k]) * s)
+
+
+def _runs(cfg: MotionConfig) -> list[list[int]]:
+    """Rep indices grouped into runs done without putting the free foot down."""
     legs = parse_legs(cfg.legs, cfg.reps)
+    postures = parse_free_legs(cfg.free_leg, cfg.reps)
+    if cfg.between_reps not in BETWEEN_REPS:
+        raise ValueError(f"between_reps must be one of {BETWEEN_REPS}, got {cfg.between_reps!r}")
+    runs: list[list[int]] = []
+    for i in range(cfg.reps):
+        same = i > 0 and legs[i] == legs[i - 1] and postures[i] == postures[i - 1]
+        if runs and same and cfg.between_reps != "stand":
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return runs
+
+
+def _plan(cfg: MotionConfig) -> tuple[list[RepPlan], float, _Track, _Track]:
+    """Rep events, the clip duration and the lift and squat tracks."""
+    if not cfg.bottom_hold_s >= 0.0:
+        raise ValueError("bottom_hold_s must be >= 0")
+    legs = parse_legs(cfg.legs, cfg.reps)
+    postures = parse_free_legs(cfg.free_leg, cfg.reps)
+    lift, squat = _Track(0.0, 0.0), _Track(0.0, 0.0)
     plans: list[RepPlan] = []
     t = cfg.lead_in_s
-    for i, side in enumerate(legs):
-        marks = {}
-        acc = t
-        for name, frac in PHASES:
-            marks[name] = (acc, acc + frac * cfg.rep_s)
-            acc += frac * cfg.rep_s
-        plans.append(
-            RepPlan(
-                index=i,
-                stance=side,
-                start_s=marks["lift"][0],
-                squat_start_s=marks["descent"][0],
-                bottom_s=0.5 * (marks["hold_bottom"][0] + marks["hold_bottom"][1]),
-                squat_end_s=marks["ascent"][1],
-                end_s=marks["lower"][1],
-            )
-        )
-        t = acc
-    return plans, t + cfg.lead_out_s
-
-
-def _rep_targets(t: float, plan: RepPlan, cfg: MotionConfig) -> tuple[float, float]:
-    """(lift, squat) at time t inside one rep."""
+    lift.hold(t)
+    squat.hold(t)
     r = cfg.rep_s
-    bounds = {}
-    acc = plan.start_s
-    for name, frac in PHASES:
-        bounds[name] = (acc, acc + frac * r)
-        acc += frac * r
+    frac = dict(PHASES)
+    for run in _runs(cfg):
+        stand = cfg.between_reps == "stand"
+        start = t
+        # Free foot up, then a short settle before the knee bends.
+        t_lift = frac["lift"] * r if stand else RUN_LIFT_S
+        t_settle = frac["hold_top"] * r if stand else RUN_SETTLE_S
+        lift.to(t + t_lift, 1.0)
+        squat.hold(t + t_lift)
+        t += t_lift + t_settle
+        lift.hold(t)
+        squat.hold(t)
+        for j, i in enumerate(run):
+            if j > 0 and cfg.between_reps == "pause":
+                t += cfg.top_pause_s
+                lift.hold(t)
+                squat.hold(t)
+            half = frac["descent"] * r if stand else 0.5 * r
+            hold = (frac["hold_bottom"] * r if stand else 0.0) + cfg.bottom_hold_s
+            sq0 = t
+            squat.to(t + half, 1.0)
+            squat.hold(t + half + hold)
+            squat.to(t + 2 * half + hold, 0.0)
+            hold0, hold1 = sq0 + half, sq0 + half + hold
+            t = sq0 + 2 * half + hold
+            lift.hold(t)
+            last = j == len(run) - 1
+            end = t
+            if last:
+                t_after = frac["hold_after"] * r if stand else RUN_SETTLE_S
+                t_lower = frac["lower"] * r if stand else RUN_LOWER_S
+                t_stand = frac["stand"] * r if stand else RUN_STAND_S
+                lift.hold(t + t_after)
+                lift.to(t + t_after + t_lower, 0.0)
+                end = t + t_after + t_lower
+                t = end + t_stand
+                lift.hold(t)
+                squat.hold(t)
+            plans.append(
+                RepPlan(
+                    index=i,
+                    stance=legs[i],
+                    start_s=start,
+                    squat_start_s=sq0,
+                    bottom_s=0.5 * (hold0 + hold1),
+                    squat_end_s=sq0 + 2 * half + hold,
+                    end_s=end,
+                    free_leg=postures[i],
+                    hold_start_s=hold0,
+                    hold_end_s=hold1,
+                    lifts_foot=j == 0,
+                    lowers_foot=last,
+                )
+            )
+            start = plans[-1].squat_end_s
+    return plans, t + cfg.lead_out_s, lift, squat
 
-    def prog(name: str) -> float:
-        a, b = bounds[name]
-        return float(_smooth(np.asarray((t - a) / max(b - a, 1e-9))))
 
-    if t < bounds["lift"][1]:
-        return prog("lift"), 0.0
-    if t < bounds["descent"][0]:
-        return 1.0, 0.0
-    if t < bounds["descent"][1]:
-        return 1.0, prog("descent")
-    if t < bounds["ascent"][0]:
-        return 1.0, 1.0
-    if t < bounds["ascent"][1]:
-        return 1.0, 1.0 - prog("ascent")
-    if t < bounds["lower"][0]:
-        return 1.0, 0.0
-    if t < bounds["lower"][1]:
-        return 1.0 - prog("lower"), 0.0
-    return 0.0, 0.0
+def plan_reps(cfg: MotionConfig) -> tuple[list[RepPlan], float]:
+    """Rep events and the clip duration."""
+    plans, duration, _, _ = _plan(cfg)
+    return plans, duration
 
 
 def build_timeline(cfg: MotionConfig, fps: float) -> Timeline:
-    plans, duration = plan_reps(cfg)
+    plans, duration, lift_track, squat_track = _plan(cfg)
     n = round(duration * fps)
     t_s = np.arange(n) / fps
     rep = np.full(n, -1, np.int32)
     stance: list[Side | None] = [None] * n
+    posture: list[str | None] = [None] * n
     lift = np.zeros(n)
     squat = np.zeros(n)
-    for k, t in enumerate(t_s):
-        for plan in plans:
-            if plan.start_s <= t < plan.end_s:
-                rep[k] = plan.index
-                stance[k] = plan.stance
-                lift[k], squat[k] = _rep_targets(float(t), plan, cfg)
-                break
+    for plan in plans:
+        inside = (t_s >= plan.start_s) & (t_s < plan.end_s)
+        rep[inside] = plan.index
+        lift[inside] = lift_track(t_s[inside])
+        squat[inside] = squat_track(t_s[inside])
+        for k in np.flatnonzero(inside):
+            stance[k] = plan.stance
+            posture[k] = plan.free_leg
     flexion = np.where(
         rep >= 0,
         cfg.standing_flexion_deg
@@ -221,4 +344,4 @@ def build_timeline(cfg: MotionConfig, fps: float) -> Timeline:
             for s, q in zip(stance, squat, strict=True)
         ]
     )
-    return Timeline(t_s, rep, stance, lift, squat, flexion, plans, duration, drop)
+    return Timeline(t_s, rep, stance, lift, squat, flexion, plans, duration, drop, posture)
