@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 
@@ -59,7 +57,7 @@ def test_clean_reps_counted_with_bottoms_on_time(
     np.testing.assert_allclose(bottoms_s(reps, t), [r.bottom_s for r in truth], atol=BOTTOM_TOL_S)
     for r in reps:
         assert r.cycle.depth_deg == pytest.approx(bottom, abs=0.5)
-        assert r.stance_foot_motion < STANCE_CFG.planted_max_motion_ratio
+        assert r.stance_foot_motion < STANCE_CFG.lone_foot_max_motion
         assert r.free_foot_motion > 0.5
     # Cycles open and close inside the true rep, and descent and ascent are timed alike.
     for r, truth_rep in zip(reps, truth, strict=True):
@@ -234,7 +232,7 @@ def test_double_leg_squat_is_one_merged_rep_per_squat() -> None:
     reps = run(inp)
     assert len(reps) == 1
     assert reps[0].exercise == "double_leg"
-    assert reps[0].free_foot_motion <= STANCE_CFG.planted_max_motion_ratio
+    assert reps[0].free_foot_motion <= STANCE_CFG.lone_foot_max_motion
 
     three = evenly_spaced_reps(3, 1.0, 3.0, 1.0, 80.0)
     t = time_base(13.0, 30.0)
@@ -252,10 +250,10 @@ def test_both_feet_moving_is_no_rep_unless_the_leg_is_forced() -> None:
     t = time_base(13.0, 30.0)
     inp = rep_inputs(t, squat_curve(t, truth, 20.0), "left")
     inp.foot_xy_px["left"][:, 1] += inp.hip_y_px - inp.hip_y_px[0]  # stance foot "moves" too
-    assert run(inp) == []
+    assert not [r for r in run(inp) if r.exercise == "single_leg"]
     forced = run(inp, force_leg="left")
     assert [r.leg for r in forced] == ["left"] * 3
-    assert all(r.exercise == "single_leg" and math.isnan(r.stance_foot_motion) for r in forced)
+    assert all(r.exercise == "single_leg" for r in forced)
     np.testing.assert_allclose(bottoms_s(forced, t), [r.bottom_s for r in truth], atol=BOTTOM_TOL_S)
 
 

@@ -27,10 +27,36 @@ class SmoothingConfig:
 @dataclass(frozen=True)
 class KinematicsConfig:
     # Knee flexion is read from how much the hip-ankle line shortens against the leg's standing
-    # length, taken as the longest it gets within this window around each frame (people stand up
-    # between reps; the window follows a person walking closer or farther). The live page, which
-    # cannot look ahead, uses the trailing half.
+    # length. That length is tracked as a ratio to the body's width (shoulder width + hip width,
+    # image px), which follows a camera zoom or a person walking closer but does not change when
+    # the knees bend or the trunk leans forward (measured on a rendered 12% zoom: the widths
+    # followed the zoom within 2%, the trunk's length fell by 27% at the bottom of each squat).
+    # The standing ratio is a high percentile of the ratio within this window around each frame
+    # (people stand up between reps). The live page, which cannot look ahead, uses the trailing
+    # half.
     standing_window_s: float = 20.0
+    # ...the 95th percentile rather than the maximum, so that a few frames of a glitch or of a
+    # free foot held towards the camera (it projects lower, lengthening the line by up to ~13%)
+    # cannot set it...
+    standing_percentile: float = 95.0
+    # ...over frames where the leg's hip-ankle line is within this angle of vertical in the 3D
+    # world landmarks: a free leg held forward or bent back is not a standing leg (a standing or
+    # squatting stance leg keeps its hip over its ankle: measured 2-21 deg on the real and the
+    # rendered clips).
+    standing_max_leg_tilt_deg: float = 25.0
+    # The body width is smoothed with a running median over this window (s): landmark jitter of
+    # a shoulder is ~1-2% of the width per frame; a zoom changes it by a few % per second.
+    body_width_window_s: float = 1.0
+    # Widths shrink as the body turns (cos of the turn) and mean nothing side-on: frames turned
+    # further than this from the camera (body_yaw_deg) use the longest hip-ankle length within
+    # the window instead (a turn of 30 deg narrows the body by 13%).
+    body_width_max_yaw_deg: float = 30.0
+    # Off by default: the body width grows by 4-6% when a person stands on one leg (pelvis and
+    # shoulders turn and tilt; demo clip 151 -> 158-161 px), which lifts the depth read at the
+    # bottom by ~6 deg (demo clip: 86 -> 92, truth 80) and parts the live page from the upload.
+    # On, it follows a zoom (rendered 12% zoom: reps found only with it). Needs a width that
+    # does not change with stance before it can be the default.
+    scale_by_body_width: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,10 +77,20 @@ class RepConfig:
     # Protocol squats go from standing to ~60 deg (Frohm; Kivlan). A rise of less than 25 deg over
     # standing is a dip or a weight shift, not a rep.
     min_excursion_deg: float = 25.0
+    # Continuous reps (1.2-6 s each, no pause at the top) never return to the standing level nor
+    # settle: a cycle also closes at the lowest flexion after its bottom once the knee has come
+    # up by at least this prominence (deg) from the bottom and bends again by ``start_rise_deg``.
+    # Same 25 deg as a rep's excursion: a smaller wobble at the bottom (a hold of up to 3 s)
+    # stays one rep.
+    min_prominence_deg: float = 25.0
+    # ...and only when that low point comes at least half this separation (s) after the bottom:
+    # two bottoms of one knee are at least this far apart (reps of 1.2 s or more, with a margin).
+    min_separation_s: float = 0.8
     # Knee flexion at the bottom below 40 deg is too shallow for the FPPA at the bottom to say
     # anything about control under load.
     min_depth_deg: float = 40.0
-    # 2-6 s per rep in protocol; 0.6 s rejects jitter bursts, 20 s a person who stopped mid-way.
+    # 2-6 s per rep in protocol (1.2 s seen done fast); 0.6 s rejects jitter bursts, 20 s a
+    # person who stopped mid-way.
     min_duration_s: float = 0.6
     max_duration_s: float = 20.0
     # A clip that opens partway down a rep: its first sample is the lowest point of the first
@@ -67,23 +103,45 @@ class RepConfig:
 
 @dataclass(frozen=True)
 class StanceConfig:
-    """Foot movement during a rep, as a fraction of the hips' vertical travel in it.
+    """Which leg stands during a cycle (``core.stance``). Foot motions are over the hips'
+    vertical travel in the cycle; positions across the body are in hip widths (image distance
+    between the hip landmarks), so neither depends on the person's size in the picture, the
+    depth of the squat or a camera that sways or zooms (it moves both feet alike).
 
-    Measured on the real clips (../shared/videos): stance feet of single-leg squats 0.05-0.15;
-    free feet held behind or swept 0.3-0.9, always at least 0.27 more than the stance foot;
-    planted feet of double-leg squats 0.02-0.35, both within 0.15 of each other (landmark drift
-    as the shins tilt).
+    Measured on the real clips (../shared/videos) and the rendered ones (wt-synth robustness,
+    sample_videos): stance feet of single-leg squats move 0.02-0.15 in the image; free feet held
+    behind or swept 0.3-1.0, always at least 0.27 more than the stance foot; planted feet of
+    double-leg squats 0.02-0.35, within 0.15 of each other.
     """
 
-    # Single-leg: the stance foot moves at most this much...
-    planted_max_motion_ratio: float = 0.25
-    # ...and the free foot clearly more: by more than ``feet_motion_difference`` and at least
-    # this many times as much.
-    free_to_stance_motion_min_ratio: float = 2.0
-    # Feet whose motions differ by more than this are one planted and one free; by less, both
-    # planted (double-leg) provided neither moves more than ``double_max_motion_ratio``.
+    # Feet moving relative to each other by more than this (over the hips' travel) are one
+    # planted and one free...
     feet_motion_difference: float = 0.2
-    double_max_motion_ratio: float = 0.5
+    # ...the free one being the one that moved more in the image: by more than
+    # ``feet_motion_difference`` and at least this many times as much.
+    free_to_stance_motion_min_ratio: float = 2.0
+    # Only one foot seen: it stands if it moves at most this much.
+    lone_foot_max_motion: float = 0.25
+    # Both feet still relative to each other (double-leg, or a free foot hovering still): the
+    # hips' position between the feet, 1 = over this foot, 0.5 = centred. Single-leg stance puts
+    # them over the stance foot (measured 0.63-0.73 on rendered clips whose body barely shifts,
+    # 0.92-1.4 on the real ones); double-leg squats read 0.46-0.54 (one small GIF 0.62, which
+    # is why a shift alone is not enough: a lift of the other foot must also be seen). Beyond
+    # ``weight_shift_max`` the hips are outside the feet: a side or oblique view, not balance.
+    weight_shift_min: float = 0.6
+    weight_shift_max: float = 1.6
+    # The position between the feet is only read when they are at least this far apart.
+    min_feet_apart_hip_widths: float = 0.1
+    # A lift: the other foot moved relative to this one by at least this much (a lifted foot
+    # moves 0.2-0.4 hip widths on the rendered clips; still feet 0.02-0.1) within this window
+    # before the cycle.
+    lift_min_hip_widths: float = 0.15
+    lift_lookback_s: float = 3.0
+    # A still free foot lower in the image than the stance foot by more than this rests on the
+    # floor (it projects lower when placed forward); a free foot hovering beside the stance
+    # ankle reads ~0.3 higher, one touching the floor -0.17, one hovering low in front -0.06-0.
+    # The weakest cue here: a frontal camera cannot see a few cm of clearance in front.
+    free_foot_floor_hip_widths: float = 0.1
 
 
 @dataclass(frozen=True)

@@ -110,6 +110,8 @@ def analyze_series(
         cfg.stance,
         max_gap_s=max(cfg.smoothing.max_gap_s, 0.5),
         force_leg=None if leg == "auto" else leg,
+        hip_x_px=kin.mid_hip_x_px,
+        hip_width_px=kin.hip_width_px,
     )
     reps = [score_rep(c, kin, cfg, view.frontal, trusted, blockers) for c in candidates]
     exercise = _exercise(reps)

@@ -12,7 +12,6 @@ from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import maximum_filter1d  # type: ignore[import-untyped]
 
 from valgus import landmarks as lm
 from valgus.config import KinematicsConfig, SmoothingConfig
@@ -223,6 +222,10 @@ class Kinematics:
     yaw_deg: np.ndarray
     mid_hip_y_px: np.ndarray
     detected: np.ndarray
+    # (T,) px: image x of the point between the hips and the hips' distance (the stance check's
+    # weight-shift cue); None when not computed.
+    mid_hip_x_px: np.ndarray | None = None
+    hip_width_px: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         check_shape("t_s", self.t_s, (None,))
@@ -272,40 +275,148 @@ def flexion_from_shortening_deg(
     return np.degrees(2.0 * np.arccos(ratio))
 
 
-def standing_leg_length_px(t_s: np.ndarray, leg_len_px: np.ndarray, window_s: float) -> np.ndarray:
-    """(T,) the leg's standing hip-ankle length near each frame: the longest it gets within
-    ``window_s`` centred on the frame (people stand up between reps; the window follows a person
-    walking closer or farther). NaN frames are ignored; NaN where the window holds none."""
+def _running(t_s: np.ndarray, values: np.ndarray, window_s: float, q: float,
+             step_s: float) -> np.ndarray:
+    """(T,) the ``q`` percentile of the finite ``values`` within ``window_s`` centred on each
+    frame, evaluated every ``step_s`` seconds and interpolated in between (linear in time).
+    NaN where the window holds no finite value."""
+    n = t_s.shape[0]
+    out = np.full(n, np.nan)
+    if n == 0:
+        return out
+    grid = np.arange(float(t_s[0]), float(t_s[-1]) + step_s, step_s)
+    lo = np.searchsorted(t_s, grid - window_s / 2.0, side="left")
+    hi = np.searchsorted(t_s, grid + window_s / 2.0, side="right")
+    at_grid = np.full(grid.shape, np.nan)
+    for k in range(grid.shape[0]):
+        v = values[lo[k]:hi[k]]
+        v = v[np.isfinite(v)]
+        if v.size:
+            at_grid[k] = np.percentile(v, q)
+    ok = np.isfinite(at_grid)
+    if ok.any():
+        out = np.interp(t_s, grid[ok], at_grid[ok])
+        # No extrapolation over long stretches without any value.
+        known = grid[ok]
+        j = np.searchsorted(known, t_s)
+        before = known[np.clip(j - 1, 0, known.size - 1)]
+        after = known[np.clip(j, 0, known.size - 1)]
+        near = np.minimum(np.abs(t_s - before), np.abs(t_s - after))
+        out[near > window_s / 2.0 + step_s] = np.nan
+    return out
+
+
+def body_width_px(xy: np.ndarray) -> np.ndarray:
+    """(...) shoulder width + hip width in the image, px, from (..., 33, 2) landmarks.
+
+    The body's scale in the picture: it follows a zoom or the person walking closer, and unlike
+    the leg or the trunk it does not shorten when the knees bend or the trunk leans forward.
+    """
+    shoulder_line = xy[..., lm.LEFT_SHOULDER, :] - xy[..., lm.RIGHT_SHOULDER, :]
+    shoulders = np.linalg.norm(shoulder_line, axis=-1)
+    hips = np.linalg.norm(xy[..., lm.LEFT_HIP, :] - xy[..., lm.RIGHT_HIP, :], axis=-1)
+    return shoulders + hips
+
+
+def leg_tilt_deg(world: np.ndarray, side: Side) -> np.ndarray:
+    """(...) angle of the leg's hip -> ankle line from vertical in the 3D world landmarks, deg.
+
+    ``world``: (..., 33, 3) metres, y down. 0 = ankle straight below the hip (standing, or a
+    stance leg squatting); a free leg held forward or bent back tilts by 30-90 deg.
+    """
+    v = world[..., lm.ankle(side), :] - world[..., lm.hip(side), :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cos = v[..., 1] / np.linalg.norm(v, axis=-1)
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+
+def standing_leg_length_px(
+    t_s: np.ndarray,
+    leg_len_px: np.ndarray,
+    window_s: float,
+    body_width: np.ndarray | None = None,
+    upright: np.ndarray | None = None,
+    cfg: KinematicsConfig | None = None,
+    frontal: np.ndarray | None = None,
+) -> np.ndarray:
+    """(T,) the leg's standing hip-ankle image length near each frame, px.
+
+    Tracked as a ratio to the body width (``body_width_px``, (T,) px; ones when None): the
+    ``cfg.standing_percentile`` of leg length / body width over the frames within ``window_s``
+    centred on the frame where the leg is ``upright`` ((T,) bool, see ``leg_tilt_deg``; all when
+    None), times the body width (running median over ``cfg.body_width_window_s``) at the frame.
+    So a free-leg phase (not upright, or a few frames of a foot held towards the camera) cannot
+    set it, and a zoom or a person walking closer moves it with the body. The body width means
+    nothing side-on: where ``frontal`` ((T,) bool; all when None) is False, and where the window
+    holds no frontal upright frame, the length is the longest hip-ankle length within the window
+    instead. NaN frames are ignored; NaN where the window holds no usable frame.
+    """
+    cfg = cfg or KinematicsConfig()
     n = leg_len_px.shape[0]
     if n == 0:
         return leg_len_px.copy()
-    dt = float(np.median(np.diff(t_s))) if n > 1 else 1.0
-    size = max(1, round(window_s / max(dt, 1e-6)) | 1)
-    filled = np.where(np.isfinite(leg_len_px), leg_len_px, -np.inf)
-    longest = maximum_filter1d(filled, size=size, mode="nearest")
-    return np.where(np.isfinite(longest), longest, np.nan)
+    step = 0.25
+    if body_width is None:
+        scale = np.ones(n)
+    else:
+        scale = _running(t_s, np.where(body_width > 0, body_width, np.nan),
+                         cfg.body_width_window_s, 50.0, min(step, cfg.body_width_window_s / 4))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = leg_len_px / scale
+    usable = np.ones(n, bool) if upright is None else upright.astype(bool)
+    if frontal is not None:
+        usable &= frontal.astype(bool)
+    ratio = np.where(usable, ratio, np.nan)
+    standing = _running(t_s, ratio, window_s, cfg.standing_percentile, step) * scale
+    longest = _running(t_s, leg_len_px, window_s, 100.0, step)
+    side_on = ~np.isfinite(standing) if frontal is None else ~frontal.astype(bool)
+    return np.where(side_on | ~np.isfinite(standing), longest, standing)
 
 
 class StandingLengthTracker:
-    """Streaming standing hip-ankle length: the longest over the trailing ``window_s``.
+    """Streaming standing hip-ankle length over the trailing ``window_s``.
 
-    The live counterpart of ``standing_leg_length_px`` (which looks both ways); a monotonic
-    queue keeps each update O(1) amortised.
+    The live counterpart of ``standing_leg_length_px`` (which looks both ways): the
+    ``cfg.standing_percentile`` of leg length / body width over the upright frames of the window,
+    times the current body width (running median over ``cfg.body_width_window_s``).
     """
 
-    def __init__(self, window_s: float) -> None:
+    def __init__(self, window_s: float, cfg: KinematicsConfig | None = None) -> None:
         self._window_s = window_s
-        self._queue: deque[tuple[float, float]] = deque()  # (t_s, length), lengths decreasing
+        self._cfg = cfg or KinematicsConfig()
+        self._ratios: deque[tuple[float, float]] = deque()  # (t_s, leg / body width)
+        self._widths: deque[tuple[float, float]] = deque()  # (t_s, body width px)
+        self._lengths: deque[tuple[float, float]] = deque()  # (t_s, leg length px): fallback
 
-    def update(self, t_s: float, leg_len_px: float) -> float:
-        """Add a sample (NaN = not seen) and return the standing length (NaN if none yet)."""
+    def update(
+        self,
+        t_s: float,
+        leg_len_px: float,
+        body_width: float = 1.0,
+        upright: bool = True,
+        frontal: bool = True,
+    ) -> float:
+        """Add a sample (NaN = not seen; ``body_width`` px, 1.0 = lengths in px; ``upright`` and
+        ``frontal`` as in ``standing_leg_length_px``) and return the standing length, px (NaN if
+        none yet)."""
+        window = self._window_s
         if math.isfinite(leg_len_px):
-            while self._queue and self._queue[-1][1] <= leg_len_px:
-                self._queue.pop()
-            self._queue.append((t_s, leg_len_px))
-        while self._queue and t_s - self._queue[0][0] > self._window_s:
-            self._queue.popleft()
-        return self._queue[0][1] if self._queue else math.nan
+            self._lengths.append((t_s, leg_len_px))
+        while self._lengths and t_s - self._lengths[0][0] > window:
+            self._lengths.popleft()
+        if math.isfinite(body_width) and body_width > 0:
+            self._widths.append((t_s, body_width))
+        while self._widths and t_s - self._widths[0][0] > self._cfg.body_width_window_s:
+            self._widths.popleft()
+        scale = float(np.median([w for _, w in self._widths])) if self._widths else math.nan
+        if math.isfinite(leg_len_px) and upright and frontal and math.isfinite(scale):
+            self._ratios.append((t_s, leg_len_px / scale))
+        while self._ratios and t_s - self._ratios[0][0] > window:
+            self._ratios.popleft()
+        if frontal and self._ratios and math.isfinite(scale):
+            ratios = [r for _, r in self._ratios]
+            return float(np.percentile(ratios, self._cfg.standing_percentile)) * scale
+        return max((x for _, x in self._lengths), default=math.nan)
 
 
 def hip_ankle_length_px(xy: np.ndarray, side: Side) -> np.ndarray:
@@ -355,25 +466,34 @@ def leg_series(
 def compute_kinematics(
     series: PoseSeries,
     cfg: SmoothingConfig,
-    standing_window_s: float = KinematicsConfig().standing_window_s,
+    standing_window_s: float | None = None,
+    kin_cfg: KinematicsConfig | None = None,
 ) -> Kinematics:
     """Smooth the landmarks of ``series`` and compute both legs' kinematics per frame.
 
-    ``standing_window_s``: window for each leg's standing hip-ankle length, which knee flexion
-    is measured against (``standing_leg_length_px``).
+    Knee flexion is measured against each leg's standing length (``standing_leg_length_px``,
+    settings from ``kin_cfg``; ``standing_window_s`` overrides its window).
     """
+    kin_cfg = kin_cfg or KinematicsConfig()
+    window_s = kin_cfg.standing_window_s if standing_window_s is None else standing_window_s
     xy, world = smooth_landmarks(series, cfg)
+    width = body_width_px(xy) if kin_cfg.scale_by_body_width else None
+    yaw = body_yaw_deg(world)
+    frontal = np.abs(yaw) <= kin_cfg.body_width_max_yaw_deg
     legs = {}
     for side in lm.SIDES:
+        upright = leg_tilt_deg(world, side) <= kin_cfg.standing_max_leg_tilt_deg
         standing = standing_leg_length_px(
-            series.t_s, hip_ankle_length_px(xy, side), standing_window_s
+            series.t_s, hip_ankle_length_px(xy, side), window_s, width, upright, kin_cfg, frontal
         )
         legs[side] = leg_series(xy, world, side, standing)
     return Kinematics(
         t_s=series.t_s,
         left=legs["left"],
         right=legs["right"],
-        yaw_deg=body_yaw_deg(world),
+        yaw_deg=yaw,
         mid_hip_y_px=0.5 * (xy[:, lm.LEFT_HIP, 1] + xy[:, lm.RIGHT_HIP, 1]),
         detected=series.detected,
+        mid_hip_x_px=0.5 * (xy[:, lm.LEFT_HIP, 0] + xy[:, lm.RIGHT_HIP, 0]),
+        hip_width_px=np.linalg.norm(xy[:, lm.LEFT_HIP] - xy[:, lm.RIGHT_HIP], axis=-1),
     )

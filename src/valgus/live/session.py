@@ -29,9 +29,11 @@ from valgus import landmarks as lm
 from valgus.config import AnalysisConfig, LiveConfig
 from valgus.core.kinematics import (
     StandingLengthTracker,
+    body_width_px,
     body_yaw_deg,
     hip_ankle_length_px,
     leg_series,
+    leg_tilt_deg,
 )
 from valgus.core.pose import PoseSeries
 from valgus.core.reps import FlexionCycle, RepCandidate, RepCounter, StreamSample, classify_cycle
@@ -140,7 +142,10 @@ class LiveSession:
         # Flexion is measured against each leg's standing length, as offline (trailing half of
         # the offline window: the live page cannot look ahead).
         self._standing = {
-            s: StandingLengthTracker(self.cfg.kinematics.standing_window_s / 2.0) for s in SIDES
+            s: StandingLengthTracker(
+                self.cfg.kinematics.standing_window_s / 2.0, self.cfg.kinematics
+            )
+            for s in SIDES
         }
         self._buffer: deque[_Frame] = deque()
         self._first_recorded_i = 0  # recorded index of self._buffer[0]
@@ -278,12 +283,21 @@ class LiveSession:
             self._first_recorded_i += 1
         xy = self._xy_smoother(rt, frame.xy_px)
         world = self._world_smoother(rt, frame.world_m)
+        kcfg = self.cfg.kinematics
+        width = float(body_width_px(xy)) if kcfg.scale_by_body_width else 1.0
+        frontal = bool(abs(body_yaw_deg(world[None])[0]) <= kcfg.body_width_max_yaw_deg)
         legs = {
             s: leg_series(
                 xy[None],
                 world[None],
                 s,
-                self._standing[s].update(rt, float(hip_ankle_length_px(xy, s))),
+                self._standing[s].update(
+                    rt,
+                    float(hip_ankle_length_px(xy, s)),
+                    width,
+                    bool(leg_tilt_deg(world, s) <= kcfg.standing_max_leg_tilt_deg),
+                    frontal,
+                ),
             )
             for s in SIDES
         }
@@ -296,6 +310,8 @@ class LiveSession:
                 for s in SIDES
             },
             hip_y_px=float(hip_y),
+            hip_x_px=float(0.5 * (xy[lm.LEFT_HIP, 0] + xy[lm.RIGHT_HIP, 0])),
+            hip_width_px=float(np.linalg.norm(xy[lm.LEFT_HIP] - xy[lm.RIGHT_HIP])),
         )
         new = [self._score(c) for c in self._counter.update(sample)]
         self._reps.extend(new)
