@@ -303,3 +303,110 @@ def test_streaming_counter_matches_detect_reps() -> None:
     # Each rep is reported live, on the frame its cycle closes, not at the end of the stream.
     assert finished_at == [r.cycle.end_i for r in streamed[: len(finished_at)]]
     assert len(finished_at) == 4
+
+
+# --- tempo, postures and camera motion (issue 16) --------------------------------------------
+
+
+def continuous_curve(t: np.ndarray, n: int, rep_s: float, start_s: float, standing: float,
+                     bottom: float, top: float) -> np.ndarray:
+    """``n`` reps back to back: between reps the knee only comes up to ``top`` (no pause)."""
+    flex = np.full(t.shape, standing)
+    for k in range(n):
+        phase = (t - start_s - k * rep_s) / rep_s
+        inside = (phase >= 0) & (phase <= 1)
+        low = standing if k == 0 else top
+        high = standing if k == n - 1 else top
+        # descent from `low` to bottom, ascent to `high`
+        desc = inside & (phase <= 0.5)
+        asc = inside & (phase > 0.5)
+        flex[desc] = low + (bottom - low) * 0.5 * (1 - np.cos(2 * np.pi * phase[desc]))
+        flex[asc] = high + (bottom - high) * 0.5 * (1 - np.cos(2 * np.pi * phase[asc]))
+    return flex
+
+
+@pytest.mark.parametrize(("rep_s", "top"), [(1.2, 40.0), (1.7, 30.0), (3.0, 45.0), (6.0, 35.0)])
+def test_continuous_reps_without_a_pause_are_each_counted(rep_s: float, top: float) -> None:
+    t = time_base(1.0 + 5 * rep_s + 1.5, 30.0)
+    flex = continuous_curve(t, 5, rep_s, 1.0, 15.0, 90.0, top)
+    reps = run(rep_inputs(t, flex, "left"))
+    assert len(reps) == 5
+    assert all(r.cycle.complete and r.leg == "left" for r in reps)
+    np.testing.assert_allclose(bottoms_s(reps, t), [1.0 + (k + 0.5) * rep_s for k in range(5)],
+                               atol=BOTTOM_TOL_S)
+
+
+def test_hold_at_the_bottom_with_wobble_is_one_rep() -> None:
+    t = time_base(12.0, 30.0)
+    flex = 15.0 + 70.0 * smoothstep(t, 1.0, 2.5) - 70.0 * smoothstep(t, 5.5, 7.0)
+    flex += 6.0 * np.sin(2 * np.pi * 1.5 * t) * ((t > 2.5) & (t < 5.5))  # 3 s hold, wobbling
+    reps = run(rep_inputs(t, flex, "right"))
+    assert len(reps) == 1 and reps[0].cycle.complete
+
+
+def hover_inputs(free_height_px: float, sway_px: float = 0.0) -> tuple[RepInputs, np.ndarray]:
+    """Left-leg reps with the right foot lifted at 1 s and hovering still beside the stance
+    foot (``free_height_px`` above it; negative = lower in the image), both knees shortening
+    alike, the hips shifted over the left foot. ``sway_px``: a camera swaying sideways."""
+    t = time_base(14.0, 30.0)
+    truth = evenly_spaced_reps(3, 2.0, 3.0, 1.0, 85.0)
+    flex = squat_curve(t, truth, 15.0)
+    lift = smoothstep(t, 1.0, 1.4)
+    inp = rep_inputs(t, flex, "left", free_flexion_deg=flex, free_foot_offset_px=(0.0, 0.0))
+    sway = sway_px * np.sin(2 * np.pi * 0.6 * t)
+    left = np.stack([400.0 + sway, np.full_like(t, 1150.0)], axis=1)
+    right = np.stack([320.0 + 30.0 * lift + sway, 1150.0 - free_height_px * lift], axis=1)
+    hip_x = 360.0 + 22.0 * lift + sway  # hips move over the left foot (0.5 -> 0.7 of the way)
+    return RepInputs(t, inp.flexion_deg, {"left": left, "right": right}, inp.hip_y_px), hip_x
+
+
+def run_hips(inp: RepInputs, hip_x: np.ndarray) -> list[RepCandidate]:
+    return detect_reps(inp.t_s, inp.flexion_deg, inp.foot_xy_px, inp.hip_y_px, REP_CFG,
+                       STANCE_CFG, hip_x_px=hip_x, hip_width_px=np.full(inp.t_s.shape, 80.0))
+
+
+def test_free_foot_hovering_still_is_single_leg_not_double() -> None:
+    inp, hip_x = hover_inputs(free_height_px=20.0)
+    reps = run_hips(inp, hip_x)
+    assert [(r.leg, r.exercise, r.reason) for r in reps] == [("left", "single_leg", "")] * 3
+
+
+def test_free_foot_resting_on_the_floor_is_a_coded_invalid_rep() -> None:
+    inp, hip_x = hover_inputs(free_height_px=-15.0)
+    reps = run_hips(inp, hip_x)
+    assert [(r.leg, r.exercise, r.reason) for r in reps] == [
+        ("left", "single_leg", "free_foot_down")] * 3
+
+
+def test_double_leg_with_hips_centred_stays_double_even_with_shifted_hips_but_no_lift() -> None:
+    inp, _ = hover_inputs(free_height_px=0.0)
+    inp.foot_xy_px["right"][:] = [320.0, 1150.0]  # never lifted
+    for hip in (360.0, 368.0):  # centred, or a little towards the left foot (0.6)
+        reps = run_hips(inp, np.full(inp.t_s.shape, hip))
+        assert reps and {r.exercise for r in reps} == {"double_leg"}
+
+
+def test_swaying_camera_keeps_the_stance_foot_planted() -> None:
+    """A sideways sway moves both feet alike in the image; the reps stay the same. 15 px is 0.14
+    of the hips' travel here: the planted foot then moves 0.29 of it in the image, over the
+    absolute 0.25 limit the stance check used to apply (the hyva7 sway case read 0.31)."""
+    truth = evenly_spaced_reps(3, 1.0, 3.0, 1.0, 85.0)
+    t = time_base(13.0, 30.0)
+    inp = rep_inputs(t, squat_curve(t, truth, 15.0), "right")
+    still = [(r.leg, r.exercise) for r in run(inp)]
+    sway = 15.0 * np.sin(2 * np.pi * 0.6 * t)
+    for side in SIDES:
+        inp.foot_xy_px[side][:, 0] += sway
+    assert [(r.leg, r.exercise) for r in run(inp)] == still == [("right", "single_leg")] * 3
+
+
+def test_forced_leg_does_not_score_the_free_legs_cycles() -> None:
+    """Left-leg reps with the right foot bent back (moving with the body) and the right knee
+    cycling too: forcing the right leg finds no rep."""
+    truth = evenly_spaced_reps(3, 1.0, 3.0, 1.0, 85.0)
+    t = time_base(13.0, 30.0)
+    flex = squat_curve(t, truth, 15.0)
+    inp = rep_inputs(t, flex, "left", free_flexion_deg=flex + 10.0)
+    assert [r.leg for r in run(inp)] == ["left"] * 3
+    assert run(inp, force_leg="right") == []
+    assert len(run(inp, force_leg="left")) == 3
