@@ -128,8 +128,11 @@ def test_racing_get_or_create_gives_one_person_and_one_session(
     with Records.open(tmp_path / "data", url=database_url) as rec:
         for attempt in range(3):  # a race is a matter of timing: several rounds
             code = f"RACE-{attempt}"
-            ids = _race(6, lambda k, code=code: rec.session_for_date(
-                rec.ensure_person(code).code, date(2025, 6, 1)).id)
+
+            def open_visit(_k: int, code: str = code) -> int:
+                return rec.session_for_date(rec.ensure_person(code).code, date(2025, 6, 1)).id
+
+            ids = _race(6, open_visit)
             assert len(set(ids)) == 1
             assert len(rec.list_sessions(code)) == 1
         assert [p.code for p in rec.list_people()] == ["RACE-0", "RACE-1", "RACE-2"]

@@ -1,5 +1,9 @@
 """Clinician records: people (pseudonymous codes), test sessions, clips, analyses, reviews and
 clearance records in a SQL database (SQLite by default), with the files in a data directory.
 
-The app and the CLI use ``valgus.store.service.Records``; see its docstring.
+The app, the reports and the CLI use ``valgus.store.service.Records``, a thin facade over the
+rooms: ``people``, ``sessions`` (sessions, clips, analyses), ``signing`` (reviews, clearance
+values, sign-off), ``summary`` (session summary, history) and ``settings`` (the clinic's
+clearance policy); ``info`` holds the frozen dataclasses they return, ``db`` the database, the
+data directory and crash-safe files, ``migrate`` the Alembic migrations.
 """
