@@ -183,7 +183,7 @@ def expected_sample_legs() -> list[str]:
     if SAMPLE_TRUTH.is_file():
         return [rep["stance"] for rep in json.loads(SAMPLE_TRUTH.read_text())["reps"]]
     proc = subprocess.run(
-        [sys.executable, "-m", "valgus.cli.main", "analyze", str(SAMPLE), "--json"],
+        [sys.executable, "-m", "valgus.cli", "analyze", str(SAMPLE), "--json"],
         capture_output=True, text=True, timeout=600, check=True,
     )
     return [r["leg"] for r in json.loads(proc.stdout)["reps"] if r["complete"]]

@@ -105,7 +105,7 @@ def _stamps(out_dir: Path) -> dict[str, int]:
 
 def test_killed_batch_resumes_with_only_the_missing_clips(clip_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "valgus.cli.main", "batch", str(clip_dir), "--out", str(out),
+    cmd = [sys.executable, "-m", "valgus.cli", "batch", str(clip_dir), "--out", str(out),
            "--workers", "1"]
     # A session of its own, so that the kill reaches the batch's worker process too.
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -165,7 +165,7 @@ def test_analyze_save_with_the_real_model_then_report(tmp_path: Path) -> None:
     if not MODEL.is_file():
         pytest.skip("bundled pose model missing")
     data = tmp_path / "data"
-    cmd = [sys.executable, "-m", "valgus.cli.main"]
+    cmd = [sys.executable, "-m", "valgus.cli"]
     proc = subprocess.run(
         [*cmd, "analyze", str(DEMO), "--save", "--person", "DEMO-1", "--sex", "female",
          "--session-date", "2025-04-01", "--data-dir", str(data)],
