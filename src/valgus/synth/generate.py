@@ -38,6 +38,7 @@ from valgus.synth.camera import (
     make_camera,
 )
 from valgus.synth.freeleg import FOOT_POSTURES, FreeLegGeometry, foot_target, two_bone_ik
+from valgus.synth.markers import choose_marker_vertices
 from valgus.synth.motion import (
     BETWEEN_REPS,
     MotionConfig,
@@ -710,6 +711,10 @@ def generate(cfg: ClipConfig, out: Path, command: str = "", log=print) -> dict:
     stream.options = {"crf": str(cfg.crf), "preset": "slow", "tune": "animation"}
 
     heads_all = np.empty((len(tl), len(rig.labels), 3))
+    # Skin markers a clinician digitises (valgus.synth.markers), carried by the posed mesh.
+    chosen = choose_marker_vertices(body.rest_vertices, rig)
+    marker_idx = np.array(list(chosen.values()))
+    markers_all = np.empty((len(tl), len(chosen), 3))
     t_render = 0.0
     t_pose = 0.0
     for start in range(0, len(tl), cfg.batch):
@@ -720,6 +725,7 @@ def generate(cfg: ClipConfig, out: Path, command: str = "", log=print) -> dict:
         offs = np.stack([o for _, o in posed]) + shift
         verts, heads = body.vertices(Gs, offs)
         heads_all[start : start + len(chunk)] = heads
+        markers_all[start : start + len(chunk)] = verts[:, marker_idx]
         tb = time.perf_counter()
         t_pose += tb - ta
         for k, v in enumerate(verts):
@@ -750,6 +756,8 @@ def generate(cfg: ClipConfig, out: Path, command: str = "", log=print) -> dict:
         rot_bottom,
         ankle_rest_z,
         command,
+        markers={k: markers_all[:, i] for i, k in enumerate(chosen)},
+        marker_vertices=chosen,
     )
     truth_path = out.parent / (out.stem + ".truth.json")
     truth_path.write_text(json.dumps(truth, separators=(",", ":")) + "\n")

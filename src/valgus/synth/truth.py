@@ -14,12 +14,22 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from valgus.synth.camera import Camera, flexion_deg, fppa_deg, pelvic_drop_deg, project_frames
+from valgus.synth.markers import MARKER_DEFINITIONS, fppa_by_definition
 from valgus.synth.motion import Side, Timeline
 
 if TYPE_CHECKING:
     from valgus.synth.generate import ClipConfig
 
 SCHEMA = "valgus.synth.truth/1"
+# Per-definition FPPA (issue 12), in words for the truth file.
+DEFINITION_WORDS = {
+    "thigh_marker": "proximal-thigh skin marker (front of the thigh at half the ASIS-knee "
+    "distance) -> knee (image midpoint of the condyle markers) -> ankle (image midpoint of the "
+    "malleoli markers); Herrington 2014's markers on the proximal thigh, knee and ankle",
+    "asis_marker": "ASIS skin marker -> knee (mid-condyles) -> ankle (mid-malleoli); the "
+    "thigh line from the ASIS",
+    "joint_centres": "rig joint centres: hip -> knee -> ankle (= fppa_deg)",
+}
 
 # Rig joints used for the truth.
 HIP, KNEE, ANKLE = "upperleg01", "lowerleg01", "foot"
@@ -91,8 +101,14 @@ def build_truth(
     rot_bottom: dict[str, float],
     ankle_rest_z: dict[str, float],
     command: str,
+    markers: dict[str, np.ndarray] | None = None,
+    marker_vertices: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """The truth dict of a rendered clip.
+
+    ``markers``: skin markers (T, 3) in world metres (``valgus.synth.markers``), with the mesh
+    vertex each was taken from (``marker_vertices``); when given, the FPPA of every definition
+    in ``MARKER_DEFINITIONS`` is written per frame and per rep.
 
     ``pts``: the six joints (T, 3) in world metres (``leg_points``); ``cams``: each frame's camera;
     ``cam_motion``: (T, 3) content shift dx, dy (px) and zoom per frame; ``frontal``: a static
@@ -109,6 +125,15 @@ def build_truth(
     drop = {s: pelvic_drop_deg(px[f"{s}_hip"], px[f"{_other(s)}_hip"]) for s in ("left", "right")}
     drop_frontal = {s: projected_pelvic_drop(frontal, pts, s) for s in ("left", "right")}
     clearance = free_foot_clearance(tl, pts, ankle_rest_z)
+    mpx: dict[str, np.ndarray] = {}
+    by_def: dict[str, dict[str, np.ndarray]] = {}
+    if markers is not None:
+        mpx = {k: project_frames(cams, v) for k, v in markers.items()}
+        both = {**px, **mpx}
+        by_def = {
+            d: {s: fppa_by_definition(both, s, d) for s in ("left", "right")}
+            for d in MARKER_DEFINITIONS
+        }
     fps = cfg.fps
     m = cfg.motion
 
@@ -168,6 +193,9 @@ def build_truth(
                 if ref is None
                 else round(float(fppa[s][ref]), 3),
                 "max_fppa_deg": round(float(np.max(fppa[s][seg])), 3),
+                "fppa_at_bottom_by_definition_deg": {
+                    d: round(float(v[s][bottom]), 3) for d, v in by_def.items()
+                },
                 "design_valgus_deg": m.valgus_deg(s),
                 "pelvic_drop_at_bottom_deg": round(float(drop[s][bottom]), 3),
                 "pelvic_drop_at_bottom_frontal_deg": round(float(drop_frontal[s][bottom]), 3),
@@ -190,6 +218,10 @@ def build_truth(
             "+ = knee medial of the hip-ankle line (towards the other hip)",
             "fppa_frontal_deg": "same, projected by a static square-on camera (yaw 0) at the "
             "same distance and height; the design valgus refers to it",
+            "fppa_by_definition_deg": DEFINITION_WORDS,
+            "markers": "skin markers on the body surface: posed mesh vertices chosen on the "
+            "rest mesh by the rules of valgus.synth.markers (vertex indices in "
+            "marker_vertices), projected like the joints",
             "flexion_deg": "3D angle between thigh and shank directions, 0 = straight",
             "pelvic_drop_deg": "tilt of the projected hip-joint line (hip -> other hip) from "
             "image horizontal, per leg as if it were the stance leg; + = the other (free-side) "
@@ -217,6 +249,7 @@ def build_truth(
         "look": asdict(cfg.look),
         "light": asdict(cfg.light),
         "knee_rotation_at_bottom_deg": {k: round(v, 4) for k, v in rot_bottom.items()},
+        "marker_vertices": marker_vertices or {},
         "reps": reps,
         "frames": {
             "t_s": _round_list(tl.t_s, 4),
@@ -227,6 +260,11 @@ def build_truth(
             "joints_world_m": {k: _round_list(v, 4) for k, v in pts.items()},
             "fppa_deg": {s: _round_list(v, 3) for s, v in fppa.items()},
             "fppa_frontal_deg": {s: _round_list(v, 3) for s, v in fppa_frontal.items()},
+            "markers_px": {k: _round_list(v, 2) for k, v in mpx.items()},
+            "markers_world_m": {k: _round_list(v, 4) for k, v in (markers or {}).items()},
+            "fppa_by_definition_deg": {
+                d: {s: _round_list(a, 3) for s, a in v.items()} for d, v in by_def.items()
+            },
             "flexion_deg": {s: _round_list(v, 3) for s, v in flex.items()},
             "pelvic_drop_deg": {s: _round_list(v, 3) for s, v in drop.items()},
             "free_foot_clearance_m": [
