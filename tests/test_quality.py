@@ -159,7 +159,8 @@ def test_sharpness_does_not_depend_on_light_level() -> None:
 
     import cv2
 
-    from valgus.runtime.video import frame_image_stats, iter_frames
+    from valgus.runtime.frame_stats import frame_image_stats
+    from valgus.runtime.video import iter_frames
 
     demo = Path(__file__).resolve().parents[1] / "sample_videos" / "demo_single_leg_squats.mp4"
     _, frame = next(iter(iter_frames(demo)))

@@ -29,7 +29,7 @@ from valgus.live.session import LiveSession, LiveStatus
 from valgus.present.draw import draw_message
 from valgus.runtime.encode import H264Writer
 from valgus.runtime.estimator import PoseEstimator
-from valgus.runtime.video import IMAGE_STATS_EVERY_N, frame_image_stats
+from valgus.runtime.frame_stats import IMAGE_STATS_EVERY_N, frame_image_stats
 
 log = logging.getLogger(__name__)
 

@@ -21,14 +21,9 @@ from valgus.core.kinematics import (
 )
 from valgus.core.pose import PoseSeries
 from valgus.runtime.estimator import PoseEstimator
+from valgus.runtime.frame_stats import IMAGE_STATS_EVERY_N, frame_image_stats
 from valgus.runtime.prefetch import prefetched
-from valgus.runtime.video import (
-    IMAGE_STATS_EVERY_N,
-    check_input_limits,
-    frame_image_stats,
-    iter_frames,
-    probe_video,
-)
+from valgus.runtime.video import check_input_limits, iter_frames, probe_video
 
 # Decoded frames waiting for inference: enough to ride out decoding jitter, few enough that
 # memory stays flat (a 1080p RGB frame is 6 MB).
