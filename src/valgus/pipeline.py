@@ -173,8 +173,9 @@ def analyze_video(
     clip at once (``runtime.tracking.estimate_poses``: overlapping segments, handed over where
     the person stands; a clip too short for them is tracked in one pass). The default stays one
     pass: a second tracker's path differs from the first's by the model's own path spread, which
-    moved a rep's scored FPPA by 0.54-0.72 deg on the sample clip wherever the hand-over fell
-    (README "Speed"), more than the 0.5 deg a default split may.
+    moved the worst rep's scored FPPA on the sample clip by 0.14-0.72 deg over 8 boundaries
+    (0.67 at the planned one) whatever the overlap (``bench/split_agreement.py``), more than the
+    0.5 deg a default split may.
     ``progress(done_frames, total_or_None)``.
     ``name``: the clip's name for the result (an upload is analysed from a temporary file).
     ``quiet``: keep the model's native log lines off stderr.
