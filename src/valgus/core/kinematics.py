@@ -179,6 +179,8 @@ class LegSeries:
     knee_medial_of_foot: + = knee medial to the foot, leg lengths.
     thigh_len_px / leg_len_px: image lengths of hip-knee and hip-ankle.
     foot_xy_px: (T, 2) mean of ankle, heel and toe in the image.
+    knee_xy_px / ankle_xy_px: (T, 2) the knee and ankle landmarks in the image (smoothed), for
+        measures across both legs (``scoring.knee_ankle_separation_ratio``); None when not kept.
 
     Raises ValueError naming the field, the expected and the actual shape when a field is not
     (T,) (or (T, 2)) with the T of ``fppa_deg``.
@@ -193,6 +195,8 @@ class LegSeries:
     thigh_len_px: np.ndarray
     leg_len_px: np.ndarray
     foot_xy_px: np.ndarray
+    knee_xy_px: np.ndarray | None = None
+    ankle_xy_px: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         check_shape("fppa_deg", self.fppa_deg, (None,))
@@ -200,6 +204,9 @@ class LegSeries:
         for name in _LEG_PER_FRAME:
             check_shape(name, getattr(self, name), (n,))
         check_shape("foot_xy_px", self.foot_xy_px, (n, 2))
+        for name in ("knee_xy_px", "ankle_xy_px"):
+            if getattr(self, name) is not None:
+                check_shape(name, getattr(self, name), (n, 2))
 
     def __len__(self) -> int:
         return int(self.fppa_deg.shape[0])
@@ -460,6 +467,8 @@ def leg_series(
         thigh_len_px=np.linalg.norm(knee - hip, axis=-1),
         leg_len_px=leg_len,
         foot_xy_px=foot,
+        knee_xy_px=knee,
+        ankle_xy_px=ankle,
     )
 
 
