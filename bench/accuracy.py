@@ -15,6 +15,12 @@ The truth is the rig's joint centres projected by the rendering camera (sample_v
 Usage::
 
     .venv/bin/python bench/accuracy.py [CLIPS...] [--json OUT.json]
+    .venv/bin/python bench/accuracy.py --definitions [--json OUT.json]
+
+``--definitions`` (issue 12) runs the 10-body set of ``bench/accuracy_set.py`` (rendered into
+``~/.cache/valgus/accuracy12``) and prints the keypoint FPPA at the scored point against each
+truth definition (skin markers, joint centres) per body and overall, then the leave-one-body-out
+study of the mapping to the marker definition (``bench/accuracy_definitions.py``).
 """
 
 from __future__ import annotations
@@ -95,12 +101,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("clips", nargs="*", type=Path)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--definitions", action="store_true",
+                        help="the issue-12 body set against every FPPA definition")
     args = parser.parse_args()
     results = []
+    if args.definitions:
+        from accuracy_definitions import report
+        from accuracy_set import clips
+
+        todo = args.clips or clips()
+    else:
+        todo = args.clips or DEFAULT_CLIPS
     with native_logs_silenced():
-        for clip in args.clips or DEFAULT_CLIPS:
+        for clip in todo:
             results.append(evaluate_clip(clip))
-    print_table(results)
+    if args.definitions:
+        report(results)
+    else:
+        print_table(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1) + "\n")
 

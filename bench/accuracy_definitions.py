@@ -1,0 +1,141 @@
+"""The keypoint FPPA against each truth definition, and the mapping study (issue 12).
+
+Called by ``bench/accuracy.py --definitions`` with the evaluated clips; or on a saved result::
+
+    .venv/bin/python bench/accuracy.py --definitions --json /tmp/acc12.json
+    .venv/bin/python bench/accuracy_definitions.py /tmp/acc12.json
+
+Per body (clip) and overall, for every definition in the truth (``thigh_marker``,
+``asis_marker``, ``joint_centres``): the keypoint FPPA at valgus's scored point (the rep's
+deepest frame) minus the truth at the true deepest frame: n, bias, SD, MAE, 95 % limits of
+agreement (bias +/- 1.96 SD), max. Then for each marker definition, each mapping kind
+(``valgus.core.fppa``: offset; offset + slope) fitted leaving one body out: the held-out
+agreement before (raw) and after, and the mapping fitted on every body (the constants
+``config.FppaMappingConfig`` would hold).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from valgus.core.fppa import (
+    Agreement,
+    FppaDefinition,
+    MappingKind,
+    agreement,
+    fit_mapping,
+    held_out_predictions,
+)
+
+DEFINITIONS: tuple[FppaDefinition, ...] = ("thigh_marker", "asis_marker", "joint_centres")
+TARGETS: tuple[FppaDefinition, ...] = ("thigh_marker", "asis_marker")
+KINDS: tuple[MappingKind, ...] = ("offset", "linear")
+
+
+def rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One dict per scored rep: body, raw keypoint FPPA, truths by definition, size ratio."""
+    out = []
+    for res in results:
+        for r in res["reps"]:
+            raw = r.get("fppa_keypoint_deg", r.get("fppa_bottom_deg"))
+            if not r.get("found") or raw is None:
+                continue
+            out.append(
+                {
+                    "body": res["clip"].removesuffix(".mp4"),
+                    "raw": raw,
+                    "true": r.get("true_fppa_by_definition_deg") or {},
+                    "true_jc": r["true_fppa_deg"],
+                    "ratio": r.get("hip_width_ratio"),
+                }
+            )
+    return out
+
+
+def _fmt(a: Agreement) -> str:
+    if a.n == 0:
+        return f"{'-':>36}"
+    return (
+        f"{a.bias_deg:+6.1f} {a.sd_deg:4.1f} {a.mae_deg:4.1f} "
+        f"[{a.loa_low_deg:+5.1f},{a.loa_high_deg:+5.1f}] {a.max_abs_deg:4.1f}"
+    )
+
+
+def truth_of(row: dict[str, Any], definition: str) -> float:
+    if definition == "joint_centres":
+        return float(row["true"].get(definition, row["true_jc"]))
+    v = row["true"].get(definition)
+    return float("nan") if v is None else float(v)
+
+
+def per_body_table(data: list[dict[str, Any]]) -> None:
+    """One block per definition: a row per body, then all bodies."""
+    bodies = sorted({r["body"] for r in data})
+    for d in DEFINITIONS:
+        head = (
+            f"{'vs ' + d:18} {'n':>3}  {'bias':>6} {'SD':>4} {'MAE':>4} {'95% LoA':>15} "
+            f"{'max':>4}"
+        )
+        print(head)
+        print("-" * len(head))
+        for name in [*bodies, "all"]:
+            sel = [r for r in data if name in ("all", r["body"])]
+            raw = np.array([r["raw"] for r in sel])
+            a = agreement(raw, [truth_of(r, d) for r in sel])
+            print(f"{name:18} {len(sel):>3}  {_fmt(a)}")
+        print()
+    print(
+        "keypoint FPPA at the scored point minus the truth at the true deepest frame (deg); "
+        "LoA = bias +/- 1.96 SD."
+    )
+
+
+def mapping_study(data: list[dict[str, Any]]) -> dict[str, Any]:
+    raw = np.array([r["raw"] for r in data], float)
+    groups = [r["body"] for r in data]
+    found: dict[str, Any] = {}
+    if len(set(groups)) < 2:
+        print("\n(leave-one-body-out needs two bodies or more)")
+        return found
+    print(f"\nleave-one-body-out ({len(set(groups))} bodies, {len(data)} reps), held-out error:")
+    print(f"{'target':14} {'mapping':10} {'bias   SD  MAE  95% LoA       max':40} fitted on all")
+    for target in TARGETS:
+        true = np.array([truth_of(r, target) for r in data])
+        if not np.any(np.isfinite(true)):
+            continue
+        print(f"{target:14} {'none (raw)':10} {_fmt(agreement(raw, true)):40}")
+        for kind in KINDS:
+            pred = held_out_predictions(raw, true, groups, kind, target)
+            full = fit_mapping(raw, true, kind, target)
+            a = agreement(pred, true)
+            found[f"{target}/{kind}"] = {
+                "held_out": a.__dict__,
+                "offset_deg": full.offset_deg,
+                "slope": full.slope,
+            }
+            print(
+                f"{target:14} {kind:10} {_fmt(a):40} offset {full.offset_deg:+.2f} deg, "
+                f"slope {full.slope:.3f}"
+            )
+        ratio = np.array([r["ratio"] if r["ratio"] is not None else np.nan for r in data])
+        resid = true - (raw + np.nanmean(true - raw))
+        ok = np.isfinite(ratio) & np.isfinite(resid)
+        if ok.sum() > 2:
+            rr = float(np.corrcoef(ratio[ok], resid[ok])[0, 1])
+            print(f"{'':14} (offset residual vs keypoint hip width / leg length: r = {rr:+.2f})")
+    return found
+
+
+def report(results: list[dict[str, Any]]) -> dict[str, Any]:
+    data = rows(results)
+    per_body_table(data)
+    return mapping_study(data)
+
+
+if __name__ == "__main__":
+    report(json.loads(Path(sys.argv[1]).read_text()))
