@@ -360,6 +360,21 @@ def feet_cropped(folder: Path) -> Path:
     return _transformed(folder, "feet_cropped.mp4", lambda f: f[:keep])
 
 
+def high_frame_rate(folder: Path, fps: int = 240) -> Path:
+    """The first two reps recorded at ``fps`` (a phone's slow-motion setting, real-time
+    timestamps): each 25 fps demo frame is repeated for its 1/25 s."""
+    frames = demo_frames(TWO_REPS_S)
+    n = round(TWO_REPS_S * fps)
+    return write_video(folder / f"hfr{fps}.mp4",
+                       (frames[min(len(frames) - 1, i * FPS // fps)] for i in range(n)), fps)
+
+
+def black(folder: Path, seconds: float = 8.0) -> Path:
+    """``seconds`` of black at 25 fps, 160x120 (a lens cap left on, or nobody in a dark room)."""
+    frame = np.zeros((120, 160, 3), np.uint8)
+    return write_video(folder / "black.mp4", [frame] * round(seconds * FPS))
+
+
 def side_view(folder: Path) -> Path:
     """The first 4 s of a real side-on squat clip (../shared/videos), at 360 px height.
 
@@ -383,6 +398,6 @@ BUILDERS: dict[str, Callable[[Path], Path]] = {
         corrupt_middle, unknown_codec, wrong_extension, high_resolution, no_duration_in_header,
         blank, noise, too_short, two_people, upside_down, sideways, mirrored, unmirrored,
         leaving_frame, too_dark, too_blurred, low_frame_rate, too_small, feet_cropped,
-        side_view,
+        side_view, high_frame_rate, black,
     )
 }

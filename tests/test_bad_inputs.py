@@ -26,8 +26,9 @@ from tests import bad_inputs
 from valgus.cli.main import main
 from valgus.config import InputLimits
 from valgus.core.pose import PoseSeries
-from valgus.errors import InputTooLargeError
+from valgus.errors import InputTooLargeError, NoPersonError
 from valgus.runtime.estimator import MediaPipePoseEstimator
+from valgus.runtime.tracking import estimate_poses
 from valgus.runtime.video import check_input_limits, iter_frames, probe_video
 
 # Wall-time bound of one CLI run, only to catch a hang: the longest run here (the 7 s clips)
@@ -378,3 +379,56 @@ def test_mirrored_clip_swaps_legs_and_keeps_fppa(
     for (_, a), (_, b) in zip(before, after, strict=True):
         assert a is not None and b is not None
         assert abs(a - b) <= MIRROR_TOLERANCE_DEG, (before, after)
+
+
+# --------------------------------------------------------------- frame rate and empty clips
+
+
+def test_high_frame_rate_clip_is_thinned_and_gives_the_same_result(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 240 fps clip of the same two reps: the model sees at most 30 frames a second
+    (InputLimits.max_fps), and the reps, legs and bands are those of the 25 fps clip."""
+    seen: list[float] = []
+    estimate = MediaPipePoseEstimator.estimate
+
+    def counting(self: MediaPipePoseEstimator, rgb: np.ndarray, t_s: float) -> Any:
+        seen.append(t_s)
+        return estimate(self, rgb, t_s)
+
+    monkeypatch.setattr(MediaPipePoseEstimator, "estimate", counting)
+    control = run_cli([build("unmirrored", tmp_path), "--json"], capsys).json()
+    seen.clear()
+    fast = run_cli([bad_inputs.high_frame_rate(tmp_path), "--json"], capsys).json()
+    assert len(seen) <= InputLimits().max_fps * bad_inputs.TWO_REPS_S + 1
+    assert np.diff(seen).min() >= 1 / InputLimits().max_fps - 1e-3
+    reps = [(r["leg"], r["band"]) for r in control["reps"] if r["complete"]]
+    assert reps == [(r["leg"], r["band"]) for r in fast["reps"] if r["complete"]]
+    assert [q["code"] for q in fast["quality"]] == [q["code"] for q in control["quality"]]
+
+
+class _NobodyEstimator:
+    """Sees nobody, and counts the frames it is shown."""
+
+    def __init__(self) -> None:
+        self.frames = 0
+
+    def __enter__(self) -> _NobodyEstimator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def estimate(self, rgb: np.ndarray, t_s: float) -> None:
+        self.frames += 1
+
+
+def test_clip_without_anyone_stops_early(tmp_path: Path) -> None:
+    """Nobody found in the first ``no_person_stop_s`` seconds: "no person" there, without
+    running the model over the rest (a 10-minute black clip answers within a minute)."""
+    clip = bad_inputs.black(tmp_path, seconds=8.0)
+    nobody = _NobodyEstimator()
+    limits = InputLimits(no_person_stop_s=2.0)
+    with pytest.raises(NoPersonError, match="nobody was found in the first 2 s"):
+        estimate_poses(clip, nobody, limits=limits)
+    assert nobody.frames == 2 * bad_inputs.FPS + 1  # 0 .. 2.0 s

@@ -474,3 +474,33 @@ def test_iphone_mov_portrait_variable_rate() -> None:
     assert gaps.min() < 0.01  # a 1/600 s gap: nominal-rate timing would be wrong here
     assert gaps.max() == pytest.approx(1 / 30, abs=1e-3)
     assert frames[-1][0] == pytest.approx(2.335, abs=0.01)
+
+
+# ------------------------------------------------------------------ frame rate (issue 13)
+
+
+def test_max_fps_thins_a_high_rate_clip_from_its_timestamps(tmp_path: Path) -> None:
+    """A 240 fps (slow-motion) clip is analysed at 30 fps: one frame per 1/30 s slot of its own
+    clock, and a segment keeps exactly the frames a full pass keeps."""
+    clip = _write_clip(tmp_path / "hfr.mp4", "libx264", n=120, rate=240)
+    every = [t for t, _ in iter_frames(clip)]
+    assert len(every) == 120
+    thinned = [t for t, _ in iter_frames(clip, max_fps=30)]
+    assert len(thinned) == 15
+    np.testing.assert_allclose(np.diff(thinned), 1 / 30, atol=1e-6)
+    assert set(thinned) <= set(every)
+    later = [t for t, _ in iter_frames(clip, max_fps=30, start_s=0.2)]
+    assert later == [t for t in thinned if t >= 0.2]
+    assert probe_video(clip).frames_to_analyse(30) == 15
+    with pytest.raises(ValueError, match="max_fps"):
+        iter_frames(clip, max_fps=0)
+
+
+def test_max_fps_keeps_every_frame_near_the_rate(tmp_path: Path) -> None:
+    """A 30 fps phone clip whose timestamps jitter by 2 ms keeps every frame; so does a 25 fps
+    one (a clip is only thinned well above the limit)."""
+    jitter = [round(1000 * i / 30) + (2 if i % 3 == 1 else 0) for i in range(30)]
+    clip = _write_clip(tmp_path / "vfr.mp4", "libx264", rate=30, pts_ms=jitter)
+    assert len(list(iter_frames(clip, max_fps=30))) == 30
+    slow = _write_clip(tmp_path / "slow.mp4", "libx264", n=20, rate=25)
+    assert len(list(iter_frames(slow, max_fps=30))) == 20

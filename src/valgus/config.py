@@ -275,6 +275,19 @@ class InputLimits:
     # model 4x the pixels it uses; bigger frames only cost decoding time and memory (one 8K RGB
     # frame is 100 MB, 4K 25 MB, 1280x720 2.8 MB). Angles do not depend on the scale.
     max_side_px: int = 1280
+    # Frames analysed per second at most (1/s). Knee angles are smoothed below 4 Hz
+    # (SmoothingConfig) and a descent lasts 1-3 s: 30 frames a second sample that 7x over the
+    # cut-off and give a descent 30-90 frames (the gate asks for 15 fps), and it is the rate the
+    # pose tracker is made for. A 60, 120 or 240 fps (slow-motion) recording is thinned to this
+    # rate from its timestamps (``runtime.video.iter_frames``): the 240 fps case clip took 7x the
+    # time of its 25 fps control for the same result. With ``max_duration_s`` this bounds the
+    # work, not only the seconds: at most max_duration_s x max_fps = 18,000 frames inferred.
+    max_fps: float = 30.0
+    # A clip in which nobody has been found after this many seconds (s) of its start stops there
+    # with "no person found", instead of running the model over the rest (a 10-minute black or
+    # empty clip took minutes). A tester walks into the picture within seconds of starting the
+    # recording; 30 s leaves room for setting the phone down and stepping back.
+    no_person_stop_s: float = 30.0
 
 
 @dataclass(frozen=True)

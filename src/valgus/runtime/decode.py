@@ -215,8 +215,14 @@ def _convert(
     segment: _Segment | None = None,
     start: _Start | None = None,
     after_seek: bool = False,
+    max_fps: float | None = None,
 ) -> Iterator[tuple[float, np.ndarray]]:
     """Turn decoded frames into ``(t_s, rgb)`` with a one-frame look-ahead.
+
+    ``max_fps``: a clip whose nominal rate exceeds it by more than ``_RATE_TOLERANCE`` keeps one
+    frame per ``1 / max_fps`` slot of its own clock (``_rate_slot``); the others are decoded
+    (later frames need them) but not converted. The choice depends only on each frame's time, so
+    a segment keeps the same frames as a full pass.
 
     ``segment``: only frames inside it are converted and yielded. ``start``: the clip's first
     frame, decoded separately (given for a segment): its time is the clock's zero and it fixes
@@ -228,6 +234,8 @@ def _convert(
     geo: _Geometry | None = None
     rate = _positive(stream.average_rate) or _positive(stream.guessed_rate)
     rate = rate or _positive(stream.base_rate)
+    thin = max_fps is not None and rate is not None and float(rate) > max_fps * _RATE_TOLERANCE
+    last_slot: int | None = None
     t0: Fraction | None = start.t0 if start is not None else None
     if start is not None:
         geo = _geometry(start.frame, stream, max_side_px)
@@ -273,6 +281,12 @@ def _convert(
                 continue  # before the segment: decoded (the next frames need it), not converted
             if segment.end_s is not None and float(t) >= segment.end_s:
                 break
+            if thin:
+                assert max_fps is not None
+                slot = _rate_slot(float(t), max_fps)
+                if slot == last_slot:
+                    continue  # another frame of this slot was kept: decoded, not converted
+                last_slot = slot
 
             if geo is None:
                 geo = _geometry(frame, stream, max_side_px)
@@ -290,6 +304,20 @@ def _convert(
         _require_two_frames(n_out, container, stream, p)
     if pending is not None:
         yield pending
+
+
+# A clip is thinned only when its nominal rate exceeds ``max_fps`` by more than this factor, so
+# that a 60 fps phone clip whose timestamps jitter by a millisecond or two keeps every frame.
+_RATE_TOLERANCE = 1.1
+# Slot boundaries sit this fraction of a slot before the multiples of ``1 / max_fps``: away from
+# the frame times of 90-300 fps clips (a 240 fps frame lands exactly on every quarter slot), so
+# a millisecond of timestamp jitter does not move a frame into the next slot.
+_SLOT_PHASE = 0.1
+
+
+def _rate_slot(t_s: float, max_fps: float) -> int:
+    """The ``1 / max_fps`` slot of the clip's clock that a frame at ``t_s`` falls in."""
+    return math.floor(t_s * max_fps + _SLOT_PHASE)
 
 
 def _require_two_frames(n: int, container: InputContainer, stream: VideoStream, p: Path) -> None:

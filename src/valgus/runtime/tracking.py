@@ -20,6 +20,7 @@ from valgus.core.kinematics import (
     hip_ankle_length_px,
 )
 from valgus.core.pose import PoseSeries
+from valgus.errors import NoPersonError
 from valgus.runtime.estimator import PoseEstimator
 from valgus.runtime.frame_stats import IMAGE_STATS_EVERY_N, frame_image_stats
 from valgus.runtime.prefetch import prefetched
@@ -216,19 +217,24 @@ def _track_segment(
     estimator: PoseEstimator,
     segment: Segment,
     side_px: int,
-    max_duration_s: float,
+    limits: InputLimits,
     track: _Track,
     stop: threading.Event,
     on_frame: Callable[[], None],
 ) -> None:
-    """Run ``estimator`` over one segment of the clip, appending to ``track``."""
+    """Run ``estimator`` over one segment of the clip, appending to ``track``.
+
+    The segment that starts the clip raises ``NoPersonError`` once ``limits.no_person_stop_s``
+    have passed without anyone found (an empty or black clip answers at once)."""
     frames = iter_frames(
         video_path,
         max_side_px=side_px,
-        max_duration_s=max_duration_s,
+        max_duration_s=limits.max_duration_s,
         start_s=max(0.0, segment.start_s - segment.warmup_s),
         end_s=segment.end_s,
+        max_fps=limits.max_fps,
     )
+    searching = segment.start_s == 0.0  # nobody found yet since the clip's start
 
     def with_image_stats() -> Iterator[tuple[float, np.ndarray, tuple[float, float] | None]]:
         """The frames, with light and blur on every few kept frames (they change slowly; ~1 ms
@@ -255,6 +261,14 @@ def _track_segment(
             if stop.is_set():
                 raise _Stopped
             pose = estimator.estimate(rgb, t_s)
+            if pose is not None:
+                searching = False
+            elif searching and t_s >= limits.no_person_stop_s:
+                raise NoPersonError(
+                    f"nobody was found in the first {limits.no_person_stop_s:.0f} s of the video; "
+                    "film with your whole body in the picture and good light, and trim the "
+                    "video to the squats"
+                )
             if stats is None:
                 continue  # warm-up: tracking settles, nothing is kept
             track.size = (rgb.shape[1], rgb.shape[0])
@@ -315,7 +329,7 @@ def estimate_poses(
 
     def report() -> None:
         if progress is not None:
-            total = info.frame_count_estimate
+            total = info.frames_to_analyse(limits.max_fps)
             progress(sum(done) if total is None else min(sum(done), total), total)
 
     def counter(i: int) -> Callable[[], None]:
@@ -329,8 +343,8 @@ def estimate_poses(
     def run(i: int) -> None:
         try:
             _track_segment(
-                video_path, estimators[i], segments[i], side_px, limits.max_duration_s,
-                tracks[i], stop, counter(i),
+                video_path, estimators[i], segments[i], side_px, limits, tracks[i], stop,
+                counter(i),
             )
         except BaseException as error:  # re-raised in the calling thread below
             tracks[i].error = error

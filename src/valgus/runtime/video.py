@@ -15,6 +15,7 @@ Conventions
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -61,6 +62,13 @@ class VideoInfo:
     frame_count_estimate: int | None  # from the container index, else duration * fps
     codec: str  # decoder name, e.g. "h264", "hevc", "vp9", "mjpeg", "gif"
     size_bytes: int
+
+    def frames_to_analyse(self, max_fps: float | None) -> int | None:
+        """Frames ``iter_frames(max_fps=...)`` will yield, estimated (None if unknown): the
+        clip's own count, or its duration x ``max_fps`` for a clip thinned to that rate."""
+        if max_fps is None or self.frame_count_estimate is None or not self.duration_s:
+            return self.frame_count_estimate
+        return min(self.frame_count_estimate, math.ceil(self.duration_s * max_fps))
 
 
 def probe_video(path: str | Path) -> VideoInfo:
@@ -148,8 +156,10 @@ def iter_frames(
     max_duration_s: float | None = None,
     start_s: float = 0.0,
     end_s: float | None = None,
+    max_fps: float | None = None,
 ) -> Iterator[tuple[float, np.ndarray]]:
-    """Yield ``(t_s, rgb)`` for every frame of the clip, one at a time.
+    """Yield ``(t_s, rgb)`` for every frame of the clip (or at most ``max_fps`` a second), one at
+    a time.
 
     Args:
         path: video file.
@@ -166,6 +176,11 @@ def iter_frames(
             keyframe before ``start_s`` (clips with timestamps), so a late segment costs
             little more than its own frames; frames before ``start_s`` are decoded but not
             converted. A segment of a clip is not checked for being a single picture.
+        max_fps: if given (1/s), a clip whose nominal frame rate is over 1.1 x ``max_fps`` (a
+            slow-motion 120 or 240 fps recording) yields only the first frame of each
+            ``1 / max_fps`` s slot of its timestamps (chosen from the timestamps, so variable
+            frame rates and segments keep the same frames as a full pass); the other frames are
+            decoded but not converted. Clips at or near ``max_fps`` keep every frame.
 
     Yields:
         t_s: seconds since the first decoded frame, from presentation timestamps
@@ -187,38 +202,45 @@ def iter_frames(
             turns out to be truncated part-way, *after* yielding the frames decoded
             before that point (the message says at what time).
         InputTooLargeError: during iteration, a frame later than ``max_duration_s``.
-        ValueError: ``max_side_px`` < 1 or ``max_duration_s`` <= 0.
+        ValueError: ``max_side_px`` < 1, ``max_duration_s`` <= 0 or ``max_fps`` <= 0.
     """
     if max_side_px is not None and max_side_px < 1:
         raise ValueError(f"max_side_px must be a positive integer, got {max_side_px}")
     if max_duration_s is not None and not max_duration_s > 0:
         raise ValueError(f"max_duration_s must be positive, got {max_duration_s}")
+    if max_fps is not None and not max_fps > 0:
+        raise ValueError(f"max_fps must be positive, got {max_fps}")
     if not start_s >= 0 or (end_s is not None and not end_s > start_s):
         raise ValueError(f"need 0 <= start_s < end_s, got start_s={start_s}, end_s={end_s}")
     # Checked eagerly (a generator would defer it to the first next()); opening is
     # deferred so an iterator that is never consumed holds no file.
-    return _stream_frames(
-        _check_file(path), max_side_px, max_duration_s, _Segment(start_s, end_s)
-    )
+    options = _Options(max_side_px, max_duration_s, max_fps)
+    return _stream_frames(_check_file(path), options, _Segment(start_s, end_s))
+
+
+@dataclass(frozen=True)
+class _Options:
+    """How :func:`iter_frames` shapes, bounds and thins the frames (its keyword arguments)."""
+
+    max_side_px: int | None
+    max_duration_s: float | None
+    max_fps: float | None
 
 
 def _stream_frames(
-    p: Path, max_side_px: int | None, max_duration_s: float | None, segment: _Segment
+    p: Path, options: _Options, segment: _Segment
 ) -> Iterator[tuple[float, np.ndarray]]:
     """Generator behind :func:`iter_frames`."""
     start: _Start | None = _first_frame(p) if segment.start_s > 0 else None
     try:
-        yield from _decoded_segment(
-            p, max_side_px, max_duration_s, segment, start, seek=start is not None
-        )
+        yield from _decoded_segment(p, options, segment, start, seek=start is not None)
     except _DecodeFromStart:  # raised before any frame was yielded
-        yield from _decoded_segment(p, max_side_px, max_duration_s, segment, start, seek=False)
+        yield from _decoded_segment(p, options, segment, start, seek=False)
 
 
 def _decoded_segment(
     p: Path,
-    max_side_px: int | None,
-    max_duration_s: float | None,
+    options: _Options,
     segment: _Segment,
     start: _Start | None,
     seek: bool,
@@ -236,8 +258,8 @@ def _decoded_segment(
         decoded = _decode(container, stream, p)
         try:
             yield from _convert(
-                decoded, container, stream, p, max_side_px, max_duration_s, segment, start,
-                after_seek=seek,
+                decoded, container, stream, p, options.max_side_px, options.max_duration_s,
+                segment, start, after_seek=seek, max_fps=options.max_fps,
             )
         finally:
             # Close the inner generator first so no libav object outlives the container.
