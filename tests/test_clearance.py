@@ -80,6 +80,35 @@ def test_both_legs_pass_and_all_criteria_met_is_cleared() -> None:
     assert decision.lsi_pct == pytest.approx(92.0)
 
 
+def test_demo_knee_within_the_error_is_uncertain_and_not_cleared() -> None:
+    """Issue 12: 21 reps per leg like the demo's (left -3.4 to -3.9 deg, right 13.2-13.5 deg,
+    the right knee built at 18 deg) were CLEARED because borderline reps counted as passes."""
+    right = [13.55, 13.22, 13.40] * 7
+    left = [-3.35, -3.78, -3.90] * 7
+    data = {1: analysis([rep(i + 1, "left", band="fine", fppa=f) for i, f in enumerate(left)]),
+            2: analysis([rep(i + 1, "right", band="borderline", fppa=f)
+                         for i, f in enumerate(right)])}
+    squat, _ = squat_results(data)
+    assert squat["left"].verdict == "PASS"
+    assert squat["right"].verdict == "UNCERTAIN" and squat["right"].valid_reps == 21
+    assert squat["right"].reasons[0] == "uncertain: re-test or review the reps"
+    decision = decide(squat, ALL_GOOD)
+    assert decision.status == "NOT YET"
+    assert decision.criteria[0].status == "not met"
+    assert any("right leg squat: UNCERTAIN, not cleared (uncertain: re-test or review" in r
+               for r in decision.reasons)
+    assert "mean FPPA 13.4 +/- 3.4 deg over 21 reps" in decision.reasons[0]
+
+
+def test_a_reviewer_can_settle_an_uncertain_leg_through_the_same_rule() -> None:
+    data = {1: analysis([rep(i + 1, "left", band="borderline", fppa=12.0) for i in range(20)])}
+    assert squat_results(data)[0]["left"].verdict == "UNCERTAIN"
+    caves_in = [Override(1, 3, "excessive", "knee caves in on video")]
+    assert squat_results(data, caves_in)[0]["left"].verdict == "NOT YET"
+    by_eye = [Override(1, i + 1, "fine", "aligned on video") for i in range(20)]
+    assert squat_results(data, by_eye)[0]["left"].verdict == "PASS"
+
+
 def test_override_to_excessive_turns_the_leg_and_decision_to_not_yet() -> None:
     data = both_legs_fine()
     squat, reps = squat_results(data, [Override(2, 7, "excessive", "knee caves in on video")])

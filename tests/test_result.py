@@ -23,6 +23,8 @@ from valgus.core.result import SCHEMA, AnalysisResult
 from valgus.pipeline import analyze_series
 
 V1 = json.loads((Path(__file__).parent / "analysis_v1.json").read_text())
+SET_FIELDS = {"measured_reps", "mean_fppa_deg", "fppa_spread_deg", "uncertainty_deg",
+              "threshold_deg", "position"}
 
 
 @cache
@@ -75,8 +77,13 @@ def test_words_are_those_of_schema_1(name: str) -> None:
     for leg in ("left", "right"):
         legs: dict[str, Any] = dict(new["legs"][leg])
         assert legs.pop("overridden_reps") == 0
+        # Added to schema 2 since (issue 12: the leg decided on its set of reps).
+        assert set(legs) - set(old["legs"][leg]) == SET_FIELDS
+        legs = {k: v for k, v in legs.items() if k not in SET_FIELDS}
+        if legs["verdict"] != "CANNOT ASSESS":
+            # The set rule words its reasons anew, with its numbers (test_leg_verdict.py).
+            assert legs.pop("reasons")[-1] == old["legs"][leg]["reasons"][0]
         # The words and counts exactly; angles to 0.5 deg (rep detection may be refined).
-        assert set(legs) == set(old["legs"][leg])
         for key, value in legs.items():
             if isinstance(value, float):
                 assert value == pytest.approx(old["legs"][leg][key], abs=0.5), key
@@ -138,3 +145,29 @@ def test_rep_issue_codes_keep_their_numbers() -> None:
     rep = turned.to_dict()["reps"][0]
     assert rep["issues"][0]["code"] == "not_square" and rep["issues"][0]["text"] == str(issue)
     assert rep["counts_towards_test"] is False
+
+
+def test_separation_ratio_and_the_leg_set_round_trip_and_may_be_absent() -> None:
+    """Issue 12's additions to schema 2: each rep's knee-to-ankle separation ratio, each leg's
+    set of reps, the UNCERTAIN verdict and the errors behind the band; results stored before
+    them read back with None."""
+    result = _fresh()["fine_left"]
+    data = json.loads(json.dumps(result.to_dict()))
+    assert all(r["knee_ankle_separation_ratio"] is not None for r in data["reps"])
+    left = data["legs"]["left"]
+    assert left["measured_reps"] == 3 and left["position"] == "within"
+    assert left["mean_fppa_deg"] == pytest.approx(13.0, abs=1.0)
+    thresholds = data["thresholds"]
+    assert (thresholds["method_sem_deg"], thresholds["tool_error_sd_deg"]) == (3.0, 1.5)
+    assert thresholds["borderline_margin_deg"] == pytest.approx(3.354)
+    assert "UNCERTAIN" in thresholds["verdict_rule"]
+    uncertain = dict(data, legs={**data["legs"], "left": {**left, "verdict": "UNCERTAIN"}})
+    assert AnalysisResult.from_dict(uncertain).legs["left"].verdict == "UNCERTAIN"
+    for rep in data["reps"]:
+        del rep["knee_ankle_separation_ratio"]
+    for key in SET_FIELDS:
+        del data["legs"]["left"][key]
+    old = AnalysisResult.from_dict(data)
+    assert [r.knee_ankle_separation_ratio for r in old.reps] == [None] * 3
+    assert old.legs["left"].mean_fppa_deg is None and old.legs["left"].measured_reps == 0
+    assert [r.band for r in old.reps] == [r.band for r in result.reps]

@@ -6,6 +6,7 @@ All configs are frozen dataclasses; change a value with ``dataclasses.replace``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -235,9 +236,30 @@ class ValgusThresholds:
     # Park 2024: 11.3 deg cut-off for smartphone pose-estimation FPPA in single-leg squat;
     # between Herrington 2014's controls (8.4 +/- 5.1) and PFP (16.8 +/- 5.4).
     unspecified_deg: float = 11.3
-    # Munro 2012: standard error of measurement of 2D FPPA is 2.7-3.0 deg; a rep within one SEM
-    # of the threshold is "borderline" rather than a confident call either way.
-    borderline_margin_deg: float = 3.0
+    # The measurement error the bands and the verdict allow for (deg), two independent parts
+    # combined in ``borderline_margin_deg``. The method's own error: Munro 2012 measured the
+    # standard error of measurement (SEM) of manual 2D FPPA at 2.7-3.0 deg between sessions; the
+    # upper end is used. It is an error of a person's score, so averaging reps does not shrink it.
+    method_sem_deg: float = 3.0
+    # valgus's own error against the reference points, one SD (deg) once its constant offset is
+    # removed: 1.5 deg at the deepest frame on the square-on rendered bodies (README
+    # "Accuracy", bench/accuracy.py). It varies with the body, so averaging reps does not shrink
+    # it either. Update it here (only here) when the accuracy bench is re-measured.
+    tool_error_sd_deg: float = 1.5
+    # Knee-to-ankle separation ratio (``scoring.knee_ankle_separation_ratio``): withheld when
+    # the ankles are less than this many hip widths apart across the image, where a ratio of two
+    # small distances turns landmark jitter of a few px into a large change (the sample clip's
+    # ankles are 1.7 hip widths apart at the bottom; a free foot held behind the stance ankle
+    # can bring them to nothing).
+    separation_min_ankle_hip_widths: float = 0.5
+
+    @property
+    def borderline_margin_deg(self) -> float:
+        """Half-width of the borderline band around the threshold (deg): one combined SD of the
+        measurement error, sqrt(method_sem_deg^2 + tool_error_sd_deg^2) (3.35 deg by default).
+        A rep within it of the threshold is "borderline" rather than a confident call either way;
+        ``scoring.leg_verdict`` builds the leg's uncertainty on it. The one place it is derived."""
+        return math.hypot(self.method_sem_deg, self.tool_error_sd_deg)
 
     def threshold_deg(self, sex: Sex) -> float:
         return {"female": self.female_deg, "male": self.male_deg}.get(sex, self.unspecified_deg)

@@ -1,6 +1,7 @@
 """The sidebar's settings: sex (which selects the valgus threshold), the threshold itself, the
-borderline band, the reps needed per leg and the stance leg of uploads, as an ``AnalysisConfig``
-(defaults from ``AnalysisConfig``)."""
+reps needed per leg and the stance leg of uploads, as an ``AnalysisConfig`` (defaults from
+``AnalysisConfig``); and the words of the rule in force. The borderline band is not a setting:
+it is the measurement error (``ValgusThresholds.borderline_margin_deg``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import streamlit as st
 
 from valgus.config import AnalysisConfig, Sex
 from valgus.core.result import LegChoice
+from valgus.present.style import rule_text
 
 SEX_LABEL: dict[str, str] = {"unspecified": "not given", "female": "female", "male": "male"}
 LEG_CHOICES: tuple[LegChoice, ...] = ("auto", "left", "right")
@@ -29,36 +31,28 @@ def sidebar_settings() -> tuple[AnalysisConfig, LegChoice]:
         "(Park 2024, smartphone pose estimation in single-leg squats).",
     ))
     default_thr = base.valgus.threshold_deg(sex)
+    error = base.valgus.borderline_margin_deg
     thr = st.sidebar.number_input(
-        "Excessive valgus: FPPA above (deg)", min_value=0.0, max_value=45.0,
+        "Valgus threshold T: FPPA (deg)", min_value=0.0, max_value=45.0,
         value=float(default_thr), step=0.5, key=f"threshold_{sex}",
-        help=f"Default for {SEX_LABEL[sex]}: {default_thr:.1f} deg.",
-    )
-    margin = st.sidebar.number_input(
-        "Borderline band: threshold +/- (deg)", min_value=0.0, max_value=15.0,
-        value=float(base.valgus.borderline_margin_deg), step=0.5, key="margin",
-        help="Munro 2012: 2D FPPA is measured to within 2.7-3.0 deg (SEM); a rep this close to "
-        "the threshold is borderline rather than a confident call.",
+        help=f"Default for {SEX_LABEL[sex]}: {default_thr:.1f} deg. A rep is excessive above "
+        f"T + {error:.2f} deg (the measurement error), fine below T - {error:.2f} deg.",
     )
     reps = st.sidebar.number_input(
         "Reps needed per leg (reps)", min_value=1, max_value=100,
         value=int(base.clearance.required_reps), step=1, key="required_reps",
         help="Return-to-running criterion: single-leg squat, 20 repetitions, no excessive valgus.",
     )
-    leg = cast(LegChoice, st.sidebar.selectbox(
+    leg: LegChoice = st.sidebar.selectbox(
         "Stance leg (uploads)", LEG_CHOICES, key="leg",
         help="auto: found for each rep from the foot that stays planted.",
-    ))
+    )
     field = {"female": "female_deg", "male": "male_deg"}.get(sex, "unspecified_deg")
-    valgus = dataclasses.replace(base.valgus, **{field: float(thr)},
-                                 borderline_margin_deg=float(margin))
+    valgus = dataclasses.replace(base.valgus, **{field: float(thr)})
     cfg = dataclasses.replace(
         base, sex=sex, valgus=valgus,
         clearance=dataclasses.replace(base.clearance, required_reps=int(reps)),
     )
-    st.sidebar.caption(
-        f"A rep is **excessive** above {thr + margin:.1f} deg, **borderline** from "
-        f"{max(thr - margin, 0):.1f} to {thr + margin:.1f} deg, **fine** below. FPPA + = knee "
-        "towards the midline (valgus)."
-    )
+    st.sidebar.caption(rule_text(cfg))
     return cfg, leg
+

@@ -2,7 +2,9 @@
 and a person's FPPA across sessions judged against the smallest detectable change. Pure Python on
 plain data (typed analysis results, entered values, overrides), so the
 rules are unit-tested without a database, a video or a model. The squat criterion per leg is
-``scoring.leg_verdict``, the same rule as the analysis's, on reps re-banded by the reviewer.
+``scoring.leg_verdict``, the same rule as the analysis's, on reps re-banded by the reviewer; only
+PASS meets it (UNCERTAIN, a set of reps within the measurement error of the threshold, is not
+cleared: re-test or review).
 
 Criteria (REFERENCE section 1, return to running after patellofemoral pain):
 
@@ -24,10 +26,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
-from valgus.config import ClearanceConfig, ValgusThresholds
+from valgus.config import AnalysisConfig, ClearanceConfig
 from valgus.core.result import AnalysisResult
 from valgus.core.scoring import BANDS as BANDS  # re-exported: the review offers them
-from valgus.core.scoring import Band, LegVerdict, SquatRep, leg_verdict
+from valgus.core.scoring import Band, LegRule, LegVerdict, SquatRep, leg_verdict
 from valgus.landmarks import SIDES, Side
 
 # The squat criterion's result for one leg after review is the analysis's own verdict type.
@@ -154,13 +156,14 @@ def squat_results(
     required_reps: int | None = None,
 ) -> tuple[dict[Side, LegVerdict], list[SquatRep]]:
     """Both legs' squat verdicts over all analyses of a session (analysis id -> result), after
-    overrides (``scoring.leg_verdict``, worded for the clinician); also returns the reps.
-    ``required_reps`` defaults to the largest number the analyses were run with (20 unless
-    configured otherwise). The threshold in the words is the first analysis's."""
+    overrides (``scoring.leg_verdict``, the same rule as a fresh analysis's, worded for the
+    clinician); also returns the reps. ``required_reps`` defaults to the largest number the
+    analyses were run with (20 unless configured otherwise). The threshold and the measurement
+    error are the first analysis's (defaults without an analysis)."""
     reps: list[SquatRep] = []
     why_not: list[str] = []
     need = required_reps
-    thresholds = (ValgusThresholds().unspecified_deg, ValgusThresholds().borderline_margin_deg)
+    cfg = AnalysisConfig()
     for n, (analysis_id, analysis) in enumerate(analyses.items()):
         reps.extend(squat_reps(analysis, analysis_id, overrides))
         if not analysis.assessable:
@@ -168,12 +171,9 @@ def squat_results(
         if required_reps is None:
             need = max(need or 0, analysis.config.clearance.required_reps)
         if n == 0:
-            thresholds = (analysis.threshold_deg, analysis.config.valgus.borderline_margin_deg)
-    need = need or ClearanceConfig().required_reps
-    legs = {
-        leg: leg_verdict(leg, reps, need, thresholds, why_not, audience="clinician")
-        for leg in SIDES
-    }
+            cfg = analysis.config
+    rule = LegRule.of(cfg, need or ClearanceConfig().required_reps)
+    legs = {leg: leg_verdict(leg, reps, rule, why_not, audience="clinician") for leg in SIDES}
     return legs, reps
 
 
@@ -232,7 +232,12 @@ def _squat_criterion(
     failed = missing = False
     for leg in SIDES:
         res = squat[leg]
-        if res.verdict != "PASS":
+        if res.verdict == "UNCERTAIN":
+            # Not cleared on a measurement that cannot tell: the reasons say re-test or review.
+            failed = True
+            reasons.append(f"{leg} leg squat: UNCERTAIN, not cleared "
+                           f"({'; '.join(res.reasons)})")
+        elif res.verdict != "PASS":
             failed = True
             reasons.append(f"{leg} leg squat: {res.verdict} ({'; '.join(res.reasons)})")
         pain = inputs.squat_pain_left if leg == "left" else inputs.squat_pain_right
@@ -244,8 +249,8 @@ def _squat_criterion(
             reasons.append(f"{leg} leg: pain {pain}/10 during the squats")
     if not (failed or missing):
         reasons.append(
-            f"both legs PASS ({squat['left'].valid_reps} and {squat['right'].valid_reps} reps "
-            f"without excessive valgus), {_pain_words(policy)}"
+            f"both legs PASS ({squat['left'].valid_reps} and {squat['right'].valid_reps} reps, "
+            f"FPPA clearly below the threshold), {_pain_words(policy)}"
         )
     status: CriterionStatus = "not met" if failed else "not recorded" if missing else "met"
     return CriterionResult("squat", "Single-leg squat, 20 reps per leg: no pain, no excessive "

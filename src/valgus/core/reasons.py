@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
+from valgus.core.uncertainty import SetEstimate
+
 Audience = Literal["person", "clinician"]
 Values = Mapping[str, float | str]
 
@@ -243,23 +245,48 @@ def _reps(n: int) -> str:
     return f"{n} rep" if n == 1 else f"{n} reps"
 
 
+def _deg(value: float) -> str:
+    return f"{value:.1f} deg"
+
+
+def set_sentence(estimate: SetEstimate, threshold_deg: float, margin_deg: float) -> str:
+    """Where a leg's set of reps stands against the threshold, with the numbers."""
+    m, u, lo, hi = (estimate.mean_deg, estimate.uncertainty_deg, estimate.low_deg,
+                    estimate.high_deg)
+    numbers = (f"mean FPPA {m:.1f} +/- {u:.1f} deg over {_reps(estimate.reps)} (measurement "
+               f"error {margin_deg:.1f} deg, reps' spread {estimate.spread_deg:.1f} deg)")
+    match estimate.position(threshold_deg):
+        case "above":
+            return (f"excessive knee valgus: {numbers}, clearly above the {_deg(threshold_deg)} "
+                    f"threshold ({lo:.1f} deg or more)")
+        case "below":
+            return (f"{numbers}, clearly below the {_deg(threshold_deg)} threshold "
+                    f"({hi:.1f} deg at most)")
+    return (f"{numbers}: {lo:.1f} to {hi:.1f} deg takes in the {_deg(threshold_deg)} "
+            "threshold, within the measurement error")
+
+
 def leg_reasons(
     *,
     seen: int,
     valid: int,
-    excessive: int,
-    borderline: int,
+    verdict: str,
+    estimate: SetEstimate | None,
+    measured_excessive: int,
+    confirmed_excessive: int,
+    reviewer_borderline: int,
     overridden: int,
     required: int,
-    passed: bool,
     threshold_deg: float,
     margin_deg: float,
     not_assessable: tuple[str, ...],
     audience: Audience,
 ) -> tuple[str, ...]:
-    """The reasons of a leg's squat verdict (``scoring.leg_verdict``), in order. ``seen``: the
-    counted reps of the leg; ``valid``: those measurable (after any review)."""
-    person = audience == "person"
+    """The reasons of a leg's squat verdict (``scoring.leg_verdict``), in order, each with the
+    numbers of the rule it applies. ``seen``: the counted reps of the leg; ``valid``: those
+    measurable (after any review); ``estimate``: the set of reps whose measured FPPA stands;
+    ``measured_excessive``: of those, the reps banded excessive (above threshold + margin);
+    ``confirmed_excessive`` / ``reviewer_borderline``: reps a reviewer banded so."""
     reasons: list[str] = []
     if not valid:
         if seen:
@@ -268,23 +295,31 @@ def leg_reasons(
             reasons.extend(dict.fromkeys(not_assessable))
         else:
             reasons.append("no complete single-leg squat on this leg was found")
-    else:
-        if passed:
-            reasons.append(f"{valid} reps without excessive knee valgus")
-        if excessive:
-            reasons.append(
-                f"{excessive} of {valid} reps show excessive knee valgus (FPPA above "
-                f"{threshold_deg:.1f} deg by more than {margin_deg:.0f})" if person
-                else f"{excessive} of {valid} reps with excessive knee valgus"
-            )
-        if valid < required:
-            reasons.append(f"only {valid} of the {required} reps the test asks for were measured")
-        if borderline:
-            reasons.append(
-                f"{borderline} reps are borderline (within the measurement error of the "
-                f"{threshold_deg:.1f} deg threshold)" if person
-                else f"{_reps(borderline)} borderline (within the measurement error)"
-            )
+        if overridden:
+            reasons.append(f"{_reps(overridden)} re-banded by the reviewer")
+        return tuple(reasons)
+    if verdict == "UNCERTAIN":
+        reasons.append("uncertain: re-test, or have a clinician review the reps"
+                       if audience == "person" else "uncertain: re-test or review the reps")
+    if estimate is not None:
+        reasons.append(set_sentence(estimate, threshold_deg, margin_deg))
+    elif verdict == "PASS":
+        reasons.append(f"{_reps(valid)}, all judged by the reviewer, none excessive")
+    above = estimate is not None and estimate.position(threshold_deg) == "above"
+    edge = _deg(threshold_deg + margin_deg)
+    if measured_excessive:
+        reasons.append(
+            f"{measured_excessive} of {_reps(valid)} excessive (FPPA above {edge})" if above
+            else f"{measured_excessive} of {_reps(valid)} read excessive (FPPA above {edge}) "
+            "while the set's mean does not"
+        )
+    if confirmed_excessive:
+        reasons.append(f"{confirmed_excessive} of {_reps(valid)} banded excessive knee valgus "
+                       "by the reviewer")
+    if reviewer_borderline:
+        reasons.append(f"{_reps(reviewer_borderline)} banded borderline by the reviewer")
+    if valid < required:
+        reasons.append(f"only {valid} of the {required} reps the test asks for were measured")
     if overridden:
         reasons.append(f"{_reps(overridden)} re-banded by the reviewer")
     return tuple(reasons)

@@ -7,7 +7,12 @@ those), so that stored and fresh results are the same type.
 
 Schema 2 against 1: rep issues are ``{"code", "values", "text"}`` objects (1: sentences), quality
 issues carry their ``values``, each rep its ``clip_assessable`` and ``counts_towards_test``, each
-leg its ``overridden_reps``.
+leg its ``overridden_reps``. Later additions to schema 2, absent from results stored before them
+and read back as None (or 0): each rep's ``knee_ankle_separation_ratio``; each leg's set of reps
+(``measured_reps``, ``mean_fppa_deg``, ``fppa_spread_deg``, ``uncertainty_deg``,
+``threshold_deg``, ``position``) and the verdict ``UNCERTAIN``; in ``thresholds`` the two
+measurement errors the borderline margin is derived from (``ValgusThresholds``). A stored config's
+``borderline_margin_deg`` (a setting before it was derived) is ignored on reading.
 """
 
 from __future__ import annotations
@@ -34,6 +39,13 @@ from valgus.core.scoring import LegVerdict, RepScore, Symmetry
 from valgus.landmarks import SIDES, Side
 
 SCHEMA = "valgus.analysis/2"
+# The legs' rule in one line for the JSON (``scoring.leg_verdict`` has it in full).
+VERDICT_RULE = (
+    "per leg, mean FPPA m of the measured reps with uncertainty u = sqrt(borderline_margin^2 + "
+    "spread^2 / n): NOT YET if m - u > threshold, a reviewer's excessive rep or too few reps; "
+    "UNCERTAIN if the threshold lies within m +/- u or a rep is excessive; PASS if m + u < "
+    "threshold"
+)
 SCHEMA_V1 = "valgus.analysis/1"
 READABLE_SCHEMAS = (SCHEMA, SCHEMA_V1)
 ExerciseLabel = Literal["single_leg", "double_leg", "unknown"]
@@ -142,7 +154,10 @@ class AnalysisResult:
                     "sex": self.config.sex,
                     "excessive_fppa_deg": self.threshold_deg,
                     "borderline_margin_deg": self.config.valgus.borderline_margin_deg,
+                    "method_sem_deg": self.config.valgus.method_sem_deg,
+                    "tool_error_sd_deg": self.config.valgus.tool_error_sd_deg,
                     "required_reps": self.config.clearance.required_reps,
+                    "verdict_rule": VERDICT_RULE,
                 },
                 "config": dataclasses.asdict(self.config),
             }

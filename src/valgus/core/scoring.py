@@ -1,7 +1,9 @@
 """Per-rep scores and bands, then per-leg verdicts and left-right symmetry. Pure numpy.
 
-Each rep is scored on its own first (values at its deepest frame, peak on the way down), and only
-then aggregated per leg, so that per-rep values are always kept.
+Each rep is scored on its own first (``core.rep_score``, re-exported here: values at its deepest
+frame, peak on the way down), and only then aggregated per leg, so that per-rep values are always
+kept. A leg is decided on its set of reps (``leg_verdict``; the error model is in
+``core.uncertainty``).
 """
 
 from __future__ import annotations
@@ -13,217 +15,20 @@ from typing import Literal
 
 import numpy as np
 
-from valgus.config import AnalysisConfig, ValgusThresholds
-from valgus.core.checks import QualityIssue
-from valgus.core.kinematics import Kinematics
-from valgus.core.reasons import Audience, RepIssue, RepIssueCode, incomplete_issue, leg_reasons
-from valgus.core.reps import RepCandidate
+from valgus.config import AnalysisConfig
+from valgus.core.reasons import Audience, leg_reasons
+from valgus.core.rep_score import BANDS as BANDS
+from valgus.core.rep_score import RepScore as RepScore
+from valgus.core.rep_score import ScoredAt as ScoredAt
+from valgus.core.rep_score import knee_ankle_separation_ratio as knee_ankle_separation_ratio
+from valgus.core.rep_score import score_rep as score_rep
+from valgus.core.rep_score import yaw_fppa_error_deg as yaw_fppa_error_deg
+from valgus.core.uncertainty import Band as Band
+from valgus.core.uncertainty import Position, SetEstimate, set_estimate
+from valgus.core.uncertainty import band_for as band_for
 from valgus.landmarks import SIDES, Side
 
-Band = Literal["fine", "borderline", "excessive", "not_measurable"]
-ScoredAt = Literal["bottom", "reference_flexion"] | None
-Verdict = Literal["PASS", "NOT YET", "CANNOT ASSESS"]
-BANDS: tuple[Band, ...] = ("fine", "borderline", "excessive", "not_measurable")
-
-
-@dataclass(frozen=True)
-class RepScore:
-    """Scores of one rep. Angles in degrees; times in seconds from the clip start.
-
-    ``fppa_bottom_deg``: at the deepest frame; None when the thigh is too foreshortened there.
-    ``fppa_peak_deg``: largest on the way down (frames with a usable thigh only).
-    ``fppa_ref_deg``: at the first frame of the descent reaching the reference flexion (60 deg).
-    ``scored_at``: which value the band comes from ("bottom", or "reference_flexion" for squats
-    too deep to measure at the bottom); None when the rep is not measurable, and ``issues`` says
-    why (codes with their numbers; ``reasons.describe`` words them). ``bottom_index`` is the
-    frame index of the deepest frame. ``clip_assessable``: the clip it is from can be assessed
-    at all (``result.clip_problem``: camera in front, no blocking check, a single-leg squat).
-    """
-
-    leg: Side
-    exercise: str
-    complete: bool
-    start_s: float
-    bottom_s: float
-    end_s: float
-    bottom_index: int
-    depth_deg: float
-    fppa_bottom_deg: float | None
-    fppa_peak_deg: float | None
-    fppa_ref_deg: float | None
-    scored_at: ScoredAt
-    pelvic_drop_deg: float | None
-    trunk_lean_deg: float | None
-    knee_medial_of_foot: float | None
-    descent_s: float
-    ascent_s: float
-    band: Band
-    issues: tuple[RepIssue, ...]
-    clip_assessable: bool = True
-
-    @property
-    def scored_fppa_deg(self) -> float | None:
-        """The FPPA (deg) the band is based on: at the bottom, or at the reference flexion (60
-        deg) for squats too deep to measure at the bottom; None when not measured. The one
-        picker of "the scored FPPA"."""
-        if self.scored_at == "bottom":
-            return self.fppa_bottom_deg
-        if self.scored_at == "reference_flexion":
-            return self.fppa_ref_deg
-        return None
-
-    @property
-    def valid(self) -> bool:
-        """The rep has a trustworthy FPPA (its band is not "not measurable")."""
-        return self.band != "not_measurable"
-
-    @property
-    def test_rep(self) -> bool:
-        """A complete single-leg squat: the kind of rep the test counts (and a reviewer may
-        re-band)."""
-        return self.complete and self.exercise == "single_leg"
-
-    @property
-    def counts_towards_test(self) -> bool:
-        """Counts towards the test's 20 reps: a complete single-leg squat, from a clip that can
-        be assessed, measurable."""
-        return self.test_rep and self.clip_assessable and self.valid
-
-
-def yaw_fppa_error_deg(flexion_deg: float, yaw_deg: float) -> float:
-    """How far a body turn of ``yaw_deg`` can shift the 2D FPPA of a knee flexed ``flexion_deg``.
-
-    A flexed knee sits h = L sin(theta / 2) in front of the hip-ankle line; turning the body by psi
-    moves it sideways in the image by h sin(psi), an apparent FPPA of 2 atan(tan(theta/2) sin psi).
-    NaN inputs give inf (unknown, so not trusted).
-    """
-    if not (math.isfinite(flexion_deg) and math.isfinite(yaw_deg)):
-        return math.inf
-    half = math.radians(min(abs(flexion_deg), 179.0)) / 2.0
-    return math.degrees(2.0 * math.atan(math.tan(half) * math.sin(math.radians(abs(yaw_deg)))))
-
-
-def band_for(fppa_deg: float, threshold_deg: float, margin_deg: float) -> Band:
-    """Fine below threshold - margin, excessive above threshold + margin, borderline between."""
-    if fppa_deg > threshold_deg + margin_deg:
-        return "excessive"
-    if fppa_deg >= threshold_deg - margin_deg:
-        return "borderline"
-    return "fine"
-
-
-def _finite_or_none(value: float) -> float | None:
-    return float(value) if math.isfinite(value) else None
-
-
-def score_rep(
-    rep: RepCandidate,
-    kin: Kinematics,
-    cfg: AnalysisConfig,
-    frontal_view: bool,
-    trusted: np.ndarray | None = None,
-    clip_blockers: Sequence[QualityIssue] = (),
-) -> RepScore:
-    """Score one rep from the clip's kinematics (indices in ``rep.cycle`` refer to ``kin``).
-
-    ``trusted``: (T,) bool per frame from ``trust.landmark_trust`` (None = all trusted).
-    ``clip_blockers``: the clip's blocking checks, which make every rep not measurable.
-    """
-    c = rep.cycle
-    leg = kin.leg(rep.leg)
-    t = kin.t_s
-    b = c.bottom_i
-    issues: list[RepIssue] = []
-    if not c.complete:
-        issues.append(incomplete_issue(c.incomplete))
-    if rep.exercise != "single_leg":
-        issues.append(RepIssue(RepIssueCode.DOUBLE_LEG))
-    if not frontal_view:
-        issues.append(RepIssue(RepIssueCode.NOT_FRONTAL))
-    issues.extend(
-        RepIssue(RepIssueCode.CLIP_BLOCKED, {"quality": q.code, **q.values})
-        for q in clip_blockers
-    )
-    window = slice(c.start_i, c.end_i + 1)
-    coverage = float(np.mean(kin.detected[window])) if c.end_i >= c.start_i else 0.0
-    if coverage < cfg.view.min_rep_coverage:
-        issues.append(RepIssue(RepIssueCode.LANDMARKS_LOST, {"lost_pct": 100 * (1 - coverage)}))
-    elif trusted is not None:
-        untrusted = 1.0 - float(np.mean(trusted[window]))
-        if untrusted > cfg.quality.max_untrusted_rep_fraction:
-            issues.append(
-                RepIssue(RepIssueCode.UNRELIABLE_JOINTS, {"untrusted_pct": 100 * untrusted})
-            )
-    if c.complete and b - c.start_i + 1 < cfg.quality.min_descent_frames:
-        issues.append(
-            RepIssue(RepIssueCode.FEW_DESCENT_FRAMES, {"frames": float(b - c.start_i + 1)})
-        )
-    standing_thigh = float(np.nanmax(leg.thigh_len_px[window])) if coverage > 0 else math.nan
-    with np.errstate(invalid="ignore", divide="ignore"):
-        thigh_ok = leg.thigh_len_px / standing_thigh >= cfg.view.min_thigh_length_ratio
-    descent = np.arange(c.start_i, b + 1)
-    usable = descent[thigh_ok[descent] & np.isfinite(leg.fppa_deg[descent])]
-    fppa_peak = float(np.max(leg.fppa_deg[usable])) if usable.size else None
-    # Studies also sample FPPA at 60 deg of knee flexion (Willson 2006; Munro 2012); deep squats
-    # are scored there when the thigh is too foreshortened at the bottom.
-    at_ref = usable[leg.flexion_deg[usable] >= cfg.view.reference_flexion_deg]
-    fppa_ref = float(leg.fppa_deg[at_ref[0]]) if at_ref.size else None
-    fppa_bottom = _finite_or_none(leg.fppa_deg[b]) if thigh_ok[b] else None
-    scored_at: ScoredAt = "bottom"
-    if fppa_bottom is None:
-        if fppa_ref is not None:
-            scored_at = "reference_flexion"
-        elif not thigh_ok[b]:
-            issues.append(RepIssue(RepIssueCode.THIGH_FORESHORTENED))
-        else:
-            issues.append(RepIssue(RepIssueCode.FPPA_UNMEASURED))
-    scored_i = b if scored_at == "bottom" else (int(at_ref[0]) if at_ref.size else b)
-    if trusted is not None and not issues:
-        near = np.abs(t - t[scored_i]) <= cfg.quality.scored_window_s / 2.0
-        if not np.all(trusted[near]):
-            issues.append(RepIssue(RepIssueCode.UNRELIABLE_SCORED_FRAME))
-    rep_yaw = np.abs(kin.yaw_deg[window])
-    rep_yaw = rep_yaw[np.isfinite(rep_yaw)]
-    yaw_deg = float(np.median(rep_yaw)) if rep_yaw.size else math.nan
-    beyond_noise = max(0.0, yaw_deg - cfg.view.yaw_noise_deg) if rep_yaw.size else math.nan
-    possible_error = yaw_fppa_error_deg(leg.flexion_deg[scored_i], beyond_noise)
-    if frontal_view and possible_error > cfg.view.max_yaw_fppa_error_deg:
-        issues.append(RepIssue(
-            RepIssueCode.NOT_SQUARE, {"yaw_deg": yaw_deg, "possible_error_deg": possible_error}
-        ))
-    band: Band
-    if issues:
-        band = "not_measurable"
-        fppa_bottom = fppa_peak = fppa_ref = None
-        scored_at = None
-    else:
-        v: ValgusThresholds = cfg.valgus
-        scored = fppa_bottom if scored_at == "bottom" else fppa_ref
-        band = band_for(scored or 0.0, v.threshold_deg(cfg.sex), v.borderline_margin_deg)
-    return RepScore(
-        leg=rep.leg,
-        exercise=rep.exercise,
-        complete=c.complete,
-        start_s=float(t[c.start_i]),
-        bottom_s=float(t[b]),
-        end_s=float(t[c.end_i]),
-        bottom_index=int(b),
-        depth_deg=float(c.depth_deg),
-        fppa_bottom_deg=fppa_bottom,
-        fppa_peak_deg=fppa_peak,
-        fppa_ref_deg=fppa_ref,
-        scored_at=scored_at,
-        # Frontal-plane measures mean nothing from the side: withhold them with the FPPA.
-        pelvic_drop_deg=_finite_or_none(leg.pelvic_drop_deg[b]) if frontal_view else None,
-        trunk_lean_deg=_finite_or_none(leg.trunk_lean_deg[b]) if frontal_view else None,
-        knee_medial_of_foot=(
-            _finite_or_none(leg.knee_medial_of_foot[b]) if frontal_view else None
-        ),
-        descent_s=float(t[b] - t[c.start_i]),
-        ascent_s=float(t[c.end_i] - t[b]),
-        band=band,
-        issues=tuple(issues),
-    )
+Verdict = Literal["PASS", "UNCERTAIN", "NOT YET", "CANNOT ASSESS"]
 
 
 @dataclass(frozen=True)
@@ -274,12 +79,45 @@ class SquatRep:
 
 
 @dataclass(frozen=True)
+class LegRule:
+    """What ``leg_verdict`` applies: ``threshold_deg`` (FPPA above it is excessive valgus, deg),
+    ``error_sd_deg`` (one SD of the measurement error of a person's FPPA, deg:
+    ``ValgusThresholds.borderline_margin_deg``, also the half-width of the rep bands) and
+    ``required_reps`` (measurable reps the test asks for per leg)."""
+
+    threshold_deg: float
+    error_sd_deg: float
+    required_reps: int
+
+    @classmethod
+    def of(cls, cfg: AnalysisConfig, required_reps: int | None = None) -> LegRule:
+        """The rule of an analysis config (its sex-specific threshold); ``required_reps``
+        overrides the config's."""
+        need = cfg.clearance.required_reps if required_reps is None else required_reps
+        return cls(cfg.valgus.threshold_deg(cfg.sex), cfg.valgus.borderline_margin_deg, need)
+
+    @property
+    def excessive_above_deg(self) -> float:
+        """A single rep is "excessive" above this FPPA (deg)."""
+        return self.threshold_deg + self.error_sd_deg
+
+    @property
+    def fine_below_deg(self) -> float:
+        """A single rep is "fine" below this FPPA (deg)."""
+        return self.threshold_deg - self.error_sd_deg
+
+
+@dataclass(frozen=True)
 class LegVerdict:
     """The squat criterion's verdict for one leg. Angles in degrees; None where there is no
-    valid rep (or, after review, no valid rep with a measured FPPA).
+    valid rep with a measured FPPA.
 
     ``reps_seen``: complete single-leg reps of the leg; ``valid_reps``: those counting towards
-    the test; ``overridden_reps``: counted reps a reviewer re-banded.
+    the test; ``overridden_reps``: counted reps a reviewer re-banded. ``measured_reps``: valid
+    reps whose measured FPPA stands (not re-banded by a reviewer): the set that ``worst``,
+    ``median``, ``mean_fppa_deg``, ``fppa_spread_deg`` (sample SD) and ``uncertainty_deg`` (one
+    SD of the mean, ``uncertainty.set_estimate``) describe. ``threshold_deg``: the rule's.
+    ``position``: the set against the threshold ("below", "within", "above").
     """
 
     leg: Side
@@ -293,57 +131,95 @@ class LegVerdict:
     verdict: Verdict
     reasons: tuple[str, ...]
     overridden_reps: int = 0
+    measured_reps: int = 0
+    mean_fppa_deg: float | None = None
+    fppa_spread_deg: float | None = None
+    uncertainty_deg: float | None = None
+    threshold_deg: float | None = None
+    position: Position | None = None
+
+
+def _decide(
+    valid: int, estimate: SetEstimate | None, rule: LegRule, measured_excessive: int,
+    confirmed_excessive: int, reviewer_borderline: int,
+) -> Verdict:
+    """The verdict from the counts and the set (see ``leg_verdict``)."""
+    if not valid:
+        return "CANNOT ASSESS"
+    position = estimate.position(rule.threshold_deg) if estimate else None
+    if position == "above" or confirmed_excessive or valid < rule.required_reps:
+        return "NOT YET"
+    if position == "within" or measured_excessive or reviewer_borderline:
+        return "UNCERTAIN"
+    return "PASS"
 
 
 def leg_verdict(
     leg: Side,
     reps: Sequence[SquatRep],
-    required_reps: int,
-    thresholds: tuple[float, float],
+    rule: LegRule,
     not_assessable: Sequence[str] = (),
     audience: Audience = "person",
 ) -> LegVerdict:
     """The criterion "single-leg squat, N repetitions, no excessive knee valgus" (REFERENCE
-    section 1) on one leg: PASS = at least ``required_reps`` (20) valid reps and none excessive;
-    NOT YET = an excessive rep or too few valid reps; CANNOT ASSESS = no valid rep. The one rule
-    for fresh analyses and reviewed records (where overrides re-band reps).
+    section 1) on one leg, decided on its set of reps. The one rule, for fresh analyses, the
+    live page and reviewed records (where a reviewer's bands replace the measured ones).
 
-    ``reps`` may pool several clips (e.g. one per leg); only ``counted`` reps of ``leg`` count,
-    in the band in force. ``thresholds``: (excessive FPPA, borderline margin) in deg, for the
-    words. ``not_assessable``: why clips could not be assessed (the reasons when nothing
-    counted). ``audience``: who the reasons are worded for (``reasons.leg_reasons``).
+    The set: the valid reps whose measured FPPA stands, its mean m with uncertainty u = sqrt(e^2
+    + s^2 / n) (e: ``rule.error_sd_deg``, the SEM of manual 2D FPPA, Munro 2012, combined with
+    valgus's own error; s: the reps' spread; ``uncertainty.set_estimate``). The studies behind
+    the thresholds score the mean of a leg's trials (Willson & Davis 2008; Munro 2012;
+    Herrington 2014), and a band of one SEM around the threshold is where a 2D FPPA cannot be
+    called either way (Munro 2012). With T the threshold:
+
+    - CANNOT ASSESS: no valid rep (``not_assessable`` gives why, when clips could not count);
+    - NOT YET: m - u > T (clearly excessive), or a reviewer banded a rep excessive, or fewer than
+      ``rule.required_reps`` valid reps;
+    - UNCERTAIN (re-test or clinician review): T lies within m +/- u, or a rep reads excessive
+      (above T + e) while the set does not, or a reviewer banded a rep borderline;
+    - PASS: enough valid reps, m + u < T (clearly fine), no rep excessive.
+
+    ``reps`` may pool several clips; only ``counted`` reps of ``leg`` count, in the band in
+    force. ``audience``: who the reasons are worded for (``reasons.leg_reasons``).
     """
     own = [r for r in reps if r.leg == leg]
     counted = [r for r in own if r.counted]
     valid = [r for r in counted if r.counts_towards_test]
-    fppa = [f for f in (r.fppa_deg for r in valid) if f is not None]
+    stands = [r for r in valid if not r.overridden]
+    fppa = [f for f in (r.fppa_deg for r in stands) if f is not None]
     depth = [r.score.depth_deg for r in valid]
-    excessive = sum(r.band == "excessive" for r in valid)
-    borderline = sum(r.band == "borderline" for r in valid)
+    estimate = set_estimate(fppa, rule.error_sd_deg)
+    measured_excessive = sum(r.band == "excessive" for r in stands)
+    confirmed_excessive = sum(r.band == "excessive" and r.overridden for r in valid)
+    reviewer_borderline = sum(r.band == "borderline" and r.overridden for r in valid)
     overridden = sum(r.overridden for r in counted)
-    verdict: Verdict
-    if not valid:
-        verdict = "CANNOT ASSESS"
-    else:
-        verdict = "NOT YET" if excessive or len(valid) < required_reps else "PASS"
+    verdict = _decide(len(valid), estimate, rule, measured_excessive, confirmed_excessive,
+                      reviewer_borderline)
     reasons = leg_reasons(
-        seen=len(counted), valid=len(valid), excessive=excessive, borderline=borderline,
-        overridden=overridden, required=required_reps, passed=verdict == "PASS",
-        threshold_deg=thresholds[0], margin_deg=thresholds[1],
-        not_assessable=tuple(not_assessable), audience=audience,
+        seen=len(counted), valid=len(valid), verdict=verdict, estimate=estimate,
+        measured_excessive=measured_excessive, confirmed_excessive=confirmed_excessive,
+        reviewer_borderline=reviewer_borderline, overridden=overridden,
+        required=rule.required_reps, threshold_deg=rule.threshold_deg,
+        margin_deg=rule.error_sd_deg, not_assessable=tuple(not_assessable), audience=audience,
     )
     return LegVerdict(
         leg=leg,
         reps_seen=sum(r.score.test_rep for r in own),
         valid_reps=len(valid),
-        excessive_reps=excessive,
-        borderline_reps=borderline,
+        excessive_reps=sum(r.band == "excessive" for r in valid),
+        borderline_reps=sum(r.band == "borderline" for r in valid),
         worst_fppa_deg=float(max(fppa)) if fppa else None,
         median_fppa_deg=float(np.median(fppa)) if fppa else None,
         median_depth_deg=float(np.median(depth)) if depth else None,
         verdict=verdict,
         reasons=reasons,
         overridden_reps=overridden,
+        measured_reps=len(fppa),
+        mean_fppa_deg=estimate.mean_deg if estimate else None,
+        fppa_spread_deg=estimate.spread_deg if estimate else None,
+        uncertainty_deg=estimate.uncertainty_deg if estimate else None,
+        threshold_deg=rule.threshold_deg,
+        position=estimate.position(rule.threshold_deg) if estimate else None,
     )
 
 
@@ -398,10 +274,7 @@ def all_leg_verdicts(
     reps: Sequence[RepScore], cfg: AnalysisConfig, not_assessable: Sequence[str] = ()
 ) -> dict[Side, LegVerdict]:
     """Both legs' verdicts of one fresh analysis (``leg_verdict`` without overrides), worded
-    for the person filmed."""
+    for the person filmed. The upload, the CLI, batch and the live page all call this."""
     pool = [SquatRep.of(r, n) for n, r in enumerate(reps, start=1)]
-    thr = (cfg.valgus.threshold_deg(cfg.sex), cfg.valgus.borderline_margin_deg)
-    return {
-        s: leg_verdict(s, pool, cfg.clearance.required_reps, thr, not_assessable)
-        for s in SIDES
-    }
+    rule = LegRule.of(cfg)
+    return {s: leg_verdict(s, pool, rule, not_assessable) for s in SIDES}

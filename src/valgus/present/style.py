@@ -53,6 +53,35 @@ def live_band(fppa_deg: float, cfg: AnalysisConfig) -> Band:
     return band_for(fppa_deg, v.threshold_deg(cfg.sex), v.borderline_margin_deg)
 
 
+def band_rule_text(cfg: AnalysisConfig) -> str:
+    """The rep bands with their real edges and where the margin comes from (plain text)."""
+    v = cfg.valgus
+    thr, e = v.threshold_deg(cfg.sex), v.borderline_margin_deg
+    return (
+        f"Each rep: excessive above {thr + e:.1f} deg, borderline {thr - e:.1f} to {thr + e:.1f}"
+        f" deg, fine below {thr - e:.1f} deg (threshold {thr:.1f} deg +/- the measurement error "
+        f"{e:.2f} deg: SEM of 2D FPPA {v.method_sem_deg:.1f} deg, Munro 2012, combined with "
+        f"valgus's own {v.tool_error_sd_deg:.1f} deg)."
+    )
+
+
+def leg_rule_text(cfg: AnalysisConfig) -> str:
+    """The per-leg rule (``scoring.leg_verdict``) with the numbers in force (plain text)."""
+    thr = cfg.valgus.threshold_deg(cfg.sex)
+    return (
+        f"Each leg, on the mean FPPA of its reps +/- its uncertainty (the measurement error "
+        f"combined with the reps' spread): PASS when that stays below {thr:.1f} deg, with "
+        f"{cfg.clearance.required_reps} measured reps and none excessive; NOT YET when it stays "
+        f"above {thr:.1f} deg, or too few reps; UNCERTAIN (re-test or clinician review) when "
+        f"{thr:.1f} deg lies within it or a single rep is excessive."
+    )
+
+
+def rule_text(cfg: AnalysisConfig) -> str:
+    """Bands and leg rule, as every label of the results states them."""
+    return f"{band_rule_text(cfg)} {leg_rule_text(cfg)} FPPA + = knee towards the midline."
+
+
 def fmt_num(value: float | None, digits: int = 1) -> str:
     """'12.3', or '-' where the value is missing (None or NaN): a table cell."""
     return "-" if value is None or not math.isfinite(value) else f"{value:.{digits}f}"

@@ -1,0 +1,254 @@
+"""The score of one rep: its FPPA at the scored frame (the deepest, or where the descent reaches
+60 deg of knee flexion for squats too deep to measure at the bottom), its band, and the other
+frontal-plane measures at that frame; or why it is not measurable. Pure numpy.
+
+``core.scoring`` re-exports everything here; per-leg verdicts are there.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from valgus.config import AnalysisConfig, ValgusThresholds
+from valgus.core.checks import QualityIssue
+from valgus.core.kinematics import Kinematics
+from valgus.core.reasons import RepIssue, RepIssueCode, incomplete_issue
+from valgus.core.reps import RepCandidate
+from valgus.core.uncertainty import Band, band_for
+from valgus.landmarks import SIDES, Side
+
+ScoredAt = Literal["bottom", "reference_flexion"] | None
+BANDS: tuple[Band, ...] = ("fine", "borderline", "excessive", "not_measurable")
+
+
+@dataclass(frozen=True)
+class RepScore:
+    """Scores of one rep. Angles in degrees; times in seconds from the clip start.
+
+    ``fppa_bottom_deg``: at the deepest frame; None when the thigh is too foreshortened there.
+    ``fppa_peak_deg``: largest on the way down (frames with a usable thigh only).
+    ``fppa_ref_deg``: at the first frame of the descent reaching the reference flexion (60 deg).
+    ``scored_at``: which value the band comes from ("bottom", or "reference_flexion" for squats
+    too deep to measure at the bottom); None when the rep is not measurable, and ``issues`` says
+    why (codes with their numbers; ``reasons.describe`` words them). ``bottom_index`` is the
+    frame index of the deepest frame. ``clip_assessable``: the clip it is from can be assessed
+    at all (``result.clip_problem``: camera in front, no blocking check, a single-leg squat).
+    ``knee_ankle_separation_ratio``: at the scored frame, see ``knee_ankle_separation_ratio``;
+    None with the FPPA, and when the ankles are too close together across the image.
+    """
+
+    leg: Side
+    exercise: str
+    complete: bool
+    start_s: float
+    bottom_s: float
+    end_s: float
+    bottom_index: int
+    depth_deg: float
+    fppa_bottom_deg: float | None
+    fppa_peak_deg: float | None
+    fppa_ref_deg: float | None
+    scored_at: ScoredAt
+    pelvic_drop_deg: float | None
+    trunk_lean_deg: float | None
+    knee_medial_of_foot: float | None
+    descent_s: float
+    ascent_s: float
+    band: Band
+    issues: tuple[RepIssue, ...]
+    clip_assessable: bool = True
+    knee_ankle_separation_ratio: float | None = None
+
+    @property
+    def scored_fppa_deg(self) -> float | None:
+        """The FPPA (deg) the band is based on: at the bottom, or at the reference flexion (60
+        deg) for squats too deep to measure at the bottom; None when not measured. The one
+        picker of "the scored FPPA"."""
+        if self.scored_at == "bottom":
+            return self.fppa_bottom_deg
+        if self.scored_at == "reference_flexion":
+            return self.fppa_ref_deg
+        return None
+
+    @property
+    def valid(self) -> bool:
+        """The rep has a trustworthy FPPA (its band is not "not measurable")."""
+        return self.band != "not_measurable"
+
+    @property
+    def test_rep(self) -> bool:
+        """A complete single-leg squat: the kind of rep the test counts (and a reviewer may
+        re-band)."""
+        return self.complete and self.exercise == "single_leg"
+
+    @property
+    def counts_towards_test(self) -> bool:
+        """Counts towards the test's 20 reps: a complete single-leg squat, from a clip that can
+        be assessed, measurable."""
+        return self.test_rep and self.clip_assessable and self.valid
+
+
+def yaw_fppa_error_deg(flexion_deg: float, yaw_deg: float) -> float:
+    """How far a body turn of ``yaw_deg`` can shift the 2D FPPA of a knee flexed ``flexion_deg``.
+
+    A flexed knee sits h = L sin(theta / 2) in front of the hip-ankle line; turning the body by psi
+    moves it sideways in the image by h sin(psi), an apparent FPPA of 2 atan(tan(theta/2) sin psi).
+    NaN inputs give inf (unknown, so not trusted).
+    """
+    if not (math.isfinite(flexion_deg) and math.isfinite(yaw_deg)):
+        return math.inf
+    half = math.radians(min(abs(flexion_deg), 179.0)) / 2.0
+    return math.degrees(2.0 * math.atan(math.tan(half) * math.sin(math.radians(abs(yaw_deg)))))
+
+
+def knee_ankle_separation_ratio(
+    kin: Kinematics, i: int, min_ankle_hip_widths: float
+) -> float | None:
+    """Knee-to-ankle separation ratio at frame ``i``: the horizontal image distance between the
+    two knees over that between the two ankles (image x only, so that a free foot held higher
+    or lower than the stance foot does not change it); < 1 = knees closer together than the
+    ankles. None when a point is missing, or when the ankles are less than
+    ``min_ankle_hip_widths`` hip widths apart (a ratio of two small distances is mostly noise).
+
+    Source: Mizner and colleagues (2012) proposed it as a 2D screening measure of bilateral drop
+    landings; Tofte and colleagues found it explained more of the 3D knee abduction angle in drop
+    landings than the FPPA did (r^2 about 0.35 against 0.15). Both studied landings on both feet.
+    In a single-leg squat the free leg's knee and ankle enter the ratio, so it is reported beside
+    the FPPA as a screening number only: no threshold, no part of any verdict.
+    """
+    knees = [kin.leg(s).knee_xy_px for s in SIDES]
+    ankles = [kin.leg(s).ankle_xy_px for s in SIDES]
+    if knees[0] is None or knees[1] is None or ankles[0] is None or ankles[1] is None:
+        return None
+    knee_gap = abs(float(knees[0][i, 0] - knees[1][i, 0]))
+    ankle_gap = abs(float(ankles[0][i, 0] - ankles[1][i, 0]))
+    hip_width = float(kin.hip_width_px[i]) if kin.hip_width_px is not None else math.nan
+    if not (math.isfinite(knee_gap) and math.isfinite(ankle_gap) and math.isfinite(hip_width)):
+        return None
+    if ankle_gap < min_ankle_hip_widths * hip_width or ankle_gap <= 0.0:
+        return None
+    return knee_gap / ankle_gap
+
+
+def _finite_or_none(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+def score_rep(
+    rep: RepCandidate,
+    kin: Kinematics,
+    cfg: AnalysisConfig,
+    frontal_view: bool,
+    trusted: np.ndarray | None = None,
+    clip_blockers: Sequence[QualityIssue] = (),
+) -> RepScore:
+    """Score one rep from the clip's kinematics (indices in ``rep.cycle`` refer to ``kin``).
+
+    ``trusted``: (T,) bool per frame from ``trust.landmark_trust`` (None = all trusted).
+    ``clip_blockers``: the clip's blocking checks, which make every rep not measurable.
+    """
+    c = rep.cycle
+    leg = kin.leg(rep.leg)
+    t = kin.t_s
+    b = c.bottom_i
+    issues: list[RepIssue] = []
+    if not c.complete:
+        issues.append(incomplete_issue(c.incomplete))
+    if rep.exercise != "single_leg":
+        issues.append(RepIssue(RepIssueCode.DOUBLE_LEG))
+    if not frontal_view:
+        issues.append(RepIssue(RepIssueCode.NOT_FRONTAL))
+    issues.extend(
+        RepIssue(RepIssueCode.CLIP_BLOCKED, {"quality": q.code, **q.values})
+        for q in clip_blockers
+    )
+    window = slice(c.start_i, c.end_i + 1)
+    coverage = float(np.mean(kin.detected[window])) if c.end_i >= c.start_i else 0.0
+    if coverage < cfg.view.min_rep_coverage:
+        issues.append(RepIssue(RepIssueCode.LANDMARKS_LOST, {"lost_pct": 100 * (1 - coverage)}))
+    elif trusted is not None:
+        untrusted = 1.0 - float(np.mean(trusted[window]))
+        if untrusted > cfg.quality.max_untrusted_rep_fraction:
+            issues.append(
+                RepIssue(RepIssueCode.UNRELIABLE_JOINTS, {"untrusted_pct": 100 * untrusted})
+            )
+    if c.complete and b - c.start_i + 1 < cfg.quality.min_descent_frames:
+        issues.append(
+            RepIssue(RepIssueCode.FEW_DESCENT_FRAMES, {"frames": float(b - c.start_i + 1)})
+        )
+    standing_thigh = float(np.nanmax(leg.thigh_len_px[window])) if coverage > 0 else math.nan
+    with np.errstate(invalid="ignore", divide="ignore"):
+        thigh_ok = leg.thigh_len_px / standing_thigh >= cfg.view.min_thigh_length_ratio
+    descent = np.arange(c.start_i, b + 1)
+    usable = descent[thigh_ok[descent] & np.isfinite(leg.fppa_deg[descent])]
+    fppa_peak = float(np.max(leg.fppa_deg[usable])) if usable.size else None
+    # Studies also sample FPPA at 60 deg of knee flexion (Willson 2006; Munro 2012); deep squats
+    # are scored there when the thigh is too foreshortened at the bottom.
+    at_ref = usable[leg.flexion_deg[usable] >= cfg.view.reference_flexion_deg]
+    fppa_ref = float(leg.fppa_deg[at_ref[0]]) if at_ref.size else None
+    fppa_bottom = _finite_or_none(leg.fppa_deg[b]) if thigh_ok[b] else None
+    scored_at: ScoredAt = "bottom"
+    if fppa_bottom is None:
+        if fppa_ref is not None:
+            scored_at = "reference_flexion"
+        elif not thigh_ok[b]:
+            issues.append(RepIssue(RepIssueCode.THIGH_FORESHORTENED))
+        else:
+            issues.append(RepIssue(RepIssueCode.FPPA_UNMEASURED))
+    scored_i = b if scored_at == "bottom" else (int(at_ref[0]) if at_ref.size else b)
+    if trusted is not None and not issues:
+        near = np.abs(t - t[scored_i]) <= cfg.quality.scored_window_s / 2.0
+        if not np.all(trusted[near]):
+            issues.append(RepIssue(RepIssueCode.UNRELIABLE_SCORED_FRAME))
+    rep_yaw = np.abs(kin.yaw_deg[window])
+    rep_yaw = rep_yaw[np.isfinite(rep_yaw)]
+    yaw_deg = float(np.median(rep_yaw)) if rep_yaw.size else math.nan
+    beyond_noise = max(0.0, yaw_deg - cfg.view.yaw_noise_deg) if rep_yaw.size else math.nan
+    possible_error = yaw_fppa_error_deg(leg.flexion_deg[scored_i], beyond_noise)
+    if frontal_view and possible_error > cfg.view.max_yaw_fppa_error_deg:
+        issues.append(RepIssue(
+            RepIssueCode.NOT_SQUARE, {"yaw_deg": yaw_deg, "possible_error_deg": possible_error}
+        ))
+    band: Band
+    separation: float | None = None
+    if issues:
+        band = "not_measurable"
+        fppa_bottom = fppa_peak = fppa_ref = None
+        scored_at = None
+    else:
+        v: ValgusThresholds = cfg.valgus
+        scored = fppa_bottom if scored_at == "bottom" else fppa_ref
+        band = band_for(scored or 0.0, v.threshold_deg(cfg.sex), v.borderline_margin_deg)
+        separation = knee_ankle_separation_ratio(
+            kin, scored_i, v.separation_min_ankle_hip_widths
+        )
+    return RepScore(
+        leg=rep.leg,
+        exercise=rep.exercise,
+        complete=c.complete,
+        start_s=float(t[c.start_i]),
+        bottom_s=float(t[b]),
+        end_s=float(t[c.end_i]),
+        bottom_index=int(b),
+        depth_deg=float(c.depth_deg),
+        fppa_bottom_deg=fppa_bottom,
+        fppa_peak_deg=fppa_peak,
+        fppa_ref_deg=fppa_ref,
+        scored_at=scored_at,
+        # Frontal-plane measures mean nothing from the side: withhold them with the FPPA.
+        pelvic_drop_deg=_finite_or_none(leg.pelvic_drop_deg[b]) if frontal_view else None,
+        trunk_lean_deg=_finite_or_none(leg.trunk_lean_deg[b]) if frontal_view else None,
+        knee_medial_of_foot=(
+            _finite_or_none(leg.knee_medial_of_foot[b]) if frontal_view else None
+        ),
+        descent_s=float(t[b] - t[c.start_i]),
+        ascent_s=float(t[c.end_i] - t[b]),
+        band=band,
+        issues=tuple(issues),
+        knee_ankle_separation_ratio=separation,
+    )
