@@ -358,7 +358,8 @@ def test_clinic_policy_is_stored_and_used_by_every_new_records_object(
         assert other.session_summary(sid).decision.status == "CLEARED"
         other.save_policy(ClearancePolicy(min_lsi_pct=88.0), "Dr Ruiz")  # an update, not a 2nd row
         with other.db.engine.connect() as conn:
-            assert conn.exec_driver_sql("SELECT count(*) FROM settings").scalar() == 1
+            assert conn.exec_driver_sql(
+                "SELECT count(*) FROM settings WHERE name = 'clearance_policy'").scalar() == 1
     # An explicit policy (e.g. a command-line option) wins over the stored one.
     with Records.open(tmp_path / "d", url=database_url, policy=ClearancePolicy()) as strict:
         assert strict.session_summary(sid).decision.status == "NOT YET"

@@ -31,12 +31,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def check_consistent(data_dir: Path, url: str | None = None) -> tuple[int, int]:
-    """Open the data directory as a new process would (migrations, orphan sweep) and check:
-    every clip and pose row has its file with the right sha256, every analysis has its clip, and
-    no file lies in clips/, poses/ or tmp/ without a row; on SQLite also the file's integrity
-    and foreign keys. ``url``: the database (None = SQLite in ``data_dir``). Returns the number
-    of clips and analyses."""
-    Records.open(data_dir, url=url).close()
+    """Open the data directory as a new process would, move what crashed saves left to the
+    quarantine folder (``valgus records quarantine``; opening alone never removes a file) and
+    check: every clip and pose row has its file with the right sha256, every analysis has its
+    clip, and no file lies in clips/, poses/ or tmp/ without a row; on SQLite also the file's
+    integrity and foreign keys. ``url``: the database (None = SQLite in ``data_dir``). Returns
+    the number of clips and analyses."""
+    with Records.open(data_dir, url=url) as records:
+        records.quarantine()
     engine = create_engine(url or f"sqlite:///{data_dir / 'valgus.db'}")
     try:
         with engine.connect() as conn:

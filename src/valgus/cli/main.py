@@ -1,6 +1,7 @@
 """Command line: ``valgus analyze VIDEO``, ``valgus batch`` (``valgus.cli.batch``) and the
 clinician records commands (``history``, ``report``, ``review``, ``clearance``, ``policy``:
-``valgus.cli.records``). Thin: parses arguments, calls ``pipeline.analyze_video``, prints."""
+``valgus.cli.records``; ``records check|quarantine|upgrade``: ``valgus.cli.upkeep``). Thin:
+parses arguments, calls ``pipeline.analyze_video``, prints."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import TextIO
 from valgus import __version__
 from valgus.cli import batch as batch_cli
 from valgus.cli import records as records_cli
+from valgus.cli import upkeep as upkeep_cli
 from valgus.cli.argtypes import LEG_CHOICES, SEX_CHOICES, positive_float, positive_int
 from valgus.config import AnalysisConfig, InputLimits, Sex
 from valgus.core.pose import PoseSeries
@@ -100,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="track the clip in N segments at once, one pose model each, on N "
                     "cores (default 1: one pass; see README 'Speed' for what splitting changes)")
     records_cli.add_parsers(sub)
+    upkeep_cli.add_parser(sub)
     batch_cli.add_parser(sub)
     return parser
 
@@ -170,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
             return analyze(args)
         if args.command in records_cli.COMMANDS:
             return records_cli.run(args)
+        if args.command == upkeep_cli.COMMAND:
+            return upkeep_cli.run(args)
         if args.command == "batch":
             return batch_cli.run_from_args(args)
     except ValgusError as err:

@@ -25,9 +25,11 @@ from valgus.store.errors import RecordError
 if TYPE_CHECKING:
     from valgus.core.pose import PoseSeries
     from valgus.core.result import AnalysisResult
-    from valgus.store.service import PersonInfo, Records, SessionSummary
+    from valgus.store.service import PersonInfo, PolicySetting, Records, SessionSummary
 
 COMMANDS = ("history", "report", "review", "clearance", "policy")
+# Commands that only show: they open the records read-only (no write lock, nothing created).
+READ_ONLY = ("history", "report")
 
 
 # --------------------------------------------------------------------------- argument types
@@ -159,11 +161,16 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 # --------------------------------------------------------------------------- wiring
 
 
+def read_only(args: argparse.Namespace) -> bool:
+    """Whether the command only shows records (``policy`` without new values included)."""
+    return args.command in READ_ONLY or (args.command == "policy" and not _policy_given(args))
+
+
 def open_records(args: argparse.Namespace) -> Records:
     # Imported here so that `valgus analyze` without --save does not load SQLAlchemy.
     from valgus.store.service import Records
 
-    records = Records.open(args.data_dir)
+    records = Records.open(args.data_dir, readonly=read_only(args))
     try:
         # --min-lsi / --max-pain override the clinic's stored policy for this command only.
         if args.command != "policy" and _policy_given(args):
@@ -217,6 +224,17 @@ def finish_save(
 
 
 def run(args: argparse.Namespace) -> int:
+    from valgus.store.errors import NoRecordsError
+
+    if args.command == "policy" and read_only(args):
+        try:
+            records = open_records(args)
+        except NoRecordsError:
+            print(format_policy(None))
+            return 0
+        with records:
+            print(format_policy(records.policy_setting()))
+        return 0
     with open_records(args) as records:
         if args.command == "history":
             print(format_history(records, args.person))
@@ -233,19 +251,22 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _policy(records: Records, args: argparse.Namespace) -> None:
-    if _policy_given(args):
-        if not args.by:
-            raise RecordError("give --by NAME: who sets the clinic's policy")
-        records.save_policy(_policy_with(records.policy, args), args.by)
-    setting = records.policy_setting()
-    p = setting.policy
+    if not args.by:
+        raise RecordError("give --by NAME: who sets the clinic's policy")
+    records.save_policy(_policy_with(records.policy, args), args.by)
+    print(format_policy(records.policy_setting()))
+
+
+def format_policy(setting: PolicySetting | None) -> str:
+    """The clinic's clearance policy (None: no records yet, so the defaults)."""
+    p = setting.policy if setting else ClearancePolicy()
     origin = (f"set by {setting.updated_by} on {setting.updated_at:%Y-%m-%d %H:%M} UTC"
-              if setting.updated_at else "the defaults; never set")
-    print(f"clearance policy ({origin}):\n"
-          f"  pain up to {p.max_pain_score}/10 counts as no pain\n"
-          f"  strength limb symmetry index of at least {p.min_lsi_pct:.0f} %\n"
-          f"  an easy run of at least {p.min_run_minutes:.0f} min\n"
-          "sessions signed earlier keep the policy they were signed under")
+              if setting and setting.updated_at else "the defaults; never set")
+    return (f"clearance policy ({origin}):\n"
+            f"  pain up to {p.max_pain_score}/10 counts as no pain\n"
+            f"  strength limb symmetry index of at least {p.min_lsi_pct:.0f} %\n"
+            f"  an easy run of at least {p.min_run_minutes:.0f} min\n"
+            "sessions signed earlier keep the policy they were signed under")
 
 
 def _report(records: Records, args: argparse.Namespace) -> int:

@@ -3,18 +3,24 @@
 * The data directory (``--data-dir``, else ``VALGUS_DATA_DIR``, else the platform's user data
   directory, ``~/.local/share/valgus`` on Linux) holds the SQLite file ``valgus.db`` and the
   stored clips and pose files. ``VALGUS_DATABASE_URL`` (any SQLAlchemy URL, e.g. PostgreSQL for a
-  clinic) replaces the SQLite file; clips still go to the data directory.
-* Opening runs the Alembic migrations up to head, so a new or older database is brought up to
-  date before use.
+  clinic) replaces the SQLite file; clips still go to the data directory. The directories are
+  made private (0700) when valgus creates them.
+* Opening never changes what is stored: a new, empty database is created at the current schema,
+  an older one is refused until ``valgus records upgrade`` (``migrate.upgrade``) and a newer one
+  names the valgus that made it (``migrate.check_schema``). No file is ever deleted on open:
+  files no row refers to are only listed by ``valgus records check`` and moved aside by
+  ``valgus records quarantine`` (``valgus.store.check``).
+* ``readonly=True`` (the commands that only show) opens SQLite read-only (immutable where the
+  folder itself cannot be written), creates nothing and takes no write lock.
 * Every unit of work gets its own ``Session`` (``Database.read`` / ``Database.write``); there is
   no module-level session, so two callers (two browser sessions, two processes) never share
   state. SQLite runs in WAL mode (readers do not block the writer) with a busy timeout, and a
   write takes the write lock at its start (``BEGIN IMMEDIATE``): two writers queue instead of
   failing half-way when both try to upgrade a read lock.
 * Files enter the data directory in two steps: copied to ``tmp/`` first (outside any
-  transaction), renamed to their final name inside the transaction that records them, just
-  before its commit. A crash leaves at most an unreferenced file, removed by ``sweep_orphans``
-  (run on open); a row never points to a missing file.
+  transaction, named for their database, host and process), renamed to their final name inside
+  the transaction that records them, just before its commit. A crash leaves at most an
+  unreferenced file, which ``valgus records check`` lists; a row never points to a missing file.
 """
 
 from __future__ import annotations
@@ -23,22 +29,20 @@ import contextlib
 import hashlib
 import os
 import socket
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from sqlalchemy import Engine, create_engine, event, select
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from valgus.paths import data_dir
-from valgus.store.errors import StorageError
-from valgus.store.migrate import upgrade_to_head
-from valgus.store.models import Analysis, Clip
+from valgus.store.errors import NoRecordsError, StorageError
+from valgus.store.migrate import check_schema, upgrade
 
 DATABASE_URL_ENV = "VALGUS_DATABASE_URL"
 DB_FILE = "valgus.db"
@@ -47,12 +51,10 @@ POSES_DIR = "poses"
 TMP_DIR = "tmp"
 # A writer waits this long (s) for another writer's transaction to finish before giving up.
 BUSY_TIMEOUT_S = 30.0
-# Unreferenced files younger than this are left alone where the database cannot lock out writers
-# while the sweep runs (not SQLite): they may belong to a save that has not committed yet. A
-# save of a clip takes seconds; an hour is far beyond it.
-ORPHAN_GRACE_S = 3600.0
 _COPY_CHUNK = 1 << 20
-_HOST = socket.gethostname().replace("-", "_")
+HOST = socket.gethostname().replace("-", "_")
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
 
 
 def default_data_dir() -> Path:
@@ -70,14 +72,38 @@ def _is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def _make_engine(url: str) -> Engine:
+def _parse_url(url: str) -> URL:
     try:
-        parsed = make_url(url)
+        return make_url(url)
     except Exception as err:  # SQLAlchemy raises ArgumentError; any bad URL is the user's input
-        raise StorageError(f"not a database URL: {url!r}") from err
+        raise StorageError("not a database URL (see VALGUS_DATABASE_URL)") from err
+
+
+def database_tag(url: URL) -> str:
+    """A short name for the database behind ``url`` (password left out), put in the names of
+    its temporary files so that the check of one database never touches another's."""
+    shown = url.render_as_string(hide_password=True)
+    return hashlib.sha256(shown.encode()).hexdigest()[:12]
+
+
+def _readonly_sqlite(parsed: URL) -> URL:
+    """``parsed`` as a read-only SQLite URI; immutable where the folder cannot be written
+    (SQLite cannot otherwise read a WAL database there: it would create its -shm file)."""
+    path = Path(parsed.database or "")
+    if not path.is_file():
+        raise NoRecordsError(f"no records database at {path}: nothing was saved there yet")
+    flags = "mode=ro" if os.access(path.parent, os.W_OK) else "mode=ro&immutable=1"
+    return parsed.set(database=f"file:{path.resolve()}?{flags}", query={"uri": "true"})
+
+
+def _make_engine(parsed: URL, readonly: bool = False) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         # pool_pre_ping: a clinic server may drop idle connections between two uses of the app.
-        return create_engine(parsed, pool_pre_ping=True)
+        opts = {"postgresql_readonly": True} if readonly else {}
+        return create_engine(parsed, pool_pre_ping=True, execution_options=opts)
+    wal = bool(parsed.database) and parsed.database != ":memory:" and not readonly
+    if readonly:
+        parsed = _readonly_sqlite(parsed)
     engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_S})
 
     @event.listens_for(engine, "connect")
@@ -88,7 +114,7 @@ def _make_engine(url: str) -> Engine:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys = ON")
         cur.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        if parsed.database and parsed.database != ":memory:":
+        if wal:
             cur.execute("PRAGMA journal_mode = WAL")
             # In WAL mode NORMAL loses no committed transaction on a process crash; only a power
             # cut can drop the last ones, never corrupting the file.
@@ -137,54 +163,67 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 class Database:
     """The records database and its data directory. Thread-safe; open once per process (or per
-    app) and use ``read()`` / ``write()`` for each unit of work."""
+    app) and use ``read()`` / ``write()`` for each unit of work. ``tag``: names the temporary
+    files of this database (``database_tag``)."""
 
-    def __init__(self, data_dir: Path, engine: Engine) -> None:
+    def __init__(
+        self, data_dir: Path, engine: Engine, tag: str = "", readonly: bool = False
+    ) -> None:
         self.data_dir = data_dir
         self.engine = engine
+        self.tag = tag or database_tag(engine.url)
+        self.readonly = readonly
         self._writer = engine.execution_options(valgus_begin="IMMEDIATE")
 
     @classmethod
     def open(
-        cls, data_dir: Path | str | None = None, url: str | None = None, *, sweep: bool = True
+        cls, data_dir: Path | str | None = None, url: str | None = None, *, readonly: bool = False
     ) -> Database:
-        """Open (creating if needed) the data directory and the database, migrate it to the
-        current schema and remove files left by interrupted saves.
+        """Open the data directory and the database; a new, empty database is created at the
+        current schema. Nothing stored is changed or removed (see the module docstring).
+        ``readonly``: create nothing, write nothing, take no write lock.
 
         Raises:
-            StorageError: the directory cannot be created or the database cannot be reached or
-                migrated.
+            StorageError: the directory cannot be created, the database cannot be reached, is
+                older than this valgus (run ``valgus records upgrade``) or newer (upgrade
+                valgus), or (``readonly``) does not exist yet.
         """
         directory = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
+        if not readonly:
+            make_private_dirs(directory, CLIPS_DIR, POSES_DIR, TMP_DIR)
+        parsed = _parse_url(database_url(directory, url))
+        engine = _make_engine(parsed, readonly)
         try:
-            for sub in (CLIPS_DIR, POSES_DIR, TMP_DIR):
-                (directory / sub).mkdir(parents=True, exist_ok=True)
-        except OSError as err:
-            raise StorageError(
-                f"cannot create the data directory {directory}: {err.strerror}"
-            ) from err
-        engine = _make_engine(database_url(directory, url))
-        db = cls(directory, engine)
-        try:
-            upgrade_to_head(engine)
-            if sweep:
-                db.sweep_orphans()
+            check_schema(engine, create=not readonly)
         except SQLAlchemyError as err:
             engine.dispose()
             raise StorageError(f"cannot open the database: {_reason(err)}") from err
-        return db
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(directory, engine, database_tag(parsed), readonly)
+
+    @staticmethod
+    def upgrade(
+        data_dir: Path | str | None = None, url: str | None = None
+    ) -> tuple[str | None, str | None]:
+        """Migrate the database to this valgus's schema (``valgus records upgrade``; back it
+        up first). Returns (schema before, schema after).
+
+        Raises:
+            StorageError: the database cannot be reached or migrated, or is newer.
+        """
+        directory = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
+        make_private_dirs(directory, CLIPS_DIR, POSES_DIR, TMP_DIR)
+        engine = _make_engine(_parse_url(database_url(directory, url)))
+        try:
+            return upgrade(engine)
+        except SQLAlchemyError as err:
+            raise StorageError(f"cannot upgrade the database: {_reason(err)}") from err
+        finally:
+            engine.dispose()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -233,8 +272,10 @@ class Database:
         return self.data_dir / relative
 
     def _temp_path(self, suffix: str) -> Path:
-        # Host and pid in the name tell the sweep whether the save that made it is still running.
-        return self.data_dir / TMP_DIR / f"{_HOST}-{os.getpid()}-{uuid.uuid4().hex}{suffix}"
+        # Database, host and pid in the name tell `valgus records check` whose file it is and
+        # whether the save that made it is still running (``temp_owner``).
+        name = f"{self.tag}-{HOST}-{os.getpid()}-{uuid.uuid4().hex}{suffix}"
+        return self.data_dir / TMP_DIR / name
 
     def stage_copy(self, source: Path, subdir: str = CLIPS_DIR) -> StagedFile:
         """Copy ``source`` into ``tmp/`` while computing its sha256 (hex), flushed to disk.
@@ -245,7 +286,7 @@ class Database:
         digest = hashlib.sha256()
         size = 0
         try:
-            with source.open("rb") as src, temp.open("xb") as dst:
+            with source.open("rb") as src, _create_private(temp) as dst:
                 while chunk := src.read(_COPY_CHUNK):
                     digest.update(chunk)
                     dst.write(chunk)
@@ -269,38 +310,47 @@ class Database:
         relative = f"{subdir}/{uuid.uuid4().hex}{suffix}"
         return StagedFile(temp, self.path(relative), relative, "", 0)
 
-    def sweep_orphans(self, grace_s: float = ORPHAN_GRACE_S) -> list[Path]:
-        """Remove files no committed row refers to: temp files of saves whose process has died
-        (or older than ``grace_s``), and stored clips and pose files without a row.
 
-        On SQLite this runs under the write lock, which every save holds from before it renames
-        its file until after it commits: a file found unreferenced here can only come from a
-        save that died. Elsewhere only files older than ``grace_s`` are removed.
-        """
-        removed: list[Path] = []
-        now = time.time()
-        for temp in (self.data_dir / TMP_DIR).glob("*"):
-            host, _, rest = temp.name.partition("-")
-            pid_text = rest.partition("-")[0]
-            dead = host == _HOST and pid_text.isdigit() and not _pid_alive(int(pid_text))
-            if dead or _older(temp, now, grace_s):
-                with contextlib.suppress(FileNotFoundError):
-                    temp.unlink()
-                    removed.append(temp)
-        with self.write() as session:
-            referenced = set(session.scalars(select(Clip.stored_path)))
-            referenced |= {p for p in session.scalars(select(Analysis.poses_path)) if p}
-            locked = self.is_sqlite
-            for sub in (CLIPS_DIR, POSES_DIR):
-                for path in (self.data_dir / sub).glob("*"):
-                    relative = f"{sub}/{path.name}"
-                    if relative in referenced or not path.is_file():
-                        continue
-                    if locked or _older(path, now, grace_s):
-                        with contextlib.suppress(FileNotFoundError):
-                            path.unlink()
-                            removed.append(path)
-        return removed
+def make_private_dirs(directory: Path, *subdirs: str) -> None:
+    """Create ``directory`` and its ``subdirs``, readable by their owner only (0700) when
+    valgus creates them (an existing folder keeps the modes its owner chose).
+
+    Raises:
+        StorageError: a folder cannot be created.
+    """
+    try:
+        for path in (directory, *(directory / sub for sub in subdirs)):
+            if not path.is_dir():
+                path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+                path.chmod(PRIVATE_DIR)
+    except OSError as err:
+        raise StorageError(
+            f"cannot create the data directory {directory}: {err.strerror}"
+        ) from err
+
+
+def _create_private(path: Path) -> BinaryIO:
+    """A new file (never an existing one) open for writing, readable by its owner only."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE), "wb")
+
+
+def temp_owner(name: str) -> tuple[str, str, int | None]:
+    """(database tag, host, pid) from a temporary file's name; pid None if unreadable."""
+    tag, _, rest = name.partition("-")
+    host, _, rest = rest.partition("-")
+    pid_text = rest.partition("-")[0]
+    return tag, host, int(pid_text) if pid_text.isdigit() else None
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this host."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def finish_stage(staged: StagedFile) -> StagedFile:
@@ -323,13 +373,6 @@ def sha256_file(path: Path) -> str:
         while chunk := f.read(_COPY_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _older(path: Path, now: float, grace_s: float) -> bool:
-    try:
-        return now - path.stat().st_mtime > grace_s
-    except FileNotFoundError:
-        return False
 
 
 def _reason(err: SQLAlchemyError) -> str:

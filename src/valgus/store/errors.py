@@ -24,3 +24,7 @@ class StorageError(ValgusError):
     longer than the busy timeout)."""
 
     exit_code = 8
+
+
+class NoRecordsError(StorageError):
+    """A command that only reads found no records database (nothing was saved there yet)."""

@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from valgus.core.clearance import ClearanceInputs, ClearancePolicy, Override
-from valgus.store import people, sessions, settings, signing, summary
+from valgus.store import check, people, sessions, settings, signing, summary
+from valgus.store.check import CheckReport
 from valgus.store.db import Database
 from valgus.store.info import (
     AnalysisInfo,
@@ -71,11 +72,20 @@ class Records:
         data_dir: Path | str | None = None,
         url: str | None = None,
         policy: ClearancePolicy | None = None,
+        *,
+        readonly: bool = False,
     ) -> Records:
-        """Open the data directory and database (migrated to head). ``data_dir`` defaults to
-        ``VALGUS_DATA_DIR`` or ``~/.local/share/valgus``; ``url`` to ``VALGUS_DATABASE_URL`` or
-        SQLite in the data directory. Raises ``StorageError`` if either cannot be used."""
-        return cls(Database.open(data_dir, url), policy)
+        """Open the data directory and database (a new one is created at the current schema;
+        nothing stored is changed or removed). ``data_dir`` defaults to ``VALGUS_DATA_DIR`` or
+        ``~/.local/share/valgus``; ``url`` to ``VALGUS_DATABASE_URL`` or SQLite in the data
+        directory; ``readonly``: only read (no write lock, works on a read-only folder).
+        Raises ``StorageError`` if either cannot be used (see ``Database.open``)."""
+        db = Database.open(data_dir, url, readonly=readonly)
+        try:
+            return cls(db, policy)
+        except BaseException:
+            db.close()
+            raise
 
     def close(self) -> None:
         self.db.close()
@@ -85,6 +95,17 @@ class Records:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # ------------------------------------------------------------------ upkeep
+
+    def check(self) -> CheckReport:
+        """Files and rows that do not match (``valgus records check``); changes nothing."""
+        return check.check(self.db)
+
+    def quarantine(self) -> tuple[Path | None, list[str]]:
+        """Move unreferenced files aside (``valgus records quarantine``); see
+        ``check.quarantine``."""
+        return check.quarantine(self.db)
 
     # ------------------------------------------------------------------ clinic policy
 

@@ -1,0 +1,73 @@
+"""``valgus records check|quarantine|upgrade``: looking after the records themselves.
+
+* ``check`` lists files no row refers to, temporary files of interrupted saves and rows whose
+  file is missing; read-only; exit 1 if it found anything.
+* ``quarantine`` lists the same and, with ``--yes``, moves the unreferenced files to
+  ``quarantine/<time>/`` in the data directory. Nothing is deleted.
+* ``upgrade`` migrates an older database to this valgus's schema (back it up first).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from valgus.cli.records import add_data_options
+
+COMMAND = "records"
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``valgus records ...`` to the CLI's subparsers."""
+    rec = sub.add_parser("records", help="check, quarantine or upgrade the records")
+    actions = rec.add_subparsers(dest="action", required=True)
+    ch = actions.add_parser("check", help="list files and rows that do not match (read-only)")
+    add_data_options(ch)
+    qu = actions.add_parser("quarantine",
+                            help="list files no record refers to; --yes moves them aside")
+    qu.add_argument("--yes", action="store_true", help="move the listed files")
+    add_data_options(qu)
+    up = actions.add_parser("upgrade", help="migrate the database to this valgus's schema")
+    add_data_options(up)
+
+
+def _listing(title: str, paths: tuple[str, ...] | list[str]) -> list[str]:
+    return [f"{title} ({len(paths)}):", *(f"  {p}" for p in paths)] if paths else []
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``valgus records ACTION``; the exit code (check: 1 if anything was found)."""
+    from valgus.store.service import Records
+
+    if args.action == "upgrade":
+        from valgus.store.db import Database
+
+        before, after = Database.upgrade(args.data_dir)
+        if before == after:
+            print(f"the records database is already at schema {after}")
+        else:
+            print(f"upgraded the records database from schema {before or 'none'} to {after}")
+        return 0
+    with Records.open(args.data_dir, readonly=args.action == "check") as records:
+        report = records.check()
+        lines = [
+            *_listing("files no record refers to", report.unreferenced),
+            *_listing("temporary files of interrupted saves", report.stale_temp),
+            *_listing("files records refer to that are MISSING", report.missing),
+        ]
+        if args.action == "check":
+            print("\n".join(lines) if lines else "every stored file belongs to a record")
+            if report.unreferenced or report.stale_temp:
+                print("run `valgus records quarantine` to move the unreferenced files aside")
+            return 0 if report.clean else 1
+        if not (report.unreferenced or report.stale_temp):
+            print("nothing to move: every stored file belongs to a record")
+            return 0
+        print("\n".join(lines))
+        if not args.yes:
+            print("run again with --yes to move these files to the quarantine folder")
+            return 0
+        target, moved = records.quarantine()
+        print(f"moved {len(moved)} files to {target}" if moved else "nothing moved",
+              file=sys.stderr)
+        return 0
