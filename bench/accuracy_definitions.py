@@ -3,7 +3,7 @@
 Called by ``bench/accuracy.py --definitions`` with the evaluated clips; or on a saved result::
 
     .venv/bin/python bench/accuracy.py --definitions --json /tmp/acc12.json
-    .venv/bin/python bench/accuracy_definitions.py /tmp/acc12.json
+    .venv/bin/python bench/accuracy_definitions.py /tmp/acc12.json [MORE.json ...]
 
 Per body (clip) and overall, for every definition in the truth (``thigh_marker``,
 ``asis_marker``, ``joint_centres``): the keypoint FPPA at valgus's scored point (the rep's
@@ -138,4 +138,5 @@ def report(results: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    report(json.loads(Path(sys.argv[1]).read_text()))
+    # Saved results: --json files of bench/accuracy.py or python -m valgus.synth.evaluate.
+    report([res for arg in sys.argv[1:] for res in json.loads(Path(arg).read_text())])
