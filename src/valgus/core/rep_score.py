@@ -241,7 +241,13 @@ def score_rep(
         fppa_ref_deg=fppa_ref,
         scored_at=scored_at,
         # Frontal-plane measures mean nothing from the side: withhold them with the FPPA.
-        pelvic_drop_deg=_finite_or_none(leg.pelvic_drop_deg[b]) if frontal_view else None,
+        # Pelvic drop is withheld unless config.PelvicDropConfig.reported (it reads about a
+        # third of the truth on the rendered bodies; the reason code is in the config).
+        pelvic_drop_deg=(
+            _finite_or_none(leg.pelvic_drop_deg[b])
+            if frontal_view and cfg.pelvic_drop.reported
+            else None
+        ),
         trunk_lean_deg=_finite_or_none(leg.trunk_lean_deg[b]) if frontal_view else None,
         knee_medial_of_foot=(
             _finite_or_none(leg.knee_medial_of_foot[b]) if frontal_view else None
