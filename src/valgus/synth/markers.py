@@ -18,7 +18,7 @@ the front.
   (Bell and colleagues' hip-centre regression, turned round); the rig's hip centres sit wider
   than an average pelvis, hence only 1.5 cm.
 * ``knee_front`` (mid-patella): the front vertex 1.5 cm above the rig's knee joint centre (window
-  0-3 cm above) (the patella's centre sits at or just above the joint line:
+  1.5 cm below to 4.5 cm above, wide enough for the coarse mesh of every body) (the patella's centre sits at or just above the joint line:
   assumption).
 * ``knee_medial`` / ``knee_lateral`` (femoral condyles/epicondyles on the skin): the most medial
   / lateral vertex of this leg within 1.5 cm of the knee centre's height and 6 cm of it front to
@@ -60,7 +60,7 @@ HIP, KNEE, ANKLE = "upperleg01", "lowerleg01", "foot"
 ASIS_ABOVE_HIP_M = 0.075
 ASIS_LATERAL_OF_HIP_M = 0.015
 WINDOW_M = 0.02
-PATELLA_ABOVE_KNEE_M = (0.0, 0.03)
+PATELLA_ABOVE_KNEE_M = (-0.015, 0.045)
 SLICE_HALF_M = 0.015
 KNEE_DEPTH_M = 0.06
 ANKLE_DEPTH_M = 0.04
