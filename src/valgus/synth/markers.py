@@ -18,8 +18,8 @@ the front.
   (Bell and colleagues' hip-centre regression, turned round); the rig's hip centres sit wider
   than an average pelvis, hence only 1.5 cm.
 * ``knee_front`` (mid-patella): the front vertex 1.5 cm above the rig's knee joint centre (window
-  1.5 cm below to 4.5 cm above, wide enough for the coarse mesh of every body) (the patella's centre sits at or just above the joint line:
-  assumption).
+  1.5 cm below to 4.5 cm above, wide enough for the coarse mesh of every body) (the patella's
+  centre sits at or just above the joint line: assumption).
 * ``knee_medial`` / ``knee_lateral`` (femoral condyles/epicondyles on the skin): the most medial
   / lateral vertex of this leg within 1.5 cm of the knee centre's height and 6 cm of it front to
   back; their midpoint in the image is the mid-condyle knee point.
