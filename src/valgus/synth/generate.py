@@ -22,9 +22,10 @@ import os
 import shlex
 import sys
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -47,6 +48,15 @@ from valgus.synth.motion import (
     build_timeline,
     parse_free_legs,
 )
+from valgus.synth.scene import (
+    BODY_PRESETS,
+    KEY_AZIMUTH_DEG,
+    KEY_ELEVATION_DEG,
+    ClipConfig,
+    Lighting,
+    Look,
+    _rgb,
+)
 from valgus.synth.truth import (  # noqa: F401  (re-exported: the generator's public names)
     ANKLE,
     HIP,
@@ -58,88 +68,6 @@ from valgus.synth.truth import (  # noqa: F401  (re-exported: the generator's pu
     projected_fppa,
     projected_pelvic_drop,
 )
-
-# ----------------------------------------------------------------------------------------------
-# Appearance
-
-
-def _rgb(text: str) -> tuple[float, float, float]:
-    t = text.lstrip("#")
-    if len(t) != 6:
-        raise argparse.ArgumentTypeError(f"colour must be #RRGGBB, got {text!r}")
-    return tuple(int(t[i : i + 2], 16) / 255.0 for i in (0, 2, 4))  # type: ignore[return-value]
-
-
-@dataclass(frozen=True)
-class Look:
-    """Body shape (anny phenotypes, 0..1) and colours (#RRGGBB)."""
-
-    gender: float = 0.85  # anny: 0 = male, 1 = female
-    age: float = 0.72  # anny: 2/3 = young adult, 1 = old
-    muscle: float = 0.5
-    weight: float = 0.5
-    height: float = 0.5
-    proportions: float = 0.5
-    skin: str = "#c99a7b"
-    hair: str = "#3a2618"
-    shirt: str = "#2f5d9e"
-    shorts: str = "#26262b"
-    shoes: str = "#e8e8e8"
-    floor: str = "#8c8275"
-    wall: str = "#d9d6cf"
-
-    def phenotypes(self) -> dict[str, float]:
-        return {
-            "gender": self.gender,
-            "age": self.age,
-            "muscle": self.muscle,
-            "weight": self.weight,
-            "height": self.height,
-            "proportions": self.proportions,
-        }
-
-
-BODY_PRESETS: dict[str, dict[str, float]] = {
-    "female": {"gender": 0.9, "age": 0.72, "muscle": 0.5, "weight": 0.45, "height": 0.45},
-    "male": {"gender": 0.1, "age": 0.75, "muscle": 0.6, "weight": 0.55, "height": 0.42},
-    "heavy": {"gender": 0.5, "age": 0.85, "muscle": 0.4, "weight": 0.85, "height": 0.5},
-    "slim": {"gender": 0.8, "age": 0.7, "muscle": 0.45, "weight": 0.2, "height": 0.4},
-}
-
-
-# The key light's direction before it could be set: it shines along (0.6, 1.0, -0.9), i.e. it
-# comes from the camera side, from the person's right and from above. The defaults below are that
-# direction in azimuth and elevation, so clips made without the light options render as before.
-_KEY_DIR = (0.6, 1.0, -0.9)
-KEY_AZIMUTH_DEG = math.degrees(math.atan2(-_KEY_DIR[0], _KEY_DIR[1]))  # -31.0
-KEY_ELEVATION_DEG = math.degrees(math.atan2(-_KEY_DIR[2], math.hypot(_KEY_DIR[0], _KEY_DIR[1])))
-
-
-@dataclass(frozen=True)
-class Lighting:
-    """Scene lights: a directional key light, a fixed directional fill from the person's left,
-    and uniform ambient light.
-
-    ``key_azimuth_deg``: where the key light comes from around the vertical axis, measured like
-    the camera yaw: 0 = from straight in front of the person (where a yaw-0 camera stands),
-    + = towards the person's left, 90 = from the left side, 180 = from behind.
-    ``key_elevation_deg``: how high above the horizon the key light comes from.
-    ``intensity``: scale of the key and fill lights (1 = the lighting of the committed clips).
-    ``ambient``: ambient light level (0.42 in the committed clips); not scaled by ``intensity``,
-    so a dim clip keeps some light in the shadows unless this is lowered too.
-    """
-
-    intensity: float = 1.0
-    key_azimuth_deg: float = KEY_AZIMUTH_DEG
-    key_elevation_deg: float = KEY_ELEVATION_DEG
-    ambient: float = 0.42
-
-    def key_direction(self) -> np.ndarray:
-        """Unit vector the key light shines along (world frame)."""
-        az, el = math.radians(self.key_azimuth_deg), math.radians(self.key_elevation_deg)
-        # The light sits at (sin az, -cos az) horizontally, like the camera, and shines back.
-        return np.array([-math.sin(az) * math.cos(el), math.cos(az) * math.cos(el), -math.sin(el)])
-
 
 # ----------------------------------------------------------------------------------------------
 # Rotations (numpy)
@@ -265,10 +193,10 @@ class Poser:
             e = h[rig.j(f"lowerarm01.{side}")]
             w = h[rig.j(f"wrist.{side}")]
             hip = h[rig.j(f"{HIP}.{side}")]
-            a, b = np.linalg.norm(e - s), np.linalg.norm(w - e)
+            a, b = float(np.linalg.norm(e - s)), float(np.linalg.norm(w - e))
             target = np.array([hip[0] + sx * 0.085, hip[1] + 0.01, hip[2] + 0.12])
             d_vec = target - s
-            d = min(np.linalg.norm(d_vec), 0.98 * (a + b))
+            d = min(float(np.linalg.norm(d_vec)), 0.98 * (a + b))
             axis = d_vec / np.linalg.norm(d_vec)
             target = s + axis * d
             x = (a * a - b * b + d * d) / (2 * d)
@@ -356,8 +284,8 @@ class Poser:
             # leave the visible pelvis level while only the hip joints moved.
             if "spine04" in rig.index:
                 explicit[rig.j("spine04")] = root
-        for bone, g in self._arm_G.items():
-            explicit[bone] = root @ g
+        for bone, g_arm in self._arm_G.items():
+            explicit[bone] = root @ g_arm
         # Keep the head looking ahead rather than at the floor as the trunk leans.
         if "neck01" in rig.index:
             explicit[rig.j("neck01")] = rot_x(0.6 * lean)
@@ -416,8 +344,16 @@ class Poser:
         return self.rig.heads(G) + offset
 
 
+class _JointSource(Protocol):
+    """What ``calibrate_valgus`` needs of a poser: its rig and the joints of a pose."""
+
+    rig: Rig
+
+    def joints(self, p: PoseParams) -> np.ndarray: ...
+
+
 def calibrate_valgus(
-    poser: Poser,
+    poser: _JointSource,
     cam: Camera,
     side: Side,
     flexion: float,
@@ -620,19 +556,6 @@ def _look_rotation(direction: np.ndarray) -> np.ndarray:
 
 # ----------------------------------------------------------------------------------------------
 # Clip
-
-
-@dataclass
-class ClipConfig:
-    motion: MotionConfig = field(default_factory=MotionConfig)
-    camera: CameraConfig = field(default_factory=CameraConfig)
-    look: Look = field(default_factory=Look)
-    light: Lighting = field(default_factory=Lighting)
-    camera_motion: CameraMotion = field(default_factory=CameraMotion)
-    fps: float = 25.0
-    crf: int = 28
-    batch: int = 16
-    shadows: bool = False
 
 
 def generate(cfg: ClipConfig, out: Path, command: str = "", log=print) -> dict:

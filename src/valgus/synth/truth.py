@@ -18,7 +18,7 @@ from valgus.synth.markers import MARKER_DEFINITIONS, fppa_by_definition
 from valgus.synth.motion import Side, Timeline
 
 if TYPE_CHECKING:
-    from valgus.synth.generate import ClipConfig
+    from valgus.synth.scene import ClipConfig
 
 SCHEMA = "valgus.synth.truth/1"
 # Per-definition FPPA (issue 12), in words for the truth file.
