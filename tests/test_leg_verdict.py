@@ -247,8 +247,8 @@ def test_verdict_counts_only_own_complete_single_leg_reps() -> None:
 
 def test_overrides_go_through_the_same_rule() -> None:
     """A rep re-banded by a reviewer leaves the measured set (its number was overruled) and
-    counts by the reviewer's band: excessive -> NOT YET, borderline -> UNCERTAIN, fine -> as
-    fine; a rep judged by eye counts without adding an FPPA."""
+    counts by the reviewer's band: excessive -> NOT YET; borderline and fine leave the call to
+    the set; a rep judged by eye counts without adding an FPPA."""
     pool = [SquatRep.of(r, n) for n, r in enumerate([score(5.0), score(7.0), score(20.0)], 1)]
     assert leg_verdict("left", pool, RULE3).verdict == "UNCERTAIN"  # 20 reads excessive
     glitch = [*pool[:2], dataclasses.replace(pool[2], band="fine", override_reason="glitch")]
@@ -261,8 +261,14 @@ def test_overrides_go_through_the_same_rule() -> None:
     v = leg_verdict("left", seen, RULE3, audience="clinician")
     assert v.verdict == "NOT YET"
     assert "1 of 3 reps banded excessive knee valgus by the reviewer" in v.reasons
+    # A reviewer's borderline rep leaves the call to the measured set; with none left, unsure.
     unsure = [*pool[:2], dataclasses.replace(pool[2], band="borderline", override_reason="?")]
-    assert leg_verdict("left", unsure, RULE3).verdict == "UNCERTAIN"
+    assert leg_verdict("left", unsure, RULE3).verdict == "PASS"
+    only_unsure = [dataclasses.replace(r, band="borderline", override_reason="?") for r in pool]
+    v = leg_verdict("left", only_unsure, RULE3)
+    assert v.verdict == "UNCERTAIN" and v.measured_reps == 0
+    assert ("3 reps banded borderline by the reviewer, and no measured FPPA left to decide on"
+            in v.reasons)
     by_eye = SquatRep(1, 4, score(None), "fine", "judged by eye")
     v = leg_verdict("left", [*glitch, by_eye], RULE3)
     assert v.valid_reps == 4 and v.measured_reps == 2 and v.verdict == "PASS"

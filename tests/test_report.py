@@ -122,7 +122,16 @@ def test_unsigned_session_is_a_draft_with_reasons(
     pdf.write_bytes(report.pdf())
     text = pdf_text(pdf, layout=False)
     assert "NOT YET" in text and "DRAFT: not signed" in text
-    assert "20 of 20 reps with excessive knee valgus" in text
+    # Left built at 18 deg against the 11.3 deg threshold (the clips were analysed without a
+    # sex): clearly excessive as a set. Right at 9 deg: 9 + 3.35 takes in 11.3 deg, uncertain,
+    # which is not cleared either.
+    assert "left leg squat: NOT YET (excessive knee valgus: mean FPPA 18." in text
+    assert "20 of 20 reps excessive (FPPA above 14.7 deg)" in text
+    assert "right leg squat: UNCERTAIN, not cleared (uncertain: re-test or review the reps" in text
+    # The labels state the rule in force: the band edges, the error and where it comes from.
+    assert "Each rep: excessive above 14.7 deg, borderline 7.9 to 14.7 deg, fine below 7.9" in text
+    assert "SEM of 2D FPPA 3.0 deg, Munro 2012" in text and "UNCERTAIN (re-test" in text
+    assert "knee/ankle separation" in text and "Tofte" in text
     assert "stair descent not recorded" in text
     first = np.asarray(Image.open(pdf_pages_png(pdf, tmp_path / "p")[0]).convert("RGB"))
     red = np.all(np.abs(first.astype(int) - [198, 40, 40]) < 30, axis=-1)

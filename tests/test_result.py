@@ -171,3 +171,21 @@ def test_separation_ratio_and_the_leg_set_round_trip_and_may_be_absent() -> None
     assert [r.knee_ankle_separation_ratio for r in old.reps] == [None] * 3
     assert old.legs["left"].mean_fppa_deg is None and old.legs["left"].measured_reps == 0
     assert [r.band for r in old.reps] == [r.band for r in result.reps]
+
+
+def test_per_rep_csv_and_the_terminal_table_carry_the_ratio_and_the_rule(tmp_path: Path) -> None:
+    import csv
+
+    from valgus.present.export import format_report, write_reps_csv
+
+    result = _fresh()["fine_left"]
+    with write_reps_csv(result, tmp_path / "reps.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    ratios = [float(r["knee_ankle_separation_ratio"]) for r in rows]
+    assert ratios == [pytest.approx(r.knee_ankle_separation_ratio, abs=1e-3)
+                      for r in result.reps]
+    assert all(0.5 < r < 1.0 for r in ratios)  # 13 deg of valgus: knees closer than ankles
+    text = format_report(result)
+    assert "KASR" in text and f"{ratios[0]:.2f}" in text
+    assert "Each rep: excessive above 14.7 deg, borderline 7.9 to 14.7 deg" in text
+    assert "LEFT  leg: NOT YET" in text and "UNCERTAIN (re-test or clinician review)" in text

@@ -16,9 +16,18 @@ from valgus.core.checks import FILMING_GUIDANCE
 from valgus.core.scoring import RepScore
 from valgus.errors import ModelError, NoPersonError, VideoError
 from valgus.present.charts import timeline_figure
-from valgus.present.style import BAND_HEX, BAND_TEXT, fmt_deg, fmt_num, issues_text
+from valgus.present.style import (
+    BAND_HEX,
+    BAND_TEXT,
+    fmt_deg,
+    fmt_num,
+    issues_text,
+    leg_rule_text,
+    rule_text,
+)
 
-VERDICT_STYLE = {"PASS": "green", "NOT YET": "red", "CANNOT ASSESS": "gray"}
+VERDICT_STYLE = {"PASS": "green", "UNCERTAIN": "orange", "NOT YET": "red",
+                 "CANNOT ASSESS": "gray"}
 # Streamlit's markdown colour of each band (colour is never the only cue: the band is named).
 BAND_MARKDOWN_COLOR = {"fine": "green", "borderline": "orange", "excessive": "red"}
 
@@ -51,24 +60,25 @@ def error_panel(title: str, err: BaseException) -> None:
 
 
 def verdict_cards(report: Report) -> None:
-    """One card per leg: the verdict, its reasons and the leg's numbers."""
+    """One card per leg: the verdict, its reasons (with the rule's numbers) and the leg's
+    numbers; under them the rule in force."""
     result = report.result
     need = result.config.clearance.required_reps
     cols = st.columns(2)
     for col, (side, v) in zip(cols, result.legs.items(), strict=True):
         with col, st.container(border=True, key=f"verdict_{side}"):
-            color = VERDICT_STYLE[v.verdict]
+            color = VERDICT_STYLE.get(v.verdict, "gray")
             st.markdown(f"#### {side.capitalize()} leg: :{color}[{v.verdict}]")
-            if v.verdict == "PASS":
-                st.markdown(f"{v.valid_reps} measured reps, none with excessive knee valgus.")
-            for reason in v.reasons[1 if v.verdict == "PASS" else 0 :]:
+            for reason in v.reasons:
                 st.markdown(f"- {reason[0].upper() + reason[1:]}")
             if v.valid_reps:
                 st.caption(
-                    f"{v.valid_reps} of {need} reps measured; FPPA median "
+                    f"{v.valid_reps} of {need} reps measured; FPPA mean "
+                    f"{fmt_deg(v.mean_fppa_deg)} +/- {fmt_deg(v.uncertainty_deg)}, median "
                     f"{fmt_deg(v.median_fppa_deg)}, worst {fmt_deg(v.worst_fppa_deg)}; "
                     f"{v.excessive_reps} excessive, {v.borderline_reps} borderline."
                 )
+    st.caption(leg_rule_text(result.config))
 
 
 def band_table(rows: list[dict[str, Any]]) -> pd.io.formats.style.Styler:
@@ -93,6 +103,7 @@ def rep_table(reps: tuple[RepScore, ...], full: bool = True) -> pd.io.formats.st
             "depth (deg)": fmt_num(r.depth_deg, 0),
             "FPPA (deg)": fmt_num(r.scored_fppa_deg),
             "band": BAND_TEXT[r.band],
+            "knee/ankle separation": fmt_num(r.knee_ankle_separation_ratio, 2),
         }
         if full:
             row["scored at"] = {"bottom": "deepest frame",
@@ -108,13 +119,12 @@ def rep_table(reps: tuple[RepScore, ...], full: bool = True) -> pd.io.formats.st
 def show_report(report: Report, key: str) -> None:
     """Verdicts, per-rep table, chart, deepest frames, annotated video and downloads."""
     result = report.result
-    thr = result.config.valgus.threshold_deg(result.config.sex)
     st.subheader(f"Result: {result.source}")
     st.caption(
         f"{result.duration_s:.1f} s, {result.n_frames} frames, person found in "
         f"{100 * result.detection_fraction:.0f}% of them. Exercise: "
-        f"{result.exercise.replace('_', '-')}. Threshold: FPPA {thr:.1f} deg +/- "
-        f"{result.config.valgus.borderline_margin_deg:.1f} (sex {SEX_LABEL[result.config.sex]})."
+        f"{result.exercise.replace('_', '-')}. Threshold: FPPA {result.threshold_deg:.1f} deg "
+        f"(sex {SEX_LABEL[result.config.sex]})."
     )
     for guidance in result.view.guidance:
         with st.container(border=True, key=f"guidance_{key}"):
@@ -148,7 +158,12 @@ def show_report(report: Report, key: str) -> None:
             st.caption(f"Complete single-leg reps in order: {', '.join(complete)}.")
         st.caption("FPPA: frontal plane projection angle, + = knee towards the midline "
                    "(valgus). Pelvic drop + = free-side hip lower; trunk lean + = towards the "
-                   "stance leg.")
+                   "stance leg. Knee/ankle separation: the knee-to-ankle separation ratio "
+                   "(distance between the knees over that between the ankles across the image, "
+                   "at the scored frame; < 1 = knees closer than the ankles), a screening "
+                   "measure from drop-landing studies (Mizner 2012; Tofte and colleagues) where "
+                   "both feet land; here the free leg enters it too, so it is shown, not scored. "
+                   + rule_text(result.config))
     else:
         st.info("No squat rep was found. Squat on one leg: down to about 60 deg of knee "
                 "bend and back up, 2-6 s per rep.")
@@ -156,7 +171,9 @@ def show_report(report: Report, key: str) -> None:
     st.plotly_chart(timeline_figure(report.kin, result), key=f"chart_{key}")
     st.caption("Shaded: the reps, in their band's colour. FPPA is drawn bold while the leg is "
                "the standing leg of a rep and faint otherwise (a free leg's angle means "
-               "nothing). Dashed line: the threshold; band around it: borderline.")
+               "nothing). Dashed line: the threshold; band around it: borderline (threshold "
+               f"+/- {result.config.valgus.borderline_margin_deg:.2f} deg, the measurement "
+               "error).")
     if report.video.bottom_frames:
         st.markdown("##### The deepest frame of every rep")
         items = sorted(report.video.bottom_frames.items())

@@ -317,7 +317,8 @@ def leg_reasons(
         reasons.append(f"{confirmed_excessive} of {_reps(valid)} banded excessive knee valgus "
                        "by the reviewer")
     if reviewer_borderline:
-        reasons.append(f"{_reps(reviewer_borderline)} banded borderline by the reviewer")
+        reasons.append(f"{_reps(reviewer_borderline)} banded borderline by the reviewer"
+                       + ("" if estimate else ", and no measured FPPA left to decide on"))
     if valid < required:
         reasons.append(f"only {valid} of the {required} reps the test asks for were measured")
     if overridden:

@@ -149,7 +149,7 @@ def _decide(
     position = estimate.position(rule.threshold_deg) if estimate else None
     if position == "above" or confirmed_excessive or valid < rule.required_reps:
         return "NOT YET"
-    if position == "within" or measured_excessive or reviewer_borderline:
+    if position == "within" or measured_excessive or (reviewer_borderline and not estimate):
         return "UNCERTAIN"
     return "PASS"
 
@@ -176,8 +176,14 @@ def leg_verdict(
     - NOT YET: m - u > T (clearly excessive), or a reviewer banded a rep excessive, or fewer than
       ``rule.required_reps`` valid reps;
     - UNCERTAIN (re-test or clinician review): T lies within m +/- u, or a rep reads excessive
-      (above T + e) while the set does not, or a reviewer banded a rep borderline;
-    - PASS: enough valid reps, m + u < T (clearly fine), no rep excessive.
+      (above T + e) while the set does not, or no measured FPPA is left and a reviewer banded a
+      rep borderline;
+    - PASS: enough valid reps, m + u < T (clearly fine, or every rep judged fine by a reviewer),
+      no rep excessive.
+
+    A rep a reviewer re-banded adds no number to the set (the reviewer overruled it) and counts
+    by its band: excessive is a fail of the criterion, borderline or fine leaves the call to the
+    set of measured reps.
 
     ``reps`` may pool several clips; only ``counted`` reps of ``leg`` count, in the band in
     force. ``audience``: who the reasons are worded for (``reasons.leg_reasons``).

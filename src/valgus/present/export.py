@@ -12,11 +12,13 @@ from valgus.core.kinematics import Kinematics
 from valgus.core.reasons import describe
 from valgus.core.result import AnalysisResult
 from valgus.landmarks import SIDES
+from valgus.present.style import band_rule_text, leg_rule_text
 
 REP_COLUMNS = (
     "index", "leg", "exercise", "complete", "start_s", "bottom_s", "end_s", "depth_deg",
     "fppa_bottom_deg", "fppa_peak_deg", "fppa_ref_deg", "scored_at", "pelvic_drop_deg",
-    "trunk_lean_deg", "knee_medial_of_foot", "descent_s", "ascent_s", "band", "issues",
+    "trunk_lean_deg", "knee_medial_of_foot", "knee_ankle_separation_ratio", "descent_s",
+    "ascent_s", "band", "issues",
 )
 LEG_FIELDS = (
     "fppa_deg", "flexion_deg", "pelvic_drop_deg", "trunk_lean_deg", "knee_medial_of_foot",
@@ -73,8 +75,7 @@ def format_report(result: AnalysisResult) -> str:
         f"person found in {100 * result.detection_fraction:.0f}% of frames)",
         f"exercise: {result.exercise.replace('_', '-')}   view: "
         + ("frontal" if result.view.frontal else "NOT frontal")
-        + f"   threshold: FPPA {result.config.valgus.threshold_deg(result.config.sex):.1f} deg "
-        f"+/- {result.config.valgus.borderline_margin_deg:.0f} ({result.config.sex})",
+        + f"   threshold: FPPA {result.threshold_deg:.1f} deg ({result.config.sex})",
     ]
     for guidance in result.view.guidance:
         lines.append(f"! {guidance}")
@@ -84,7 +85,7 @@ def format_report(result: AnalysisResult) -> str:
     lines.append("")
     header = (
         f"{'#':>2} {'leg':5} {'start':>6} {'bottom':>6} {'end':>6} {'depth':>6} "
-        f"{'FPPA':>6} {'peak':>6} {'@60':>6} {'pelvis':>6} {'trunk':>6}  band"
+        f"{'FPPA':>6} {'peak':>6} {'@60':>6} {'pelvis':>6} {'trunk':>6} {'KASR':>5}  band"
     )
     lines += [header, "-" * len(header)]
     for n, r in enumerate(result.reps, start=1):
@@ -96,13 +97,16 @@ def format_report(result: AnalysisResult) -> str:
             f"{n:>2} {r.leg:5} {r.start_s:6.1f} {r.bottom_s:6.1f} {r.end_s:6.1f} "
             f"{r.depth_deg:6.0f} {_num(r.fppa_bottom_deg):>6} {_num(r.fppa_peak_deg):>6} "
             f"{_num(r.fppa_ref_deg):>6} "
-            f"{_num(r.pelvic_drop_deg):>6} {_num(r.trunk_lean_deg):>6}  {band}{note}"
+            f"{_num(r.pelvic_drop_deg):>6} {_num(r.trunk_lean_deg):>6} "
+            f"{_num(r.knee_ankle_separation_ratio, '{:.2f}'):>5}  {band}{note}"
         )
     if not result.reps:
         lines.append("   no squat reps found")
     lines += ["", "times in s, angles in deg; FPPA + = valgus (at the bottom, peak on the way "
               "down, @60 = at 60 deg knee flexion); pelvis + = free-side drop; trunk + = lean "
-              "towards stance leg", ""]
+              "towards stance leg; KASR = knee-to-ankle separation ratio (knees' over ankles' "
+              "distance across the image, at the scored frame; a screening number, not scored)",
+              band_rule_text(result.config), leg_rule_text(result.config), ""]
     for side, verdict in result.legs.items():
         detail = ""
         if verdict.valid_reps:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ from valgus import __version__
 from valgus.core.clearance import SIDES
 from valgus.core.reasons import describe
 from valgus.files import write_atomic
+from valgus.present.style import band_rule_text, leg_rule_text
 from valgus.report.charts import BAND_HEX, fppa_history_chart, fppa_per_rep_chart
 from valgus.report.frames import FramePicture, bottom_frames, choose_reps
 from valgus.store.errors import StorageError
@@ -56,15 +58,23 @@ def _env() -> Environment:
 
 
 def _thresholds(summary: SessionSummary) -> dict[str, Any]:
-    """The FPPA threshold the analyses used (deg), from the first analysis (all analyses of a
-    person normally share the sex-specific threshold)."""
+    """The FPPA threshold the analyses used (deg), the measurement error around it (deg) and the
+    rule in words, from the first analysis (the one ``clearance.squat_results`` applies; all
+    analyses of a person normally share the sex-specific threshold)."""
     for a in summary.analyses:
+        cfg = dataclasses.replace(
+            a.result.config,
+            clearance=dataclasses.replace(a.result.config.clearance,
+                                          required_reps=summary.policy.required_reps),
+        )
         return {
             "threshold_deg": a.result.threshold_deg,
-            "margin_deg": a.result.config.valgus.borderline_margin_deg,
-            "sex": a.result.config.sex,
+            "margin_deg": cfg.valgus.borderline_margin_deg,
+            "sex": cfg.sex,
+            "bands": band_rule_text(cfg),
+            "rule": leg_rule_text(cfg),
         }
-    return {"threshold_deg": None, "margin_deg": None, "sex": None}
+    return {"threshold_deg": None, "margin_deg": None, "sex": None, "bands": "", "rule": ""}
 
 
 def _rep_rows(summary: SessionSummary) -> list[dict[str, Any]]:
@@ -79,6 +89,7 @@ def _rep_rows(summary: SessionSummary) -> list[dict[str, Any]]:
             "bottom_s": sq.score.bottom_s,
             "depth_deg": sq.score.depth_deg,
             "fppa_deg": sq.fppa_deg,
+            "separation": sq.score.knee_ankle_separation_ratio,
             "at60": sq.score.scored_at == "reference_flexion",
             "band": sq.band,
             "original_band": sq.original_band,

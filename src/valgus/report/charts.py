@@ -37,7 +37,7 @@ def _data_uri(fig: Figure) -> str:
 
 def _threshold_band(ax: Axes, threshold_deg: float, margin_deg: float) -> None:
     ax.axhspan(threshold_deg - margin_deg, threshold_deg + margin_deg, color=BAND_HEX["borderline"],
-               alpha=0.15, lw=0, label=f"borderline (+/- {margin_deg:.0f} deg)")
+               alpha=0.15, lw=0, label=f"borderline (+/- {margin_deg:.1f} deg)")
     ax.axhline(threshold_deg, color=BAND_HEX["excessive"], ls="--", lw=1.2,
                label=f"threshold {threshold_deg:.1f} deg")
 
