@@ -375,6 +375,22 @@ def black(folder: Path, seconds: float = 8.0) -> Path:
     return write_video(folder / "black.mp4", [frame] * round(seconds * FPS))
 
 
+def in_bars(folder: Path, colour: tuple[int, int, int] = (0, 0, 0), top: int = 140,
+            side: int = 0) -> Path:
+    """The two-rep clip inside static bars of ``colour``: ``top`` px above and below (a
+    landscape export inside a portrait frame) and ``side`` px left and right."""
+    frames = demo_frames(TWO_REPS_S)
+
+    def boxed(rgb: np.ndarray) -> np.ndarray:
+        out = np.empty((HEIGHT + 2 * top, WIDTH + 2 * side, 3), np.uint8)
+        out[:] = colour
+        out[top:top + HEIGHT, side:side + WIDTH] = rgb
+        return out
+
+    name = f"bars_{'_'.join(map(str, colour))}_{top}_{side}.mp4"
+    return write_video(folder / name, (boxed(f) for f in frames))
+
+
 def side_view(folder: Path) -> Path:
     """The first 4 s of a real side-on squat clip (../shared/videos), at 360 px height.
 

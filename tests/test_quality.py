@@ -12,6 +12,7 @@ from tests.synthetic import Rep, person_series, squat_curve, time_base
 from valgus import landmarks as lm
 from valgus.config import QualityConfig
 from valgus.core.checks import QualityIssue, assess_quality, yaw_guidance
+from valgus.core.kinematics import FEET, body_height_px
 from valgus.core.pose import PoseSeries
 from valgus.core.reasons import describe
 from valgus.core.trust import landmark_trust
@@ -170,3 +171,60 @@ def test_sharpness_does_not_depend_on_light_level() -> None:
     _, blurred = frame_image_stats(cv2.GaussianBlur(frame, (0, 0), sigma))
     assert dim == pytest.approx(sharp, rel=0.3)
     assert blurred < CFG.min_sharpness < dim
+
+
+# ------------------------------------------------------------ what the camera saw (issue 13)
+
+
+def test_checks_judge_the_active_picture_not_the_frame() -> None:
+    """A clip inside bars: size and edges are judged on the picture between the bars; the crop
+    is recorded as an information issue."""
+    series = clean_series()
+    w, h = series.image_size
+    # The same person in a frame three times as tall, the picture in its middle third.
+    xy = series.xy_px.copy()
+    xy[..., 1] += h
+    boxed = dataclasses.replace(series, xy_px=xy, image_size=(w, 3 * h),
+                                picture_px=(0.0, float(h), float(w), float(h)))
+    found = codes(boxed)
+    assert "person_too_small" not in found and "feet_out_of_frame" not in found
+    crop = found["picture_cropped"]
+    assert not crop.blocking and f"{w}x{h} px" in crop.message
+    # Feet placed in the bar below the picture (the model extrapolates them there).
+    xy_low = xy.copy()
+    xy_low[:, FEET, 1] = 2 * h + 5
+    assert "feet_out_of_frame" in codes(dataclasses.replace(boxed, xy_px=xy_low))
+
+
+def test_too_few_pixels_is_blocking_with_guidance() -> None:
+    series = clean_series()
+    small = dataclasses.replace(series, xy_px=series.xy_px * 0.2,
+                                image_size=(round(series.image_size[0] * 0.2),
+                                            round(series.image_size[1] * 0.2)))
+    height = float(np.nanmedian(body_height_px(small.xy_px)))
+    assert height < CFG.min_body_height_px
+    found = codes(small)
+    issue = found["person_too_few_pixels"]
+    assert issue.blocking and "144p" in issue.guidance
+    assert "person_too_small" not in found
+
+
+@pytest.mark.parametrize("view", ["side_on", "split_stance"])
+def test_tilt_is_not_judged_where_the_body_axis_means_nothing(view: str) -> None:
+    series = clean_series()
+    w, h = series.image_size
+    angle = np.radians(15.0)
+    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    centre = np.array([w / 2, h / 2])
+    tilted = with_xy(series, (series.xy_px - centre) @ rot.T + centre)
+    world = series.world_m.copy()
+    if view == "side_on":  # turned 80 deg: x -> z
+        turn = np.radians(80.0)
+        x, z = world[..., 0].copy(), world[..., 2].copy()
+        world[..., 0] = x * np.cos(turn) - z * np.sin(turn)
+        world[..., 2] = x * np.sin(turn) + z * np.cos(turn)
+    else:  # both feet down, 0.6 m apart front to back
+        world[:, lm.RIGHT_ANKLE, 1] = world[:, lm.LEFT_ANKLE, 1]
+        world[:, lm.RIGHT_ANKLE, 2] = 0.6
+    assert "camera_tilted" in codes(tilted)
+    assert "camera_tilted" not in codes(dataclasses.replace(tilted, world_m=world))

@@ -504,3 +504,81 @@ def test_max_fps_keeps_every_frame_near_the_rate(tmp_path: Path) -> None:
     assert len(list(iter_frames(clip, max_fps=30))) == 30
     slow = _write_clip(tmp_path / "slow.mp4", "libx264", n=20, rate=25)
     assert len(list(iter_frames(slow, max_fps=30))) == 20
+
+
+# ------------------------------------------------------------------ true geometry (issue 13)
+
+
+def _ts_piece(path: Path, size: tuple[int, int], first_pts: int, n: int = 6) -> bytes:
+    """MPEG-TS bytes of ``n`` frames of ``size`` (w, h) whose pts start at ``first_pts``."""
+    w, h = size
+    with av.open(str(path), mode="w", format="mpegts") as out:
+        stream = out.add_stream("libx264", rate=25, options={"preset": "ultrafast"})
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+        for i in range(n):
+            frame = av.VideoFrame.from_ndarray(_picture(i, w, h), format="rgb24")
+            frame.pts = first_pts + i
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path.read_bytes()
+
+
+def _red_box(rgb: np.ndarray) -> tuple[int, int, int, int]:
+    """(x0, y0, width, height) px of the red pixels."""
+    red = (rgb[..., 0] > 180) & (rgb[..., 1] < 80) & (rgb[..., 2] < 80)
+    ys, xs = np.nonzero(red)
+    return int(xs.min()), int(ys.min()), int(np.ptp(xs)) + 1, int(np.ptp(ys)) + 1
+
+
+def test_size_change_midstream_is_fitted_never_stretched(tmp_path: Path) -> None:
+    """A stream whose frames turn from 64x48 to 32x48 part-way (two MPEG-TS pieces, as an
+    edited or re-encoded clip): later frames keep their proportions, centred on black inside
+    the first frame's size, instead of being stretched to it."""
+    clip = tmp_path / "two_sizes.ts"
+    clip.write_bytes(_ts_piece(tmp_path / "a.ts", (64, 48), 0)
+                     + _ts_piece(tmp_path / "b.ts", (32, 48), 6))
+    frames = list(iter_frames(clip))
+    assert len(frames) == 12
+    assert {rgb.shape for _, rgb in frames} == {(48, 64, 3)}
+    first, last = frames[0][1], frames[-1][1]
+    assert _red_box(first) == (0, 0, 8, 8)  # the marker: 8 px square
+    x0, y0, w, h = _red_box(last)
+    assert (x0, y0) == (16, 0) and w == h == 8  # square, not 16 x 8
+    assert last[:, :14].max() < 30 and last[:, 50:].max() < 30  # black either side
+
+
+def test_fit_frame_never_stretches() -> None:
+    """The live path's fixed frame size: a phone turned mid-test is fitted, centred on black."""
+    from valgus.runtime.picture import fit_frame
+
+    portrait = np.full((640, 360, 3), 200, np.uint8)
+    fitted = fit_frame(portrait, (640, 360))
+    assert fitted.shape == (360, 640, 3)
+    lit = np.nonzero(fitted[180, :, 0])[0]
+    assert lit[0] == 219 and lit[-1] == 420  # 202 px wide: 360 x 360/640, centred
+    assert fit_frame(portrait, (360, 640)) is portrait
+
+
+def test_active_picture_finds_bars_of_any_colour_and_keeps_a_plain_wall() -> None:
+    from valgus.runtime.picture import picture_of
+
+    rng = np.random.default_rng(3)
+    frames = []
+    for _ in range(6):
+        scene = rng.integers(60, 200, (120, 160, 3)).astype(np.uint8)  # a textured picture
+        frame = np.zeros((300, 200, 3), np.uint8)
+        frame[:] = (30, 200, 90)  # green bars
+        frame[90:210, 20:180] = scene
+        frames.append(frame)
+    pic = picture_of(frames)
+    assert (pic.x, pic.y, pic.w, pic.h) == (20, 90, 160, 120)
+    black = [np.where(f == (30, 200, 90), 0, f).astype(np.uint8) for f in frames]
+    assert (lambda p: (p.x, p.y, p.w, p.h))(picture_of(black)) == (20, 90, 160, 120)
+    # A plain wall above a moving person is not a bar: it has no straight edge.
+    walls = []
+    for i in range(6):
+        frame = np.full((200, 160, 3), 235, np.uint8)
+        frame[60 + 10 * i:, 40 + 10 * i:70 + 10 * i] = (90, 60, 40)  # the person, moving
+        frame[150:] = rng.integers(0, 255, (50, 160, 3))
+        walls.append(frame)
+    assert picture_of(walls).whole

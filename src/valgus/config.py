@@ -192,7 +192,23 @@ class QualityConfig:
     # The person's height in the image (head to feet) as a fraction of the image height: below
     # this, a 1 px landmark error is over ~1 deg of FPPA.
     min_body_height_fraction: float = 0.3
-    # Landmarks closer than this fraction of the image size to an edge count as out of frame.
+    # The person's height (nose to feet) in pixels of the analysed picture: below this the shank
+    # is under ~35 px and a 1 px landmark error moves the FPPA by ~1.6 deg, half the method's
+    # SEM (Munro 2012); a 144p phone setting gives ~110 px. BlazePose reads the person from a
+    # 256 px crop, so fewer pixels than that are upsampled guesswork.
+    min_body_height_px: float = 150.0
+    # The camera roll check reads the feet -> nose axis of standing frames; it is skipped where
+    # that axis means nothing: a body turned more than this (deg, 3D hip and shoulder lines) from
+    # the camera (a side view: any forward reach leans the axis)...
+    roll_max_yaw_deg: float = 45.0
+    # ...or feet this far apart front to back (m, 3D ankles), a split stance leaning the axis
+    # towards the front foot (a side view of a split squat read "tilted 28 deg").
+    roll_max_feet_depth_m: float = 0.3
+    # ...with both feet down: ankles within this height of each other (m). A free foot held
+    # behind in a single-leg squat is also deep, but raised 0.3-0.5 m.
+    roll_feet_level_m: float = 0.15
+    # Landmarks closer than this fraction of the active picture's size to its edge count as out
+    # of frame (the picture: the frame without static bars, ``PoseSeries.picture``).
     edge_margin_fraction: float = 0.01
     # Share of frames with feet or hips out of frame above which the clip is flagged.
     max_cropped_fraction: float = 0.2

@@ -22,6 +22,7 @@ from valgus.core.kinematics import (
     Kinematics,
     body_axis_deg,
     body_height_px,
+    body_yaw_deg,
     knee_flexion_deg,
 )
 from valgus.core.pose import PoseSeries
@@ -59,13 +60,29 @@ def _fraction(mask: np.ndarray) -> float:
     return float(np.mean(mask)) if mask.size else 0.0
 
 
-def _out_of_frame(xy: np.ndarray, idx: tuple[int, ...], size: tuple[int, int], margin: float
-                  ) -> np.ndarray:
-    w, h = size
+def _out_of_frame(xy: np.ndarray, idx: tuple[int, ...],
+                  picture: tuple[float, float, float, float], margin: float) -> np.ndarray:
+    """(T,) bool: a landmark of ``idx`` lies outside the active picture (x, y, w, h px) or
+    within ``margin`` of its size from its edge (the model extrapolates joints into bars)."""
+    x0, y0, w, h = picture
     pts = xy[:, idx]
     mx, my = margin * w, margin * h
-    out = (pts[..., 0] < mx) | (pts[..., 0] > w - mx) | (pts[..., 1] < my) | (pts[..., 1] > h - my)
+    out = ((pts[..., 0] < x0 + mx) | (pts[..., 0] > x0 + w - mx)
+           | (pts[..., 1] < y0 + my) | (pts[..., 1] > y0 + h - my))
     return np.any(out, axis=1)
+
+
+def _split_or_side_on(world: np.ndarray, standing: np.ndarray, cfg: QualityConfig) -> bool:
+    """The feet -> nose axis says nothing about camera roll: the body is side-on (a side view
+    leans the axis by any forward reach) or the feet stand far apart front to back (a split
+    stance leans it towards the front foot). From the 3D world landmarks of standing frames."""
+    yaw = np.abs(body_yaw_deg(world[standing]))
+    apart = world[standing, lm.LEFT_ANKLE] - world[standing, lm.RIGHT_ANKLE]
+    # Both feet down (a free foot held back is raised) and far apart front to back.
+    split = ((np.abs(apart[:, 2]) > cfg.roll_max_feet_depth_m)
+             & (np.abs(apart[:, 1]) < cfg.roll_feet_level_m))
+    with np.errstate(invalid="ignore"):
+        return bool(np.nanmedian(yaw) > cfg.roll_max_yaw_deg or np.mean(split) > 0.5)
 
 
 def yaw_guidance(yaw_deg: float) -> str:
@@ -130,21 +147,31 @@ def assess_quality(
     )
     standing = flexion <= np.nanpercentile(flexion, 20.0)
     roll = float(np.nanmedian(axes[standing])) if standing.any() else axis
+    roll_meaningless = standing.any() and _split_or_side_on(world, standing, cfg)
     rotated = abs(axis) > cfg.max_body_axis_deg
     if abs(axis) > 180.0 - cfg.max_body_axis_deg:
         issues.append(QualityIssue(QualityCode.UPSIDE_DOWN, True))
     elif abs(axis) > cfg.max_body_axis_deg:
         issues.append(QualityIssue(QualityCode.SIDEWAYS, True))
-    elif abs(roll) > cfg.max_roll_deg:
+    elif abs(roll) > cfg.max_roll_deg and not roll_meaningless:
         issues.append(QualityIssue(QualityCode.CAMERA_TILTED, False, {"roll_deg": roll}))
-    size_fraction = float(np.nanmedian(body_height_px(xy))) / series.image_size[1]
+    picture = series.picture
+    if series.picture_px is not None:
+        x0, y0, pw, ph = picture
+        issues.append(QualityIssue(QualityCode.PICTURE_CROPPED, False, {
+            "x_px": x0, "y_px": y0, "width_px": pw, "height_px": ph}))
+    height_px = float(np.nanmedian(body_height_px(xy)))
+    size_fraction = height_px / picture[3]
     # The body's height is measured down the image, which a rotated video turns sideways (the
     # demo clip turned 90 deg read 5%, upside down -48%); rotating it is the fix to give first.
     if not rotated and size_fraction < cfg.min_body_height_fraction:
         issues.append(QualityIssue(QualityCode.PERSON_TOO_SMALL, True,
                                    {"height_pct": 100 * size_fraction}))
-    feet_out = _out_of_frame(xy, FEET, series.image_size, cfg.edge_margin_fraction)
-    hips_out = _out_of_frame(xy, _HIPS, series.image_size, cfg.edge_margin_fraction)
+    elif not rotated and height_px < cfg.min_body_height_px:
+        issues.append(QualityIssue(QualityCode.PERSON_TOO_FEW_PIXELS, True,
+                                   {"height_px": height_px, "min_px": cfg.min_body_height_px}))
+    feet_out = _out_of_frame(xy, FEET, picture, cfg.edge_margin_fraction)
+    hips_out = _out_of_frame(xy, _HIPS, picture, cfg.edge_margin_fraction)
     if _fraction(feet_out) > cfg.max_cropped_fraction:
         issues.append(QualityIssue(QualityCode.FEET_OUT_OF_FRAME, True,
                                    {"frames_pct": 100 * _fraction(feet_out)}))

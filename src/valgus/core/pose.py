@@ -11,6 +11,7 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -52,6 +53,9 @@ class PoseSeries:
             contrast-normalised (low = blurred; see ``quality.frame_image_stats``); NaN where not
             measured.
         source: free text naming the clip.
+        picture_px: (x, y, width, height) px of the active picture inside ``image_size``: the
+            part of the frame the camera filled, without static bars around it
+            (``runtime.picture``); None = the whole frame. Checks judge size and edges on it.
     """
 
     t_s: np.ndarray
@@ -63,6 +67,14 @@ class PoseSeries:
     source: str = ""
     brightness: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     sharpness: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    picture_px: tuple[float, float, float, float] | None = None
+
+    @property
+    def picture(self) -> tuple[float, float, float, float]:
+        """(x, y, width, height) px of the active picture (the whole frame unless cropped)."""
+        if self.picture_px is None:
+            return (0.0, 0.0, float(self.image_size[0]), float(self.image_size[1]))
+        return self.picture_px
 
     def __post_init__(self) -> None:
         t = np.asarray(self.t_s, dtype=np.float64)
@@ -186,12 +198,17 @@ class PoseSeries:
             source=self.source if source is None else source,
             brightness=frames["brightness"],
             sharpness=frames["sharpness"],
+            picture_px=self.picture_px,
         )
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
+        extra: dict[str, Any] = {}
+        if self.picture_px is not None:
+            extra["picture_px"] = np.asarray(self.picture_px, np.float64)
         np.savez_compressed(
             path,
+            **extra,
             version=np.int32(POSE_FILE_VERSION),
             t_s=self.t_s,
             xy_px=self.xy_px,
@@ -221,6 +238,8 @@ class PoseSeries:
                 source=str(data["source"]),
                 brightness=data["brightness"] if "brightness" in data else np.zeros(0),
                 sharpness=data["sharpness"] if "sharpness" in data else np.zeros(0),
+                picture_px=(tuple(float(v) for v in data["picture_px"])  # type: ignore[arg-type]
+                            if "picture_px" in data else None),
             )
 
     @classmethod
@@ -245,4 +264,7 @@ class PoseSeries:
         xy[..., 0] = self.image_size[0] - xy[..., 0]
         world = self.world_m.copy()
         world[..., 0] = -world[..., 0]
-        return dataclasses.replace(self, xy_px=xy, world_m=world)
+        picture = self.picture_px
+        if picture is not None:
+            picture = (self.image_size[0] - picture[0] - picture[2], *picture[1:])
+        return dataclasses.replace(self, xy_px=xy, world_m=world, picture_px=picture)

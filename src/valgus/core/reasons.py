@@ -59,6 +59,10 @@ class QualityCode(StrEnum):
     SEVERAL_PEOPLE = "several_people"  # values: frames_pct
     LEFT_THE_PICTURE = "left_the_picture"  # values: frames_pct
     UNRELIABLE_LANDMARKS = "unreliable_landmarks"  # values: frames_pct
+    # What the camera saw (issue 13): the active picture, pixels, the view from behind.
+    PICTURE_CROPPED = "picture_cropped"  # values: x_px, y_px, width_px, height_px (information)
+    PERSON_TOO_FEW_PIXELS = "person_too_few_pixels"  # values: height_px, min_px
+    FILMED_FROM_BEHIND = "filmed_from_behind"  # values: frames_pct
 
 
 class ClipProblem(StrEnum):
@@ -190,7 +194,7 @@ def describe_quality(code: QualityCode, values: Values) -> str:
         case QualityCode.UNRELIABLE_LANDMARKS:
             return (f"the joints could not be placed reliably in {_f(v, 'frames_pct'):.0f}% of "
                     f"the frames {_UNRELIABLE}")
-    return _QUALITY_TEXT[code][0]
+    return _describe_picture(code, v) or _QUALITY_TEXT[code][0]
 
 
 def quality_guidance(code: QualityCode, values: Values) -> str:
@@ -223,7 +227,38 @@ def quality_guidance(code: QualityCode, values: Values) -> str:
         case QualityCode.UNRELIABLE_LANDMARKS:
             return ("Wear fitted clothes that show your knees, film against a plain background "
                     "in good light, and keep other people out of the picture.")
-    return _QUALITY_TEXT[code][1]
+    return _PICTURE_GUIDANCE.get(code) or _QUALITY_TEXT[code][1]
+
+
+# ----------------------------------------------------- what the camera saw (issue 13, runtime)
+
+
+def _describe_picture(code: QualityCode, v: Values) -> str | None:
+    """Words of the picture, pixel and view checks (None for the other codes)."""
+    match code:
+        case QualityCode.PICTURE_CROPPED:
+            return (f"bars around the picture were left out: only the "
+                    f"{_f(v, 'width_px'):.0f}x{_f(v, 'height_px'):.0f} px picture inside them "
+                    "was analysed")
+        case QualityCode.PERSON_TOO_FEW_PIXELS:
+            return (f"you are only {_f(v, 'height_px'):.0f} px tall in the video (at least "
+                    f"{_f(v, 'min_px'):.0f} px are needed to place the knees)")
+        case QualityCode.FILMED_FROM_BEHIND:
+            return (f"filmed from behind ({_f(v, 'frames_pct'):.0f}% of the frames show your "
+                    "back): left, right and the valgus direction cannot be checked")
+    return None
+
+
+_PICTURE_GUIDANCE: dict[QualityCode, str] = {
+    QualityCode.PICTURE_CROPPED: (
+        "Nothing to change; exporting the video without the bars gives the model more pixels "
+        "of you."),
+    QualityCode.PERSON_TOO_FEW_PIXELS: (
+        "Film at 720p or more (not a low-quality or 144p setting) and stand 2-4 m from the "
+        "camera, so that you fill most of the picture."),
+    QualityCode.FILMED_FROM_BEHIND: (
+        "Film from the front: face the camera, 2-4 m away at knee-to-hip height."),
+}
 
 
 # ------------------------------------------------------------------------------- verdicts

@@ -30,6 +30,7 @@ from valgus.present.draw import draw_message
 from valgus.runtime.encode import H264Writer
 from valgus.runtime.estimator import PoseEstimator
 from valgus.runtime.frame_stats import IMAGE_STATS_EVERY_N, frame_image_stats
+from valgus.runtime.picture import fit_frame
 
 log = logging.getLogger(__name__)
 
@@ -185,8 +186,9 @@ class LiveProcessor:
     def _normalise(self, rgb: np.ndarray) -> np.ndarray:
         """Resize to the stream's fixed processing size (see ``LiveConfig.frame_max_side_px``).
 
-        The size is fixed from the first frame's aspect ratio; later frames are resized to it
-        whatever resolution WebRTC delivers them at.
+        The size is fixed from the first frame's aspect ratio; later frames are fitted to it
+        whatever resolution WebRTC delivers them at, never stretched: a phone turned during
+        the test is scaled down and centred on black (``runtime.picture.fit_frame``).
         """
         h, w = rgb.shape[:2]
         if self._size is None:
@@ -195,6 +197,8 @@ class LiveProcessor:
             self._size = (max(2, round(w * scale / 2) * 2), max(2, round(h * scale / 2) * 2))
         if (w, h) == self._size:
             return rgb
+        if abs(w * self._size[1] / (h * self._size[0]) - 1.0) > 0.02:  # not the even-size rounding
+            return fit_frame(rgb, self._size)
         shrink = w > self._size[0]
         return cv2.resize(rgb, self._size,
                           interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)

@@ -50,6 +50,9 @@ class _Geometry:
     coded_w: int  # width/height to resample the *coded* frame to, before rotation
     coded_h: int
     scaled: bool  # True if resampling changes the size (not just pixel format)
+    source_w: int = 0  # the first frame's coded size (px): a frame of another size is fitted
+    source_h: int = 0
+    sar: float = 1.0  # sample aspect ratio applied to the width (1 = square pixels)
 
 
 @dataclass(frozen=True)
@@ -357,14 +360,34 @@ def _geometry(frame: VideoFrame, stream: VideoStream, max_side_px: int | None) -
     coded_w = max(1, round(w * scale))
     coded_h = max(1, round(h * scale))
     scaled = (coded_w, coded_h) != (frame.width, frame.height)
-    return _Geometry(rot_k=rot_k, coded_w=coded_w, coded_h=coded_h, scaled=scaled)
+    return _Geometry(rot_k=rot_k, coded_w=coded_w, coded_h=coded_h, scaled=scaled,
+                     source_w=frame.width, source_h=frame.height, sar=float(sar or 1))
+
+
+def _fit_size(w: float, h: float, box_w: int, box_h: int) -> tuple[int, int]:
+    """The largest (width, height) px with the aspect of ``w`` x ``h`` that fits in the box
+    (even-agnostic, at least 1 px each)."""
+    scale = min(box_w / w, box_h / h)
+    return max(1, min(box_w, round(w * scale))), max(1, min(box_h, round(h * scale)))
 
 
 def _to_rgb(frame: VideoFrame, geo: _Geometry) -> np.ndarray:
-    """Convert one decoded frame to the output array described by ``geo``."""
-    if geo.scaled or (frame.width, frame.height) != (geo.coded_w, geo.coded_h):
-        # AREA averages source pixels when shrinking (no aliasing on thin limbs);
-        # also normalises mid-stream resolution changes to the first frame's size.
+    """Convert one decoded frame to the output array described by ``geo``.
+
+    A frame whose size differs from the first frame's (a stream whose resolution or aspect
+    changes part-way) is never stretched to it: it is scaled uniformly to fit inside the first
+    frame's size and centred on black (``_fit_size``), so a person keeps their true proportions
+    and the angles their values.
+    """
+    if (frame.width, frame.height) != (geo.source_w, geo.source_h):
+        w, h = _fit_size(frame.width * geo.sar, frame.height, geo.coded_w, geo.coded_h)
+        small = frame.reformat(width=w, height=h, format="rgb24", interpolation="AREA")
+        fitted = np.zeros((geo.coded_h, geo.coded_w, 3), np.uint8)
+        x0, y0 = (geo.coded_w - w) // 2, (geo.coded_h - h) // 2
+        fitted[y0:y0 + h, x0:x0 + w] = small.to_ndarray(format="rgb24")
+        return np.ascontiguousarray(np.rot90(fitted, geo.rot_k) if geo.rot_k else fitted)
+    if geo.scaled:
+        # AREA averages source pixels when shrinking (no aliasing on thin limbs).
         frame = frame.reformat(
             width=geo.coded_w, height=geo.coded_h, format="rgb24", interpolation="AREA"
         )

@@ -23,6 +23,7 @@ from valgus.core.pose import PoseSeries
 from valgus.errors import NoPersonError
 from valgus.runtime.estimator import PoseEstimator
 from valgus.runtime.frame_stats import IMAGE_STATS_EVERY_N, frame_image_stats
+from valgus.runtime.picture import crop_box, find_active_picture, series_in_frame
 from valgus.runtime.prefetch import prefetched
 from valgus.runtime.video import check_input_limits, iter_frames, probe_video
 
@@ -221,6 +222,7 @@ def _track_segment(
     track: _Track,
     stop: threading.Event,
     on_frame: Callable[[], None],
+    crop: tuple[int, int, int, int] | None = None,
 ) -> None:
     """Run ``estimator`` over one segment of the clip, appending to ``track``.
 
@@ -233,6 +235,7 @@ def _track_segment(
         start_s=max(0.0, segment.start_s - segment.warmup_s),
         end_s=segment.end_s,
         max_fps=limits.max_fps,
+        crop=crop,
     )
     searching = segment.start_s == 0.0  # nobody found yet since the clip's start
 
@@ -322,6 +325,9 @@ def estimate_poses(
     info = probe_video(video_path)
     check_input_limits(info, limits)
     side_px = max_side_px if max_side_px is not None else limits.max_side_px
+    # Static bars around the picture are left out of tracking and every check; the landmarks
+    # are mapped back into the whole frame below (``runtime.picture``).
+    picture = find_active_picture(video_path, info)
     segments = plan_segments(info.duration_s, len(estimators), overlap_s=overlap_s)
     tracks = [_Track() for _ in segments]
     done = [0] * len(segments)  # frames kept per segment; each entry has one writer
@@ -344,7 +350,7 @@ def estimate_poses(
         try:
             _track_segment(
                 video_path, estimators[i], segments[i], side_px, limits, tracks[i], stop,
-                counter(i),
+                counter(i), crop_box(picture),
             )
         except BaseException as error:  # re-raised in the calling thread below
             tracks[i].error = error
@@ -379,6 +385,7 @@ def estimate_poses(
         series = PoseSeries.empty((info.width, info.height), source=str(video_path))
     else:
         series = join_tracks([t.series(source) for t in tracks if t.t_s])
+        series = series_in_frame(series, picture, side_px)
     if progress is not None:
         progress(len(series), len(series))
     return series

@@ -16,12 +16,13 @@ Conventions
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 from av.video.frame import VideoFrame
 
@@ -41,10 +42,11 @@ from valgus.runtime.decode import (
     _seek,
     _Segment,
     _Start,
+    _to_rgb,
     _video_stream,
 )
 
-__all__ = ["VideoInfo", "check_input_limits", "iter_frames", "probe_video"]
+__all__ = ["VideoInfo", "check_input_limits", "iter_frames", "keyframes", "probe_video"]
 
 
 @dataclass(frozen=True)
@@ -157,6 +159,7 @@ def iter_frames(
     start_s: float = 0.0,
     end_s: float | None = None,
     max_fps: float | None = None,
+    crop: tuple[int, int, int, int] | None = None,
 ) -> Iterator[tuple[float, np.ndarray]]:
     """Yield ``(t_s, rgb)`` for every frame of the clip (or at most ``max_fps`` a second), one at
     a time.
@@ -181,6 +184,9 @@ def iter_frames(
             ``1 / max_fps`` s slot of its timestamps (chosen from the timestamps, so variable
             frame rates and segments keep the same frames as a full pass); the other frames are
             decoded but not converted. Clips at or near ``max_fps`` keep every frame.
+        crop: if given, (x, y, width, height) px of the part of each full-resolution upright
+            frame to yield (the active picture, ``runtime.picture``); ``max_side_px`` then
+            applies to that part.
 
     Yields:
         t_s: seconds since the first decoded frame, from presentation timestamps
@@ -214,8 +220,32 @@ def iter_frames(
         raise ValueError(f"need 0 <= start_s < end_s, got start_s={start_s}, end_s={end_s}")
     # Checked eagerly (a generator would defer it to the first next()); opening is
     # deferred so an iterator that is never consumed holds no file.
-    options = _Options(max_side_px, max_duration_s, max_fps)
-    return _stream_frames(_check_file(path), options, _Segment(start_s, end_s))
+    p = _check_file(path)
+    if crop is not None:
+        return _cropped(_stream_frames(p, _Options(None, max_duration_s, max_fps),
+                                       _Segment(start_s, end_s)), crop, max_side_px)
+    return _stream_frames(p, _Options(max_side_px, max_duration_s, max_fps),
+                          _Segment(start_s, end_s))
+
+
+def _cropped(
+    frames: Iterator[tuple[float, np.ndarray]],
+    crop: tuple[int, int, int, int],
+    max_side_px: int | None,
+) -> Iterator[tuple[float, np.ndarray]]:
+    """``frames`` cut to ``crop`` = (x, y, w, h) px, then downscaled to ``max_side_px``."""
+    x, y, w, h = crop
+    scale = 1.0 if max_side_px is None else min(1.0, max_side_px / max(w, h))
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    try:
+        for t_s, rgb in frames:
+            part = rgb[y:y + h, x:x + w]
+            if scale < 1.0:
+                part = cv2.resize(part, size, interpolation=cv2.INTER_AREA)
+            yield t_s, np.ascontiguousarray(part)
+    finally:
+        if isinstance(frames, Generator):
+            frames.close()
 
 
 @dataclass(frozen=True)
@@ -264,3 +294,33 @@ def _decoded_segment(
         finally:
             # Close the inner generator first so no libav object outlives the container.
             decoded.close()
+
+
+def keyframes(path: str | Path, max_frames: int = 64) -> list[np.ndarray]:
+    """Up to ``max_frames`` key frames of the clip, spread over it, as full-resolution upright RGB
+    (the first frame's geometry, as ``iter_frames`` without ``max_side_px``).
+
+    Cheap: only key frames are decoded (a phone puts one every 1-10 s), so a whole 10-minute clip
+    costs a fraction of a second. Damage part-way ends the list early; VideoError only where the
+    file cannot be opened at all.
+    """
+    p = _check_file(path)
+    out: list[np.ndarray] = []
+    with _open(p) as container:
+        stream = _video_stream(container, p)
+        stream.codec_context.skip_frame = "NONKEY"
+        decoded = _decode(container, stream, p)
+        frames: list[VideoFrame] = []
+        try:
+            for frame in decoded:
+                frames.append(frame)
+        except VideoError:
+            pass  # the analysis pass reports the damage; the frames before it are kept
+        finally:
+            decoded.close()
+        if not frames:
+            return out
+        step = max(1, math.ceil(len(frames) / max_frames))
+        geo = _geometry(frames[0], stream, max_side_px=None)
+        out = [_to_rgb(frame, geo) for frame in frames[::step]]
+    return out
