@@ -1,0 +1,56 @@
+"""The field cases of issue 13 (../shared/cases, see its README): each clip of ordinary footage
+valgus got wrong, with the README's right behaviour as the assertion, against its control.
+Skipped where ../shared is absent (a fresh clone); each run uses the real pose model."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from valgus.pipeline import analyze_video
+
+ROOT = Path(__file__).resolve().parents[1]
+CASES = ROOT.parent / "shared" / "cases"
+DEMO = ROOT / "sample_videos" / "demo_single_leg_squats.mp4"
+
+
+def case(name: str) -> Path:
+    path = CASES / name
+    if not path.is_file():
+        pytest.skip(f"field case {name} not available ({CASES} is absent in a fresh clone)")
+    return path
+
+
+def reps(path: Path) -> tuple[list[tuple[str, str]], list[str], float, Any]:
+    """(leg, band) of the complete reps, the quality codes, the wall time (s), the result."""
+    start = time.monotonic()
+    result = analyze_video(path).result
+    seconds = time.monotonic() - start
+    legs = [(r.leg, r.band) for r in result.reps if r.complete]
+    return legs, [q.code for q in result.quality], seconds, result
+
+
+def test_letterbox_in_portrait_reads_as_its_control() -> None:
+    boxed, boxed_codes, _, result = reps(case("letterbox_in_portrait.mp4"))
+    control, control_codes, _, _ = reps(case("base_hyva7.mp4"))
+    assert boxed == control == [("right", "fine"), ("left", "fine")]
+    assert boxed_codes == [*control_codes, "picture_cropped"]
+    assert result.quality[-1].values["height_px"] < 0.4 * 1280  # the picture between the bars
+
+
+def test_frame_size_change_midstream_is_fitted_not_stretched() -> None:
+    changed, codes, _, _ = reps(case("demo_res_change_midstream.ts"))
+    control, _, _, _ = reps(DEMO)
+    assert [leg for leg, _ in changed] == [leg for leg, _ in control]
+    assert "excessive" not in {band for _, band in changed}
+    assert codes == []
+
+
+def test_240_fps_gives_the_control_result_about_as_fast() -> None:
+    fast, fast_codes, fast_s, _ = reps(case("hfr240_dup.mp4"))
+    control, control_codes, control_s, _ = reps(case("hfr_control_25.mp4"))
+    assert fast == control and fast_codes == control_codes
+    assert fast_s < 3.0 * control_s  # was 7x: 30 fps analysed against 25
