@@ -123,6 +123,17 @@ class StanceConfig:
     free_to_stance_motion_min_ratio: float = 2.0
     # Only one foot seen: it stands if it moves at most this much.
     lone_foot_max_motion: float = 0.25
+    # Neither foot moved clearly more than the other: both planted (double-leg, or a free foot
+    # hovering still) only if neither moved more than this; planted feet of double-leg squats
+    # drift 0.02-0.35 as the shins tilt (real clips), a foot that moves more is not planted.
+    double_max_motion: float = 0.5
+    # The cues across the body (weight shift, a lift, free foot height: in hip widths) are read
+    # only while the body's median turn from the camera (deg, 3D hip and shoulder lines) is
+    # within this: the hips' image width shrinks as cos(turn) (30 deg: -13%) and beyond it the
+    # feet overlap in the picture. The oblique Chdh11 clip (turned 46-75 deg) read the hips at
+    # 1.4-1.8 of the way to one foot and the landmarks' jitter as a lift; single-leg squats
+    # filmed from the front read 0-10 deg (more on one leg, never 30).
+    cross_body_max_yaw_deg: float = 30.0
     # Both feet still relative to each other (double-leg, or a free foot hovering still): the
     # hips' position between the feet, 1 = over this foot, 0.5 = centred. Single-leg stance puts
     # them over the stance foot (measured 0.63-0.73 on rendered clips whose body barely shifts,
@@ -138,6 +149,10 @@ class StanceConfig:
     # before the cycle.
     lift_min_hip_widths: float = 0.15
     lift_lookback_s: float = 3.0
+    # ...read over stretches of this length (s) within the look-back: switching legs sets this
+    # foot down and lifts the other within 1-2 s (rendered leg switches: 0.5-0.8 s each), and
+    # over the whole look-back both feet then moved alike.
+    lift_window_s: float = 1.0
     # A still free foot lower in the image than the stance foot by more than this rests on the
     # floor (it projects lower when placed forward); a free foot hovering beside the stance
     # ankle reads ~0.3 higher, one touching the floor -0.17, one hovering low in front -0.06-0.

@@ -112,6 +112,7 @@ def analyze_series(
         force_leg=None if leg == "auto" else leg,
         hip_x_px=kin.mid_hip_x_px,
         hip_width_px=kin.hip_width_px,
+        yaw_deg=kin.yaw_deg,
     )
     reps = [score_rep(c, kin, cfg, view.frontal, trusted, blockers) for c in candidates]
     exercise = _exercise(reps)

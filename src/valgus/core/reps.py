@@ -30,7 +30,8 @@ __all__ = [
     "RepCounter", "StreamSample", "classify_cycle", "detect_reps", "spread_px",
 ]
 
-Exercise = Literal["single_leg", "double_leg"]
+# "unknown": a cycle listed without a stance leg (reason ``stance_unclear``).
+Exercise = Literal["single_leg", "double_leg", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -38,11 +39,15 @@ class RepCandidate:
     """A flexion cycle attributed to a stance leg after the stance check (``core.stance``).
 
     ``exercise`` is "double_leg" when both feet stayed planted with the hips between them.
-    ``reason``: "" for a rep valid for the test, or a code saying why it is not although it was
-    done on this leg ("free_foot_down": the free foot rested on the floor; tell the person to
-    keep it off the floor). Foot motions are the feet's image movement during the cycle over the
-    hips' vertical travel (NaN when not measured); ``weight_shift`` where the hips sat between
-    the feet (1 = over this leg's foot, 0.5 = centred; NaN when unknown).
+    ``reason``: "" for a rep valid for the test, or a code saying why the cycle is not
+    (``stance.RepReason``): "free_foot_down" (done on this leg, the free foot rested on the floor:
+    tell the person to keep it off the floor), "free_leg_phase" (this knee bent as the free leg
+    of the other leg's stance; ``exercise`` "single_leg"), "stance_unclear" (the cues do not say
+    which foot stands; ``exercise`` "unknown"). Only ``attributed`` candidates are reps of
+    ``leg``; the others are listed so that no cycle that was found goes unmentioned.
+    Foot motions are the feet's image movement during the cycle over the hips' vertical travel
+    (NaN when not measured); ``weight_shift`` where the hips sat between the feet (1 = over this
+    leg's foot, 0.5 = centred; NaN when unknown).
     """
 
     leg: Side
@@ -52,6 +57,11 @@ class RepCandidate:
     free_foot_motion: float
     reason: RepReason = ""
     weight_shift: float = math.nan
+
+    @property
+    def attributed(self) -> bool:
+        """A rep of ``leg`` (valid for the test or not): not a free-leg phase nor unclear."""
+        return self.reason not in ("free_leg_phase", "stance_unclear")
 
 
 def _window(samples: list[StreamSample], leg: Side) -> StanceWindow:
@@ -63,6 +73,7 @@ def _window(samples: list[StreamSample], leg: Side) -> StanceWindow:
         hip_y=np.array([s.hip_y_px for s in samples], dtype=np.float64),
         hip_x=np.array([s.hip_x_px for s in samples], dtype=np.float64),
         hip_width=np.array([s.hip_width_px for s in samples], dtype=np.float64),
+        yaw_deg=np.array([s.yaw_deg for s in samples], dtype=np.float64),
     )
 
 
@@ -77,6 +88,7 @@ def classify_cycle(
     hip_width: np.ndarray | None = None,
     lifted_before: bool = False,
     continues: bool = False,
+    yaw_deg: np.ndarray | None = None,
 ) -> RepCandidate | None:
     """Decide whether ``leg`` was the stance leg during ``cycle`` (``stance.stance_evidence``).
 
@@ -85,6 +97,7 @@ def classify_cycle(
         hip_y: (N,) pixels, mid-hip height over the same samples. hip_x / hip_width: (N,) pixels,
             mid-hip x and the hips' distance (None = unknown: no weight-shift cue).
         lifted_before, continues: see ``stance.stance_evidence``.
+        yaw_deg: (N,) deg, the body's turn from the camera (None = taken as facing it).
     Returns:
         The attributed candidate (single- or double-leg), or None when this leg's foot was the
         free one or the cues do not decide.
@@ -96,6 +109,7 @@ def classify_cycle(
         np.asarray(hip_y, np.float64),
         nan if hip_x is None else np.asarray(hip_x, np.float64),
         nan if hip_width is None else np.asarray(hip_width, np.float64),
+        None if yaw_deg is None else np.asarray(yaw_deg, np.float64),
     )
     ev = stance_evidence(w, cfg, lifted_before, continues)
     if ev.verdict not in ("single_leg", "double_leg"):
@@ -110,7 +124,8 @@ class StreamSample:
     """What the rep counter needs from one frame. Flexion in degrees; positions in image pixels.
 
     hip_x_px / hip_width_px: mid-hip x and the distance between the hips (NaN = not given: the
-    stance check then goes without the weight-shift cue).
+    stance check then goes without the weight-shift cue). yaw_deg: the body's turn from the
+    camera (``kinematics.body_yaw_deg``; NaN = not given, taken as facing the camera).
     """
 
     t_s: float
@@ -119,6 +134,7 @@ class StreamSample:
     hip_y_px: float
     hip_x_px: float = math.nan
     hip_width_px: float = math.nan
+    yaw_deg: float = math.nan
 
 
 class RepCounter:
@@ -126,7 +142,9 @@ class RepCounter:
 
     Each leg has its own flexion-cycle detector; when a cycle ends, the stance check
     (``core.stance``) over that cycle, the seconds before it and this leg's previous rep decides
-    whether it was a squat on that leg, a double-leg squat or the free leg moving (discarded).
+    whether it was a squat on that leg, a double-leg squat, the free leg moving or unclear.
+    ``reps`` holds the attributed ones; ``unattributed`` the free-leg phases and unclear cycles
+    (never dropped: every cycle that reached the minimum depth is in one of the two lists).
     Overlapping double-leg cycles of the two knees are merged into one rep. With ``force_leg``
     only that knee is followed, and only its cycles where its foot is not the free one count.
     """
@@ -149,10 +167,17 @@ class RepCounter:
         self._buffer: deque[tuple[int, StreamSample]] = deque()
         self._i = 0
         self._emitted: list[RepCandidate] = []
+        self._unattributed: list[RepCandidate] = []
 
     @property
     def reps(self) -> list[RepCandidate]:
+        """The attributed reps so far (``RepCandidate.attributed``), in the order they closed."""
         return list(self._emitted)
+
+    @property
+    def unattributed(self) -> list[RepCandidate]:
+        """Cycles found but not attributed to a stance leg (free-leg phases, unclear stance)."""
+        return list(self._unattributed)
 
     def _samples(self, start_i: int, end_i: int) -> list[StreamSample]:
         return [s for i, s in self._buffer if start_i <= i <= end_i]
@@ -171,10 +196,10 @@ class RepCounter:
         moved = spread_px(between.own_foot - between.other_foot) / width
         return bool(moved < self._stance_cfg.lift_min_hip_widths)
 
-    def _attribute(self, leg: Side, cycle: FlexionCycle) -> RepCandidate | None:
+    def _attribute(self, leg: Side, cycle: FlexionCycle) -> RepCandidate:
         samples = self._samples(cycle.start_i, cycle.end_i)
         if not samples:
-            return None
+            return RepCandidate(leg, cycle, "unknown", math.nan, math.nan, "stance_unclear")
         # A lift of the other foot is looked for in the seconds before the cycle and on the way
         # down (the cycle's start is placed where flexion begins to rise, which may be while
         # the free foot is still being lifted).
@@ -184,25 +209,29 @@ class RepCounter:
         ev = stance_evidence(
             _window(samples, leg),
             self._stance_cfg,
-            lifted_before=other_foot_lifted(_window(before, leg) if before else None,
-                                            self._stance_cfg),
+            lifted_before=other_foot_lifted(
+                _window(before, leg) if before else None, self._stance_cfg,
+                np.array([s.t_s for s in before], dtype=np.float64)),
             continues=self._continues(leg, cycle),
         )
         if self._force_leg is not None:
             # The user said which leg they stand on; only a cycle where this foot is clearly the
             # free one (the other planted, or the hips over the other foot) is not theirs.
-            if ev.verdict == "free_leg":
-                return None
+            forced_reason = ev.reason if ev.verdict in ("free_leg", "single_leg") else ""
             return RepCandidate(leg, cycle, "single_leg", ev.own_motion, ev.other_motion,
-                                ev.reason, ev.weight_shift)
-        if ev.verdict not in ("single_leg", "double_leg"):
-            return None
-        exercise: Exercise = "single_leg" if ev.verdict == "single_leg" else "double_leg"
+                                forced_reason, ev.weight_shift)
+        exercise: Exercise = "unknown"
+        if ev.verdict in ("single_leg", "free_leg"):
+            exercise = "single_leg"
+        elif ev.verdict == "double_leg":
+            exercise = "double_leg"
         return RepCandidate(leg, cycle, exercise, ev.own_motion, ev.other_motion, ev.reason,
                             ev.weight_shift)
 
-    def _accept(self, cand: RepCandidate | None) -> RepCandidate | None:
-        if cand is None:
+    def _accept(self, cand: RepCandidate) -> RepCandidate | None:
+        """Keep an attributed rep (returned) or list an unattributed cycle (None returned)."""
+        if not cand.attributed:
+            self._unattributed.append(cand)
             return None
         if cand.exercise == "double_leg":
             for prev in self._emitted:
@@ -249,6 +278,8 @@ def detect_reps(
     force_leg: Side | None = None,
     hip_x_px: np.ndarray | None = None,
     hip_width_px: np.ndarray | None = None,
+    yaw_deg: np.ndarray | None = None,
+    include_unattributed: bool = False,
 ) -> list[RepCandidate]:
     """Run the streaming ``RepCounter`` over a recorded series.
 
@@ -256,9 +287,12 @@ def detect_reps(
         t_s: (T,) seconds. flexion_deg: per side (T,) degrees. foot_xy_px: per side (T, 2).
         hip_y_px: (T,) mid-hip image height. hip_x_px / hip_width_px: (T,) mid-hip image x and
         the hips' image distance (``Kinematics.mid_hip_x_px`` / ``hip_width_px``; None = the
-        stance check goes without the weight-shift cue).
+        stance check goes without the weight-shift cue). yaw_deg: (T,) deg, the body's turn from
+        the camera (``Kinematics.yaw_deg``; None = taken as facing it).
+        include_unattributed: also return the cycles not attributed to a stance leg
+        (``RepCandidate.attributed`` False: free-leg phases, unclear stance).
     Returns:
-        Reps sorted by start time.
+        Reps (and, if asked, the unattributed cycles) sorted by start time.
     """
     if t_s.shape[0] == 0:
         return []
@@ -274,7 +308,9 @@ def detect_reps(
                 hip_y_px=float(hip_y_px[i]),
                 hip_x_px=math.nan if hip_x_px is None else float(hip_x_px[i]),
                 hip_width_px=math.nan if hip_width_px is None else float(hip_width_px[i]),
+                yaw_deg=math.nan if yaw_deg is None else float(yaw_deg[i]),
             )
         )
     counter.finish()
-    return sorted(counter.reps, key=lambda r: r.cycle.start_i)
+    found = counter.reps + (counter.unattributed if include_unattributed else [])
+    return sorted(found, key=lambda r: r.cycle.start_i)

@@ -13,6 +13,16 @@ zooming camera, which moves both feet alike, does not change the decision:
   stance continues from the previous single-leg rep of this leg with the feet unmoved since;
 * free foot height: a still free foot that is not above the stance foot in the image rests on
   the floor, which makes the rep invalid for the test (``free_foot_down``).
+
+The cues across the body (weight shift, a lift, free foot height: all in hip widths) are read only
+while the body faces the camera: turned by psi the hips' image width shrinks as cos(psi) and the
+feet overlap in the image, so "between the feet" means nothing (an oblique view of a double-leg
+squat read the hips at 1.4-1.8 of the way to one foot, and a 0.1 hip-width jitter of the feet as
+a lift). A turned body is decided on the feet's image motions alone: one foot clearly more than
+the other is the free one; both small and alike is a double-leg squat.
+
+A cycle the cues cannot attribute is never dropped silently: ``reps.RepCounter`` lists it with the
+reason ``stance_unclear`` (or ``free_leg_phase`` for the free knee's own cycle).
 """
 
 from __future__ import annotations
@@ -26,8 +36,11 @@ import numpy as np
 from valgus.config import StanceConfig
 
 StanceVerdict = Literal["single_leg", "double_leg", "free_leg", "unknown"]
-# Why a rep that was found is not valid for the test: "" = valid.
-RepReason = Literal["", "free_foot_down"]
+# Why a knee-bend cycle that was found is not a valid rep for the test: "" = valid;
+# "free_foot_down": a single-leg rep with the free foot resting on the floor; "free_leg_phase":
+# the cycle is the free knee moving during the other leg's stance; "stance_unclear": the cues do
+# not tell which foot stands.
+RepReason = Literal["", "free_foot_down", "free_leg_phase", "stance_unclear"]
 
 
 def spread_px(xy: np.ndarray) -> float:
@@ -46,13 +59,25 @@ def spread_px(xy: np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class StanceWindow:
-    """Samples of one window. Feet (N, 2) px; hip_y, hip_x, hip_width (N,) px (NaN = unknown)."""
+    """Samples of one window. Feet (N, 2) px; hip_y, hip_x, hip_width (N,) px (NaN = unknown);
+    yaw_deg (N,) the body's turn from the camera (``kinematics.body_yaw_deg``; None or NaN =
+    unknown, taken as facing the camera)."""
 
     own_foot: np.ndarray
     other_foot: np.ndarray
     hip_y: np.ndarray
     hip_x: np.ndarray
     hip_width: np.ndarray
+    yaw_deg: np.ndarray | None = None
+
+
+def faces_camera(w: StanceWindow, cfg: StanceConfig) -> bool:
+    """The body's median turn over the window is within ``cfg.cross_body_max_yaw_deg`` (or
+    unknown): the cues measured across the body (in hip widths) can be read."""
+    if w.yaw_deg is None:
+        return True
+    yaw = _median(np.abs(np.asarray(w.yaw_deg, np.float64)))
+    return not yaw > cfg.cross_body_max_yaw_deg
 
 
 @dataclass(frozen=True)
@@ -93,17 +118,41 @@ def weight_shift(w: StanceWindow, cfg: StanceConfig) -> float:
         return _median((w.hip_x - w.other_foot[:, 0]) / gap)
 
 
-def other_foot_lifted(before: StanceWindow | None, cfg: StanceConfig) -> bool:
+def _lifted_in(w: StanceWindow, lo: int, hi: int, width: float, cfg: StanceConfig) -> bool:
+    other, own = w.other_foot[lo:hi], w.own_foot[lo:hi]
+    rel = spread_px(other - own) / width
+    return bool(rel >= cfg.lift_min_hip_widths and spread_px(other) > spread_px(own))
+
+
+def other_foot_lifted(
+    before: StanceWindow | None, cfg: StanceConfig, t_s: np.ndarray | None = None
+) -> bool:
     """The other foot moved off its place (relative to this one, by ``cfg.lift_min_hip_widths``)
-    in the window before the cycle, and moved more in the image than this foot."""
-    if before is None or before.own_foot.shape[0] < 2:
+    and more in the image than this foot, within some ``cfg.lift_window_s`` stretch of the
+    window before the cycle (``t_s``: (N,) s of its samples; None = the whole window at once).
+
+    Stretches rather than the whole window: when legs are switched, this foot is set down and
+    the other lifted within a second or two, and over the whole window both moved alike.
+    False when the body is turned from the camera (hip widths mean nothing there:
+    ``faces_camera``).
+    """
+    if before is None or before.own_foot.shape[0] < 2 or not faces_camera(before, cfg):
         return False
     width = _median(before.hip_width)
     if not width > 0:
         return False
-    rel = spread_px(before.other_foot - before.own_foot) / width
-    return bool(rel >= cfg.lift_min_hip_widths
-                and spread_px(before.other_foot) > spread_px(before.own_foot))
+    n = before.own_foot.shape[0]
+    if t_s is None:
+        return _lifted_in(before, 0, n, width, cfg)
+    t = np.asarray(t_s, np.float64)
+    step = max(1, int(np.searchsorted(t, t[0] + cfg.lift_window_s / 4.0)))
+    for lo in range(0, n, step):
+        hi = int(np.searchsorted(t, t[lo] + cfg.lift_window_s, side="right"))
+        if hi - lo >= 2 and _lifted_in(before, lo, hi, width, cfg):
+            return True
+        if hi >= n:
+            break
+    return False
 
 
 def stance_evidence(
@@ -121,19 +170,21 @@ def stance_evidence(
     nan = math.nan
     travel = spread_px(w.hip_y)
     if not travel > 0:
-        return StanceEvidence("unknown", "", nan, nan, nan, nan, nan)
+        return StanceEvidence("unknown", "stance_unclear", nan, nan, nan, nan, nan)
     own = spread_px(w.own_foot) / travel
     other = spread_px(w.other_foot) / travel
     if not math.isfinite(own):
-        return StanceEvidence("unknown", "", own, other, nan, nan, nan)
+        return StanceEvidence("unknown", "stance_unclear", own, other, nan, nan, nan)
     if not math.isfinite(other):
         # Only this foot is seen: it stands if it stays put relative to the hips' travel.
-        verdict: StanceVerdict = "single_leg" if own <= cfg.lone_foot_max_motion else "unknown"
-        return StanceEvidence(verdict, "", own, other, nan, nan, nan)
+        if own <= cfg.lone_foot_max_motion:
+            return StanceEvidence("single_leg", "", own, other, nan, nan, nan)
+        return StanceEvidence("unknown", "stance_unclear", own, other, nan, nan, nan)
     relative = spread_px(w.own_foot - w.other_foot) / travel
-    shift = weight_shift(w, cfg)
+    frontal = faces_camera(w, cfg)
+    shift = weight_shift(w, cfg) if frontal else nan
     with np.errstate(invalid="ignore", divide="ignore"):
-        height = _median((w.own_foot[:, 1] - w.other_foot[:, 1]) / w.hip_width)
+        height = _median((w.own_foot[:, 1] - w.other_foot[:, 1]) / w.hip_width) if frontal else nan
 
     def result(verdict: StanceVerdict, reason: RepReason = "") -> StanceEvidence:
         return StanceEvidence(verdict, reason, own, other, relative, shift, height)
@@ -148,15 +199,21 @@ def stance_evidence(
         if own - other > cfg.feet_motion_difference and own >= (
             cfg.free_to_stance_motion_min_ratio * other
         ):
-            return result("free_leg")
-        return result("unknown")
-    # Both feet keep their places relative to each other: both planted, or the free foot
-    # hovers still. Balance on one foot puts the hips over it.
-    over_own = cfg.weight_shift_min <= shift <= cfg.weight_shift_max
-    over_other = cfg.weight_shift_min <= 1.0 - shift <= cfg.weight_shift_max
+            return result("free_leg", "free_leg_phase")
+    # Balance on one foot puts the hips over it; a lift before says the other foot left the
+    # floor. This decides both a free foot hovering still (feet still relative to each other)
+    # and feet that move relative to each other while a moving camera adds the same image
+    # motion to both, so the image motions do not say which one is free.
+    over_own = frontal and cfg.weight_shift_min <= shift <= cfg.weight_shift_max
+    over_other = frontal and cfg.weight_shift_min <= 1.0 - shift <= cfg.weight_shift_max
     if over_own and (lifted_before or continues):
-        down = height < -cfg.free_foot_floor_hip_widths
+        still = relative <= cfg.feet_motion_difference
+        down = still and height < -cfg.free_foot_floor_hip_widths
         return result("single_leg", "free_foot_down" if down else "")
     if over_other:
-        return result("free_leg")
+        return result("free_leg", "free_leg_phase")
+    if max(own, other) > cfg.double_max_motion:
+        # A foot moves too much to be planted, and neither the image nor the body says which.
+        return result("unknown", "stance_unclear")
+    # Both feet still and alike (within the landmarks' drift and a camera's sway): double-leg.
     return result("double_leg")

@@ -285,7 +285,8 @@ class LiveSession:
         world = self._world_smoother(rt, frame.world_m)
         kcfg = self.cfg.kinematics
         width = float(body_width_px(xy)) if kcfg.scale_by_body_width else 1.0
-        frontal = bool(abs(body_yaw_deg(world[None])[0]) <= kcfg.body_width_max_yaw_deg)
+        yaw = float(body_yaw_deg(world[None])[0])
+        frontal = bool(abs(yaw) <= kcfg.body_width_max_yaw_deg)
         legs = {
             s: leg_series(
                 xy[None],
@@ -312,6 +313,7 @@ class LiveSession:
             hip_y_px=float(hip_y),
             hip_x_px=float(0.5 * (xy[lm.LEFT_HIP, 0] + xy[lm.RIGHT_HIP, 0])),
             hip_width_px=float(np.linalg.norm(xy[lm.LEFT_HIP] - xy[lm.RIGHT_HIP])),
+            yaw_deg=yaw,
         )
         new = [self._score(c) for c in self._counter.update(sample)]
         self._reps.extend(new)
