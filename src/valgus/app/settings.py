@@ -47,8 +47,12 @@ def sidebar_settings() -> tuple[AnalysisConfig, LegChoice]:
         "Stance leg (uploads)", LEG_CHOICES, key="leg",
         help="auto: found for each rep from the foot that stays planted.",
     )
-    field = {"female": "female_deg", "male": "male_deg"}.get(sex, "unspecified_deg")
-    valgus = dataclasses.replace(base.valgus, **{field: float(thr)})
+    if sex == "female":
+        valgus = dataclasses.replace(base.valgus, female_deg=float(thr))
+    elif sex == "male":
+        valgus = dataclasses.replace(base.valgus, male_deg=float(thr))
+    else:
+        valgus = dataclasses.replace(base.valgus, unspecified_deg=float(thr))
     cfg = dataclasses.replace(
         base, sex=sex, valgus=valgus,
         clearance=dataclasses.replace(base.clearance, required_reps=int(reps)),
