@@ -279,3 +279,24 @@ def test_clinic_policy_is_saved_changes_the_proposal_and_is_signed_with_it(
     assert "Clearance: :green[CLEARED] (FINAL)" in page
     assert "Policy it was signed under: pain up to 1/10 counts as none; strength LSI of at " \
            "least 85 %" in page
+
+
+def test_a_tampered_signed_session_is_shown_as_signed_with_the_mismatch_in_red(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    with Records.open(data_dir) as rec:
+        rec.add_person("RUN-030", "female")
+        visit = rec.create_session("RUN-030", DAY)
+        result, series = squats("left", 4.0, 3)
+        clip = write_clip(tmp_path / "left.mp4", n_frames=40)
+        saved = rec.save_analysis(visit.id, clip, result, series,
+                                  original_name="![x](http://example.invalid/a.png)")
+        rec.sign_clearance(visit.id, "Dr Vega")
+    at = review_app()
+    assert not [c for c in at.get("container") if getattr(c, "key", None) == "rv_tampered"]
+    saved.clip.path.write_bytes(b"a different video")  # replaced after signing
+    at = review_app()
+    shown = [str(e.value) for e in elements_in(at, "rv_tampered", "text")]
+    assert "does not match its signature" in str(elements_in(at, "rv_tampered", "error")[0].value)
+    assert any("was replaced or changed after signing" in t for t in shown), shown
+    assert any("![x](http://example.invalid/a.png)" in t for t in shown)  # plain text

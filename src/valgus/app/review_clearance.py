@@ -95,6 +95,25 @@ def decision_panel(summary: SessionSummary) -> None:
             st.success(f"Signed by {summary.clearance.signed_by} on "
                        f"{summary.clearance.signed_at:%Y-%m-%d %H:%M} UTC: this record is final "
                        "and read-only. Start a new session for new data.")
+        signature_panel(summary)
+
+
+def signature_panel(summary: SessionSummary) -> None:
+    """How a signed session is shown (from its sealed snapshot) and, in red, anything in the
+    records that no longer matches it (``valgus records verify``). Plain text only."""
+    sig = summary.signature
+    if sig is None:
+        return
+    amended = (f"; amended {sig.amendments} time(s), last on {sig.signed_at:%Y-%m-%d %H:%M} "
+               f"UTC by {sig.signed_by}: {sig.reason}" if sig.amendments else "")
+    st.text(f"Shown as signed{amended}. Seal {sig.chain_sha256[:16]}.")
+    if sig.problems:
+        with st.container(key="rv_tampered"):
+            st.error("This signed record does not match its signature: it was changed after "
+                     "signing. The decision shown is the one signed. Run `valgus records "
+                     "verify`.", icon="🛑")
+            # Problems name clips (user text): shown as plain text, never as markdown.
+            st.text("\n".join(sig.problems))
 
 
 def clearance_panel(rec: Records, summary: SessionSummary, reviewer: str) -> None:

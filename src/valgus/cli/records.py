@@ -149,6 +149,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                     help="the injured leg (LSI = involved / uninvolved)")
     cl.add_argument("--sign", action="store_true",
                     help="sign the record: the decision is stored and the session is final")
+    cl.add_argument("--amend", metavar="REASON",
+                    help="correct a signed record with the values given and this reason: "
+                    "sealed as an amendment, the original signature is kept")
     add_data_options(cl)
     _add_policy_options(cl)
 
@@ -293,6 +296,12 @@ def _clearance(records: Records, args: argparse.Namespace) -> None:
     current = summary.clearance.inputs if summary.clearance else ClearanceInputs()
     given = {field: getattr(args, option) for field, option in INPUT_OPTIONS.items()
              if getattr(args, option) is not None}
+    if args.amend is not None:
+        if args.sign:
+            raise RecordError("give --sign or --amend, not both")
+        inputs = dataclasses.replace(current, **given) if given else None
+        print(format_summary(records.amend(args.session_id, args.by, args.amend, inputs)))
+        return
     if given:
         # Options not given keep their entered values: values can be entered over several runs.
         records.save_clearance(args.session_id, dataclasses.replace(current, **given), args.by)
@@ -326,6 +335,13 @@ def format_summary(s: SessionSummary) -> str:
         state = "draft, not signed"
     lines.append(f"clearance: {d.status} ({state})")
     lines += [f"  [{c.status}] {c.title}: {'; '.join(c.reasons)}" for c in d.criteria]
+    sig = s.signature
+    if sig is not None:
+        if sig.amendments:
+            lines.append(f"amended {sig.amendments} time(s), last by {sig.signed_by} on "
+                         f"{sig.signed_at:%Y-%m-%d %H:%M} UTC: {sig.reason}")
+        lines.append(f"shown as signed (seal {sig.chain_sha256[:16]})")
+        lines += [f"  MISMATCH: {p}" for p in sig.problems]
     return "\n".join(lines)
 
 

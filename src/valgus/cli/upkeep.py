@@ -1,10 +1,12 @@
-"""``valgus records check|quarantine|upgrade``: looking after the records themselves.
+"""``valgus records check|quarantine|upgrade|verify``: looking after the records themselves.
 
 * ``check`` lists files no row refers to, temporary files of interrupted saves and rows whose
   file is missing; read-only; exit 1 if it found anything.
 * ``quarantine`` lists the same and, with ``--yes``, moves the unreferenced files to
   ``quarantine/<time>/`` in the data directory. Nothing is deleted.
 * ``upgrade`` migrates an older database to this valgus's schema (back it up first).
+* ``verify`` checks every signature, the hash chain and every signed session against its
+  snapshot and files; exit 1 on any mismatch. Prints the chain head to keep elsewhere.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ COMMAND = "records"
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``valgus records ...`` to the CLI's subparsers."""
-    rec = sub.add_parser("records", help="check, quarantine or upgrade the records")
+    rec = sub.add_parser("records", help="check, quarantine, verify or upgrade the records")
     actions = rec.add_subparsers(dest="action", required=True)
     ch = actions.add_parser("check", help="list files and rows that do not match (read-only)")
     add_data_options(ch)
@@ -29,6 +31,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     add_data_options(qu)
     up = actions.add_parser("upgrade", help="migrate the database to this valgus's schema")
     add_data_options(up)
+    ve = actions.add_parser("verify", help="check every signed record, its hashes and files")
+    add_data_options(ve)
 
 
 def _listing(title: str, paths: tuple[str, ...] | list[str]) -> list[str]:
@@ -48,6 +52,15 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(f"upgraded the records database from schema {before or 'none'} to {after}")
         return 0
+    if args.action == "verify":
+        with Records.open(args.data_dir, readonly=True) as records:
+            found = records.verify()
+        for sid, problem in found.problems:
+            print(f"MISMATCH {'chain' if sid is None else f'session {sid}'}: {problem}")
+        print(f"{found.signatures} signatures of {found.sessions} sessions checked: "
+              f"{'all intact' if found.ok else f'{len(found.problems)} mismatches'}; "
+              f"chain head {found.head}")
+        return 0 if found.ok else 1
     with Records.open(args.data_dir, readonly=args.action == "check") as records:
         report = records.check()
         lines = [

@@ -120,13 +120,40 @@ class ClearanceInfo:
 
 
 @dataclass(frozen=True)
+class SignatureInfo:
+    """The signed snapshot a signed session is shown from, and whether it still holds.
+
+    ``kind``: signature, amendment (a correction after signing; ``reason`` says why, the
+    original stays in the chain) or legacy (signed before snapshots were kept). ``problems``:
+    what ``valgus records verify`` finds wrong for this session (a changed analysis, review,
+    value or file, a broken hash); empty when the record is intact. ``amendments``: how many
+    corrections followed the first signature."""
+
+    seq: int
+    kind: str
+    signed_by: str
+    signed_at: datetime
+    reason: str
+    snapshot_sha256: str
+    chain_sha256: str
+    amendments: int
+    problems: tuple[str, ...]
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
 class SessionSummary:
     """Everything about one session that a review page or report shows.
 
     ``analyses``: the current analysis of each clip (the newest). ``reps``: all their reps with
     the latest review's overrides applied; ``squat``: the squat verdict per leg after review;
     ``decision``: the four criteria combined under ``policy`` (a proposal until signed;
-    ``clearance.signed`` says whether it is final).
+    ``clearance.signed`` says whether it is final). A signed session is shown from its signed
+    snapshot (``signature``): its analyses, reps, squat result, decision and policy as they were
+    signed, never recomputed; ``signature.problems`` lists what no longer matches.
     """
 
     session: SessionInfo
@@ -138,10 +165,13 @@ class SessionSummary:
     clearance: ClearanceInfo | None
     decision: ClearanceDecision
     policy: ClearancePolicy
+    signature: SignatureInfo | None = None
 
     @property
     def final(self) -> bool:
-        return self.clearance is not None and self.clearance.signed
+        return self.signature is not None or (
+            self.clearance is not None and self.clearance.signed
+        )
 
 
 @dataclass(frozen=True)

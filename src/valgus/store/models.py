@@ -206,3 +206,35 @@ class Setting(Base):
     value: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_by: Mapped[str] = mapped_column(String(128))
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Signature(Base):
+    """A signed snapshot of a session, append-only (database triggers refuse UPDATE and
+    DELETE), chained over all signatures in ``seq`` order.
+
+    ``snapshot``: canonical JSON (``valgus.store.snapshot``) of everything the decision rests
+    on: the analysis results, the reviews, the clearance values, the policy, the decision and the
+    reps as banded, the schema and software version, the sha256 of each clip and pose file.
+    ``snapshot_sha256`` is its hash; ``chain_sha256`` = sha256 of ``prev_sha256`` (the previous
+    signature's ``chain_sha256``, 64 zeros for the first), ``seq`` and ``snapshot_sha256``.
+    ``kind``: ``signature`` (the sign-off), ``amendment`` (a correction after it, with its
+    ``reason``; the original stays) or ``legacy`` (a signature made before snapshots existed,
+    sealed at the upgrade)."""
+
+    __tablename__ = "signatures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("test_sessions.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    signed_by: Mapped[str] = mapped_column(String(128))
+    signed_at: Mapped[datetime] = mapped_column(DateTime)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    snapshot: Mapped[str] = mapped_column(Text)
+    snapshot_sha256: Mapped[str] = mapped_column(String(64))
+    prev_sha256: Mapped[str] = mapped_column(String(64))
+    chain_sha256: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('signature', 'amendment', 'legacy')", name="kind"),
+    )

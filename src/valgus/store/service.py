@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from valgus.core.clearance import ClearanceInputs, ClearancePolicy, Override
-from valgus.store import check, people, sessions, settings, signing, summary
+from valgus.store import check, people, sessions, settings, signing, summary, verify
 from valgus.store.check import CheckReport
 from valgus.store.db import Database
 from valgus.store.info import (
@@ -46,6 +46,7 @@ from valgus.store.info import (
     SessionInfo,
     SessionSummary,
 )
+from valgus.store.verify import VerifyReport
 
 if TYPE_CHECKING:
     from valgus.core.pose import PoseSeries
@@ -210,6 +211,23 @@ class Records:
         stored as it stands now and the session cannot change any more (a NOT YET may be
         signed: it documents the visit)."""
         return signing.sign_clearance(self.db, session_id, reviewer, self.policy)
+
+    def amend(
+        self,
+        session_id: int,
+        by: str,
+        reason: str,
+        inputs: ClearanceInputs | None = None,
+        review: tuple[str, Sequence[Override]] | None = None,
+    ) -> SessionSummary:
+        """Correct a signed session (new clearance values and/or review, with the reason):
+        sealed as an amendment, the original kept; see ``signing.amend``."""
+        return signing.amend(self.db, session_id, by, reason, inputs, review)
+
+    def verify(self) -> VerifyReport:
+        """Check every signature, the chain and every signed session against its snapshot
+        and files (``valgus records verify``); reads only."""
+        return verify.verify(self.db)
 
     # ------------------------------------------------------------------ read models
 

@@ -20,6 +20,9 @@ from valgus.store.errors import NotFoundError, RecordError
 from valgus.store.info import AnalysisInfo, SessionInfo, analysis_info, now, utc
 from valgus.store.models import Analysis, ClearanceRecord, Clip, TestSession
 from valgus.store.people import find_person
+from valgus.store.snapshot import has_signature
+
+VERIFY_HINT = "its clearance record does not show the signature: run `valgus records verify`"
 
 if TYPE_CHECKING:
     from valgus.core.pose import PoseSeries
@@ -65,6 +68,9 @@ def open_session(s: Session, session_id: int, lock: bool = True) -> TestSession:
     """
     row = find_session(s, session_id, lock)
     signed = signed_record(s, session_id)
+    if signed is None and has_signature(s, session_id):
+        # Its clearance record was un-signed behind valgus's back: still final.
+        raise RecordError(f"session {session_id} is signed and final ({VERIFY_HINT})")
     if signed is not None:
         when = utc(signed.signed_at or now()).strftime("%Y-%m-%d %H:%M UTC")
         raise RecordError(
@@ -76,8 +82,9 @@ def open_session(s: Session, session_id: int, lock: bool = True) -> TestSession:
 
 def session_info(s: Session, row: TestSession) -> SessionInfo:
     n_clips = s.scalar(select(func.count(Clip.id)).where(Clip.session_id == row.id)) or 0
+    signed = signed_record(s, row.id) is not None or has_signature(s, row.id)
     return SessionInfo(row.id, row.person.code, row.session_date, utc(row.created_at),
-                       int(n_clips), signed_record(s, row.id) is not None)
+                       int(n_clips), signed)
 
 
 def current_analyses(s: Session, session_id: int) -> list[Analysis]:

@@ -1,13 +1,18 @@
 """The clinician's part of a session: reviews (notes and per-rep band overrides, each with its
 reason), the clearance values (pain, stairs, run, strength) and the signature that makes the
-session final. Nothing here changes a signed session (``sessions.open_session``)."""
+session final, with its sealed snapshot (``snapshot``). Nothing here changes a signed session
+(``sessions.open_session``) except ``amend``, an audited correction that keeps the original."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Sequence
 
+from sqlalchemy.orm import Session
+
 from valgus.core.clearance import BANDS, ClearanceInputs, ClearancePolicy, Override, squat_results
+from valgus.store import snapshot
 from valgus.store.db import Database
 from valgus.store.errors import RecordError
 from valgus.store.info import (
@@ -22,6 +27,7 @@ from valgus.store.info import (
 from valgus.store.models import ClearanceRecord, RepOverride, Review
 from valgus.store.sessions import current_analyses, find_session, open_session, stored_results
 from valgus.store.summary import clearance_record, latest_review, summarize
+from valgus.store.verify import session_problems
 
 # --------------------------------------------------------------------------- reviews
 
@@ -55,29 +61,37 @@ def save_review(
         NotFoundError: no such session.
     """
     reviewer = clean_name(reviewer, "reviewer name")
-    _check_overrides(overrides)
     with db.write() as s:
         open_session(s, session_id)
-        current = stored_results(current_analyses(s, session_id))
-        for o in overrides:
-            if o.analysis_id not in current:
-                raise RecordError(
-                    f"analysis {o.analysis_id} is not a current analysis of session {session_id}"
-                )
-        try:
-            squat_results(current, overrides)
-        except ValueError as err:
-            raise RecordError(str(err)) from err
-        review = Review(session_id=session_id, reviewer=reviewer, notes=notes.strip(),
-                        created_at=now())
-        review.overrides = [
-            RepOverride(analysis_id=o.analysis_id, rep_index=o.index, band=o.band,
-                        reason=o.reason.strip())
-            for o in overrides
-        ]
-        s.add(review)
-        s.flush()
-        return review_info(review)
+        return review_info(_add_review(s, session_id, reviewer, notes, overrides))
+
+
+def _add_review(
+    s: Session, session_id: int, reviewer: str, notes: str, overrides: Sequence[Override]
+) -> Review:
+    """Add a review to the session in the unit of work ``s`` (the caller checked that the
+    session may change). Raises ``RecordError`` for a refused override."""
+    _check_overrides(overrides)
+    current = stored_results(current_analyses(s, session_id))
+    for o in overrides:
+        if o.analysis_id not in current:
+            raise RecordError(
+                f"analysis {o.analysis_id} is not a current analysis of session {session_id}"
+            )
+    try:
+        squat_results(current, overrides)
+    except ValueError as err:
+        raise RecordError(str(err)) from err
+    review = Review(session_id=session_id, reviewer=reviewer, notes=notes.strip(),
+                    created_at=now())
+    review.overrides = [
+        RepOverride(analysis_id=o.analysis_id, rep_index=o.index, band=o.band,
+                    reason=o.reason.strip())
+        for o in overrides
+    ]
+    s.add(review)
+    s.flush()
+    return review
 
 
 def get_latest_review(db: Database, session_id: int) -> ReviewInfo | None:
@@ -120,36 +134,103 @@ def save_clearance(
         return clearance_info(row)
 
 
+def _seal(
+    s: Session, db: Database, session_id: int, policy: ClearancePolicy, by: str, kind: str,
+    reason: str = "",
+) -> None:
+    """Store the session's decision under ``policy`` as it stands now on its clearance record
+    and seal a snapshot of it into the signature chain (``kind``: signature or amendment)."""
+    summary = summarize(s, db, session_id, policy, signed=False)
+    when = now()
+    row = clearance_record(s, session_id)
+    if row is None:
+        row = ClearanceRecord(session_id=session_id, updated_by=by, updated_at=when)
+        s.add(row)
+    if kind == "signature":
+        row.signed_by, row.signed_at = by, when
+    row.decision = summary.decision.status
+    row.decision_detail = {
+        "status": summary.decision.status,
+        "reasons": list(summary.decision.reasons),
+        "criteria": [dataclasses.asdict(c) for c in summary.decision.criteria],
+        "lsi_pct": summary.decision.lsi_pct,
+        "squat": {leg: dataclasses.asdict(r) for leg, r in summary.squat.items()},
+        "policy": dataclasses.asdict(summary.policy),
+        "analysis_ids": [a.id for a in summary.analyses],
+        "review_id": summary.review.id if summary.review else None,
+    }
+    s.flush()
+    snap = snapshot.take(s, db, summary, current_analyses(s, session_id), kind, by, when, reason)
+    snapshot.append(s, session_id, snap, kind, by, when, reason)
+
+
 def sign_clearance(
     db: Database, session_id: int, reviewer: str, policy: ClearancePolicy
 ) -> SessionSummary:
     """Sign the session's clearance record: the decision under ``policy`` (CLEARED or NOT YET,
-    with its criteria, the squat result per leg and the policy) is stored as it stands now, and
-    the session cannot change any more. Signing a NOT YET is allowed (it documents the visit).
+    with its criteria, the squat result per leg and the policy) is stored as it stands now,
+    with a snapshot of everything it rests on sealed into the signature chain
+    (``valgus.store.snapshot``), and the session cannot change any more except by an audited
+    amendment (``amend``). Signing a NOT YET is allowed (it documents the visit).
 
     Raises:
-        RecordError: an empty name, or the session is signed already.
+        RecordError: an empty name, the session is signed already, or a clip or pose file no
+            longer matches its record.
         NotFoundError: no such session.
     """
     reviewer = clean_name(reviewer, "reviewer name")
     with db.write() as s:
         open_session(s, session_id)
-        summary = summarize(s, db, session_id, policy)
-        row = clearance_record(s, session_id)
-        if row is None:
-            row = ClearanceRecord(session_id=session_id, updated_by=reviewer, updated_at=now())
-            s.add(row)
-        row.signed_by, row.signed_at = reviewer, now()
-        row.decision = summary.decision.status
-        row.decision_detail = {
-            "status": summary.decision.status,
-            "reasons": list(summary.decision.reasons),
-            "criteria": [dataclasses.asdict(c) for c in summary.decision.criteria],
-            "lsi_pct": summary.decision.lsi_pct,
-            "squat": {leg: dataclasses.asdict(r) for leg, r in summary.squat.items()},
-            "policy": dataclasses.asdict(summary.policy),
-            "analysis_ids": [a.id for a in summary.analyses],
-            "review_id": summary.review.id if summary.review else None,
-        }
+        _seal(s, db, session_id, policy, reviewer, "signature")
+        return summarize(s, db, session_id, policy)
+
+
+def amend(
+    db: Database,
+    session_id: int,
+    by: str,
+    reason: str,
+    inputs: ClearanceInputs | None = None,
+    review: tuple[str, Sequence[Override]] | None = None,
+) -> SessionSummary:
+    """Correct a signed session: new clearance values (``inputs``) and/or a new review
+    (``review``: notes and overrides), with the ``reason``. The decision is taken again under
+    the policy it was signed under and sealed as an amendment; the original signature and
+    everything before stays in the chain and on record.
+
+    Raises:
+        RecordError: the session is not signed, no change or no reason is given, a value or
+            override is refused, or the record no longer matches its signature (run
+            ``valgus records verify``: an amendment never seals a change made behind its back).
+        NotFoundError: no such session.
+    """
+    by = clean_name(by, "name of who amends")
+    reason = " ".join(reason.split())
+    if not reason:
+        raise RecordError("give the reason for the amendment")
+    if inputs is None and review is None:
+        raise RecordError("an amendment changes the clearance values or the review")
+    with db.write() as s:
+        find_session(s, session_id, lock=True)
+        signatures = snapshot.session_signatures(s, session_id)
+        if not signatures:
+            raise RecordError(f"session {session_id} is not signed: change it directly")
+        problems = session_problems(s, db, signatures)
+        if problems:
+            raise RecordError(f"session {session_id} no longer matches its signature "
+                              f"({problems[0]}): run `valgus records verify`")
+        signed = json.loads(signatures[-1].snapshot)
+        policy = (ClearancePolicy(**signed["policy"]) if "policy" in signed
+                  else ClearancePolicy())
+        if inputs is not None:
+            row = clearance_record(s, session_id)
+            if row is None:
+                raise RecordError(f"session {session_id} has no clearance record")
+            for f in dataclasses.fields(ClearanceInputs):
+                setattr(row, f.name, getattr(inputs, f.name))
+            row.updated_by, row.updated_at = by, now()
+        if review is not None:
+            _add_review(s, session_id, by, *review)
         s.flush()
+        _seal(s, db, session_id, policy, by, "amendment", reason)
         return summarize(s, db, session_id, policy)

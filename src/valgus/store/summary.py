@@ -35,6 +35,14 @@ from valgus.store.sessions import (
     session_info,
     stored_results,
 )
+from valgus.store.snapshot import (
+    from_legacy,
+    from_snapshot,
+    is_legacy,
+    session_signatures,
+    signature_info,
+)
+from valgus.store.verify import session_problems
 
 
 def latest_review(s: Session, session_id: int) -> Review | None:
@@ -49,15 +57,24 @@ def clearance_record(s: Session, session_id: int) -> ClearanceRecord | None:
 
 
 def summarize(
-    s: Session, db: Database, session_id: int, policy: ClearancePolicy
+    s: Session, db: Database, session_id: int, policy: ClearancePolicy, signed: bool = True
 ) -> SessionSummary:
     """The session's ``SessionSummary`` within the unit of work ``s``. ``policy`` decides unless
-    the session was signed, in which case the policy stored with its signature does.
+    the session was signed: then everything comes from its newest signed snapshot, with what
+    no longer matches it in ``signature.problems`` (``signed`` False: the live records only,
+    which signing itself needs).
 
     Raises:
         NotFoundError: no such session.
     """
     row = find_session(s, session_id)
+    signatures = session_signatures(s, session_id) if signed else []
+    info = (signature_info(signatures[-1], len(signatures), session_problems(s, db, signatures))
+            if signatures else None)
+    if signatures and info and not is_legacy(signatures[-1]):
+        # Shown as signed (the newest snapshot), never recomputed.
+        return from_snapshot(db, session_info(s, row), person_info(row.person), signatures[-1],
+                             info)
     analyses = current_analyses(s, session_id)
     review = latest_review(s, session_id)
     current = stored_results(analyses)
@@ -69,7 +86,7 @@ def summarize(
         policy = ClearancePolicy(**clearance.signed_detail["policy"])
     squat, reps = squat_results(current, overrides, policy.required_reps)
     decision = decide(squat, clearance.inputs if clearance else ClearanceInputs(), policy)
-    return SessionSummary(
+    live = SessionSummary(
         session=session_info(s, row),
         person=person_info(row.person),
         analyses=tuple(analysis_info(db, a) for a in analyses),
@@ -80,6 +97,7 @@ def summarize(
         decision=decision,
         policy=policy,
     )
+    return from_legacy(live, signatures[-1], info) if signatures and info else live
 
 
 def session_summary(db: Database, session_id: int, policy: ClearancePolicy) -> SessionSummary:
