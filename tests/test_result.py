@@ -23,6 +23,14 @@ from valgus.core.result import SCHEMA, AnalysisResult
 from valgus.pipeline import analyze_series
 
 V1 = json.loads((Path(__file__).parent / "analysis_v1.json").read_text())
+# Checks changed on purpose since schema 1 was written, per clip: the tilt check now skips views
+# where the body axis means nothing (a side view; issue 13), so the side view's camera_tilted
+# warning is gone.
+DROPPED_SINCE_V1 = {"side_view": {"camera_tilted"}}
+
+
+def _v1_quality(name: str) -> list[dict[str, Any]]:
+    return [q for q in V1[name]["quality"] if q["code"] not in DROPPED_SINCE_V1.get(name, set())]
 SET_FIELDS = {"measured_reps", "mean_fppa_deg", "fppa_spread_deg", "uncertainty_deg",
               "threshold_deg", "position"}
 
@@ -72,7 +80,7 @@ def test_words_are_those_of_schema_1(name: str) -> None:
         r["issues"] for r in old["reps"]
     ]
     assert [(q["code"], q["message"], q["guidance"]) for q in new["quality"]] == [
-        (q["code"], q["message"], q["guidance"]) for q in old["quality"]
+        (q["code"], q["message"], q["guidance"]) for q in _v1_quality(name)
     ]
     for leg in ("left", "right"):
         legs: dict[str, Any] = dict(new["legs"][leg])
@@ -103,7 +111,10 @@ def test_schema_1_is_read_as_the_same_result(name: str) -> None:
     assert [describe(i) for r in old.reps for i in r.issues] == [
         describe(i) for r in new.reps for i in r.issues
     ]
-    assert [q.message for q in old.quality] == [q.message for q in new.quality]
+    dropped = DROPPED_SINCE_V1.get(name, set())
+    assert [q.message for q in old.quality if q.code not in dropped] == [
+        q.message for q in new.quality
+    ]
     assert [(r.band, r.scored_at, r.counts_towards_test) for r in old.reps] == [
         (r.band, r.scored_at, r.counts_towards_test) for r in new.reps
     ]
