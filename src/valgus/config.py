@@ -52,12 +52,29 @@ class KinematicsConfig:
     # further than this from the camera (body_yaw_deg) use the longest hip-ankle length within
     # the window instead (a turn of 30 deg narrows the body by 13%).
     body_width_max_yaw_deg: float = 30.0
-    # Off by default: the body width grows by 4-6% when a person stands on one leg (pelvis and
-    # shoulders turn and tilt; demo clip 151 -> 158-161 px), which lifts the depth read at the
-    # bottom by ~6 deg (demo clip: 86 -> 92, truth 80) and parts the live page from the upload.
-    # On, it follows a zoom (rendered 12% zoom: reps found only with it). Needs a width that
-    # does not change with stance before it can be the default.
-    scale_by_body_width: bool = False
+    # The body scale the standing length is tracked against (core/flexion.py body_scale_px):
+    # "trunk" = the trunk's image length (mid-hip to mid-shoulder) at the frames where the trunk
+    # is upright, interpolated between them; "width" = shoulder + hip width; "none" = image px.
+    # The width grows by 4-6% when a person stands on one leg (pelvis and shoulders turn and
+    # tilt; demo clip 151 -> 158-161 px) and lifted the depth at the bottom by ~6 deg (demo: 86
+    # -> 92, truth 80); the upright trunk does not (demo: 87.6, rendered clips within 0-3 deg
+    # of the unscaled depth), and follows a zoom: rendered 12% zoom rb_zoom_hold, standing read
+    # 48 deg and depth 88.6/89.5 unscaled, 0 deg and 83.9/86.3 with it (truth 2 and 80).
+    # Default "none" (image px, as before): on the real clips of ../shared (static cameras) the
+    # upright-trunk length still varies by 10-20% (hyva7 157-188 px: MediaPipe's 3D lean does
+    # not single out upright frames there), so "trunk" is offered, measured, not yet default.
+    body_scale: Literal["none", "width", "trunk"] = "none"
+    # A frame's trunk counts as upright when its 3D lean (MediaPipe world hip -> shoulder line)
+    # is within this of the clip's 20th percentile of that lean: MediaPipe reads 12-16 deg
+    # standing (its world frame is not level) and 25-40 at the bottom, where the image trunk is
+    # 7-27% shorter.
+    upright_trunk_margin_deg: float = 8.0
+    # The trunk scale is applied only when the upright trunk's image length changes by more
+    # than this fraction over the clip (5th to 95th percentile), i.e. the camera zoomed or the
+    # person came closer: on static clips it varies by 2-4% (demo 139-144 px) and applying that
+    # jitter moved the depth by 0.5-3 deg and the completeness of two short double-leg clips;
+    # rb_zoom_hold's 12% zoom reads 15%.
+    min_zoom_fraction: float = 0.06
 
 
 @dataclass(frozen=True)
@@ -253,6 +270,21 @@ class QualityConfig:
     # A descent caught in fewer frames than this cannot place the deepest frame (at 30 fps a
     # protocol descent of 1-3 s has 30-90).
     min_descent_frames: int = 6
+    # One person (issue 13): the person under test is locked by the size of their upper body,
+    # max(shoulder-to-hip length, 1.4 x shoulder width) in px, which a squat barely changes (one
+    # person's 1st-99th percentile: 0.93-0.96 of each other on the demo, hyva7 and occluded
+    # clips; frame-to-frame steps under 5%; the trunk alone shrinks to 0.5-0.7 in forward
+    # lean). A tracked body whose size differs from the last accepted one by more than this
+    # factor is someone else (the bystander case: 142 px -> 71 px, a factor 2)...
+    person_max_scale_ratio: float = 1.33
+    # ...and so is one whose hips land more than this many upper-body sizes from the last
+    # accepted frame's within ``person_jump_window_s`` s (a person walks ~0.2 of it a frame at
+    # 25 fps even when hurrying out; the tracker jumping to another person moves a whole body).
+    person_max_jump_scales: float = 1.0
+    person_jump_window_s: float = 0.25
+    # Frames on another person add up to at least this (s) before the clip says so: one or two
+    # frames of a tracker fumbling as the person walks out are not a second person.
+    person_switch_min_s: float = 0.5
 
 
 @dataclass(frozen=True)

@@ -7,17 +7,34 @@ same.
 
 from __future__ import annotations
 
-import math
-from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 
 from valgus import landmarks as lm
 from valgus.config import KinematicsConfig, SmoothingConfig
+from valgus.core.flexion import (
+    StandingLengthTracker,
+    body_scale_px,
+    body_width_px,
+    flexion_from_shortening_deg,
+    hip_ankle_length_px,
+    leg_tilt_deg,
+    standing_leg_length_px,
+    trunk_length_px,
+)
 from valgus.core.pose import PoseSeries, check_shape
 from valgus.core.signal import fill_gaps, lowpass
 from valgus.landmarks import Side
+
+# Re-exported: the flexion reference lives in core/flexion.py.
+__all__ = [
+    "FEET", "LEG_JOINTS", "Kinematics", "LegSeries", "StandingLengthTracker", "body_axis_deg",
+    "body_height_px", "body_scale_px", "body_width_px", "body_yaw_deg", "compute_kinematics",
+    "flexion_from_shortening_deg", "fppa_deg", "hip_ankle_length_px", "knee_flexion_deg",
+    "knee_medial_of_foot", "leg_series", "leg_tilt_deg", "pelvic_drop_deg",
+    "smooth_landmarks", "standing_leg_length_px", "trunk_lean_deg", "trunk_length_px",
+]
 
 # Foot points (ankle, heel, toe of both feet) and the leg joints, as landmark indices.
 FEET = (lm.LEFT_ANKLE, lm.RIGHT_ANKLE, lm.LEFT_HEEL, lm.RIGHT_HEEL,
@@ -261,176 +278,6 @@ def smooth_landmarks(series: PoseSeries, cfg: SmoothingConfig) -> tuple[np.ndarr
     return xy, world
 
 
-def flexion_from_shortening_deg(
-    leg_len_px: np.ndarray, standing_leg_len_px: np.ndarray | float
-) -> np.ndarray:
-    """Knee flexion from how much shorter the hip-ankle line is than when standing.
-
-    With thigh and shank of equal length L, the hip-ankle distance at knee flexion theta is
-    2 L cos(theta / 2) whatever the hip and trunk do, so theta = 2 acos(d / d_standing). In a
-    frontal view this needs no depth estimate; the hip moving back a little makes it read a few
-    degrees high (measured on the synthetic accuracy set: 80 deg true reads 84-91 deg, 65 reads
-    71-74, where MediaPipe's 3D landmarks give 41-57 and 35-40).
-
-    Args:
-        leg_len_px: (T,) hip-ankle image length. standing_leg_len_px: (T,) or scalar, the same
-            leg's standing length (see ``standing_leg_length_px``).
-    Returns: (T,) degrees in [0, 180]; NaN where either input is missing.
-    """
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = np.clip(leg_len_px / standing_leg_len_px, -1.0, 1.0)
-    return np.degrees(2.0 * np.arccos(ratio))
-
-
-def _running(t_s: np.ndarray, values: np.ndarray, window_s: float, q: float,
-             step_s: float) -> np.ndarray:
-    """(T,) the ``q`` percentile of the finite ``values`` within ``window_s`` centred on each
-    frame, evaluated every ``step_s`` seconds and interpolated in between (linear in time).
-    NaN where the window holds no finite value."""
-    n = t_s.shape[0]
-    out = np.full(n, np.nan)
-    if n == 0:
-        return out
-    grid = np.arange(float(t_s[0]), float(t_s[-1]) + step_s, step_s)
-    lo = np.searchsorted(t_s, grid - window_s / 2.0, side="left")
-    hi = np.searchsorted(t_s, grid + window_s / 2.0, side="right")
-    at_grid = np.full(grid.shape, np.nan)
-    for k in range(grid.shape[0]):
-        v = values[lo[k]:hi[k]]
-        v = v[np.isfinite(v)]
-        if v.size:
-            at_grid[k] = np.percentile(v, q)
-    ok = np.isfinite(at_grid)
-    if ok.any():
-        out = np.interp(t_s, grid[ok], at_grid[ok])
-        # No extrapolation over long stretches without any value.
-        known = grid[ok]
-        j = np.searchsorted(known, t_s)
-        before = known[np.clip(j - 1, 0, known.size - 1)]
-        after = known[np.clip(j, 0, known.size - 1)]
-        near = np.minimum(np.abs(t_s - before), np.abs(t_s - after))
-        out[near > window_s / 2.0 + step_s] = np.nan
-    return out
-
-
-def body_width_px(xy: np.ndarray) -> np.ndarray:
-    """(...) shoulder width + hip width in the image, px, from (..., 33, 2) landmarks.
-
-    The body's scale in the picture: it follows a zoom or the person walking closer, and unlike
-    the leg or the trunk it does not shorten when the knees bend or the trunk leans forward.
-    """
-    shoulder_line = xy[..., lm.LEFT_SHOULDER, :] - xy[..., lm.RIGHT_SHOULDER, :]
-    shoulders = np.linalg.norm(shoulder_line, axis=-1)
-    hips = np.linalg.norm(xy[..., lm.LEFT_HIP, :] - xy[..., lm.RIGHT_HIP, :], axis=-1)
-    return shoulders + hips
-
-
-def leg_tilt_deg(world: np.ndarray, side: Side) -> np.ndarray:
-    """(...) angle of the leg's hip -> ankle line from vertical in the 3D world landmarks, deg.
-
-    ``world``: (..., 33, 3) metres, y down. 0 = ankle straight below the hip (standing, or a
-    stance leg squatting); a free leg held forward or bent back tilts by 30-90 deg.
-    """
-    v = world[..., lm.ankle(side), :] - world[..., lm.hip(side), :]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cos = v[..., 1] / np.linalg.norm(v, axis=-1)
-    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
-
-
-def standing_leg_length_px(
-    t_s: np.ndarray,
-    leg_len_px: np.ndarray,
-    window_s: float,
-    body_width: np.ndarray | None = None,
-    upright: np.ndarray | None = None,
-    cfg: KinematicsConfig | None = None,
-    frontal: np.ndarray | None = None,
-) -> np.ndarray:
-    """(T,) the leg's standing hip-ankle image length near each frame, px.
-
-    Tracked as a ratio to the body width (``body_width_px``, (T,) px; ones when None): the
-    ``cfg.standing_percentile`` of leg length / body width over the frames within ``window_s``
-    centred on the frame where the leg is ``upright`` ((T,) bool, see ``leg_tilt_deg``; all when
-    None), times the body width (running median over ``cfg.body_width_window_s``) at the frame.
-    So a free-leg phase (not upright, or a few frames of a foot held towards the camera) cannot
-    set it, and a zoom or a person walking closer moves it with the body. The body width means
-    nothing side-on: where ``frontal`` ((T,) bool; all when None) is False, and where the window
-    holds no frontal upright frame, the length is the longest hip-ankle length within the window
-    instead. NaN frames are ignored; NaN where the window holds no usable frame.
-    """
-    cfg = cfg or KinematicsConfig()
-    n = leg_len_px.shape[0]
-    if n == 0:
-        return leg_len_px.copy()
-    step = 0.25
-    if body_width is None:
-        scale = np.ones(n)
-    else:
-        scale = _running(t_s, np.where(body_width > 0, body_width, np.nan),
-                         cfg.body_width_window_s, 50.0, min(step, cfg.body_width_window_s / 4))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = leg_len_px / scale
-    usable = np.ones(n, bool) if upright is None else upright.astype(bool)
-    if frontal is not None:
-        usable &= frontal.astype(bool)
-    ratio = np.where(usable, ratio, np.nan)
-    standing = _running(t_s, ratio, window_s, cfg.standing_percentile, step) * scale
-    longest = _running(t_s, leg_len_px, window_s, 100.0, step)
-    side_on = ~np.isfinite(standing) if frontal is None else ~frontal.astype(bool)
-    return np.where(side_on | ~np.isfinite(standing), longest, standing)
-
-
-class StandingLengthTracker:
-    """Streaming standing hip-ankle length over the trailing ``window_s``.
-
-    The live counterpart of ``standing_leg_length_px`` (which looks both ways): the
-    ``cfg.standing_percentile`` of leg length / body width over the upright frames of the window,
-    times the current body width (running median over ``cfg.body_width_window_s``).
-    """
-
-    def __init__(self, window_s: float, cfg: KinematicsConfig | None = None) -> None:
-        self._window_s = window_s
-        self._cfg = cfg or KinematicsConfig()
-        self._ratios: deque[tuple[float, float]] = deque()  # (t_s, leg / body width)
-        self._widths: deque[tuple[float, float]] = deque()  # (t_s, body width px)
-        self._lengths: deque[tuple[float, float]] = deque()  # (t_s, leg length px): fallback
-
-    def update(
-        self,
-        t_s: float,
-        leg_len_px: float,
-        body_width: float = 1.0,
-        upright: bool = True,
-        frontal: bool = True,
-    ) -> float:
-        """Add a sample (NaN = not seen; ``body_width`` px, 1.0 = lengths in px; ``upright`` and
-        ``frontal`` as in ``standing_leg_length_px``) and return the standing length, px (NaN if
-        none yet)."""
-        window = self._window_s
-        if math.isfinite(leg_len_px):
-            self._lengths.append((t_s, leg_len_px))
-        while self._lengths and t_s - self._lengths[0][0] > window:
-            self._lengths.popleft()
-        if math.isfinite(body_width) and body_width > 0:
-            self._widths.append((t_s, body_width))
-        while self._widths and t_s - self._widths[0][0] > self._cfg.body_width_window_s:
-            self._widths.popleft()
-        scale = float(np.median([w for _, w in self._widths])) if self._widths else math.nan
-        if math.isfinite(leg_len_px) and upright and frontal and math.isfinite(scale):
-            self._ratios.append((t_s, leg_len_px / scale))
-        while self._ratios and t_s - self._ratios[0][0] > window:
-            self._ratios.popleft()
-        if frontal and self._ratios and math.isfinite(scale):
-            ratios = [r for _, r in self._ratios]
-            return float(np.percentile(ratios, self._cfg.standing_percentile)) * scale
-        return max((x for _, x in self._lengths), default=math.nan)
-
-
-def hip_ankle_length_px(xy: np.ndarray, side: Side) -> np.ndarray:
-    """(...) the hip-ankle line's image length of one leg, from (..., 33, 2) landmarks."""
-    return np.linalg.norm(xy[..., lm.ankle(side), :] - xy[..., lm.hip(side), :], axis=-1)
-
-
 def leg_series(
     xy: np.ndarray,
     world: np.ndarray,
@@ -486,14 +333,14 @@ def compute_kinematics(
     kin_cfg = kin_cfg or KinematicsConfig()
     window_s = kin_cfg.standing_window_s if standing_window_s is None else standing_window_s
     xy, world = smooth_landmarks(series, cfg)
-    width = body_width_px(xy) if kin_cfg.scale_by_body_width else None
+    scale = body_scale_px(series.t_s, xy, world, kin_cfg)
     yaw = body_yaw_deg(world)
     frontal = np.abs(yaw) <= kin_cfg.body_width_max_yaw_deg
     legs = {}
     for side in lm.SIDES:
         upright = leg_tilt_deg(world, side) <= kin_cfg.standing_max_leg_tilt_deg
         standing = standing_leg_length_px(
-            series.t_s, hip_ankle_length_px(xy, side), window_s, width, upright, kin_cfg, frontal
+            series.t_s, hip_ankle_length_px(xy, side), window_s, scale, upright, kin_cfg, frontal
         )
         legs[side] = leg_series(xy, world, side, standing)
     return Kinematics(

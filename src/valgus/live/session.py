@@ -27,6 +27,7 @@ import numpy as np
 
 from valgus import landmarks as lm
 from valgus.config import AnalysisConfig, LiveConfig
+from valgus.core.flexion import UprightTrunkScale
 from valgus.core.kinematics import (
     StandingLengthTracker,
     body_width_px,
@@ -147,6 +148,9 @@ class LiveSession:
             )
             for s in SIDES
         }
+        self._trunk_scale = UprightTrunkScale(
+            self.cfg.kinematics.standing_window_s / 2.0, self.cfg.kinematics
+        )
         self._buffer: deque[_Frame] = deque()
         self._first_recorded_i = 0  # recorded index of self._buffer[0]
         self._recorded = 0
@@ -284,7 +288,12 @@ class LiveSession:
         xy = self._xy_smoother(rt, frame.xy_px)
         world = self._world_smoother(rt, frame.world_m)
         kcfg = self.cfg.kinematics
-        width = float(body_width_px(xy)) if kcfg.scale_by_body_width else 1.0
+        if kcfg.body_scale == "trunk":
+            width = self._trunk_scale.update(rt, xy, world)
+        elif kcfg.body_scale == "width":
+            width = float(body_width_px(xy))
+        else:
+            width = 1.0
         yaw = float(body_yaw_deg(world[None])[0])
         frontal = bool(abs(yaw) <= kcfg.body_width_max_yaw_deg)
         legs = {
