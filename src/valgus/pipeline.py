@@ -74,6 +74,7 @@ def prepare_scoring(series: PoseSeries, cfg: AnalysisConfig) -> ScoringContext:
         series.without(glitch_frames(series, cfg.quality)),
         cfg.smoothing,
         cfg.kinematics.standing_window_s,
+        cfg.kinematics,
     )
     view = assess_view(kin, cfg)
     if any(q.code in ROTATED_VIDEO_CODES for q in quality):
