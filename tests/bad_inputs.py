@@ -280,6 +280,32 @@ def two_people(folder: Path) -> Path:
                        (np.hstack([frames[i], frames[i + lag]]) for i in range(n)))
 
 
+def person_switch(folder: Path) -> Path:
+    """The demo person on the left half, and a second one half their size further back on the
+    right half (the demo 1.6 s later, scaled to 0.5, standing on the same floor line); the
+    person vanishes from 3.3 s to 4.0 s (between their left and right reps), so that the
+    tracker meets only the smaller one, then comes back."""
+    lag = 40
+    frames = demo_frames(TWO_REPS_S + lag / FPS)
+    wall = wall_colour()
+    n = round(TWO_REPS_S * FPS)
+    small_w, small_h = WIDTH // 2, HEIGHT // 2
+
+    def frame(i: int) -> np.ndarray:
+        left = frames[i].copy()
+        if 3.3 <= i / FPS < 4.0:
+            left[:] = wall
+        right = np.empty_like(left)
+        right[:] = wall
+        small = cv2.resize(frames[i + lag], (small_w, small_h), interpolation=cv2.INTER_AREA)
+        top = HEIGHT - small_h - HEIGHT // 6
+        right[top:top + small_h, (WIDTH - small_w) // 2:(WIDTH + small_w) // 2] = small
+        return np.hstack([left, right])
+
+    return write_video(folder / "person_switch.mp4", (frame(i) for i in range(n)),
+                       size=(2 * WIDTH, HEIGHT))
+
+
 def upside_down(folder: Path) -> Path:
     """Turned 180 deg, as a phone filming upside down without rotation metadata."""
     return _transformed(folder, "upside_down.mp4", lambda f: np.rot90(f, 2))
@@ -412,7 +438,8 @@ BUILDERS: dict[str, Callable[[Path], Path]] = {
         empty_file, text_file, random_bytes, png_image, jpeg_image, audio_only,
         folder_named_like_a_video, zero_frames, single_frame, truncated, truncated_faststart,
         corrupt_middle, unknown_codec, wrong_extension, high_resolution, no_duration_in_header,
-        blank, noise, too_short, two_people, upside_down, sideways, mirrored, unmirrored,
+        blank, noise, too_short, two_people, person_switch, upside_down, sideways, mirrored,
+        unmirrored,
         leaving_frame, too_dark, too_blurred, low_frame_rate, too_small, feet_cropped,
         side_view, high_frame_rate, black,
     )

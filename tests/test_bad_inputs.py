@@ -344,6 +344,23 @@ def test_second_person_is_reported_and_one_person_followed(
     assert [(r["leg"], r["band"]) for r in data["reps"]] == [("left", "fine")]
 
 
+def test_a_person_switch_is_set_aside_and_the_person_found_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 13: the person vanishes for 0.7 s while a smaller person further back squats; the
+    tracker must not measure the other one, and must find the person again."""
+    data = run_cli([build("person_switch", tmp_path), "--json"], capsys).json()
+    assert_well_formed(data)
+    codes = {q["code"]: q for q in data["quality"]}
+    assert {"several_people", "person_switch"} <= set(codes)
+    assert not codes["person_switch"]["blocking"]
+    assert 0.5 <= codes["person_switch"]["values"]["seconds"] <= 1.0
+    # The person's own two reps, as in the clip without the other person (left fine -4.3,
+    # right borderline 13.7): none made of the smaller person's frames.
+    assert [(r["leg"], r["band"]) for r in data["reps"]] == [("left", "fine"),
+                                                             ("right", "borderline")]
+
+
 def test_side_view_gives_guidance_and_no_verdict(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -54,3 +54,16 @@ def test_240_fps_gives_the_control_result_about_as_fast() -> None:
     control, control_codes, control_s, _ = reps(case("hfr_control_25.mp4"))
     assert fast == control and fast_codes == control_codes
     assert fast_s < 3.0 * control_s  # was 7x: 30 fps analysed against 25
+
+
+def test_bystander_is_never_measured_and_the_switch_is_said() -> None:
+    """The person walks out at 7.2 s and is back at 13.4 s; a person half their size keeps
+    squatting further back. Was: the tracker stayed on the bystander, no message."""
+    _, codes, _, result = reps(case("demo_bystander_subject_leaves.mp4"))
+    assert {"several_people", "person_switch"} <= set(codes)
+    switch = next(q for q in result.quality if q.code == "person_switch")
+    assert 5.0 < switch.values["seconds"] < 7.0 and 7.0 < switch.values["first_s"] < 7.5
+    # Every rep is the person's own: before they leave or after they are back.
+    assert all(r.end_s < 7.3 or r.start_s > 13.3 for r in result.reps)
+    # ...and the person is found again: their left rep after coming back is measured.
+    assert any(r.start_s > 13.3 and r.valid for r in result.reps)

@@ -10,6 +10,7 @@ import numpy as np
 from valgus.runtime.estimator import (
     COUNT_DELAY_FRAMES,
     MediaPipePoseEstimator,
+    blank_out,
     native_logs_silenced,
 )
 from valgus.runtime.video import iter_frames
@@ -45,3 +46,14 @@ def test_counts_land_on_fixed_frames_and_leave_tracking_alone() -> None:
     # The tracker's landmarks do not depend on whether (or when) people are counted.
     np.testing.assert_array_equal(xy, xy_uncounted)
     np.testing.assert_array_equal(xy, xy_again)
+
+
+def test_blank_out_fills_each_body_box_with_the_mean_colour() -> None:
+    rgb = np.zeros((100, 200, 3), np.uint8)
+    rgb[:, 100:] = 200
+    body = np.full((33, 2), np.nan)
+    body[:2] = [[20.0, 20.0], [40.0, 60.0]]  # box 20-40 x 20-60, widened by 5% of 40 px = 2
+    out = blank_out(rgb, [body])
+    assert np.all(out[18:62, 18:42] == 100) and np.all(out[:17, :] == rgb[:17, :])
+    assert np.all(out[:, 43:] == rgb[:, 43:]) and rgb[30, 30, 0] == 0  # the input is kept
+    np.testing.assert_array_equal(blank_out(rgb, [np.full((33, 2), np.nan)]), rgb)

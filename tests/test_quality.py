@@ -15,7 +15,7 @@ from valgus.core.checks import QualityIssue, assess_quality, yaw_guidance
 from valgus.core.kinematics import FEET, body_height_px
 from valgus.core.pose import PoseSeries
 from valgus.core.reasons import describe
-from valgus.core.trust import landmark_trust
+from valgus.core.trust import PersonLock, body_scale_px, landmark_trust, other_person_frames
 from valgus.pipeline import analyze_series
 
 CFG = QualityConfig()
@@ -228,3 +228,51 @@ def test_tilt_is_not_judged_where_the_body_axis_means_nothing(view: str) -> None
         world[:, lm.RIGHT_ANKLE, 2] = 0.6
     assert "camera_tilted" in codes(tilted)
     assert "camera_tilted" not in codes(dataclasses.replace(tilted, world_m=world))
+
+
+def _other_person_from(series: PoseSeries, start_s: float, end_s: float) -> PoseSeries:
+    """``series`` with a body half the size, further across the picture, tracked instead of the
+    person from ``start_s`` to ``end_s`` (a tracker that jumped to a bystander)."""
+    xy = series.xy_px.astype(np.float64).copy()
+    on = (series.t_s >= start_s) & (series.t_s < end_s)
+    centre = np.nanmean(xy[on], axis=1, keepdims=True)
+    xy[on] = centre + 0.5 * (xy[on] - centre) + np.array([250.0, 60.0])
+    return with_xy(series, xy)
+
+
+def test_another_person_is_set_aside_and_reported() -> None:
+    clean = clean_series()
+    assert not other_person_frames(clean, CFG).any()
+    switched = _other_person_from(clean, 4.5, 8.5)
+    other = other_person_frames(switched, CFG)
+    on = (clean.t_s >= 4.5) & (clean.t_s < 8.5)
+    np.testing.assert_array_equal(other, on)  # back on the person's own body at 8.5 s
+    issue = codes(switched)["person_switch"]
+    assert not issue.blocking and issue.values["seconds"] == pytest.approx(4.0, abs=0.05)
+    assert "someone else" in issue.message and "other people out" in issue.guidance
+    # No rep is scored from the other body's frames.
+    result, _ = analyze_series(switched)
+    assert all(not r.valid for r in result.reps if r.end_s > 4.5 and r.start_s < 8.5)
+    assert any(r.valid for r in result.reps if r.end_s < 4.5)
+
+
+def test_a_person_coming_closer_slowly_is_not_someone_else() -> None:
+    clean = clean_series()
+    xy = clean.xy_px.astype(np.float64)
+    grow = np.interp(clean.t_s, [0.0, 10.0], [1.0, 1.5])[:, None, None]  # 50% larger over 10 s
+    centre = np.nanmean(xy, axis=1, keepdims=True)
+    assert not other_person_frames(with_xy(clean, centre + grow * (xy - centre)), CFG).any()
+
+
+def test_person_lock_rejects_another_size_and_a_jump() -> None:
+    xy = clean_series().xy_px[0].astype(np.float64)
+    step = np.array([1.0, 0.0])
+    lock = PersonLock(CFG)
+    assert lock.matches(xy, 0.0)  # nothing locked yet
+    lock.accept(xy, 0.0)
+    scale = float(body_scale_px(xy))
+    assert lock.matches(xy + 0.3 * scale * step, 0.04)  # walking
+    assert not lock.matches(xy + 1.5 * scale * step, 0.04)  # a jump to another body
+    assert lock.matches(xy + 1.5 * scale * step, 2.0)  # ...but fine after 2 s out of sight
+    centre = xy.mean(axis=0)
+    assert not lock.matches(centre + 0.6 * (xy - centre), 2.0)  # someone smaller

@@ -27,6 +27,7 @@ from valgus.core.kinematics import (
 )
 from valgus.core.pose import PoseSeries
 from valgus.core.reasons import QualityCode, describe_quality, quality_guidance
+from valgus.core.trust import other_person_frames
 
 # Camera distance assumed when turning an angle into "move the camera X m" advice (protocol:
 # 2-4 m in front of the person).
@@ -83,6 +84,22 @@ def _split_or_side_on(world: np.ndarray, standing: np.ndarray, cfg: QualityConfi
              & (np.abs(apart[:, 1]) < cfg.roll_feet_level_m))
     with np.errstate(invalid="ignore"):
         return bool(np.nanmedian(yaw) > cfg.roll_max_yaw_deg or np.mean(split) > 0.5)
+
+
+def _person_switch(series: PoseSeries, cfg: QualityConfig) -> list[QualityIssue]:
+    """The ``person_switch`` information: frames on which the tracker followed someone else
+    (``trust.other_person_frames``: marked by the tracker, or another body size or a jump in
+    the series), at least ``cfg.person_switch_min_s`` s of them."""
+    other = other_person_frames(series, cfg)
+    if not other.any():
+        return []
+    dt = np.diff(series.t_s, append=series.t_s[-1])
+    seconds = float(np.sum(dt[other]))
+    if seconds < cfg.person_switch_min_s:
+        return []
+    first = float(series.t_s[np.flatnonzero(other)[0]] - series.t_s[0])
+    return [QualityIssue(QualityCode.PERSON_SWITCH, False, {"seconds": seconds,
+                                                           "first_s": first})]
 
 
 def yaw_guidance(yaw_deg: float) -> str:
@@ -182,6 +199,7 @@ def assess_quality(
     if counted.size and _fraction(counted > 1) > cfg.max_multi_person_fraction:
         issues.append(QualityIssue(QualityCode.SEVERAL_PEOPLE, False,
                                    {"frames_pct": 100 * _fraction(counted > 1)}))
+    issues.extend(_person_switch(series, cfg))
     missing = ~series.detected
     if missing.any() and detected.any():
         first, last = np.flatnonzero(detected)[[0, -1]]

@@ -32,7 +32,10 @@ def check_shape(name: str, array: np.ndarray, expected: tuple[int | None, ...]) 
 
 
 # The per-frame fields of a PoseSeries (first axis = frame), in the order they are declared.
-FRAME_FIELDS = ("t_s", "xy_px", "world_m", "visibility", "n_people", "brightness", "sharpness")
+FRAME_FIELDS = (
+    "t_s", "xy_px", "world_m", "visibility", "n_people", "brightness", "sharpness",
+    "other_person",
+)
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,9 @@ class PoseSeries:
         picture_px: (x, y, width, height) px of the active picture inside ``image_size``: the
             part of the frame the camera filled, without static bars around it
             (``runtime.picture``); None = the whole frame. Checks judge size and edges on it.
+        other_person: (T,) bool, the tracker was on someone else in this frame (another body
+            size, or a jump across the picture: ``trust.PersonLock``) and the person under test
+            was not found there; their landmarks are missing on it. All False by default.
     """
 
     t_s: np.ndarray
@@ -68,6 +74,7 @@ class PoseSeries:
     brightness: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     sharpness: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     picture_px: tuple[float, float, float, float] | None = None
+    other_person: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
 
     @property
     def picture(self) -> tuple[float, float, float, float]:
@@ -94,6 +101,11 @@ class PoseSeries:
                 values = np.full(n, np.nan, np.float32)
             check_shape(name, values, (n,))
             stats[name] = values
+        other = np.asarray(self.other_person, dtype=bool)
+        if other.size == 0:
+            other = np.zeros(max(n, 0), bool)
+        check_shape("other_person", other, (n,))
+        object.__setattr__(self, "other_person", other)
         if n > 1 and not np.all(np.diff(t) > 0):
             raise ValueError("t_s must be strictly increasing")
         object.__setattr__(self, "t_s", t)
@@ -199,6 +211,7 @@ class PoseSeries:
             brightness=frames["brightness"],
             sharpness=frames["sharpness"],
             picture_px=self.picture_px,
+            other_person=frames["other_person"],
         )
 
     def save(self, path: str | Path) -> Path:
@@ -206,6 +219,8 @@ class PoseSeries:
         extra: dict[str, Any] = {}
         if self.picture_px is not None:
             extra["picture_px"] = np.asarray(self.picture_px, np.float64)
+        if self.other_person.any():
+            extra["other_person"] = self.other_person
         np.savez_compressed(
             path,
             **extra,
@@ -240,6 +255,7 @@ class PoseSeries:
                 sharpness=data["sharpness"] if "sharpness" in data else np.zeros(0),
                 picture_px=(tuple(float(v) for v in data["picture_px"])  # type: ignore[arg-type]
                             if "picture_px" in data else None),
+                other_person=data["other_person"] if "other_person" in data else np.zeros(0, bool),
             )
 
     @classmethod

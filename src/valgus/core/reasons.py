@@ -63,6 +63,7 @@ class QualityCode(StrEnum):
     PICTURE_CROPPED = "picture_cropped"  # values: x_px, y_px, width_px, height_px (information)
     PERSON_TOO_FEW_PIXELS = "person_too_few_pixels"  # values: height_px, min_px
     FILMED_FROM_BEHIND = "filmed_from_behind"  # values: frames_pct
+    PERSON_SWITCH = "person_switch"  # values: seconds, first_s (information: frames set aside)
 
 
 class ClipProblem(StrEnum):
@@ -246,6 +247,10 @@ def _describe_picture(code: QualityCode, v: Values) -> str | None:
         case QualityCode.FILMED_FROM_BEHIND:
             return (f"filmed from behind ({_f(v, 'frames_pct'):.0f}% of the frames show your "
                     "back): left, right and the valgus direction cannot be checked")
+        case QualityCode.PERSON_SWITCH:
+            return (f"for {_f(v, 'seconds'):.1f} s from {_f(v, 'first_s'):.1f} s the camera "
+                    "followed someone else (another body size, or a jump across the picture): "
+                    "those frames were left out, and no rep was made of them")
     return None
 
 
@@ -258,6 +263,10 @@ _PICTURE_GUIDANCE: dict[QualityCode, str] = {
         "camera, so that you fill most of the picture."),
     QualityCode.FILMED_FROM_BEHIND: (
         "Film from the front: face the camera, 2-4 m away at knee-to-hip height."),
+    QualityCode.PERSON_SWITCH: (
+        "Stay in the picture for the whole test and keep other people out of it (or behind "
+        "the camera); check on the annotated frames that the skeleton is on you. If you came "
+        "back closer or further away, film again from one spot."),
 }
 
 

@@ -8,6 +8,7 @@ left-right swaps instead.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -71,11 +72,90 @@ def implausible_bone_frames(series: PoseSeries, cfg: QualityConfig) -> np.ndarra
 
 
 def landmark_trust(series: PoseSeries, cfg: QualityConfig) -> np.ndarray:
-    """(T,) bool: a person is seen and the leg landmarks look physically consistent (no glitch,
-    plausible bone lengths). Does not rely on MediaPipe's visibility score."""
+    """(T,) bool: a person is seen, it is the person under test (``other_person_frames``), and
+    the leg landmarks look physically consistent (no glitch, plausible bone lengths). Does not
+    rely on MediaPipe's visibility score."""
     return (
         series.detected
+        & ~other_person_frames(series, cfg)
         & ~glitch_frames(series, cfg)
         & ~implausible_bone_frames(series, cfg)
     )
+
+
+# Shoulder width counts this many times in the upper body's size: a frontal torso is ~1.4
+# shoulder widths long, so either term alone gives about the same size (side view: the torso).
+_SHOULDER_WEIGHT = 1.4
+
+
+def body_scale_px(xy: np.ndarray) -> np.ndarray:
+    """The upper body's size in px: max(mid-shoulder to mid-hip length, 1.4 x shoulder width).
+
+    ``xy``: (..., 33, 2) px; returns (...,), NaN where a point is missing. A squat's forward
+    lean shortens the trunk in a frontal picture but not the shoulders, a side view the
+    shoulders but not the trunk: the larger of the two stays within ~7% for one person.
+    """
+    xy = np.asarray(xy, dtype=np.float64)
+    shoulders = 0.5 * (xy[..., lm.LEFT_SHOULDER, :] + xy[..., lm.RIGHT_SHOULDER, :])
+    hips = 0.5 * (xy[..., lm.LEFT_HIP, :] + xy[..., lm.RIGHT_HIP, :])
+    trunk = np.linalg.norm(shoulders - hips, axis=-1)
+    width = np.linalg.norm(xy[..., lm.LEFT_SHOULDER, :] - xy[..., lm.RIGHT_SHOULDER, :], axis=-1)
+    return np.fmax(trunk, _SHOULDER_WEIGHT * width)
+
+
+@dataclass
+class PersonLock:
+    """The person under test, followed frame by frame: the first body accepted sets the lock,
+    and a body matches it while its size (``body_scale_px``) stays within
+    ``cfg.person_max_scale_ratio`` of the last accepted one and its hips do not jump more than
+    ``cfg.person_max_jump_scales`` sizes within ``cfg.person_jump_window_s`` s. Pure numpy; the
+    runtime uses it to re-acquire the person, ``other_person_frames`` to judge a series.
+    """
+
+    cfg: QualityConfig
+    scale_px: float | None = None
+    hips_px: np.ndarray | None = None
+    t_s: float = -math.inf
+
+    def matches(self, xy: np.ndarray, t_s: float) -> bool:
+        """Whether a body (``xy``: (33, 2) px) seen at ``t_s`` s is the locked person (True
+        while nothing is locked; False for a body whose size cannot be measured)."""
+        if self.scale_px is None or self.hips_px is None:
+            return True
+        scale = float(body_scale_px(xy))
+        if not (math.isfinite(scale) and scale > 0):
+            return False
+        ratio = scale / self.scale_px
+        if not 1.0 / self.cfg.person_max_scale_ratio <= ratio <= self.cfg.person_max_scale_ratio:
+            return False
+        if t_s - self.t_s > self.cfg.person_jump_window_s:
+            return True
+        jump = float(np.linalg.norm(_hips(xy) - self.hips_px))
+        return not jump > self.cfg.person_max_jump_scales * self.scale_px
+
+    def accept(self, xy: np.ndarray, t_s: float) -> None:
+        """``xy`` ((33, 2) px, at ``t_s`` s) is the person: it becomes the reference."""
+        scale = float(body_scale_px(xy))
+        if math.isfinite(scale) and scale > 0:
+            self.scale_px, self.hips_px, self.t_s = scale, _hips(xy), t_s
+
+
+def _hips(xy: np.ndarray) -> np.ndarray:
+    return 0.5 * (np.asarray(xy[lm.LEFT_HIP], np.float64) + xy[lm.RIGHT_HIP])
+
+
+def other_person_frames(series: PoseSeries, cfg: QualityConfig) -> np.ndarray:
+    """(T,) bool: frames on which the tracked body is not the person under test: marked so by
+    the tracker (``PoseSeries.other_person``), or not matching a ``PersonLock`` set on the first
+    detected frame and carried through the series (a tracker that jumped to someone else and
+    stayed there: all its frames until the person's own body is tracked again)."""
+    other = series.other_person.copy()
+    lock = PersonLock(cfg)
+    for i in np.flatnonzero(series.detected & ~other):
+        xy, t = series.xy_px[i], float(series.t_s[i])
+        if lock.matches(xy, t):
+            lock.accept(xy, t)
+        else:
+            other[i] = True
+    return other
 

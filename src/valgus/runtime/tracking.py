@@ -3,6 +3,7 @@ segment of the clip per estimator (each in a thread of its own)."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import threading
@@ -13,13 +14,14 @@ from pathlib import Path
 import numpy as np
 
 from valgus import landmarks as lm
-from valgus.config import InputLimits
+from valgus.config import InputLimits, QualityConfig
 from valgus.core.kinematics import (
     LEG_JOINTS,
     flexion_from_shortening_deg,
     hip_ankle_length_px,
 )
 from valgus.core.pose import PoseSeries
+from valgus.core.trust import other_person_frames
 from valgus.errors import NoPersonError
 from valgus.runtime.estimator import PoseEstimator
 from valgus.runtime.frame_stats import IMAGE_STATS_EVERY_N, frame_image_stats
@@ -167,6 +169,17 @@ def join_tracks(parts: Sequence[PoseSeries], source: str | None = None) -> PoseS
     return PoseSeries.concat(pieces, source)
 
 
+def set_aside_other_person(series: PoseSeries, cfg: QualityConfig | None = None) -> PoseSeries:
+    """``series`` with the frames of anyone but the person under test set aside: landmarks
+    missing and ``other_person`` True where ``trust.other_person_frames`` finds another body (a
+    tracker that stayed on someone else, e.g. a segment that started on them, or an estimator
+    without the lock)."""
+    other = other_person_frames(series, cfg or QualityConfig())
+    if not other.any():
+        return series
+    return dataclasses.replace(series.without(other), other_person=other)
+
+
 def usable_cores() -> int:
     """CPU cores this process may run on (affinity and container limits via sched_getaffinity)."""
     try:
@@ -184,6 +197,7 @@ class _Track:
     world: list[np.ndarray] = field(default_factory=list)
     vis: list[np.ndarray] = field(default_factory=list)
     people: list[int] = field(default_factory=list)
+    other: list[bool] = field(default_factory=list)
     brightness: list[float] = field(default_factory=list)
     sharpness: list[float] = field(default_factory=list)
     size: tuple[int, int] | None = None
@@ -201,6 +215,7 @@ class _Track:
             source=source,
             brightness=np.asarray(self.brightness, np.float32),
             sharpness=np.asarray(self.sharpness, np.float32),
+            other_person=np.asarray(self.other, bool),
         )
 
 
@@ -264,7 +279,7 @@ def _track_segment(
             if stop.is_set():
                 raise _Stopped
             pose = estimator.estimate(rgb, t_s)
-            if pose is not None:
+            if pose is not None and not pose.other_person:
                 searching = False
             elif searching and t_s >= limits.no_person_stop_s:
                 raise NoPersonError(
@@ -283,11 +298,13 @@ def _track_segment(
                 track.world.append(_MISSING_WORLD)
                 track.vis.append(_MISSING_VIS)
                 track.people.append(0)
+                track.other.append(False)
             else:
                 track.xy.append(pose.xy_px)
                 track.world.append(pose.world_m)
                 track.vis.append(pose.visibility)
                 track.people.append(pose.n_people)
+                track.other.append(pose.other_person)
             on_frame()
 
 
@@ -386,6 +403,7 @@ def estimate_poses(
     else:
         series = join_tracks([t.series(source) for t in tracks if t.t_s])
         series = series_in_frame(series, picture, side_px)
+        series = set_aside_other_person(series)
     if progress is not None:
         progress(len(series), len(series))
     return series
