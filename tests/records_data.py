@@ -4,6 +4,7 @@ video file to stand in for the clip."""
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -53,3 +54,14 @@ def write_clip(path: Path, n_frames: int = 30, size: tuple[int, int] = (180, 320
             container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, "rgb24")))
         container.mux(stream.encode())
     return path
+
+
+def clip_variant(clip: Path, k: int) -> Path:
+    """A copy of ``clip`` with ``k`` appended after its end: other bytes (another sha256, so a
+    session stores it as another clip), the same video for a decoder. Next to ``clip``."""
+    out = clip.with_name(f"{clip.stem}-{k}{clip.suffix}")
+    if not out.exists():  # written whole, then renamed: two processes may ask at once
+        temp = out.with_name(f".{out.name}.{os.getpid()}")
+        temp.write_bytes(clip.read_bytes() + f"\nvariant {k}\n".encode())
+        os.replace(temp, out)
+    return out

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.records_data import squats, write_clip
+from tests.records_data import clip_variant, squats, write_clip
 from valgus.app.review import get_records
 from valgus.core.clearance import ClearanceInputs, ClearancePolicy
 from valgus.store.service import Records
@@ -241,8 +241,9 @@ def test_clinic_policy_is_saved_changes_the_proposal_and_is_signed_with_it(
     with Records.open(data_dir) as rec:
         rec.ensure_person("RUN-090", "male")
         sid = rec.create_session("RUN-090", DAY).id
-        for leg in ("left", "right"):
-            rec.save_analysis(sid, clip, squats(leg, 4.0)[0], original_name=f"{leg}.mp4")
+        for k, leg in enumerate(("left", "right")):
+            rec.save_analysis(sid, clip_variant(clip, k), squats(leg, 4.0)[0],
+                              original_name=f"{leg}.mp4")
         rec.save_clearance(sid, ClearanceInputs(
             squat_pain_left=1, squat_pain_right=0, stair_descent_pain=False, run_minutes=25,
             run_pain_during=0, run_pain_next_morning=0, strength_left=87.0,

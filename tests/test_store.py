@@ -19,7 +19,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 from sqlalchemy.exc import IntegrityError
 
-from tests.records_data import squats, write_clip
+from tests.records_data import clip_variant, squats, write_clip
 from valgus.core.clearance import ClearanceInputs, ClearancePolicy, Override
 from valgus.core.pose import PoseSeries
 from valgus.paths import DATA_DIR_ENV
@@ -49,12 +49,13 @@ def clip(tmp_path: Path) -> Path:
 
 def _visit(records: Records, clip: Path, code: str = "RUN-001",
            day: date = date(2025, 3, 4), fppa: tuple[float, float] = (5.0, 6.0)) -> int:
-    """A session with one 20-rep clip per leg."""
+    """A session with one 20-rep clip per leg (two clips: a session stores a clip once)."""
     records.ensure_person(code, "female")
     visit = records.create_session(code, day)
-    for leg, value in zip(("left", "right"), fppa, strict=True):
+    for k, (leg, value) in enumerate(zip(("left", "right"), fppa, strict=True)):
         result, series = squats(leg, value)  # type: ignore[arg-type]
-        records.save_analysis(visit.id, clip, result, series, original_name=f"{leg}.mp4")
+        records.save_analysis(visit.id, clip_variant(clip, k), result, series,
+                              original_name=f"{leg}.mp4")
     return visit.id
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.records_data import squats, write_clip
+from tests.records_data import clip_variant, squats, write_clip
 from valgus.cli.main import main
 from valgus.paths import DATA_DIR_ENV
 from valgus.store.db import DATABASE_URL_ENV, sha256_file
@@ -46,9 +46,10 @@ def populated(tmp_path_factory: pytest.TempPathFactory) -> Path:
         for day, (left, right) in ((date(2025, 1, 2), (19.0, 8.0)),
                                    (date(2025, 2, 2), (7.0, 6.0))):
             sid = rec.create_session("RUN-5", day).id
-            for leg, value in (("left", left), ("right", right)):
+            for k, (leg, value) in enumerate((("left", left), ("right", right))):
                 result, series = squats(leg, value)  # type: ignore[arg-type]
-                rec.save_analysis(sid, clip, result, series, original_name=f"{leg}.mp4")
+                rec.save_analysis(sid, clip_variant(clip, k), result, series,
+                                  original_name=f"{leg}.mp4")
     return data
 
 
@@ -207,9 +208,10 @@ def test_the_commands_on_a_postgresql_server(
         assert rec.db.engine.dialect.name == "postgresql"
         rec.ensure_person("PG-1", "female")
         sid = rec.create_session("PG-1", date(2025, 4, 1)).id
-        for leg, value in (("left", 19.0), ("right", 6.0)):
+        for k, (leg, value) in enumerate((("left", 19.0), ("right", 6.0))):
             result, series = squats(leg, value)  # type: ignore[arg-type]
-            rec.save_analysis(sid, clip, result, series, original_name=f"{leg}.mp4")
+            rec.save_analysis(sid, clip_variant(clip, k), result, series,
+                              original_name=f"{leg}.mp4")
     code, out, _ = _run(["history", "PG-1"], capsys)
     assert code == 0 and "2025-04-01" in out
     code, out, _ = _run(["clearance", str(sid), "--by", "Dr Lee", "--squat-pain-left", "0",

@@ -19,7 +19,7 @@ from typing import TypeVar
 import pytest
 from sqlalchemy import create_engine
 
-from tests.records_data import squats, write_clip
+from tests.records_data import clip_variant, squats, write_clip
 from valgus.core.clearance import Override
 from valgus.store.db import sha256_file
 from valgus.store.errors import RecordError
@@ -106,7 +106,8 @@ def test_two_threads_write_at_once_without_mixing(
 
         def worker(k: int) -> None:
             for i in range(n_each):
-                saved = rec.save_analysis(sids[k], clips[k], result, series if i % 2 else None)
+                clip = clip_variant(clips[k], i)  # another clip each time (same video)
+                saved = rec.save_analysis(sids[k], clip, result, series if i % 2 else None)
                 rec.save_review(sids[k], f"reviewer {k}", f"pass {i}",
                                 [Override(saved.id, 1, "fine", f"thread {k}")])
 
@@ -115,7 +116,8 @@ def test_two_threads_write_at_once_without_mixing(
             sessions = rec.list_sessions(f"T-{k}")
             assert len(sessions) == 1 and sessions[0].n_clips == n_each
             analyses = rec.list_analyses(sessions[0].id)
-            assert {a.clip.sha256 for a in analyses} == {sha256_file(clips[k])}
+            assert {a.clip.sha256 for a in analyses} == {
+                sha256_file(clip_variant(clips[k], i)) for i in range(n_each)}
             reviews = rec.review_history(sessions[0].id)
             assert {r.reviewer for r in reviews} == {f"reviewer {k}"}
             assert len(reviews) == n_each
@@ -167,7 +169,7 @@ def test_nothing_lands_in_a_session_after_it_is_signed(
                 while time.monotonic() < deadline:
                     try:
                         if k == 1:
-                            rec.save_analysis(sid, clip, result)
+                            rec.save_analysis(sid, clip_variant(clip, i), result)
                         else:
                             rec.save_review(sid, "Dr Ruiz", f"note {i}")
                     except RecordError as err:
@@ -194,7 +196,7 @@ WRITER = textwrap.dedent("""
     from datetime import date
     from pathlib import Path
     sys.path.insert(0, {root!r})
-    from tests.records_data import squats
+    from tests.records_data import clip_variant, squats
     from valgus.store.service import Records
 
     data, clip, code, n = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
@@ -204,7 +206,7 @@ WRITER = textwrap.dedent("""
         print("ready", flush=True)
         sys.stdin.readline()  # start together
         for i in range(n):
-            rec.save_analysis(sid, clip, result, series)
+            rec.save_analysis(sid, clip_variant(clip, i), result, series)
             rec.save_review(sid, code, f"note {{i}}")
             print("saved", i, flush=True)
 """).format(root=str(ROOT))
@@ -248,7 +250,7 @@ CRASHER = textwrap.dedent("""
     from datetime import date
     from pathlib import Path
     sys.path.insert(0, {root!r})
-    from tests.records_data import squats
+    from tests.records_data import clip_variant, squats
     from valgus.store import db as store_db
     from valgus.store.service import Records
 
@@ -277,9 +279,9 @@ CRASHER = textwrap.dedent("""
     result, series = squats("left", 5.0, 3)
     with Records.open(data) as rec:
         sid = rec.session_for_date(rec.ensure_person("CRASH").code, date(2025, 1, 1)).id
-        rec.save_analysis(sid, clip, result, series)
+        rec.save_analysis(sid, clip_variant(clip, 2), result, series)
         print("saved", flush=True)
-        rec.save_analysis(sid, clip, result, series)
+        rec.save_analysis(sid, clip_variant(clip, 3), result, series)
         print("saved", flush=True)
 """).format(root=str(ROOT))
 
@@ -294,8 +296,8 @@ def test_crash_mid_save_leaves_a_consistent_database(tmp_path: Path, point: str)
     with Records.open(data) as rec:
         sid = rec.session_for_date(rec.ensure_person("CRASH").code, date(2025, 1, 1)).id
         result, series = squats("left", 5.0, 3)
-        for _ in range(2):
-            rec.save_analysis(sid, clip, result, series)
+        for i in range(2):
+            rec.save_analysis(sid, clip_variant(clip, i), result, series)
     proc = subprocess.run(
         [sys.executable, "-c", CRASHER, str(data), str(clip), point],
         capture_output=True, text=True, timeout=120, cwd=ROOT,

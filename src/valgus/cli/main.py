@@ -107,7 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _analyze(args: argparse.Namespace, cfg: AnalysisConfig) -> VideoAnalysis:
+def _analyze(
+    args: argparse.Namespace, cfg: AnalysisConfig, copy: Path | None = None
+) -> VideoAnalysis:
+    """Analyse ``args.video`` (or ``copy`` of it: the clip staged by ``--save``)."""
     leg: LegChoice = args.leg
     if args.video.suffix.lower() == ".npz":
         try:
@@ -123,8 +126,9 @@ def _analyze(args: argparse.Namespace, cfg: AnalysisConfig) -> VideoAnalysis:
         progress = Progress(progress_stream, f"analyzing {args.video.name}")
         try:
             done = analyze_video(
-                args.video, cfg, limits, leg=leg, model=args.model, threads=args.threads,
-                progress=progress, quiet=not args.verbose,
+                copy or args.video, cfg, limits, leg=leg, model=args.model,
+                threads=args.threads, progress=progress, name=args.video.name,
+                quiet=not args.verbose,
             )
         finally:
             progress.close()
@@ -134,17 +138,20 @@ def _analyze(args: argparse.Namespace, cfg: AnalysisConfig) -> VideoAnalysis:
 
 
 def analyze(args: argparse.Namespace) -> int:
-    records = person = None
+    records = person = staged = None
     if args.save:
-        records, person = records_cli.prepare_save(args)
+        # Copied and hashed first; the copy is what is analysed and stored.
+        records, person, staged = records_cli.prepare_save(args)
     sex: Sex = args.sex or (person.sex if person else None) or "unspecified"
     cfg = dataclasses.replace(AnalysisConfig(), sex=sex)
     try:
-        done = _analyze(args, cfg)
+        done = _analyze(args, cfg, staged.temp if staged else None)
         result, kin, series = done.result, done.kin, done.series
-        if records is not None:
-            records_cli.finish_save(records, args, result, series)
+        if records is not None and staged is not None:
+            records_cli.finish_save(records, args, staged, result, series)
     finally:
+        if staged is not None and not staged.published:
+            staged.discard()
         if records is not None:
             records.close()
     if args.json:

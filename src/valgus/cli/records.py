@@ -25,6 +25,7 @@ from valgus.store.errors import RecordError
 if TYPE_CHECKING:
     from valgus.core.pose import PoseSeries
     from valgus.core.result import AnalysisResult
+    from valgus.store.db import StagedFile
     from valgus.store.service import PersonInfo, PolicySetting, Records, SessionSummary
 
 COMMANDS = ("history", "report", "review", "clearance", "policy")
@@ -201,27 +202,31 @@ def _policy_with(policy: ClearancePolicy, args: argparse.Namespace) -> Clearance
         raise RecordError(str(err)) from err
 
 
-def prepare_save(args: argparse.Namespace) -> tuple[Records, PersonInfo]:
+def prepare_save(args: argparse.Namespace) -> tuple[Records, PersonInfo, StagedFile]:
     """For ``analyze --save``: open the records before the (slow) analysis, so a bad data
-    directory fails at once, and find or add the person."""
+    directory fails at once, find or add the person, and copy and hash the clip into the data
+    directory: the analysis reads that copy (``.temp``), so the record pairs it with exactly
+    the bytes analysed, whatever happens to the original meanwhile."""
     if args.video.suffix.lower() == ".npz":
         raise RecordError("--save stores the video with its analysis: give the video file, "
                           "not a pose file")
     records = open_records(args)
     try:
         person = records.ensure_person(args.person, args.sex)
+        staged = records.stage_clip(args.video)
     except BaseException:
         records.close()
         raise
-    return records, person
+    return records, person, staged
 
 
 def finish_save(
-    records: Records, args: argparse.Namespace, result: AnalysisResult, series: PoseSeries
+    records: Records, args: argparse.Namespace, staged: StagedFile, result: AnalysisResult,
+    series: PoseSeries,
 ) -> None:
-    """Store the clip, poses and analysis in the person's session of that date."""
+    """Store the staged clip, poses and analysis in the person's session of that date."""
     visit = records.session_for_date(args.person, args.session_date or date.today())
-    saved = records.save_analysis(visit.id, args.video, result, series)
+    saved = records.save_analysis(visit.id, staged, result, series, args.video.name)
     print(f"saved analysis {saved.id} of {args.video.name} in session {visit.id} "
           f"({visit.session_date.isoformat()}) of {visit.person_code}", file=sys.stderr)
 

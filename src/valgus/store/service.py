@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from valgus.core.clearance import ClearanceInputs, ClearancePolicy, Override
 from valgus.store import check, people, sessions, settings, signing, summary, verify
 from valgus.store.check import CheckReport
-from valgus.store.db import Database
+from valgus.store.db import Database, StagedFile
 from valgus.store.info import (
     AnalysisInfo,
     ClearanceInfo,
@@ -158,16 +158,22 @@ class Records:
 
     # ------------------------------------------------------------------ clips and analyses
 
+    def stage_clip(self, video: Path | str) -> StagedFile:
+        """Copy and hash a clip before analysing it: analyse ``.temp``, then hand the staged
+        file to ``save_analysis`` (or ``discard()`` it); see ``sessions.stage_clip``."""
+        return sessions.stage_clip(self.db, video)
+
     def save_analysis(
         self,
         session_id: int,
-        video: Path | str,
+        video: Path | str | StagedFile,
         result: AnalysisResult | Mapping[str, Any],
         series: PoseSeries | None = None,
         original_name: str | None = None,
     ) -> AnalysisInfo:
-        """Store a clip (copied into the data directory, with its sha256) and its analysis,
-        all or nothing; see ``sessions.save_analysis``."""
+        """Store a clip (copied into the data directory, with its sha256, once per session
+        however often it is saved) and its analysis, all or nothing; see
+        ``sessions.save_analysis``."""
         return sessions.save_analysis(self.db, session_id, video, result, series, original_name)
 
     def get_analysis(self, analysis_id: int) -> AnalysisInfo:

@@ -20,7 +20,7 @@ from valgus.store.errors import NotFoundError, RecordError
 from valgus.store.info import AnalysisInfo, SessionInfo, analysis_info, now, utc
 from valgus.store.models import Analysis, ClearanceRecord, Clip, TestSession
 from valgus.store.people import find_person
-from valgus.store.snapshot import has_signature
+from valgus.store.snapshot import canonical, has_signature
 
 VERIFY_HINT = "its clearance record does not show the signature: run `valgus records verify`"
 
@@ -163,20 +163,46 @@ def list_sessions(db: Database, person_code: str) -> list[SessionInfo]:
 # --------------------------------------------------------------------------- clips and analyses
 
 
+def stage_clip(db: Database, video: Path | str) -> StagedFile:
+    """Copy a clip into the data directory's ``tmp/`` and hash it, before it is analysed: the
+    caller analyses ``.temp`` (the copy) and hands the staged file to ``save_analysis``, so the
+    record pairs the analysis with exactly the bytes analysed. ``discard()`` it if the analysis
+    fails.
+
+    Raises:
+        NotFoundError: the video does not exist.
+        StorageError: it cannot be copied.
+    """
+    video = Path(video)
+    if not video.is_file():
+        raise NotFoundError(f"video not found: {video}")
+    return db.stage_copy(video, CLIPS_DIR)
+
+
+def same_clip(s: Session, session_id: int, sha256: str) -> Clip | None:
+    """The session's clip with this content (sha256), if it was saved already."""
+    return s.scalar(select(Clip).where(Clip.session_id == session_id, Clip.sha256 == sha256)
+                    .order_by(Clip.id).limit(1))
+
+
 def save_analysis(
     db: Database,
     session_id: int,
-    video: Path | str,
+    video: Path | str | StagedFile,
     result: AnalysisResult | Mapping[str, Any],
     series: PoseSeries | None = None,
     original_name: str | None = None,
 ) -> AnalysisInfo:
     """Store a clip (copied into the data directory, with its sha256) and its analysis.
 
-    ``result``: an ``AnalysisResult`` or its ``to_dict()``; ``series``: the pose landmarks,
-    kept as .npz so a report can draw the skeleton on the deepest frames. All or nothing:
-    files are copied first, renamed into place inside the transaction, and removed again if
-    it does not commit; a crash leaves no row without its file (see ``valgus.store.db``).
+    ``video``: the clip, or its copy staged by ``stage_clip`` (then it is not copied again;
+    give ``original_name``). ``result``: an ``AnalysisResult`` or its ``to_dict()``;
+    ``series``: the pose landmarks, kept as .npz so a report can draw the skeleton on the
+    deepest frames. A clip whose content (sha256) the session holds already is stored once: the
+    analysis is added to that clip as its newest (the one in force), so its reps count once
+    however often it is saved. All or nothing: files are copied first, renamed into place inside
+    the transaction, and removed again if it does not commit; a crash leaves no row without its
+    file (see ``valgus.store.db``).
 
     Raises:
         RecordError: the result is of another schema, or the session is signed.
@@ -187,48 +213,62 @@ def save_analysis(
 
     # The stored result dict and the fields read from it for its own columns.
     data = dict(result) if isinstance(result, Mapping) else result.to_dict()
-    if data.get("schema") != SCHEMA:
-        raise RecordError(f"analysis schema {data.get('schema')!r} is not {SCHEMA}")
-    video = Path(video)
-    if not video.is_file():
-        raise NotFoundError(f"video not found: {video}")
-    with db.read() as s:
-        open_session(s, session_id, lock=False)  # fail before copying a large file
-    staged: list[StagedFile] = [db.stage_copy(video, CLIPS_DIR)]
+    clip_copy = video if isinstance(video, StagedFile) else None
+    poses: StagedFile | None = None
     try:
+        if data.get("schema") != SCHEMA:
+            raise RecordError(f"analysis schema {data.get('schema')!r} is not {SCHEMA}")
+        with db.read() as s:
+            open_session(s, session_id, lock=False)  # fail before copying a large file
+        if clip_copy is None:
+            clip_copy = stage_clip(db, Path(str(video)))
+            original_name = original_name or Path(str(video)).name
         if series is not None:
             poses = db.stage_new(".npz", POSES_DIR)
             series.save(poses.temp)
-            staged.append(finish_stage(poses))
+            finish_stage(poses)
         with db.write() as s:
             open_session(s, session_id)
-            clip = Clip(
-                session_id=session_id,
-                original_name=(original_name or video.name)[:255],
-                stored_path=staged[0].relative,
-                sha256=staged[0].sha256,
-                size_bytes=staged[0].size_bytes,
-                created_at=now(),
-            )
+            clip = same_clip(s, session_id, clip_copy.sha256)
+            if clip is None:
+                clip = Clip(
+                    session_id=session_id,
+                    original_name=(original_name or "clip")[:255],
+                    stored_path=clip_copy.relative,
+                    sha256=clip_copy.sha256,
+                    size_bytes=clip_copy.size_bytes,
+                    created_at=now(),
+                )
+            else:
+                clip_copy.discard()  # the session holds this content already
+                clip_copy = None
+                newest = clip.analyses[-1] if clip.analyses else None
+                if newest is not None and canonical(newest.result) == canonical(data):
+                    # The same analysis saved again (Save pressed twice): nothing new.
+                    if poses is not None:
+                        poses.discard()
+                    return analysis_info(db, newest)
             analysis = Analysis(
                 clip=clip,
                 schema=str(data["schema"]),
                 valgus_version=str(data.get("valgus_version", "")),
                 config=data.get("config", {}),
                 result=data,
-                poses_path=staged[1].relative if len(staged) > 1 else None,
+                poses_path=poses.relative if poses else None,
                 created_at=now(),
             )
             s.add_all([clip, analysis])
             s.flush()
-            # Renamed while this transaction holds the write lock, just before commit: an
-            # orphan sweep never sees the file unreferenced unless this process died.
-            for f in staged:
-                f.publish()
+            # Renamed while this transaction holds the write lock, just before commit: a
+            # quarantine never sees the file unreferenced unless this process died.
+            for f in (clip_copy, poses):
+                if f is not None:
+                    f.publish()
             info = analysis_info(db, analysis)
     except BaseException:
-        for f in staged:
-            f.discard()
+        for f in (clip_copy, poses):
+            if f is not None:
+                f.discard()
         raise
     return info
 
