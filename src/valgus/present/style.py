@@ -82,6 +82,42 @@ def rule_text(cfg: AnalysisConfig) -> str:
     return f"{band_rule_text(cfg)} {leg_rule_text(cfg)} FPPA + = knee towards the midline."
 
 
+# What the reported FPPA is, per definition (``config.ValgusThresholds.fppa_definition``,
+# ``core.fppa.FppaDefinition``): the one wording of it.
+FPPA_DEFINITION_TEXT: dict[str, str] = {
+    "keypoint": (
+        "the angle in the picture between the thigh (hip to knee) and the shank (knee to ankle) "
+        "of the stance leg, from the pose model's hip, knee and ankle points (unmapped), at the "
+        "deepest frame of each rep (at 60 deg knee flexion, marked @60, for squats too deep to "
+        "measure at the bottom); 0 deg = straight, + = knee towards the midline (valgus)"
+    ),
+    "thigh_marker": (
+        "the pose model's FPPA mapped to the skin-marker definition (a proximal-thigh marker, "
+        "mid-patella and mid-ankle), at the deepest frame of each rep; + = valgus"
+    ),
+}
+
+
+def method_text(cfg: AnalysisConfig | None) -> str:
+    """How the FPPA is measured and how well: its definition and its measured error, with the
+    numbers in force (``config.ValgusThresholds``; plain text, for the report's method note)."""
+    v = (cfg or AnalysisConfig()).valgus
+    definition = FPPA_DEFINITION_TEXT.get(v.fppa_definition, v.fppa_definition)
+    return (
+        f"FPPA (frontal plane projection angle): {definition}. Measured error: valgus's own "
+        f"error against reference joint points is {v.tool_error_sd_deg:.1f} deg (one SD, "
+        f"rendered bodies filmed square-on; README \"Accuracy\"); the standard error of "
+        f"measurement of 2D FPPA between sessions is {v.method_sem_deg:.1f} deg (Munro 2012). "
+        f"Combined, {v.borderline_margin_deg:.2f} deg: the borderline margin around the "
+        f"threshold."
+    ) + (
+        f" The female and male thresholds (Herrington & Munro 2010) were set on skin-marker "
+        f"FPPA, which read about {v.thigh_marker_offset_deg:.0f} deg above this keypoint FPPA "
+        f"on the rendered bodies (not corrected for yet); the threshold without a sex (Park "
+        f"2024) on another pose model's keypoints." if v.fppa_definition == "keypoint" else ""
+    )
+
+
 def fmt_num(value: float | None, digits: int = 1) -> str:
     """'12.3', or '-' where the value is missing (None or NaN): a table cell."""
     return "-" if value is None or not math.isfinite(value) else f"{value:.{digits}f}"

@@ -9,15 +9,16 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from valgus import __version__
 from valgus.core.clearance import SIDES
 from valgus.core.reasons import describe
 from valgus.files import write_atomic
-from valgus.present.style import band_rule_text, leg_rule_text
+from valgus.present.style import band_rule_text, leg_rule_text, method_text, rule_text
 from valgus.report.charts import BAND_HEX, fppa_history_chart, fppa_per_rep_chart
-from valgus.report.frames import FramePicture, bottom_frames, choose_reps
-from valgus.store.errors import StorageError
+from valgus.report.frames import FramePicture, bottom_frames
+from valgus.store.errors import NotFoundError, StorageError
 from valgus.store.service import History, Records, SessionSummary
 
 DISCLAIMER = (
@@ -54,7 +55,21 @@ def _env() -> Environment:
     env.filters["deg"] = lambda v, d=1: "-" if v is None else f"{v:.{d}f}"
     env.filters["band"] = lambda b: str(b).replace("_", " ")
     env.filters["when"] = lambda t: "-" if t is None else t.strftime("%Y-%m-%d %H:%M UTC")
+    env.filters["css_string"] = css_string
     return env
+
+
+def css_string(value: object) -> Markup:
+    """``value`` as a quoted CSS string, for ``content:`` in the page's margin boxes (the
+    footer). HTML escaping is wrong there: a style sheet shows "&amp;" as it is. Quotes,
+    backslashes, angle brackets and control characters become CSS escapes instead."""
+    out = []
+    for ch in str(value):
+        if ch in "\\\"'<>&" or ord(ch) < 32 or ord(ch) == 127:
+            out.append(f"\\{ord(ch):x} ")
+        else:
+            out.append(ch)
+    return Markup('"' + "".join(out) + '"')
 
 
 def _thresholds(summary: SessionSummary) -> dict[str, Any]:
@@ -73,8 +88,57 @@ def _thresholds(summary: SessionSummary) -> dict[str, Any]:
             "sex": cfg.sex,
             "bands": band_rule_text(cfg),
             "rule": leg_rule_text(cfg),
+            "method": method_text(cfg),
+            "rule_text": rule_text(cfg),
         }
-    return {"threshold_deg": None, "margin_deg": None, "sex": None, "bands": "", "rule": ""}
+    return {"threshold_deg": None, "margin_deg": None, "sex": None, "bands": "", "rule": "",
+            "method": method_text(None), "rule_text": ""}
+
+
+def _criteria_rows(summary: SessionSummary) -> list[dict[str, Any]]:
+    """The criteria table, each reason once: the squat criterion's per-leg reasons are stated
+    in the per-leg table below it, so here the legs are named with their verdict only."""
+    rows = []
+    for c in summary.decision.criteria:
+        details = list(c.reasons)
+        if c.key == "squat":
+            legs = [f"{leg} leg {summary.squat[leg].verdict}" for leg in SIDES]
+            own = [r for r in details if not r.startswith(("left leg squat:", "right leg squat:"))]
+            if len(own) < len(details):
+                details = [", ".join(legs) + " (why: the per-leg table below)", *own]
+        rows.append({"title": c.title, "status": c.status, "details": details})
+    return rows
+
+
+def _signed(summary: SessionSummary) -> dict[str, Any] | None:
+    """Who signed the session and when (None: not signed)."""
+    if summary.signature is not None:
+        return {"by": summary.signature.signed_by, "at": summary.signature.signed_at}
+    c = summary.clearance
+    if c is not None and c.signed and c.signed_by:
+        return {"by": c.signed_by, "at": c.signed_at}
+    return None
+
+
+def _history_signed(records: Records, summary: SessionSummary, history: History
+                    ) -> dict[int, str]:
+    """Per session of the history, "yes: who, when (decision)" or "no"."""
+    out: dict[int, str] = {}
+    for row in history.rows:
+        sid = row.session.session_id
+        decision = history.signed_decisions.get(sid)
+        if decision is None:
+            out[sid] = "no"
+            continue
+        try:
+            other = summary if sid == summary.session.id else records.session_summary(sid)
+        except NotFoundError:
+            other = None
+        who = _signed(other) if other is not None else None
+        when = who["at"].strftime("%Y-%m-%d") if who and who["at"] else ""
+        out[sid] = (f"yes: {who['by']}, {when} ({decision})" if who
+                    else f"yes ({decision})")
+    return out
 
 
 def _rep_rows(summary: SessionSummary) -> list[dict[str, Any]]:
@@ -102,13 +166,12 @@ def _rep_rows(summary: SessionSummary) -> list[dict[str, Any]]:
     ]
 
 
-def build_session_report(
-    records: Records, session_id: int, *, frames: bool = True, frames_per_leg: int = 2
-) -> SessionReport:
+def build_session_report(records: Records, session_id: int, *, frames: bool = True
+                         ) -> SessionReport:
     """Everything about one session, rendered as a self-contained HTML page.
 
-    ``frames``: include the deepest frames of each leg's highest-FPPA reps (``frames_per_leg``)
-    and of every re-banded rep, read from the stored clips (one pass per clip).
+    ``frames``: include a picture of every rep's scored frame (a grid per leg and clip), read
+    from the stored clips (one pass per clip).
 
     Raises:
         NotFoundError: no such session.
@@ -117,14 +180,18 @@ def build_session_report(
     history = records.history(summary.person.code)
     thr = _thresholds(summary)
     notes: list[str] = []
-    pictures: list[FramePicture] = []
+    groups: list[dict[str, Any]] = []
     if frames:
-        chosen = choose_reps(summary.reps, frames_per_leg)
-        for a in summary.analyses:
-            own = [r for r in chosen if r.analysis_id == a.id]
-            got, why = bottom_frames(a, own) if own else ([], [])
-            pictures.extend(got)
-            notes.extend(why)
+        for leg in SIDES:
+            for a in summary.analyses:
+                own = [r for r in summary.reps if r.analysis_id == a.id and r.leg == leg]
+                if not own:
+                    continue
+                got, why = bottom_frames(a, own, placeholders=True)
+                groups.append({"leg": leg, "clip": a.clip.original_name, "analysis_id": a.id,
+                               "pictures": got})
+                notes.extend(n for n in why if n not in notes)
+    pictures: list[FramePicture] = [p for g in groups for p in g["pictures"]]
     per_rep = (fppa_per_rep_chart(summary.reps, thr["threshold_deg"], thr["margin_deg"])
                if thr["threshold_deg"] is not None else None)
     over_time = fppa_history_chart(history.rows, history.sdc_deg, thr["threshold_deg"])
@@ -132,8 +199,12 @@ def build_session_report(
         s=summary,
         history=history,
         legs=SIDES,
+        criteria=_criteria_rows(summary),
+        signed=_signed(summary),
+        history_signed=_history_signed(records, summary, history),
         rep_rows=_rep_rows(summary),
         thr=thr,
+        frame_groups=groups,
         pictures=pictures,
         per_rep_chart=per_rep,
         history_chart=over_time,

@@ -1,15 +1,17 @@
-"""The deepest frame of chosen reps, read from the stored clip, with the skeleton drawn when the
-pose landmarks were kept and the drawing module (``valgus.render``) is available; JPEG data URIs
-for the report."""
+"""The scored frame of every rep, read from the stored clip, cropped to the person and fitted
+into one picture size, with the skeleton drawn when the pose landmarks were kept and OpenCV is
+there; JPEG data URIs for the report's grid.
+
+No text is drawn inside a picture: at the grid's size it could not be read. The words (rep,
+FPPA, band) are the picture's caption in the report (``FramePicture.caption``).
+"""
 
 from __future__ import annotations
 
 import base64
-import dataclasses
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -17,64 +19,117 @@ from PIL import Image
 from valgus.core.clearance import SquatRep
 from valgus.core.pose import PoseSeries
 from valgus.errors import ValgusError
+from valgus.landmarks import Side
+from valgus.present.style import BAND_RGB, BAND_TEXT, FREE_LEG, fmt_num
 from valgus.runtime.video import iter_frames
 from valgus.store.service import AnalysisInfo
 
-# Pictures in the report are at most this wide/high (px): enough to see the knee over the foot,
-# small enough that a PDF with a dozen of them stays well under a few MB.
-PICTURE_MAX_SIDE_PX = 480
-JPEG_QUALITY = 82
+# Every picture is this size (px, width x height, portrait 3:4 like a person standing): the grid
+# stays even whatever the clip's shape. Small enough that 40 of them keep a PDF at a few MB.
+PICTURE_SIZE_PX = (240, 320)
+PAD_RGB = (34, 34, 34)
+JPEG_QUALITY = 80
+
+Drawer = Callable[[np.ndarray, np.ndarray, SquatRep], np.ndarray]
 
 
 @dataclass(frozen=True)
 class FramePicture:
-    """A rep's deepest frame: ``data_uri`` (JPEG), caption, and whether the skeleton is drawn."""
+    """A rep's scored frame: ``data_uri`` (JPEG, or "" when the frame could not be read),
+    ``caption`` (rep, FPPA, band in force), and whether the skeleton is drawn."""
 
     rep: SquatRep
     data_uri: str
     caption: str
     skeleton: bool
 
+    @property
+    def missing(self) -> bool:
+        return not self.data_uri
 
-def choose_reps(reps: Sequence[SquatRep], per_leg: int = 2) -> list[SquatRep]:
-    """The reps worth a picture: each leg's highest-FPPA reps, plus every rep the reviewer
-    re-banded (its picture is the evidence for the override)."""
-    chosen: dict[tuple[int, int], SquatRep] = {}
-    for leg in ("left", "right"):
-        own = [r for r in reps if r.leg == leg and r.counted and r.fppa_deg is not None]
-        for r in sorted(own, key=lambda r: -(r.fppa_deg or 0.0))[:per_leg]:
-            chosen[(r.analysis_id, r.index)] = r
-    for r in reps:
-        if r.overridden:
-            chosen[(r.analysis_id, r.index)] = r
-    return sorted(chosen.values(), key=lambda r: (r.analysis_id, r.index))
+
+def scored_frame(rep: SquatRep) -> int:
+    """The frame index (in the clip) a rep's FPPA was scored at: its deepest frame. The one
+    place the report picks it."""
+    return rep.score.bottom_index
+
+
+def caption(rep: SquatRep) -> str:
+    """The words under a rep's picture: number, FPPA, band in force and who set it."""
+    text = f"rep {rep.index}: {fmt_num(rep.fppa_deg)} deg"
+    if rep.score.scored_at == "reference_flexion":
+        text += " @60"
+    text += f", {BAND_TEXT[rep.band]}"
+    if rep.overridden:
+        text += " (reviewer)"
+    if not rep.counted:
+        text += ", not counted"
+    return text
+
+
+def fit_picture(rgb: np.ndarray) -> np.ndarray:
+    """``rgb`` scaled to fit ``PICTURE_SIZE_PX`` (aspect kept) and centred on a dark pad."""
+    width, height = PICTURE_SIZE_PX
+    img = Image.fromarray(rgb)
+    img.thumbnail((width, height))
+    if img.size[0] < width / 2 and img.size[1] < height / 2:  # tiny crop: enlarge it
+        factor = min(width / img.size[0], height / img.size[1])
+        img = img.resize((max(1, round(img.size[0] * factor)), max(1, round(img.size[1] * factor))))
+    canvas = Image.new("RGB", (width, height), PAD_RGB)
+    canvas.paste(img, ((width - img.size[0]) // 2, (height - img.size[1]) // 2))
+    return np.asarray(canvas)
 
 
 def _jpeg_uri(rgb: np.ndarray) -> str:
-    img = Image.fromarray(rgb)
-    img.thumbnail((PICTURE_MAX_SIDE_PX, PICTURE_MAX_SIDE_PX))
     buf = io.BytesIO()
-    img.save(buf, format="JPEG", quality=JPEG_QUALITY)
+    Image.fromarray(fit_picture(rgb)).save(buf, format="JPEG", quality=JPEG_QUALITY)
     return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _skeleton_drawer() -> Any | None:
-    """``valgus.render.bottom_frame_picture`` if that module is there (it needs OpenCV)."""
+def _skeleton_drawer() -> Drawer | None:
+    """The drawing of a rep's frame (person cropped, skeleton, stance leg in the band colour),
+    or None without OpenCV (the pictures are then the plain frames)."""
     try:
-        from valgus.present.annotated_video import bottom_frame_picture
+        from valgus.present.annotated_video import crop_to_person
+        from valgus.present.draw import draw_skeleton
     except ImportError:
         return None
-    return bottom_frame_picture
+
+    def draw(rgb: np.ndarray, xy: np.ndarray, rep: SquatRep) -> np.ndarray:
+        out, pts = crop_to_person(rgb, xy, height_px=PICTURE_SIZE_PX[1] * 2)
+        other: Side = "left" if rep.leg == "right" else "right"
+        draw_skeleton(out, pts, {rep.leg: BAND_RGB[rep.band], other: FREE_LEG},
+                      thick_leg=rep.leg)
+        return out
+
+    return draw
+
+
+def _read_frames(analysis: AnalysisInfo, wanted: set[int], max_side: int | None
+                 ) -> tuple[dict[int, np.ndarray], list[str]]:
+    """The frames ``wanted`` of the analysis's clip, in one pass; notes on a failure."""
+    found: dict[int, np.ndarray] = {}
+    last = max(wanted)
+    try:
+        for i, (_t, rgb) in enumerate(iter_frames(analysis.clip.path, max_side_px=max_side)):
+            if i in wanted:
+                found[i] = rgb
+            if i >= last:
+                break
+    except (ValgusError, OSError) as err:
+        return found, [f"frames of {analysis.clip.original_name} could not be read: {err}"]
+    return found, []
 
 
 def bottom_frames(
-    analysis: AnalysisInfo, reps: Sequence[SquatRep]
+    analysis: AnalysisInfo, reps: Sequence[SquatRep], *, placeholders: bool = False
 ) -> tuple[list[FramePicture], list[str]]:
-    """Pictures of the deepest frame of ``reps`` (all of ``analysis``), in one pass over the
-    clip. Returns the pictures and notes on what could not be shown (never raises for a missing
-    or unreadable clip: the report goes out without that picture)."""
-    wanted = {r.score.bottom_index: r for r in reps}
-    if not wanted:
+    """A picture of the scored frame of each of ``reps`` (all of ``analysis``), in one pass over
+    the clip, in rep order; a rep whose frame cannot be read is left out, or with
+    ``placeholders`` gets a picture without an image (``missing``). Returns the pictures and
+    notes on what could not be shown (never raises for a missing or unreadable clip: the
+    report goes out without those images)."""
+    if not reps:
         return [], []
     notes: list[str] = []
     series: PoseSeries | None = None
@@ -86,39 +141,28 @@ def bottom_frames(
                          "frames shown without the skeleton")
     draw = _skeleton_drawer() if series is not None else None
     max_side = max(series.image_size) if series is not None else None
-    frontal = analysis.result.view.frontal
-    found: dict[int, np.ndarray] = {}
-    last = max(wanted)
-    try:
-        for i, (_t, rgb) in enumerate(iter_frames(analysis.clip.path, max_side_px=max_side)):
-            if i in wanted:
-                found[i] = rgb
-            if i >= last:
-                break
-    except (ValgusError, OSError) as err:
-        notes.append(f"frames of {analysis.clip.original_name} could not be read: {err}")
-    pictures: list[FramePicture] = []
-    lost = [rep.index for i, rep in sorted(wanted.items()) if i not in found]
-    if lost and not notes:
+    found, why = _read_frames(analysis, {scored_frame(r) for r in reps}, max_side)
+    notes.extend(why)
+    ordered = sorted(reps, key=lambda r: r.index)
+    lost = [r.index for r in ordered if scored_frame(r) not in found]
+    if lost and not why:
         notes.append(f"{analysis.clip.original_name} has fewer frames than its analysis: no "
                      f"picture of rep {', '.join(map(str, lost))}")
-    for i, rep in sorted(wanted.items()):
+    pictures: list[FramePicture] = []
+    for rep in ordered:
+        i = scored_frame(rep)
         if i not in found:
+            if placeholders:
+                pictures.append(FramePicture(rep, "", caption(rep), False))
             continue
-        rgb = found[i]
-        skeleton = False
+        rgb, skeleton = found[i], False
         if draw is not None and series is not None and i < len(series):
-            xy = series.xy_px[i].astype(np.float64)
-            sx, sy = rgb.shape[1] / series.image_size[0], rgb.shape[0] / series.image_size[1]
-            xy = xy * np.array([sx, sy])
+            scale = np.array([rgb.shape[1] / series.image_size[0],
+                              rgb.shape[0] / series.image_size[1]])
             try:
-                shown = dataclasses.replace(rep.score, band=rep.band)  # the band in force
-                rgb = draw(rgb, xy, shown, rep.index, frontal)
+                rgb = draw(rgb, series.xy_px[i].astype(np.float64) * scale, rep)
                 skeleton = True
-            except Exception:  # drawing is an extra: a change in render.py must not stop a report
+            except Exception:  # drawing is an extra: a drawing change must not stop a report
                 notes.append("the skeleton could not be drawn on some frames")
-        fppa = "-" if rep.fppa_deg is None else f"{rep.fppa_deg:.1f} deg"
-        caption = (f"{analysis.clip.original_name}, rep {rep.index} ({rep.leg}): FPPA {fppa}, "
-                   f"{rep.band.replace('_', ' ')}" + (" (reviewer)" if rep.overridden else ""))
-        pictures.append(FramePicture(rep, _jpeg_uri(rgb), caption, skeleton))
+        pictures.append(FramePicture(rep, _jpeg_uri(rgb), caption(rep), skeleton))
     return pictures, list(dict.fromkeys(notes))
