@@ -71,6 +71,8 @@ def check_summary(out_dir: Path) -> dict[str, dict[str, str]]:
         assert (row["reps_left"], row["reps_right"]) == ("1", "1")
         # One rep per leg is short of 20: NOT YET on both legs.
         assert (row["verdict_left"], row["verdict_right"]) == ("NOT YET", "NOT YET")
+        for leg in ("left", "right"):  # every leg short of a PASS says why
+            assert "only 1 of the 20 reps" in row[f"reason_{leg}"], row
         # The sample's left knee stays out (about -4 deg), its right knee goes in (about 13).
         assert -8.0 < float(row["median_fppa_left_deg"]) < 0.0
         assert 10.0 < float(row["median_fppa_right_deg"]) < 16.0
@@ -225,3 +227,28 @@ def test_results_that_cannot_be_written_are_a_one_line_error(
     assert f"cannot write {out / 'summary.csv'}" in lines[0]
     assert "run the same command again to resume" in lines[0]
     assert not list(out.glob(f"{PARTIAL_PREFIX}*"))
+
+
+def test_summary_gives_the_reason_of_every_leg_that_is_not_a_pass() -> None:
+    """reason_left/right: blank for PASS, else the verdict's reasons (never an empty reason
+    beside CANNOT ASSESS); a clip that cannot be scored says why, in core/reasons' words."""
+    from tests.records_data import squats
+    from valgus.batch.jobs import leg_reason
+    from valgus.core.checks import QualityIssue
+    from valgus.core.reasons import QualityCode, describe_quality
+
+    few, _ = squats("left", 18.0, 3)
+    assert few.legs["left"].verdict == "NOT YET" and few.legs["right"].verdict == "CANNOT ASSESS"
+    assert "only 3 of the 20 reps" in leg_reason(few, "left")
+    assert leg_reason(few, "right") == "no complete single-leg squat on this leg was found"
+    good, _ = squats("left", 2.0)
+    assert good.legs["left"].verdict == "PASS" and leg_reason(good, "left") == ""
+    tilted = QualityIssue(QualityCode.CAMERA_TILTED, True, {"roll_deg": 25.0})
+    blocked = dataclasses.replace(few, quality=(tilted,))
+    assert not blocked.assessable
+    words = describe_quality(QualityCode.CAMERA_TILTED, {"roll_deg": 25.0})
+    assert words in leg_reason(blocked, "left") and words in leg_reason(blocked, "right")
+    record = ClipRecord(file="a.mp4", status="ok", verdict_right="CANNOT ASSESS",
+                        reason_right=leg_reason(few, "right"))
+    row = record.row()
+    assert tuple(row) == SUMMARY_COLUMNS and row["reason_right"].startswith("no complete")

@@ -23,9 +23,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from valgus.config import AnalysisConfig, InputLimits, Sex
-from valgus.core.result import LegChoice
+from valgus.core.reasons import describe
+from valgus.core.result import AnalysisResult, LegChoice
 from valgus.errors import ValgusError
 from valgus.files import write_atomic
+from valgus.landmarks import Side
 
 # What a folder's clips are recognised by. A clip is still checked by its content when it is
 # analysed: a file named .mp4 that is not a video gets a row with the error.
@@ -36,7 +38,7 @@ RECORD_SUFFIX = ".batch.json"
 SUMMARY_NAME = "summary.csv"
 SUMMARY_COLUMNS = (
     "file", "status", "error", "reps_left", "reps_right", "verdict_left", "verdict_right",
-    "median_fppa_left_deg", "median_fppa_right_deg", "duration_s",
+    "reason_left", "reason_right", "median_fppa_left_deg", "median_fppa_right_deg", "duration_s",
 )
 Status = Literal["ok", "error", "pending"]
 
@@ -71,6 +73,7 @@ class ClipRecord:
     """One clip's row in ``summary.csv``, stored as ``NAME.batch.json`` once the clip is done.
 
     ``reps_*``: measurable single-leg reps of that leg (the ones that count towards the 20).
+    ``reason_*``: why a leg's verdict is not PASS (``leg_reason``), blank for PASS.
     ``median_fppa_*_deg``: degrees; ``duration_s``: the clip's length in seconds;
     ``analysis_s``: how long its analysis took (wall clock, seconds).
     """
@@ -82,6 +85,8 @@ class ClipRecord:
     reps_right: int | None = None
     verdict_left: str = ""
     verdict_right: str = ""
+    reason_left: str = ""
+    reason_right: str = ""
     median_fppa_left_deg: float | None = None
     median_fppa_right_deg: float | None = None
     duration_s: float | None = None
@@ -170,6 +175,8 @@ def analyze_clip(path: str, options: BatchOptions) -> ClipOutcome:
             reps_right=legs["right"].valid_reps,
             verdict_left=legs["left"].verdict,
             verdict_right=legs["right"].verdict,
+            reason_left=leg_reason(result, "left"),
+            reason_right=leg_reason(result, "right"),
             median_fppa_left_deg=legs["left"].median_fppa_deg,
             median_fppa_right_deg=legs["right"].median_fppa_deg,
             duration_s=result.duration_s,
@@ -183,6 +190,26 @@ def analyze_clip(path: str, options: BatchOptions) -> ClipOutcome:
     except Exception as err:  # an unexpected failure is a row too, never the end of the batch
         record.error, record.exit_code = f"unexpected error: {type(err).__name__}: {err}", 1
     return ClipOutcome(_timed(record, started))
+
+
+def leg_reason(result: AnalysisResult, leg: Side) -> str:
+    """Why a leg's verdict is not PASS, for a clinician reading the summary ("" for PASS): the
+    verdict's reasons, and for a leg with no measurable rep what kept its reps out, each
+    reason once with how many reps it applies to (``reasons.describe``, the one wording)."""
+    verdict = result.legs[leg]
+    if verdict.verdict == "PASS":
+        return ""
+    # The clip's problem first, worded as the analysis words it (pipeline.analyze_series).
+    parts = [result.problem_text(), *verdict.reasons]
+    if verdict.verdict == "CANNOT ASSESS":
+        counts: dict[str, int] = {}
+        for rep in result.reps:
+            if rep.leg == leg and not rep.counts_towards_test:
+                for issue in rep.issues:
+                    words = describe(issue)
+                    counts[words] = counts.get(words, 0) + 1
+        parts += [f"{words} ({n} rep{'s' if n > 1 else ''})" for words, n in counts.items()]
+    return "; ".join(dict.fromkeys(p for p in parts if p))
 
 
 def _timed(record: ClipRecord, started: float) -> ClipRecord:
