@@ -128,7 +128,36 @@ def mapping_study(data: list[dict[str, Any]]) -> dict[str, Any]:
         if ok.sum() > 2:
             rr = float(np.corrcoef(ratio[ok], resid[ok])[0, 1])
             print(f"{'':14} (offset residual vs keypoint hip width / leg length: r = {rr:+.2f})")
+            pred, coef = _ratio_mapping_held_out(raw, true, ratio, groups)
+            a = agreement(pred, true)
+            found[f"{target}/offset+ratio"] = {"held_out": a.__dict__, "fit_all": coef}
+            print(
+                f"{target:14} {'+ratio':10} {_fmt(a):40} {coef[0]:+.2f} deg "
+                f"{coef[1]:+.2f} x hip width / leg length"
+            )
     return found
+
+
+def _ratio_mapping_held_out(
+    raw: np.ndarray, true: np.ndarray, ratio: np.ndarray, groups: list[str]
+) -> tuple[np.ndarray, tuple[float, float]]:
+    """Leave-one-body-out of ``true - raw = a + b * ratio`` (least squares), each body's reps
+    mapped by a fit on the other bodies; also the fit on all bodies (a, b)."""
+    g = np.asarray(groups)
+    ok = np.isfinite(raw) & np.isfinite(true) & np.isfinite(ratio)
+
+    def fit(mask: np.ndarray) -> np.ndarray:
+        x = np.c_[np.ones(int(mask.sum())), ratio[mask]]
+        coef, *_ = np.linalg.lstsq(x, (true - raw)[mask], rcond=None)
+        return np.asarray(coef, float)
+
+    pred = np.full(raw.shape, np.nan)
+    for name in np.unique(g):
+        test = g == name
+        c = fit(ok & ~test)
+        pred[test] = raw[test] + c[0] + c[1] * ratio[test]
+    full = fit(ok)
+    return pred, (float(full[0]), float(full[1]))
 
 
 def report(results: list[dict[str, Any]]) -> dict[str, Any]:
