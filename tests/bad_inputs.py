@@ -306,6 +306,26 @@ def person_switch(folder: Path) -> Path:
                        size=(2 * WIDTH, HEIGHT))
 
 
+def box_over_knee(folder: Path, both: bool = False) -> Path:
+    """A brown box (as in ../shared/cases/occluded_one_knee.mp4) in front of the person's left
+    knee over the first two reps (left, then right), or of both knees with ``both``; the
+    knees sit at x 107-163, y 215-241 px in these frames."""
+    x0 = 90 if both else 138
+    colour = np.array([0x6B, 0x4A, 0x2B], np.uint8)
+
+    def boxed(rgb: np.ndarray) -> np.ndarray:
+        out = rgb.copy()
+        out[205:252, x0:180] = colour
+        return out
+
+    name = "box_over_knees.mp4" if both else "box_over_knee.mp4"
+    return _transformed(folder, name, boxed, seconds=TWO_REPS_S)
+
+
+def box_over_knees(folder: Path) -> Path:
+    return box_over_knee(folder, both=True)
+
+
 def upside_down(folder: Path) -> Path:
     """Turned 180 deg, as a phone filming upside down without rotation metadata."""
     return _transformed(folder, "upside_down.mp4", lambda f: np.rot90(f, 2))
@@ -438,7 +458,8 @@ BUILDERS: dict[str, Callable[[Path], Path]] = {
         empty_file, text_file, random_bytes, png_image, jpeg_image, audio_only,
         folder_named_like_a_video, zero_frames, single_frame, truncated, truncated_faststart,
         corrupt_middle, unknown_codec, wrong_extension, high_resolution, no_duration_in_header,
-        blank, noise, too_short, two_people, person_switch, upside_down, sideways, mirrored,
+        blank, noise, too_short, two_people, person_switch, box_over_knee, box_over_knees,
+        upside_down, sideways, mirrored,
         unmirrored,
         leaving_frame, too_dark, too_blurred, low_frame_rate, too_small, feet_cropped,
         side_view, high_frame_rate, black,

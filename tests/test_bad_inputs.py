@@ -361,6 +361,20 @@ def test_a_person_switch_is_set_aside_and_the_person_found_again(
                                                              ("right", "borderline")]
 
 
+def test_knees_hidden_by_a_box_are_not_measured_and_not_a_double_leg_squat(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 13: the model keeps placing knees behind a box; the person's segmentation there
+    says they are hidden. Both knees hidden: every rep knee_hidden, still a single-leg squat."""
+    data = run_cli([build("box_over_knees", tmp_path), "--json"], capsys).json()
+    assert data["exercise"] == "single_leg"
+    assert [(r["band"], [i["code"] for i in r["issues"]]) for r in data["reps"]] == [
+        ("not_measurable", ["knee_hidden"])] * 2
+    # One knee hidden: the rep on it is never scored from the guessed knee.
+    one = run_cli([build("box_over_knee", tmp_path), "--json"], capsys).json()
+    assert [r["band"] for r in one["reps"] if r["leg"] == "left"] == ["not_measurable"]
+
+
 def test_side_view_gives_guidance_and_no_verdict(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -4,6 +4,7 @@ a clean clip; landmark trust catches jumps, swaps and changing bone lengths."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,7 +16,13 @@ from valgus.core.checks import QualityIssue, assess_quality, yaw_guidance
 from valgus.core.kinematics import FEET, body_height_px
 from valgus.core.pose import PoseSeries
 from valgus.core.reasons import describe
-from valgus.core.trust import PersonLock, body_scale_px, landmark_trust, other_person_frames
+from valgus.core.trust import (
+    PersonLock,
+    body_scale_px,
+    hidden_leg_frames,
+    landmark_trust,
+    other_person_frames,
+)
 from valgus.pipeline import analyze_series
 
 CFG = QualityConfig()
@@ -276,3 +283,21 @@ def test_person_lock_rejects_another_size_and_a_jump() -> None:
     assert lock.matches(xy + 1.5 * scale * step, 2.0)  # ...but fine after 2 s out of sight
     centre = xy.mean(axis=0)
     assert not lock.matches(centre + 0.6 * (xy - centre), 2.0)  # someone smaller
+
+
+def test_a_hidden_stance_knee_makes_its_rep_not_measurable(tmp_path: Path) -> None:
+    clean = clean_series()
+    seen = np.ones((len(clean), 2), np.float32)
+    second = (clean.t_s >= 5.0) & (clean.t_s < 8.0)
+    seen[second, 0] = 0.2  # the left (stance) leg hidden through the second rep
+    hidden = dataclasses.replace(clean, leg_seen=seen)
+    np.testing.assert_array_equal(hidden_leg_frames(hidden, CFG)[:, 0], second)
+    assert not hidden_leg_frames(clean, CFG).any()  # not measured: not hidden
+    result, _ = analyze_series(hidden)
+    first, later = result.reps[0], result.reps[1]
+    assert first.valid and not later.valid
+    assert [i.code for i in later.issues] == ["knee_hidden"]
+    assert "hides your knee" in describe(later.issues[0])
+    assert result.exercise == "single_leg"
+    loaded = PoseSeries.load(hidden.save(tmp_path / "hidden.npz"))
+    np.testing.assert_array_equal(loaded.leg_seen, seen)

@@ -285,6 +285,16 @@ class QualityConfig:
     # Frames on another person add up to at least this (s) before the clip says so: one or two
     # frames of a tracker fumbling as the person walks out are not a second person.
     person_switch_min_s: float = 0.5
+    # Hidden joints: the landmarker's person segmentation, averaged in a disc of 0.08 shank
+    # lengths at the knee and at mid-shin, the lesser of the two (``PoseSeries.leg_seen``). On
+    # hyva7 (base_hyva7, 385 frames) it never fell below 0.99 on either leg; with a box over the
+    # right knee (occluded_one_knee) it fell below 0.8 on 30% of the frames and to 0.15 near the
+    # bottom of the right rep, while the model kept placing the knee at the box's edge. A leg
+    # reading under this is hidden on that frame...
+    min_leg_seen: float = 0.8
+    # ...and a rep whose stance leg is hidden on more than this share of its frames is not
+    # measurable ("something hides your knee").
+    max_hidden_rep_fraction: float = 0.1
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from valgus.core.result import (
     clip_problem_text,
 )
 from valgus.core.scoring import RepScore, all_leg_verdicts, score_rep, symmetry
-from valgus.core.trust import glitch_frames, landmark_trust
+from valgus.core.trust import glitch_frames, hidden_leg_frames, landmark_trust
 from valgus.errors import NoPersonError
 from valgus.landmarks import SIDES
 from valgus.runtime.estimator import MediaPipePoseEstimator, PoseEstimator, native_logs_silenced
@@ -115,7 +115,8 @@ def analyze_series(
         hip_width_px=kin.hip_width_px,
         yaw_deg=kin.yaw_deg,
     )
-    reps = [score_rep(c, kin, cfg, view.frontal, trusted, blockers) for c in candidates]
+    hidden = hidden_leg_frames(series, cfg.quality)
+    reps = [score_rep(c, kin, cfg, view.frontal, trusted, blockers, hidden) for c in candidates]
     exercise = _exercise(reps)
     problem = clip_problem(view, quality, exercise)
     if problem is not None:

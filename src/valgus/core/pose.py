@@ -34,7 +34,7 @@ def check_shape(name: str, array: np.ndarray, expected: tuple[int | None, ...]) 
 # The per-frame fields of a PoseSeries (first axis = frame), in the order they are declared.
 FRAME_FIELDS = (
     "t_s", "xy_px", "world_m", "visibility", "n_people", "brightness", "sharpness",
-    "other_person",
+    "other_person", "leg_seen",
 )
 
 
@@ -62,6 +62,11 @@ class PoseSeries:
         other_person: (T,) bool, the tracker was on someone else in this frame (another body
             size, or a jump across the picture: ``trust.PersonLock``) and the person under test
             was not found there; their landmarks are missing on it. All False by default.
+        leg_seen: (T, 2) float32, left then right leg: how surely the person's own body is seen
+            at the knee and mid-shin, the lesser of the two (the mean of the landmarker's person
+            segmentation in a small disc there, 0-1; ``runtime.estimator.leg_seen``). Low where
+            something in front hides the leg while the model still places it. NaN where not
+            measured (no person, or a series made without masks).
     """
 
     t_s: np.ndarray
@@ -75,6 +80,7 @@ class PoseSeries:
     sharpness: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     picture_px: tuple[float, float, float, float] | None = None
     other_person: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    leg_seen: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.float32))
 
     @property
     def picture(self) -> tuple[float, float, float, float]:
@@ -106,6 +112,11 @@ class PoseSeries:
             other = np.zeros(max(n, 0), bool)
         check_shape("other_person", other, (n,))
         object.__setattr__(self, "other_person", other)
+        seen = np.asarray(self.leg_seen, dtype=np.float32)
+        if seen.size == 0:
+            seen = np.full((max(n, 0), 2), np.nan, np.float32)
+        check_shape("leg_seen", seen, (n, 2))
+        object.__setattr__(self, "leg_seen", seen)
         if n > 1 and not np.all(np.diff(t) > 0):
             raise ValueError("t_s must be strictly increasing")
         object.__setattr__(self, "t_s", t)
@@ -212,6 +223,7 @@ class PoseSeries:
             sharpness=frames["sharpness"],
             picture_px=self.picture_px,
             other_person=frames["other_person"],
+            leg_seen=frames["leg_seen"],
         )
 
     def save(self, path: str | Path) -> Path:
@@ -221,6 +233,8 @@ class PoseSeries:
             extra["picture_px"] = np.asarray(self.picture_px, np.float64)
         if self.other_person.any():
             extra["other_person"] = self.other_person
+        if np.isfinite(self.leg_seen).any():
+            extra["leg_seen"] = self.leg_seen
         np.savez_compressed(
             path,
             **extra,
@@ -256,6 +270,7 @@ class PoseSeries:
                 picture_px=(tuple(float(v) for v in data["picture_px"])  # type: ignore[arg-type]
                             if "picture_px" in data else None),
                 other_person=data["other_person"] if "other_person" in data else np.zeros(0, bool),
+                leg_seen=data["leg_seen"] if "leg_seen" in data else np.zeros((0, 2)),
             )
 
     @classmethod

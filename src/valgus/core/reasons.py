@@ -41,6 +41,7 @@ class RepIssueCode(StrEnum):
     UNRELIABLE_SCORED_FRAME = "unreliable_scored_frame"
     NOT_SQUARE = "not_square"  # values: yaw_deg, possible_error_deg
     RECORDED = "recorded"  # values: text (words stored by schema valgus.analysis/1)
+    KNEE_HIDDEN = "knee_hidden"  # values: hidden_pct, information (fixed words, issue 13)
 
 
 class QualityCode(StrEnum):
@@ -103,6 +104,10 @@ _REP_TEXT: dict[RepIssueCode, str] = {
         "thigh too foreshortened at the bottom (hip near knee height) for FPPA"
     ),
     RepIssueCode.FPPA_UNMEASURED: "FPPA could not be measured at the deepest frame",
+    RepIssueCode.KNEE_HIDDEN: (
+        "something hides your knee or shin during the rep, so its position was guessed: move "
+        "objects away from your legs and wear clothes that show your knees"
+    ),
     RepIssueCode.UNRELIABLE_SCORED_FRAME: (
         f"joints placed unreliably around the scored frame {_UNRELIABLE}"
     ),

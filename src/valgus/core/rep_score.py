@@ -146,11 +146,15 @@ def score_rep(
     frontal_view: bool,
     trusted: np.ndarray | None = None,
     clip_blockers: Sequence[QualityIssue] = (),
+    hidden: np.ndarray | None = None,
 ) -> RepScore:
     """Score one rep from the clip's kinematics (indices in ``rep.cycle`` refer to ``kin``).
 
     ``trusted``: (T,) bool per frame from ``trust.landmark_trust`` (None = all trusted).
     ``clip_blockers``: the clip's blocking checks, which make every rep not measurable.
+    ``hidden``: (T, 2) bool, left then right leg hidden by something in front
+    (``trust.hidden_leg_frames``; None = all seen): a rep whose stance leg is hidden on more
+    than ``cfg.quality.max_hidden_rep_fraction`` of its frames is not measurable.
     """
     c = rep.cycle
     leg = kin.leg(rep.leg)
@@ -177,6 +181,10 @@ def score_rep(
             issues.append(
                 RepIssue(RepIssueCode.UNRELIABLE_JOINTS, {"untrusted_pct": 100 * untrusted})
             )
+    if hidden is not None and c.end_i >= c.start_i:
+        share = float(np.mean(hidden[window, SIDES.index(rep.leg)]))
+        if share > cfg.quality.max_hidden_rep_fraction:
+            issues.append(RepIssue(RepIssueCode.KNEE_HIDDEN, {"hidden_pct": 100 * share}))
     if c.complete and b - c.start_i + 1 < cfg.quality.min_descent_frames:
         issues.append(
             RepIssue(RepIssueCode.FEW_DESCENT_FRAMES, {"frames": float(b - c.start_i + 1)})

@@ -144,6 +144,15 @@ def _hips(xy: np.ndarray) -> np.ndarray:
     return 0.5 * (np.asarray(xy[lm.LEFT_HIP], np.float64) + xy[lm.RIGHT_HIP])
 
 
+def hidden_leg_frames(series: PoseSeries, cfg: QualityConfig) -> np.ndarray:
+    """(T, 2) bool, left then right leg: something hides the knee or shin on this frame (the
+    person's segmentation there under ``cfg.min_leg_seen``: ``PoseSeries.leg_seen``). The
+    model's landmarks stay plausible on a hidden knee, and its visibility score high, so the
+    landmarks alone cannot tell. False where not measured."""
+    with np.errstate(invalid="ignore"):
+        return np.asarray(series.leg_seen < cfg.min_leg_seen)
+
+
 def other_person_frames(series: PoseSeries, cfg: QualityConfig) -> np.ndarray:
     """(T,) bool: frames on which the tracked body is not the person under test: marked so by
     the tracker (``PoseSeries.other_person``), or not matching a ``PersonLock`` set on the first

@@ -40,6 +40,10 @@ COUNT_DELAY_FRAMES = 5
 # blanking). Widened so that an arm or a foot left out of the box is not found as a person; the
 # widening stays under a body's width so that a person standing close beside is not hidden.
 BLANK_MARGIN_FRACTION = 0.05
+# Where a leg is looked at in the person's segmentation mask: a square of this many shank
+# lengths (knee to ankle) either side of the knee and of mid-shin. Small enough to stay on the
+# leg (a shank is ~0.25 of its length wide), large enough to average a few mask pixels.
+LEG_PATCH_SHANKS = 0.08
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,8 @@ class FramePose:
     count is reported on this frame (counts are made on some frames and reported a few frames
     later: ``MediaPipePoseEstimator``). other_person: the tracker was on someone other than the
     person under test and the person was not found in the frame; the landmarks are then NaN
-    (visibility 0).
+    (visibility 0). leg_seen: (2,) float32 for the left and right leg, how surely the person's
+    own body is seen at the knee and mid-shin (``leg_seen``); None where no mask was made.
     """
 
     xy_px: np.ndarray
@@ -59,6 +64,7 @@ class FramePose:
     visibility: np.ndarray
     n_people: int
     other_person: bool = False
+    leg_seen: np.ndarray | None = None
 
 
 class PoseEstimator(Protocol):
@@ -105,6 +111,9 @@ class MediaPipePoseEstimator:
     out and a second VIDEO-mode landmarker looks for the person in the rest of the picture;
     found, it becomes the tracker; not found, the frame is reported ``other_person`` (no
     landmarks). ``lock_person=False`` turns this off.
+
+    ``segment_legs``: the tracker also returns the person's segmentation mask, read at each
+    leg's knee and shin (``FramePose.leg_seen``: hidden joints).
     """
 
     def __init__(
@@ -117,6 +126,7 @@ class MediaPipePoseEstimator:
         count_people_every_n: int = 30,
         max_people_counted: int = 4,
         lock_person: bool = True,
+        segment_legs: bool = True,
         quality: QualityConfig | None = None,
     ) -> None:
         self._model_path = resolve_model_path(model_path)
@@ -134,6 +144,7 @@ class MediaPipePoseEstimator:
         # (frame index the count was made on, the count to come)
         self._pending_count: tuple[int, Future[int]] | None = None
         self._lock_person = lock_person
+        self._segment_legs = segment_legs
         self._quality = quality or QualityConfig()
         self._lock = PersonLock(self._quality)
         self._searcher: object | None = None
@@ -153,6 +164,7 @@ class MediaPipePoseEstimator:
             num_poses=self._num_poses,
             min_pose_detection_confidence=self._min_detection_confidence,
             min_tracking_confidence=self._min_tracking_confidence,
+            output_segmentation_masks=self._segment_legs,
         )
         self._video_options = PoseLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(self._model_path)),
@@ -160,6 +172,7 @@ class MediaPipePoseEstimator:
             num_poses=1,
             min_pose_detection_confidence=self._min_detection_confidence,
             min_tracking_confidence=self._min_tracking_confidence,
+            output_segmentation_masks=self._segment_legs,
         )
         counter_options = PoseLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(self._model_path)),
@@ -325,7 +338,8 @@ _NO_VIS = np.zeros(NUM_LANDMARKS, np.float32)
 
 
 def _frame_pose(result: object, k: int, xy: np.ndarray, n_people: int) -> FramePose:
-    """Person ``k`` of a landmarker ``result`` (its image landmarks ``xy`` already in px)."""
+    """Person ``k`` of a landmarker ``result`` (its image landmarks ``xy`` already in px), with
+    its legs read in the segmentation mask when the result has one."""
     world = np.array(
         [[p.x, p.y, p.z] for p in result.pose_world_landmarks[k]],  # type: ignore[attr-defined]
         dtype=np.float32,
@@ -335,7 +349,33 @@ def _frame_pose(result: object, k: int, xy: np.ndarray, n_people: int) -> FrameP
          for p in result.pose_landmarks[k]],  # type: ignore[attr-defined]
         dtype=np.float32,
     )
-    return FramePose(xy, world, vis, n_people)
+    masks = getattr(result, "segmentation_masks", None)
+    seen = leg_seen(masks[k].numpy_view(), xy) if masks and len(masks) > k else None
+    return FramePose(xy, world, vis, n_people, leg_seen=seen)
+
+
+def leg_seen(mask: np.ndarray, xy: np.ndarray, patch: float = LEG_PATCH_SHANKS) -> np.ndarray:
+    """(2,) float32, left then right leg: the lesser of the mean person mask (``mask``: (H, W)
+    or (H, W, 1), 0-1, the frame's size) in a square of ``patch`` shank lengths either side of
+    the knee and of mid-shin. ``xy``: (33, 2) px. 0 where the point is off the picture, NaN
+    where a landmark is missing."""
+    from valgus import landmarks as lm
+
+    m = mask.reshape(mask.shape[0], mask.shape[1])
+    h, w = m.shape
+    out = np.full(2, np.nan, np.float32)
+    for j, side in enumerate(lm.SIDES):
+        knee, ankle = xy[lm.knee(side)].astype(np.float64), xy[lm.ankle(side)].astype(np.float64)
+        if not (np.all(np.isfinite(knee)) and np.all(np.isfinite(ankle))):
+            continue
+        r = max(1.0, patch * float(np.linalg.norm(knee - ankle)))
+        values = []
+        for x, y in (knee, 0.5 * (knee + ankle)):
+            x0, x1 = max(0, int(x - r)), min(w, int(x + r) + 1)
+            y0, y1 = max(0, int(y - r)), min(h, int(y + r) + 1)
+            values.append(float(np.mean(m[y0:y1, x0:x1])) if x0 < x1 and y0 < y1 else 0.0)
+        out[j] = min(values)
+    return out
 
 
 def blank_out(

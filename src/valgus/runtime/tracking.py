@@ -198,6 +198,7 @@ class _Track:
     vis: list[np.ndarray] = field(default_factory=list)
     people: list[int] = field(default_factory=list)
     other: list[bool] = field(default_factory=list)
+    seen: list[np.ndarray] = field(default_factory=list)
     brightness: list[float] = field(default_factory=list)
     sharpness: list[float] = field(default_factory=list)
     size: tuple[int, int] | None = None
@@ -216,6 +217,7 @@ class _Track:
             brightness=np.asarray(self.brightness, np.float32),
             sharpness=np.asarray(self.sharpness, np.float32),
             other_person=np.asarray(self.other, bool),
+            leg_seen=np.asarray(self.seen, np.float32).reshape(-1, 2),
         )
 
 
@@ -226,6 +228,7 @@ class _Stopped(Exception):
 _MISSING_XY = np.full((lm.NUM_LANDMARKS, 2), np.nan, np.float32)
 _MISSING_WORLD = np.full((lm.NUM_LANDMARKS, 3), np.nan, np.float32)
 _MISSING_VIS = np.zeros(lm.NUM_LANDMARKS, np.float32)
+_UNSEEN = np.full(2, np.nan, np.float32)
 
 
 def _track_segment(
@@ -299,12 +302,14 @@ def _track_segment(
                 track.vis.append(_MISSING_VIS)
                 track.people.append(0)
                 track.other.append(False)
+                track.seen.append(_UNSEEN)
             else:
                 track.xy.append(pose.xy_px)
                 track.world.append(pose.world_m)
                 track.vis.append(pose.visibility)
                 track.people.append(pose.n_people)
                 track.other.append(pose.other_person)
+                track.seen.append(_UNSEEN if pose.leg_seen is None else pose.leg_seen)
             on_frame()
 
 
