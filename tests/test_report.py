@@ -272,3 +272,24 @@ def test_default_config_method_note_names_the_numbers() -> None:
     v = cfg.valgus
     assert f"{v.tool_error_sd_deg:.1f} deg" in text and f"{v.method_sem_deg:.1f} deg" in text
     assert f"{v.borderline_margin_deg:.2f} deg" in text and "hip to knee" in text
+
+
+def test_runner_pdf_of_one_analysis_without_a_record(tmp_path: Path) -> None:
+    """The upload page's PDF (report.single): no records, every rep pictured (a placeholder
+    where no frame was drawn), the reasons, the method note, every word inside the page."""
+    from valgus.report.single import analysis_pdf
+
+    result = squats("right", 13.0, 5)[0]
+    frames = {k: np.full((320, 180, 3), 90 + 20 * k, np.uint8) for k in range(4)}  # rep 5: none
+    pdf = tmp_path / "mine.pdf"
+    pdf.write_bytes(analysis_pdf(result, frames))
+    flat = pdf_text(pdf, layout=False)
+    assert "Single-leg squat result" in flat and "not a clinical record" in flat
+    assert "Why: " + " ".join(result.legs["right"].reasons[0].split()) in flat
+    assert len(re.findall(r"rep \d: \d+\.\d deg", flat)) == 5 and "no picture" in flat
+    assert " ".join(method_text(result.config).split()) in flat
+    for n, width, _h, words in word_boxes(pdf):
+        assert all(x0 > 0 and x1 < width for _t, x0, _y0, x1, _y1 in words), n
+    jpegs = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True,
+                           check=True).stdout
+    assert sum(" jpeg " in line for line in jpegs.splitlines()) == 4
