@@ -12,6 +12,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import shared_clip
+from valgus.core.checks import FILMING_GUIDANCE
+from valgus.present.export import DOWNLOAD_LABELS
 from valgus.runtime.encode import H264Writer
 from valgus.runtime.video import iter_frames
 
@@ -81,10 +83,11 @@ def assert_report(at: AppTest, source: str) -> None:
         assert any(v in card for v in ("PASS", "NOT YET", "CANNOT ASSESS"))
     assert at.get("plotly_chart"), "no FPPA / flexion chart"
     assert at.get("video"), "no annotated video"
-    names = sorted(b.proto.label for b in at.get("download_button"))
+    # Each download says what it is (the file name is its tooltip), the PDF included.
+    labels = sorted(b.proto.label for b in at.get("download_button"))
+    assert labels == sorted(DOWNLOAD_LABELS.values())
     stem = Path(source).stem
-    assert names == sorted([f"{stem}.valgus.json", f"{stem}.reps.csv", f"{stem}.frames.csv",
-                            f"{stem}.annotated.mp4"])
+    assert all(stem not in label for label in labels)
 
 
 def test_upload_flow_thresholds_and_sample_button(app: AppTest) -> None:
@@ -112,7 +115,7 @@ def test_upload_flow_thresholds_and_sample_button(app: AppTest) -> None:
     assert not app.exception
     table = app.dataframe[0].value
     assert set(table[table["leg"] == "right"]["band"]) == {"excessive"}
-    assert "excessive knee valgus" in block(app, "verdict_right")
+    assert "excessive knee valgus" in block(app, "verdict_right").lower()
     assert len(app.session_state["series"]) == 1
     # Sex selects the sex-specific default.
     app.selectbox(key="sex").set_value("male").run()
@@ -130,6 +133,9 @@ def test_bad_inputs_show_a_panel_with_what_to_do_and_the_app_stays_usable(
     assert not app.exception
     panel = block(app, "error_panel")
     assert "Could not analyse holiday.mp4" in panel
+    # The message names the file as uploaded, never the temporary copy it was read from.
+    message = panel.split("What to do")[0].split("Could not analyse holiday.mp4")[1]
+    assert "holiday.mp4" in message and "valgus-upload" not in panel and "/tmp" not in panel
     assert "What to do" in panel and "Traceback" not in texts(app)
 
     empty_room = tmp_path / "empty_room.mp4"
@@ -166,7 +172,13 @@ def test_live_page_without_a_browser_says_the_webcam_is_unavailable(app: AppTest
     app.radio(key="page").set_value("Live self-test").run()
     assert not app.exception
     page = texts(app)
-    assert "Before you start" in page and "hip height" in page
+    assert "Before you start" in page and FILMING_GUIDANCE in page
+    assert "at hip height" not in page  # one filming advice: the other wording is gone
+    how = [e for e in app.main.children.values()
+           if type(e).__name__ == "Expander" and e.label == "How to film"]
+    assert len(how) == 1 and FILMING_GUIDANCE in [m.value for m in how[0].markdown]
+    kinds = [type(c).__name__ for c in how[0].children.values()]
+    assert "Image" in kinds, "the how-to-film picture"
     assert any("webcam is not available" in str(i.value) for i in app.info)
 
 

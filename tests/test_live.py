@@ -400,3 +400,40 @@ def test_processor_without_a_pose_model_says_so_on_the_picture(tmp_path: Path) -
     outcome = processor.stop()
     assert outcome.error == processor.error and outcome.clip_path is None
     assert not (tmp_path / "clips").exists() or not any((tmp_path / "clips").iterdir())
+
+
+def test_status_panel_in_the_users_words() -> None:
+    """The live page's status lines: the checklist, then reps per leg, the knee now, what to
+    fix and the last reps; never internal words (phase names, frames, frame rates), and the
+    camera advice is the one filming advice of every page."""
+    from tests.records_data import squats
+    from valgus.app.live import status_lines
+    from valgus.core.checks import FILMING_GUIDANCE
+    from valgus.live.session import LiveStatus
+    from valgus.live.setup import CAMERA_PLACEMENT, SetupItem, SetupStatus
+
+    assert CAMERA_PLACEMENT == FILMING_GUIDANCE
+    cfg = AnalysisConfig()
+    setup = SetupStatus((SetupItem("person", True, "You are in the picture."),
+                         SetupItem("square", False, "Turn to face the camera.")))
+    reps = squats("left", 6.0, 3)[0].reps
+    nan = float("nan")
+    base = LiveStatus(phase="setup", t_s=4.0, frames=120, recorded_frames=0, recorded_s=0.0,
+                      setup=setup, fppa_deg={"left": nan, "right": nan},
+                      flexion_deg={"left": nan, "right": nan}, stance=None,
+                      counts={"left": 0, "right": 0}, reps=())
+    counting = dataclasses.replace(base, phase="counting", frames=900, recorded_frames=600,
+                                   recorded_s=20.0, stance="left",
+                                   fppa_deg={"left": 7.2, "right": nan},
+                                   counts={"left": 3, "right": 0}, reps=reps)
+    for status in (base, counting):
+        text = "\n".join(status_lines(status, cfg)).lower()
+        for internal in ("phase", "frames/s", "fps", "frames processed", "counting,", "setup"):
+            assert internal not in text, (internal, text)
+    first = "\n".join(status_lines(base, cfg))
+    assert "OK You are in the picture." in first and "To do: Turn to face the camera." in first
+    lines = status_lines(counting, cfg)
+    assert lines[0] == "**Left leg: 3 of 20 reps** | **Right leg: 0 of 20 reps**"
+    assert "Your left knee now: **7 deg** FPPA" in lines
+    assert "To do: Turn to face the camera." in lines and lines[-1] == "Recording: 20 s"
+    assert sum(line.startswith("Left rep ") for line in lines) == 3

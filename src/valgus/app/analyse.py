@@ -37,6 +37,14 @@ def session_work_dir() -> Path:
     return Path(tmp.name)
 
 
+def shown_message(err: BaseException, temp_path: Path | None, name: str) -> str:
+    """The error's words with the upload's temporary file named as the user named it."""
+    text = str(err)
+    if temp_path is not None:
+        text = text.replace(str(temp_path), name).replace(str(temp_path.parent), "")
+    return text
+
+
 def analyse(
     name: str, cfg: AnalysisConfig, leg: LegChoice, path: Path | None = None,
     data: bytes | None = None, content_id: str | None = None,
@@ -70,11 +78,12 @@ def analyse(
     def progress(fraction: float, text: str) -> None:
         bar.progress(min(max(fraction, 0.0), 1.0), text=text)
 
+    temp_path: Path | None = None
     try:
         with tempfile.TemporaryDirectory(prefix="valgus-upload-") as tmp:
             if path is None:
                 # PyAV reads files; the upload is written next to nothing else and removed.
-                path = Path(tmp) / f"upload{Path(name).suffix.lower() or '.mp4'}"
+                path = temp_path = Path(tmp) / f"upload{Path(name).suffix.lower() or '.mp4'}"
                 path.write_bytes(content)
             report = build_report(
                 path, cfg, session_work_dir() / full_key, series=series_cache.get(digest),
@@ -82,12 +91,13 @@ def analyse(
             )
     except ValgusError as err:
         bar.empty()
-        error_panel(f"Could not analyse {name}", err)
+        error_panel(f"Could not analyse {name}", err, shown_message(err, temp_path, name))
         return None
     except Exception as err:  # never a traceback in the browser; details go to the log
         log.exception("analysis of %s failed", name)
         bar.empty()
-        error_panel(f"Could not analyse {name}: unexpected error", err)
+        error_panel(f"Could not analyse {name}: unexpected error", err,
+                    shown_message(err, temp_path, name))
         return None
     bar.empty()
     series_cache[digest] = report.series

@@ -15,6 +15,7 @@ import streamlit as st
 from valgus.app.analyse import analyse
 from valgus.app.results import BAND_MARKDOWN_COLOR, rep_table, show_report
 from valgus.app.review import save_control
+from valgus.app.upload import filming_help
 from valgus.config import AnalysisConfig, LiveConfig
 from valgus.core.scoring import RepScore
 from valgus.landmarks import SIDES
@@ -39,39 +40,42 @@ def ice_servers() -> list[dict[str, Any]]:
     return servers
 
 
-def status_panel(status: LiveStatus, fps: float, cfg: AnalysisConfig) -> None:
-    """The live numbers as text (the video shows them too; text is readable and testable)."""
+def status_lines(status: LiveStatus, cfg: AnalysisConfig) -> list[str]:
+    """The live numbers in the user's words, one markdown line each: the setup checklist
+    until counting starts, then the reps per leg, the live FPPA, what to fix and the last
+    reps. Nothing internal (no phase names, no frame rates)."""
     need = cfg.clearance.required_reps
     if status.phase == "setup":
-        st.markdown("**Setup check** (counting starts when every line is OK for a second)")
-        for item in status.setup.items:
-            st.markdown(f"{'OK' if item.ok else '->'} {item.message}")
-    else:
-        cols = st.columns(2)
-        for col, side in zip(cols, SIDES, strict=True):
-            col.metric(f"{side.capitalize()} leg reps", f"{status.counts[side]} / {need}")
-            col.progress(min(status.counts[side] / need, 1.0))
-        stance = status.stance
-        if stance is not None and math.isfinite(status.fppa_deg[stance]):
-            st.markdown(f"Live FPPA, {stance} knee: **{status.fppa_deg[stance]:.0f} deg**")
-        problems = [i.message for i in status.setup.items if not i.ok]
-        if problems:
-            st.warning(problems[0])
-        for rep in status.reps[-5:][::-1]:
-            number = leg_rep_number(status.reps, rep)
-            name = f"{rep.leg.capitalize()} rep {number}" if number else (
-                f"{rep.leg.capitalize()}, not counted")
-            value = rep.scored_fppa_deg
-            st.markdown(
-                f"{name}: :{BAND_MARKDOWN_COLOR.get(rep.band, 'gray')}"
-                f"[**{BAND_TEXT[rep.band]}**]"
-                + (f", FPPA {fmt_deg(value)}" if value is not None else "")
-                + (f" ({issues_text(rep)})" if rep.issues else "")
-            )
-    st.caption(
-        f"live: {status.frames} frames processed, {status.recorded_frames} recorded, "
-        f"{status.recorded_s:.1f} s recorded, {fps:.1f} frames/s, phase {status.phase}"
-    )
+        lines = ["**Getting ready**: counting starts when every line is OK for a second."]
+        lines += [f"{'OK' if item.ok else 'To do:'} {item.message}"
+                  for item in status.setup.items]
+        return lines
+    lines = [" | ".join(f"**{side.capitalize()} leg: {status.counts[side]} of {need} reps**"
+                        for side in SIDES)]
+    stance = status.stance
+    if stance is not None and math.isfinite(status.fppa_deg[stance]):
+        lines.append(f"Your {stance} knee now: **{status.fppa_deg[stance]:.0f} deg** FPPA")
+    problems = [i.message for i in status.setup.items if not i.ok]
+    if problems:
+        lines.append(f"To do: {problems[0]}")
+    for rep in status.reps[-5:][::-1]:
+        number = leg_rep_number(status.reps, rep)
+        name = f"{rep.leg.capitalize()} rep {number}" if number else (
+            f"{rep.leg.capitalize()}, not counted")
+        value = rep.scored_fppa_deg
+        lines.append(
+            f"{name}: :{BAND_MARKDOWN_COLOR.get(rep.band, 'gray')}[**{BAND_TEXT[rep.band]}**]"
+            + (f", FPPA {fmt_deg(value)}" if value is not None else "")
+            + (f" ({issues_text(rep)})" if rep.issues else "")
+        )
+    lines.append(f"Recording: {status.recorded_s:.0f} s")
+    return lines
+
+
+def status_panel(status: LiveStatus, cfg: AnalysisConfig) -> None:
+    """The live numbers as one block of text (the video shows them too; text is readable and
+    testable), written whole each time so no earlier line stays behind."""
+    st.markdown("  \n".join(status_lines(status, cfg)))
 
 
 def live_rep_table(reps: tuple[RepScore, ...]) -> None:
@@ -106,6 +110,7 @@ def page_live(cfg: AnalysisConfig) -> None:
         "4. Press STOP when you are done: the recording is kept on this computer and can be "
         "analysed exactly like an uploaded video."
     )
+    filming_help("live")
     if not webrtc_available():
         st.info("The webcam is not available here (streamlit-webrtc is not installed or the "
                 "page runs without a browser).")
@@ -158,7 +163,7 @@ def page_live(cfg: AnalysisConfig) -> None:
             if processor is not None:
                 st.session_state["live_processor"] = processor
                 with box.container():
-                    status_panel(processor.live.status, processor.live.processing_fps, cfg)
+                    status_panel(processor.live.status, cfg)
             time.sleep(0.3)
     processor = st.session_state.get("live_processor")
     if processor is not None:

@@ -4,6 +4,7 @@ panel (one clear message and what to do, never a traceback)."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from valgus.core.checks import FILMING_GUIDANCE
 from valgus.core.scoring import RepScore
 from valgus.errors import ModelError, NoPersonError, VideoError
 from valgus.present.charts import timeline_figure
+from valgus.present.export import download_label
 from valgus.present.style import (
     BAND_HEX,
     BAND_TEXT,
@@ -52,10 +54,11 @@ def what_to_do(err: BaseException) -> list[str]:
     return ["Try again; if it happens again, try another clip or re-export this one."]
 
 
-def error_panel(title: str, err: BaseException) -> None:
-    """A clear error with what to do; never a traceback."""
+def error_panel(title: str, err: BaseException, message: str | None = None) -> None:
+    """A clear error with what to do; never a traceback. ``message``: the error in the user's
+    terms when ``str(err)`` names something they never saw (a temporary file)."""
     with st.container(border=True, key="error_panel"):
-        st.error(f"**{title}**  \n{err}")
+        st.error(f"**{title}**  \n{message if message is not None else err}")
         st.markdown("**What to do**\n" + "\n".join(f"- {s}" for s in what_to_do(err)))
 
 
@@ -131,8 +134,7 @@ def show_report(report: Report, key: str) -> None:
             st.warning(f"**The camera view cannot be measured.** {guidance}")
             st.markdown(
                 "**What to do**\n- Re-film from the front, camera square to you.\n"
-                "- Keep your whole body, head to feet, in the picture.\n"
-                "- Camera at hip height, 2-4 m away."
+                f"- {FILMING_GUIDANCE}"
             )
     quality = result.quality
     if quality:
@@ -191,11 +193,24 @@ def show_report(report: Report, key: str) -> None:
     video_col = st.columns([2, 3])[0] if h > w else st.container()
     video_col.video(video_bytes, format="video/mp4")
     st.markdown("##### Downloads")
-    cols = st.columns(4)
+    cols = st.columns(5)
     mime = {".json": "application/json", ".csv": "text/csv"}
     for col, (name, data) in zip(cols, report.files.items(), strict=False):
-        col.download_button(name, data, file_name=name, mime=mime[Path(name).suffix],
-                            key=f"dl_{key}_{name}", on_click="ignore")
-    cols[3].download_button(report.video.path.name, video_bytes,
+        col.download_button(download_label(name), data, file_name=name,
+                            mime=mime[Path(name).suffix], key=f"dl_{key}_{name}",
+                            on_click="ignore", help=name)
+    cols[3].download_button(download_label(report.video.path.name), video_bytes,
                             file_name=report.video.path.name, mime="video/mp4",
-                            key=f"dl_{key}_video", on_click="ignore")
+                            key=f"dl_{key}_video", on_click="ignore",
+                            help=report.video.path.name)
+    pdf_name = f"{Path(report.result.source).stem}.pdf"
+    cols[4].download_button(download_label(pdf_name), partial(result_pdf, report),
+                            file_name=pdf_name, mime="application/pdf", key=f"dl_{key}_pdf",
+                            on_click="ignore", help=f"{pdf_name}: this result, no record needed")
+
+
+def result_pdf(report: Report) -> bytes:
+    """This result as a PDF (``report.single``), made when the button is pressed."""
+    from valgus.report.single import analysis_pdf
+
+    return analysis_pdf(report.result, report.video.bottom_frames)

@@ -15,6 +15,16 @@ from valgus.core.checks import FILMING_GUIDANCE
 from valgus.core.result import LegChoice
 
 VIDEO_TYPES = ["mp4", "mov", "webm", "avi"]
+# The how-to-film picture (scripts/make_filming_diagram.py); absent from an installed package.
+HOW_TO_FILM = Path(__file__).resolve().parents[3] / "docs" / "how_to_film.png"
+
+
+def filming_help(key: str) -> None:
+    """The one filming advice, with the how-to-film picture when it is there."""
+    with st.expander("How to film", expanded=False, key=f"how_to_film_{key}"):
+        st.markdown(FILMING_GUIDANCE)
+        if HOW_TO_FILM.is_file():
+            st.image(str(HOW_TO_FILM), caption="Camera in front, whole body in the picture.")
 
 
 def page_upload(cfg: AnalysisConfig, leg: LegChoice, sample_clip: Path | None) -> None:
@@ -34,7 +44,8 @@ def page_upload(cfg: AnalysisConfig, leg: LegChoice, sample_clip: Path | None) -
         f"Phone video: mp4, mov, webm or avi, up to {limit_mb} MB", type=VIDEO_TYPES,
         key="upload",
     )
-    st.caption(f"Upload limit: {limit_mb} MB per video. {FILMING_GUIDANCE}")
+    st.caption(f"Upload limit: {limit_mb} MB per video.")
+    filming_help("upload")
     sample_clicked = st.button("Analyse the sample clip", key="sample",
                                disabled=sample_clip is None or not sample_clip.is_file())
     st.caption("The sample: a 20 s synthetic clip of six single-leg squats bundled with valgus.")

@@ -11,6 +11,7 @@ import numpy as np
 
 from valgus import landmarks as lm
 from valgus.config import LiveConfig
+from valgus.core.checks import FILMING_GUIDANCE
 
 # Landmarks that must be inside the picture for the test: head, trunk, legs and both feet.
 SETUP_LANDMARKS: tuple[int, ...] = (
@@ -27,10 +28,8 @@ FEET: tuple[int, ...] = (
     lm.LEFT_FOOT_INDEX, lm.RIGHT_FOOT_INDEX,
 )
 
-CAMERA_PLACEMENT = (
-    "Put the camera straight in front of you at hip height, 2-4 m away, and stand so that your "
-    "whole body, head to feet, is in the picture. Face the camera squarely."
-)
+# Where the camera goes: the one filming advice of every page and message (core.checks).
+CAMERA_PLACEMENT = FILMING_GUIDANCE
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,21 @@ def write_frames_csv(kin: Kinematics, path: Path) -> Path:
     return path
 
 
+# What each download is, in words (the app's buttons say what a file is, not its cut-off name).
+DOWNLOAD_LABELS: dict[str, str] = {
+    ".valgus.json": "Full result (JSON)",
+    ".reps.csv": "Per-rep table (CSV)",
+    ".frames.csv": "Per-frame angles (CSV)",
+    ".annotated.mp4": "Annotated video (MP4)",
+    ".pdf": "Result as PDF",
+}
+
+
+def download_label(name: str) -> str:
+    """The words of a download button for the file ``name`` (its name when unknown)."""
+    return next((label for end, label in DOWNLOAD_LABELS.items() if name.endswith(end)), name)
+
+
 def write_all(result: AnalysisResult, kin: Kinematics, out_dir: Path, stem: str) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     return [
