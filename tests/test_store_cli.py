@@ -119,7 +119,7 @@ def test_review_clearance_sign_and_report(
         (["report", "1"], 7, "give --pdf FILE and/or --html FILE"),
         (["report", "1", "--pdf", "/nonexistent-dir/x.pdf"], 8, "no such directory"),
         (["clearance", "1", "--by", "x", "--min-lsi", "80"], 7, "min_lsi_pct must be 85-90"),
-        (["review", "1", "--reviewer", "  "], 7, "reviewer name must not be empty"),
+        (["review", "1", "--reviewer", "  "], 7, "name must not be empty"),
     ],
 )
 def test_records_errors_are_one_line(

@@ -1,7 +1,8 @@
 """The app's Review page: people and their test sessions, each clip's reps with the reviewer's
 band overrides and notes, the person's FPPA across sessions, the return-to-running clearance
 record (entered, decided, signed; in ``app.review_clearance``) and the session report. Also the
-"Save to a person's record" control of the upload and live pages.
+"Save to a person's record" control of the upload and live pages. Both need a login
+(``app.login``); what they record is recorded under the logged-in account.
 
 Streamlit code only: every read and write goes through ``valgus.store.service.Records`` (one per
 process, ``st.cache_resource``), so everything shown survives an app restart.
@@ -19,12 +20,13 @@ import pandas as pd  # type: ignore[import-untyped]
 import streamlit as st
 
 from valgus.app.clip_report import Report
+from valgus.app.login import current_user, require_login
 from valgus.app.review_clearance import clearance_panel, decision_panel, history_panel, policy_panel
 from valgus.core.clearance import BANDS, Override, SquatRep
 from valgus.core.reasons import describe
 from valgus.errors import ValgusError
 from valgus.present.style import BAND_HEX, BAND_TEXT, fmt_num
-from valgus.store.service import AnalysisInfo, Records, SessionInfo, SessionSummary
+from valgus.store.service import AnalysisInfo, Records, SessionInfo, SessionSummary, UserInfo
 
 SEX_CHOICES = ("not given", "female", "male")
 NEW_SESSION = -1
@@ -39,6 +41,14 @@ def get_records(data_dir: str) -> Records:
 
 def records() -> Records:
     return get_records(os.environ.get("VALGUS_DATA_DIR", ""))
+
+
+def logged_in() -> UserInfo | None:
+    """The account logged in in this browser session, if any (and the records open)."""
+    try:
+        return current_user(records())
+    except ValgusError:
+        return None
 
 
 # --------------------------------------------------------------------------- saving an analysis
@@ -60,6 +70,9 @@ def save_control(report: Report, name: str, key: str, path: Path | None = None,
         done = saved[1] if saved and saved[0] == name else None  # for this clip only
         if clicked and not code.strip():
             st.error("Enter the person's code.")
+        elif clicked and logged_in() is None:
+            st.error("Log in on the Review page first: saving to a person's record needs an "
+                     "account.")
         elif clicked:
             try:
                 rec = records()
@@ -324,13 +337,19 @@ def page_review() -> None:
     try:
         rec = records()
     except ValgusError as err:
-        st.error(f"**The records cannot be opened.** {err}")
+        st.error("The records cannot be opened.")
+        st.text(str(err))
         return
-    st.caption(f"Records in {rec.db.data_dir} (VALGUS_DATA_DIR); people are known only by a "
-               "pseudonymous code: never enter names.")
-    reviewer = " ".join(st.text_input(
-        "Reviewer (your name, for reviews and sign-off)", key="rv_reviewer",
-        help="Needed to save a review or clearance values and to sign off.").split())
+    user = require_login(rec)
+    if user is None:
+        return
+    # Everything recorded from this page is recorded under the logged-in account.
+    reviewer = user.username
+    st.caption("People are known only by a pseudonymous code: never enter names. "
+               + ("As a clinician you may review, sign and set the policy."
+                  if user.may("sign") else
+                  "As an assistant you may record people, clips and clearance values; a "
+                  "clinician reviews and signs."))
     # The clinic's policy as stored now (another user or the command line may have changed it).
     setting = rec.policy_setting()
     rec = Records(rec.db, setting.policy)

@@ -1,7 +1,8 @@
 """Command line: ``valgus analyze VIDEO``, ``valgus batch`` (``valgus.cli.batch``) and the
 clinician records commands (``history``, ``report``, ``review``, ``clearance``, ``policy``:
-``valgus.cli.records``; ``records check|quarantine|upgrade``: ``valgus.cli.upkeep``). Thin:
-parses arguments, calls ``pipeline.analyze_video``, prints."""
+``valgus.cli.records``; ``records check|quarantine|upgrade|verify``: ``valgus.cli.upkeep``;
+``user ...``: ``valgus.cli.users``). Thin: parses arguments, calls ``pipeline.analyze_video``,
+prints."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from valgus import __version__
 from valgus.cli import batch as batch_cli
 from valgus.cli import records as records_cli
 from valgus.cli import upkeep as upkeep_cli
+from valgus.cli import users as users_cli
 from valgus.cli.argtypes import LEG_CHOICES, SEX_CHOICES, positive_float, positive_int
 from valgus.config import AnalysisConfig, InputLimits, Sex
 from valgus.core.pose import PoseSeries
@@ -103,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "cores (default 1: one pass; see README 'Speed' for what splitting changes)")
     records_cli.add_parsers(sub)
     upkeep_cli.add_parser(sub)
+    users_cli.add_parser(sub)
     batch_cli.add_parser(sub)
     return parser
 
@@ -182,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
             return records_cli.run(args)
         if args.command == upkeep_cli.COMMAND:
             return upkeep_cli.run(args)
+        if args.command == users_cli.COMMAND:
+            return users_cli.run(args)
         if args.command == "batch":
             return batch_cli.run_from_args(args)
     except ValgusError as err:

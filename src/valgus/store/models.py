@@ -238,3 +238,26 @@ class Signature(Base):
     __table_args__ = (
         CheckConstraint("kind IN ('signature', 'amendment', 'legacy')", name="kind"),
     )
+
+
+class User(Base):
+    """An account of the records: a ``username``, a ``role`` (clinician: review and sign, and
+    what an assistant does; assistant: record people, sessions, clips and clearance values), an
+    argon2 ``password_hash`` (never the password), ``disabled`` accounts cannot log in or act.
+    ``failed_logins`` / ``locked_until``: the back-off after wrong passwords."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    disabled: Mapped[bool] = mapped_column(default=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (
+        CheckConstraint("role IN ('clinician', 'assistant')", name="role"),
+    )

@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from valgus.core.clearance import ClearanceInputs, ClearancePolicy, Override
-from valgus.store import check, people, sessions, settings, signing, summary, verify
+from valgus.store import accounts, check, people, sessions, settings, signing, summary, verify
+from valgus.store.accounts import UserInfo
 from valgus.store.check import CheckReport
 from valgus.store.db import Database, StagedFile
 from valgus.store.info import (
@@ -54,7 +55,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AnalysisInfo", "ClearanceInfo", "ClipInfo", "History", "PersonInfo", "PolicySetting",
-    "Records", "ReviewInfo", "SessionInfo", "SessionSummary",
+    "Records", "ReviewInfo", "SessionInfo", "SessionSummary", "UserInfo",
 ]
 
 
@@ -96,6 +97,33 @@ class Records:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # ------------------------------------------------------------------ accounts
+
+    def add_user(self, username: str, role: str, password: str) -> UserInfo:
+        """A new account (role clinician or assistant); see ``accounts``."""
+        return accounts.add_user(self.db, username, role, password)
+
+    def set_password(self, username: str, password: str) -> None:
+        accounts.set_password(self.db, username, password)
+
+    def set_disabled(self, username: str, disabled: bool = True) -> UserInfo:
+        return accounts.set_disabled(self.db, username, disabled)
+
+    def list_users(self) -> list[UserInfo]:
+        return accounts.list_users(self.db)
+
+    def get_user(self, username: str) -> UserInfo:
+        return accounts.get_user(self.db, username)
+
+    def has_accounts(self) -> bool:
+        """Whether any account exists (from then on names must be accounts)."""
+        with self.db.read() as s:
+            return accounts.accounts_exist(s)
+
+    def authenticate(self, username: str, password: str) -> UserInfo:
+        """The account if the password is right (``LoginError`` otherwise, with back-off)."""
+        return accounts.authenticate(self.db, username, password)
 
     # ------------------------------------------------------------------ upkeep
 

@@ -8,9 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from valgus.core.clearance import ClearancePolicy
+from valgus.store.accounts import require
 from valgus.store.db import Database
 from valgus.store.errors import RecordError
-from valgus.store.info import PolicySetting, clean_name, now, utc
+from valgus.store.info import PolicySetting, now, utc
 from valgus.store.models import Setting
 
 POLICY_SETTING = "clearance_policy"
@@ -42,9 +43,9 @@ def save_policy(db: Database, policy: ClearancePolicy, updated_by: str) -> Polic
     Raises:
         RecordError: an empty name, or another writer saved the policy at the same moment.
     """
-    updated_by = clean_name(updated_by, "name of who sets the policy")
     value = {k: getattr(policy, k) for k in POLICY_FIELDS}
     with db.write() as s:
+        updated_by = require(s, updated_by, "policy")
         row = s.scalar(select(Setting).where(Setting.name == POLICY_SETTING).with_for_update())
         if row is None:
             row = Setting(name=POLICY_SETTING)

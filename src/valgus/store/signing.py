@@ -13,13 +13,13 @@ from sqlalchemy.orm import Session
 
 from valgus.core.clearance import BANDS, ClearanceInputs, ClearancePolicy, Override, squat_results
 from valgus.store import snapshot
+from valgus.store.accounts import require
 from valgus.store.db import Database
 from valgus.store.errors import RecordError
 from valgus.store.info import (
     ClearanceInfo,
     ReviewInfo,
     SessionSummary,
-    clean_name,
     clearance_info,
     now,
     review_info,
@@ -60,8 +60,8 @@ def save_review(
             reason, a rep given twice, or a signed session.
         NotFoundError: no such session.
     """
-    reviewer = clean_name(reviewer, "reviewer name")
     with db.write() as s:
+        reviewer = require(s, reviewer, "review")
         open_session(s, session_id)
         return review_info(_add_review(s, session_id, reviewer, notes, overrides))
 
@@ -120,8 +120,8 @@ def save_clearance(
         RecordError: an empty name, or the record is signed.
         NotFoundError: no such session.
     """
-    entered_by = clean_name(entered_by, "name of who enters the values")
     with db.write() as s:
+        entered_by = require(s, entered_by, "record")
         open_session(s, session_id)
         row = clearance_record(s, session_id)
         if row is None:
@@ -178,8 +178,8 @@ def sign_clearance(
             longer matches its record.
         NotFoundError: no such session.
     """
-    reviewer = clean_name(reviewer, "reviewer name")
     with db.write() as s:
+        reviewer = require(s, reviewer, "sign")
         open_session(s, session_id)
         _seal(s, db, session_id, policy, reviewer, "signature")
         return summarize(s, db, session_id, policy)
@@ -204,13 +204,13 @@ def amend(
             ``valgus records verify``: an amendment never seals a change made behind its back).
         NotFoundError: no such session.
     """
-    by = clean_name(by, "name of who amends")
     reason = " ".join(reason.split())
     if not reason:
         raise RecordError("give the reason for the amendment")
     if inputs is None and review is None:
         raise RecordError("an amendment changes the clearance values or the review")
     with db.write() as s:
+        by = require(s, by, "sign")
         find_session(s, session_id, lock=True)
         signatures = snapshot.session_signatures(s, session_id)
         if not signatures:
