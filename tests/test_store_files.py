@@ -165,8 +165,9 @@ def test_new_data_folders_are_private(tmp_path: Path) -> None:
     _fill(data)
     for folder in (data, data / "clips", data / "poses", data / "tmp"):
         assert folder.stat().st_mode & 0o777 == 0o700, folder
-    assert all((data / "clips").iterdir())
-    for f in (data / "clips").iterdir():
+    stored = [*(data / "clips").iterdir(), *(data / "poses").iterdir()]
+    assert len(stored) == 4
+    for f in stored:
         assert f.stat().st_mode & 0o077 == 0, f
 
 

@@ -357,6 +357,7 @@ def finish_stage(staged: StagedFile) -> StagedFile:
     """Fill in the sha256 and size of a file written to ``staged.temp``; flush it to disk."""
     digest = hashlib.sha256()
     size = 0
+    staged.temp.chmod(PRIVATE_FILE)
     with staged.temp.open("rb") as f:
         while chunk := f.read(_COPY_CHUNK):
             digest.update(chunk)
