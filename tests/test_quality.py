@@ -12,7 +12,7 @@ import pytest
 from tests.synthetic import Rep, person_series, squat_curve, time_base
 from valgus import landmarks as lm
 from valgus.config import QualityConfig
-from valgus.core.checks import QualityIssue, assess_quality, yaw_guidance
+from valgus.core.checks import QualityIssue, assess_quality, rear_view_frames, yaw_guidance
 from valgus.core.kinematics import FEET, body_height_px
 from valgus.core.pose import PoseSeries
 from valgus.core.reasons import describe
@@ -301,3 +301,73 @@ def test_a_hidden_stance_knee_makes_its_rep_not_measurable(tmp_path: Path) -> No
     assert result.exercise == "single_leg"
     loaded = PoseSeries.load(hidden.save(tmp_path / "hidden.npz"))
     np.testing.assert_array_equal(loaded.leg_seen, seen)
+
+
+# ------------------------------------------------------------ rear view (issue 13 item 6)
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def from_behind(series: PoseSeries) -> PoseSeries:
+    """``series`` as a camera behind the person sees it: the body turned 180 deg about the
+    vertical (world x and z negated), so the person's left is on the image's left and the nose
+    behind the shoulders."""
+    xy = series.xy_px.astype(np.float64).copy()
+    centre = np.nanmean(xy[..., 0], axis=1, keepdims=True)
+    xy[..., 0] = 2.0 * centre - xy[..., 0]
+    world = series.world_m.copy()
+    world[..., [0, 2]] *= -1.0
+    return dataclasses.replace(series, xy_px=xy.astype(np.float32), world_m=world)
+
+
+def test_a_rear_view_is_blocked_with_film_from_the_front() -> None:
+    clean = clean_series()
+    assert not rear_view_frames(clean.xy_px, clean.world_m, CFG).any()
+    behind = from_behind(clean)
+    assert rear_view_frames(behind.xy_px, behind.world_m, CFG).all()
+    issue = codes(behind)["filmed_from_behind"]
+    assert issue.blocking and issue.values["frames_pct"] == pytest.approx(100.0)
+    assert "filmed from behind" in issue.message and "Film from the front" in issue.guidance
+    result, _ = analyze_series(behind)
+    assert not result.view.frontal and "Film from the front" in result.view.guidance[0]
+    assert result.problem == "blocked"
+    assert all(not r.valid for r in result.reps)
+
+
+def test_a_side_view_is_not_called_a_rear_view() -> None:
+    """Turned 90 deg the nose is level with the shoulders, whatever the left-right order."""
+    clean = clean_series()
+    world = clean.world_m.copy()
+    x, z = world[..., 0].copy(), world[..., 2].copy()
+    world[..., 0], world[..., 2] = -z, x  # turned 90 deg
+    xy = from_behind(clean).xy_px  # and the left-right order reversed in the image
+    assert not rear_view_frames(xy, world, CFG).any()
+
+
+def test_turning_round_for_part_of_the_clip_is_said_without_blocking() -> None:
+    clean = clean_series()
+    behind = from_behind(clean)
+    part = clean.t_s >= 7.0  # 30% of the clip
+    xy = np.where(part[:, None, None], behind.xy_px, clean.xy_px)
+    world = np.where(part[:, None, None], behind.world_m, clean.world_m)
+    issue = codes(dataclasses.replace(clean, xy_px=xy, world_m=world))["filmed_from_behind"]
+    assert not issue.blocking and issue.values["frames_pct"] == pytest.approx(30.0, abs=1.0)
+
+
+@pytest.mark.parametrize(("clip", "behind"), [("rear_view_yaw180.mp4", True),
+                                              ("front_view_yaw0.mp4", False)])
+def test_rendered_rear_view_with_the_model(clip: str, behind: bool) -> None:
+    """Rendered by valgus.synth.generate (320x240, 4 s, two reps L R; camera yaw 180 deg =
+    behind the person, 0 = in front). The model reads the back view the right way round: the
+    nose 0.21-0.28 m behind the shoulders and the left side on the image's left on every
+    frame."""
+    from valgus.pipeline import analyze_video
+
+    result = analyze_video(DATA / clip).result
+    found = {q.code: q for q in result.quality}
+    assert ("filmed_from_behind" in found) is behind
+    if behind:
+        assert found["filmed_from_behind"].blocking
+        assert not result.view.frontal and all(not r.valid for r in result.reps)
+    else:
+        assert result.view.frontal and any(r.valid for r in result.reps)

@@ -295,6 +295,22 @@ class QualityConfig:
     # ...and a rep whose stance leg is hidden on more than this share of its frames is not
     # measurable ("something hides your knee").
     max_hidden_rep_fraction: float = 0.1
+    # Rear view (issue 13 item 6). A frame shows the person's back when the model puts the
+    # nose more than this (m, 3D world landmarks, z away from the camera) behind the middle of
+    # the shoulders AND the person's left shoulder and hip on the image's left (their right in a
+    # frontal view). Frontal clips (hyva2/3/7, demo, 10 rendered bodies, double-leg clips) put
+    # the nose 0.14-0.27 m in front; side and oblique views (rohanx01, Chdh11, luizfcharry)
+    # 0-0.13 m in front, a few side frames up to 0.16 m behind; a rendered back view (yaw 180)
+    # 0.21-0.28 m behind on every frame. MediaPipe's face visibility stays 0.99-1.0 from behind,
+    # so it is no cue.
+    rear_nose_behind_m: float = 0.05
+    # The clip is "filmed from behind" (blocking) when more than this share of its frames with
+    # the person show their back: the rendered back view 100%; every frontal, side and oblique
+    # clip 0-0.7%; the bystander composite 14% before the person lock, 3.5% after it...
+    rear_view_blocking_fraction: float = 0.5
+    # ...and says so without blocking above this share (a person who turns round for part of the
+    # clip: those reps' sides and valgus direction are unverified).
+    rear_view_warn_fraction: float = 0.25
 
 
 @dataclass(frozen=True)

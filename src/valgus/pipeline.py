@@ -18,6 +18,7 @@ from valgus.core.checks import (
     ViewAssessment,
     assess_quality,
     assess_view,
+    behind_view,
 )
 from valgus.core.kinematics import Kinematics, compute_kinematics
 from valgus.core.pose import PoseSeries
@@ -83,6 +84,7 @@ def prepare_scoring(series: PoseSeries, cfg: AnalysisConfig) -> ScoringContext:
         # round. The fix is to rotate the video (the blocking issue says so); until then the
         # view is unknown.
         view = ViewAssessment(False, None, 0.0, (ROTATED_VIEW_GUIDANCE,))
+    view = behind_view(view, quality)
     return ScoringContext(kin, view, tuple(quality), trusted)
 
 

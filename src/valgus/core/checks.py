@@ -10,7 +10,7 @@ hidden joints: it checks bone lengths, joint speeds and left-right swaps instead
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -102,6 +102,36 @@ def _person_switch(series: PoseSeries, cfg: QualityConfig) -> list[QualityIssue]
                                                            "first_s": first})]
 
 
+def rear_view_frames(xy_px: np.ndarray, world_m: np.ndarray, cfg: QualityConfig) -> np.ndarray:
+    """(N,) bool: frames that show the person's back (issue 13 item 6).
+
+    The hip and shoulder lines alone cannot tell front from back (``body_yaw_deg`` folds them),
+    and MediaPipe's face visibility stays near 1 from behind. Two cues that a back view turns
+    round together: the nose lies more than ``cfg.rear_nose_behind_m`` behind the middle of the
+    shoulders (3D world z, away from the camera), and the person's left shoulder and hip lie on
+    the image's left of their right ones. Requiring both keeps side views, whose left-right
+    order and nose depth wander, out. ``xy_px`` (N, 33, 2), ``world_m`` (N, 33, 3); NaN rows
+    read False.
+    """
+    order = ((xy_px[:, lm.LEFT_SHOULDER, 0] - xy_px[:, lm.RIGHT_SHOULDER, 0])
+             + (xy_px[:, lm.LEFT_HIP, 0] - xy_px[:, lm.RIGHT_HIP, 0]))
+    shoulders_z = 0.5 * (world_m[:, lm.LEFT_SHOULDER, 2] + world_m[:, lm.RIGHT_SHOULDER, 2])
+    nose_behind = world_m[:, lm.NOSE, 2] - shoulders_z
+    with np.errstate(invalid="ignore"):
+        return np.asarray((order < 0.0) & (nose_behind > cfg.rear_nose_behind_m))
+
+
+def _filmed_from_behind(xy: np.ndarray, world: np.ndarray,
+                        cfg: QualityConfig) -> list[QualityIssue]:
+    """The ``filmed_from_behind`` issue: blocking when most frames show the person's back,
+    information when a smaller but real share does (``rear_view_frames``)."""
+    share = _fraction(rear_view_frames(xy, world, cfg))
+    if share <= cfg.rear_view_warn_fraction:
+        return []
+    blocking = share > cfg.rear_view_blocking_fraction
+    return [QualityIssue(QualityCode.FILMED_FROM_BEHIND, blocking, {"frames_pct": 100 * share})]
+
+
 def yaw_guidance(yaw_deg: float) -> str:
     """How to square the camera to a body turned ``yaw_deg`` (sign as ``body_yaw_deg``).
 
@@ -172,6 +202,11 @@ def assess_quality(
         issues.append(QualityIssue(QualityCode.SIDEWAYS, True))
     elif abs(roll) > cfg.max_roll_deg and not roll_meaningless:
         issues.append(QualityIssue(QualityCode.CAMERA_TILTED, False, {"roll_deg": roll}))
+    if not rotated:
+        # Left-right order in the image means nothing until the video is upright; frames on
+        # someone else (``trust.other_person_frames``) are not the person's view.
+        mine = ~other_person_frames(series, cfg)[detected]
+        issues.extend(_filmed_from_behind(xy[mine], world[mine], cfg))
     picture = series.picture
     if series.picture_px is not None:
         x0, y0, pw, ph = picture
@@ -263,3 +298,14 @@ def assess_view(kin: Kinematics, cfg: AnalysisConfig) -> ViewAssessment:
             + FILMING_GUIDANCE,
         )
     return ViewAssessment(frontal, median, frac, guidance)
+
+
+def behind_view(view: ViewAssessment, quality: Sequence[QualityIssue]) -> ViewAssessment:
+    """The view of a clip blocked as filmed from behind: never frontal, with the guidance to
+    film from the front (the body-turn check folds a back view onto a front one, so on its own
+    it reads a back view as square). Any other clip's view unchanged."""
+    if not any(q.code is QualityCode.FILMED_FROM_BEHIND and q.blocking for q in quality):
+        return view
+    words = quality_guidance(QualityCode.FILMED_FROM_BEHIND, {})
+    return ViewAssessment(False, view.median_yaw_deg, 0.0,
+                          ("Filmed from behind: the camera saw your back. " + words,))
