@@ -230,12 +230,18 @@ def test_no_valid_reps_cannot_assess() -> None:
     v = verdict_of("left", [score(None)] * 4)
     assert v.verdict == "CANNOT ASSESS" and (v.reps_seen, v.valid_reps) == (4, 0)
     assert v.worst_fppa_deg is None and v.mean_fppa_deg is None and v.position is None
-    assert v.reasons == ("none of the 4 complete reps on this leg could be measured",)
+    assert v.reasons == (
+        "none of the 4 complete reps on this leg could be measured",
+        "4 knee-bend cycles found on this leg, 0 counted; not counted: 4 camera not in front",
+    )
     empty = verdict_of("left", [])
     assert empty.verdict == "CANNOT ASSESS"
     assert "no complete single-leg squat" in empty.reasons[0]
     side = verdict_of("left", [score(3.0)] * 5, CFG3, False, "camera not in front of you")
-    assert side.verdict == "CANNOT ASSESS" and side.reasons == ("camera not in front of you",)
+    assert side.verdict == "CANNOT ASSESS" and side.reasons == (
+        "camera not in front of you",
+        "5 knee-bend cycles found on this leg, 0 counted; not counted: 5 clip not assessable",
+    )
 
 
 def test_verdict_counts_only_own_complete_single_leg_reps() -> None:

@@ -125,22 +125,24 @@ def test_analyze_series_fppa_at_60_deg_flexion() -> None:
         assert rep.fppa_ref_deg == pytest.approx(expected, abs=1.5)
 
 
-def test_analyze_series_deep_squat_scored_at_60_deg() -> None:
-    """A 135 deg pistol squat foreshortens the thigh at the bottom: no FPPA there, the band
-    comes from the FPPA at 60 deg of flexion."""
+def test_analyze_series_deep_squat_scored_at_the_bottom() -> None:
+    """A 135 deg pistol squat (thigh at 0.4 of its length at the bottom): the scored point stays
+    the bottom (issue 16 item 5: it never moves to 60 deg), the 60 deg value is reported beside
+    it, and the band comes from the bottom."""
     truth = evenly_spaced_reps(N_REPS, 1.0, 4.0, 1.0, 135.0)
     t = time_base(truth[-1].end_s + 1.0, FPS)
     turn = valgus_turn_for_fppa_deg(4.0, 60.0)
     series = person_series(t, squat_curve(t, truth, STANDING_DEG), "left", turn)
     result, _ = analyze_series(series, CFG3)
     assert len(result.reps) == N_REPS
+    at_bottom = fppa_from_geometry_deg(135.0, turn)
     for rep in result.reps:
-        assert rep.fppa_bottom_deg is None
-        assert rep.scored_at == "reference_flexion"
+        assert rep.scored_at == "bottom"
+        assert rep.fppa_bottom_deg == pytest.approx(at_bottom, abs=1.5)
         assert rep.fppa_ref_deg == pytest.approx(4.0, abs=1.5)
-        assert rep.band == "fine"
-    assert result.legs["left"].verdict == "PASS"
-    assert result.legs["left"].worst_fppa_deg == pytest.approx(4.0, abs=1.5)
+        assert rep.thigh_ratio is not None and 0.25 < rep.thigh_ratio < 0.5
+        assert rep.band == "excessive"  # about 16 deg at the bottom
+    assert result.legs["left"].worst_fppa_deg == pytest.approx(at_bottom, abs=1.5)
 
 
 def test_analyze_series_good_control_passes_when_enough_reps() -> None:
@@ -228,7 +230,14 @@ def test_analyze_series_side_view_withholds_fppa() -> None:
         assert rep.pelvic_drop_deg is None and rep.trunk_lean_deg is None
     for verdict in result.legs.values():
         assert verdict.verdict == "CANNOT ASSESS"
-        assert verdict.reasons == ("camera not in front of you",)
+        assert verdict.reasons[0] == "camera not in front of you"
+        if verdict.leg == "left":  # the stance leg's cycles are tallied (issue 16 item 7)
+            assert verdict.cycles_found == N_REPS
+            assert verdict.not_counted == (("not_frontal", N_REPS),)
+            assert verdict.reasons[1:] == (
+                "3 knee-bend cycles found on this leg, 0 counted; not counted: 3 camera not "
+                "in front",
+            )
     assert result.to_dict()["reps"][0]["fppa_bottom_deg"] is None
 
 

@@ -194,11 +194,26 @@ class ViewConfig:
     # synthetic demo clip (true turn 0) it reads 2-5 deg, more when standing on one leg. Only the
     # turn beyond this counts; smaller turns cannot be told from the estimator's own error.
     yaw_noise_deg: float = 5.0
-    # Per rep: FPPA is withheld when the thigh at the bottom is shorter in the image than this
-    # fraction of its standing length (foreshortened thigh, hip near knee height: cos 60 = 0.5).
-    min_thigh_length_ratio: float = 0.5
-    # Squats too deep for FPPA at the bottom are scored where the descent reaches this knee
-    # flexion instead (studies sample FPPA at 60 deg: Willson 2006; Munro 2012).
+    # The scored point of every rep is its deepest point (peak knee flexion: Willson 2006; Munro
+    # 2012; Herrington 2014), read as the median FPPA over the bottom plateau: the rep's frames
+    # around the deepest one whose flexion is within this many degrees of it (about 1/3 s at
+    # the bottom of a 2-6 s rep). One frame's FPPA moves 2-4 deg from frame to frame there on
+    # real clips (hyva7's left rep: 10.3-12.8 deg over 0.7 s at 99-101 deg of flexion); the
+    # median of the plateau does not jump when one frame changes (bench/bottom_reading_accuracy.py
+    # compares both readings with the rendered truth).
+    bottom_plateau_deg: float = 5.0
+    # A rep is not measurable when the thigh at the bottom (median over the plateau) is shorter
+    # in the image than this fraction of its length over the rep: the thigh then points at the
+    # camera within ~15 deg (cos 75 = 0.26), hip near knee height, where the 2D FPPA loses its
+    # meaning (REFERENCE section 1) and a knee placement error of x thigh lengths turns the
+    # thigh line by about x / ratio rad, four times as much as standing. The hyva7 reps (about
+    # 100 deg of flexion) read 0.36-0.56 and the pistol-like rendered holds 0.3 and up. Until
+    # issue 16 this was 0.5 and silently moved the scored point to 60 deg of flexion (a 0.07
+    # change flipped hyva7's left rep from +0.9 to 14.7 deg); now the point never moves.
+    min_thigh_length_ratio: float = 0.25
+    # The FPPA where the descent first reaches this knee flexion is reported beside the bottom's
+    # for every measured rep (the literature's alternative point: Willson 2006; Munro 2012); it
+    # never sets the band.
     reference_flexion_deg: float = 60.0
     # Per rep: landmarks must be present in at least this fraction of the rep's frames.
     min_rep_coverage: float = 0.8
@@ -311,6 +326,13 @@ class QualityConfig:
     # ...and says so without blocking above this share (a person who turns round for part of the
     # clip: those reps' sides and valgus direction are unverified).
     rear_view_warn_fraction: float = 0.25
+    # Time, not frames (issue 16 item 6): a rep is not measurable when the recording has a step
+    # longer than this (s) between the frames with a person on either side of its deepest frame,
+    # or inside its bottom plateau ("frames missing around the bottom"): the true bottom may lie
+    # in the gap. A 25-30 fps clip steps 0.03-0.04 s, a phone's variable frame rate up to ~0.1 s;
+    # 0.25 s is 6-7 lost frames at 25-30 fps, a quarter of the 1 s that the fastest reps (1.2 s)
+    # spend around the bottom.
+    max_bottom_gap_s: float = 0.25
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from valgus.runtime.tracking import ProgressFn, estimate_poses
 
 
 def _exercise(reps: list[RepScore]) -> ExerciseLabel:
+    reps = [r for r in reps if not r.not_a_rep]
     kinds = [r.exercise for r in reps if r.complete] or [r.exercise for r in reps]
     if not kinds:
         return "unknown"
@@ -91,7 +92,13 @@ def prepare_scoring(series: PoseSeries, cfg: AnalysisConfig) -> ScoringContext:
 def analyze_series(
     series: PoseSeries, cfg: AnalysisConfig | None = None, leg: LegChoice = "auto"
 ) -> tuple[AnalysisResult, Kinematics]:
-    """Kinematics, reps, per-rep scores and verdicts of one pose series."""
+    """Kinematics, reps, per-rep scores and verdicts of one pose series.
+
+    Every knee-bend cycle of either leg that reached the minimum depth is in ``result.reps``:
+    scored, or not measurable with its coded reasons (``RepScore.issues``; a cycle that was the
+    free leg's or whose stance is unclear has ``RepScore.not_a_rep``, so it never counts as a
+    rep of the leg, and each leg's verdict says how many cycles were found and why any were not
+    counted)."""
     cfg = cfg or AnalysisConfig()
     n = len(series)
     detected = float(np.mean(series.detected)) if n else 0.0
@@ -116,6 +123,9 @@ def analyze_series(
         hip_x_px=kin.mid_hip_x_px,
         hip_width_px=kin.hip_width_px,
         yaw_deg=kin.yaw_deg,
+        # Never silent (issue 16 item 7): the cycles not attributed to a stance leg are scored
+        # too, as not measurable with their reason (free-leg phase, stance unclear).
+        include_unattributed=True,
     )
     hidden = hidden_leg_frames(series, cfg.quality)
     reps = [score_rep(c, kin, cfg, view.frontal, trusted, blockers, hidden) for c in candidates]

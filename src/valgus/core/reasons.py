@@ -42,6 +42,11 @@ class RepIssueCode(StrEnum):
     NOT_SQUARE = "not_square"  # values: yaw_deg, possible_error_deg
     RECORDED = "recorded"  # values: text (words stored by schema valgus.analysis/1)
     KNEE_HIDDEN = "knee_hidden"  # values: hidden_pct, information (fixed words, issue 13)
+    # Issue 16: cycles that are not reps of the test, and the scored point's own checks.
+    FREE_FOOT_DOWN = "free_foot_down"  # a rep on this leg with the free foot on the floor
+    FREE_LEG_PHASE = "free_leg_phase"  # this knee bent as the free leg (not a rep of this leg)
+    STANCE_UNCLEAR = "stance_unclear"  # the cues do not say which foot stood
+    BOTTOM_GAP = "bottom_gap"  # values: gap_s, at_s (the recording's step around the bottom)
 
 
 class QualityCode(StrEnum):
@@ -103,6 +108,17 @@ _REP_TEXT: dict[RepIssueCode, str] = {
     RepIssueCode.THIGH_FORESHORTENED: (
         "thigh too foreshortened at the bottom (hip near knee height) for FPPA"
     ),
+    RepIssueCode.FREE_FOOT_DOWN: (
+        "your free foot touched the floor during this rep, so it is not counted: keep the free "
+        "foot off the floor for the whole rep"
+    ),
+    RepIssueCode.FREE_LEG_PHASE: (
+        "this knee bent as the free leg while you stood on the other leg: not a rep of this leg"
+    ),
+    RepIssueCode.STANCE_UNCLEAR: (
+        "could not tell which foot you stood on during this knee bend, so it is not counted: "
+        "keep both feet in the picture and lift the free foot clearly off the floor"
+    ),
     RepIssueCode.FPPA_UNMEASURED: "FPPA could not be measured at the deepest frame",
     RepIssueCode.KNEE_HIDDEN: (
         "something hides your knee or shin during the rep, so its position was guessed: move "
@@ -130,6 +146,13 @@ def describe(issue: RepIssue) -> str:
         case RepIssueCode.FEW_DESCENT_FRAMES:
             return (f"only {_f(v, 'frames'):.0f} frames on the way down: the frame rate is too "
                     "low for this tempo (film at 30 fps or squat more slowly)")
+        case RepIssueCode.BOTTOM_GAP:
+            return (f"frames missing around the bottom: the recording skips "
+                    f"{_f(v, 'gap_s'):.2f} s at {_f(v, 'at_s'):.1f} s, so the deepest point may "
+                    "not have been filmed (keep the phone recording steadily; close other apps)")
+        case RepIssueCode.THIGH_FORESHORTENED if "ratio" in v:
+            return (f"thigh too foreshortened at the bottom (hip near knee height: the thigh "
+                    f"shows {100 * _f(v, 'ratio'):.0f}% of its length) for FPPA")
         case RepIssueCode.NOT_SQUARE:
             return (f"camera not square to you (body turned {_f(v, 'yaw_deg'):.0f} deg during "
                     f"the rep, which can shift the FPPA by up to "
@@ -313,6 +336,48 @@ def set_sentence(estimate: SetEstimate, threshold_deg: float, margin_deg: float)
                     f"({hi:.1f} deg at most)")
     return (f"{numbers}: {lo:.1f} to {hi:.1f} deg takes in the {_deg(threshold_deg)} "
             "threshold, within the measurement error")
+
+
+_CYCLE_LABEL: dict[RepIssueCode, str] = {
+    RepIssueCode.FREE_LEG_PHASE: "the free leg's bend",
+    RepIssueCode.STANCE_UNCLEAR: "stance leg unclear",
+    RepIssueCode.FREE_FOOT_DOWN: "free foot down",
+    RepIssueCode.BOTTOM_GAP: "frames missing around the bottom",
+    RepIssueCode.KNEE_HIDDEN: "knee hidden",
+    RepIssueCode.THIGH_FORESHORTENED: "thigh foreshortened",
+    RepIssueCode.NOT_SQUARE: "camera not square",
+    RepIssueCode.NOT_FRONTAL: "camera not in front",
+    RepIssueCode.CLIP_BLOCKED: "video cannot be scored",
+    RepIssueCode.DOUBLE_LEG: "double-leg squat",
+    RepIssueCode.CLIP_START: "cut by the clip's start",
+    RepIssueCode.CLIP_END: "cut by the clip's end",
+    RepIssueCode.UNRELIABLE_JOINTS: "joints unreliable",
+    RepIssueCode.UNRELIABLE_SCORED_FRAME: "joints unreliable at the bottom",
+}
+
+
+_CODES = frozenset(str(c) for c in RepIssueCode)
+
+
+def cycle_label(code: RepIssueCode) -> str:
+    """A short label of why a knee-bend cycle was not counted (a leg's tally, tables)."""
+    return _CYCLE_LABEL.get(code) or str(code).replace("_", " ")
+
+
+def cycles_sentence(found: int, counted: int, not_counted: Mapping[str, int]) -> str:
+    """How many knee-bend cycles of a leg were found, how many were counted as measured reps,
+    and why the others were not (``not_counted``: first reason code -> cycles)."""
+    if not found:
+        return "no knee bend reaching the minimum depth was found on this leg"
+    head = (f"{found} knee-bend {'cycle' if found == 1 else 'cycles'} found on this leg, "
+            f"{counted} counted")
+    if not not_counted:
+        return head
+    why = ", ".join(
+        f"{n} {cycle_label(RepIssueCode(code)) if code in _CODES else code.replace('_', ' ')}"
+        for code, n in not_counted.items()
+    )
+    return f"{head}; not counted: {why}"
 
 
 def leg_reasons(

@@ -1,6 +1,14 @@
-"""The score of one rep: its FPPA at the scored frame (the deepest, or where the descent reaches
-60 deg of knee flexion for squats too deep to measure at the bottom), its band, and the other
-frontal-plane measures at that frame; or why it is not measurable. Pure numpy.
+"""The score of one rep: its FPPA at the deepest point, its band, and the other frontal-plane
+measures there; or why it is not measurable. Pure numpy.
+
+The scored point (issue 16 item 5) is always the rep's deepest point, as the clinical protocol
+takes it (peak knee flexion: Willson 2006; Munro 2012; Herrington 2014; REFERENCE section 1),
+read robustly as the median FPPA over the bottom plateau (frames within
+``ViewConfig.bottom_plateau_deg`` of the peak flexion). The FPPA where the descent first
+reaches 60 deg of flexion, the literature's alternative point, is reported beside it for every
+measured rep and never sets the band. A thigh too foreshortened at the bottom
+(``ViewConfig.min_thigh_length_ratio``) is an issue on the rep, not a move to another point;
+so is a gap in the recording around the bottom (``QualityConfig.max_bottom_gap_s``).
 
 ``core.scoring`` re-exports everything here; per-leg verdicts are there.
 """
@@ -19,6 +27,7 @@ from valgus.core.checks import QualityIssue
 from valgus.core.kinematics import Kinematics
 from valgus.core.reasons import RepIssue, RepIssueCode, incomplete_issue
 from valgus.core.reps import RepCandidate
+from valgus.core.stance import RepReason
 from valgus.core.uncertainty import Band, band_for
 from valgus.landmarks import SIDES, Side
 
@@ -30,13 +39,18 @@ BANDS: tuple[Band, ...] = ("fine", "borderline", "excessive", "not_measurable")
 class RepScore:
     """Scores of one rep. Angles in degrees; times in seconds from the clip start.
 
-    ``fppa_bottom_deg``: at the deepest frame; None when the thigh is too foreshortened there.
-    ``fppa_peak_deg``: largest on the way down (frames with a usable thigh only).
-    ``fppa_ref_deg``: at the first frame of the descent reaching the reference flexion (60 deg).
-    ``scored_at``: which value the band comes from ("bottom", or "reference_flexion" for squats
-    too deep to measure at the bottom); None when the rep is not measurable, and ``issues`` says
-    why (codes with their numbers; ``reasons.describe`` words them). ``bottom_index`` is the
-    frame index of the deepest frame. ``clip_assessable``: the clip it is from can be assessed
+    ``fppa_bottom_deg``: at the deepest point, the median over the bottom plateau (the scored
+    value of every measured rep). ``fppa_peak_deg``: largest on the way down (frames with a
+    usable thigh only). ``fppa_ref_deg``: at the first frame of the descent reaching the
+    reference flexion (60 deg), reported beside the bottom's, never banded (None when the
+    descent does not reach it).
+    ``scored_at``: "bottom" for a measured rep ("reference_flexion" only in results stored
+    before issue 16); None when the rep is not measurable, and ``issues`` says why (codes with
+    their numbers; ``reasons.describe`` words them). ``bottom_index``: the frame index of the
+    deepest frame; ``scored_index``: the plateau frame whose FPPA is the plateau's median, the
+    frame every picture of the scored point shows (-1 in results stored before it: use
+    ``bottom_index``). ``thigh_ratio``: the thigh's image length at the bottom over its longest
+    in the rep (None when unknown). ``clip_assessable``: the clip it is from can be assessed
     at all (``result.clip_problem``: camera in front, no blocking check, a single-leg squat).
     ``knee_ankle_separation_ratio``: at the scored frame, see ``knee_ankle_separation_ratio``;
     None with the FPPA, and when the ankles are too close together across the image.
@@ -63,6 +77,19 @@ class RepScore:
     issues: tuple[RepIssue, ...]
     clip_assessable: bool = True
     knee_ankle_separation_ratio: float | None = None
+    scored_index: int = -1
+    thigh_ratio: float | None = None
+
+    @property
+    def picture_index(self) -> int:
+        """The frame (index in the clip's series) that pictures of the scored point show."""
+        return self.scored_index if self.scored_index >= 0 else self.bottom_index
+
+    @property
+    def not_a_rep(self) -> bool:
+        """A knee-bend cycle listed but not a rep of this leg (the free leg's bend, or a bend
+        whose stance leg is unclear): it is in the result, never in a leg's count of reps."""
+        return any(i.code in _NOT_A_REP for i in self.issues)
 
     @property
     def scored_fppa_deg(self) -> float | None:
@@ -84,13 +111,21 @@ class RepScore:
     def test_rep(self) -> bool:
         """A complete single-leg squat: the kind of rep the test counts (and a reviewer may
         re-band)."""
-        return self.complete and self.exercise == "single_leg"
+        return self.complete and self.exercise == "single_leg" and not self.not_a_rep
 
     @property
     def counts_towards_test(self) -> bool:
         """Counts towards the test's 20 reps: a complete single-leg squat, from a clip that can
         be assessed, measurable."""
         return self.test_rep and self.clip_assessable and self.valid
+
+
+_NOT_A_REP = frozenset({RepIssueCode.FREE_LEG_PHASE, RepIssueCode.STANCE_UNCLEAR})
+_REASON_CODES: dict[RepReason, RepIssueCode] = {
+    "free_foot_down": RepIssueCode.FREE_FOOT_DOWN,
+    "free_leg_phase": RepIssueCode.FREE_LEG_PHASE,
+    "stance_unclear": RepIssueCode.STANCE_UNCLEAR,
+}
 
 
 def yaw_fppa_error_deg(flexion_deg: float, yaw_deg: float) -> float:
@@ -163,7 +198,7 @@ def score_rep(
     issues: list[RepIssue] = []
     if not c.complete:
         issues.append(incomplete_issue(c.incomplete))
-    if rep.exercise != "single_leg":
+    if rep.exercise == "double_leg":
         issues.append(RepIssue(RepIssueCode.DOUBLE_LEG))
     if not frontal_view:
         issues.append(RepIssue(RepIssueCode.NOT_FRONTAL))
@@ -185,32 +220,41 @@ def score_rep(
         share = float(np.mean(hidden[window, SIDES.index(rep.leg)]))
         if share > cfg.quality.max_hidden_rep_fraction:
             issues.append(RepIssue(RepIssueCode.KNEE_HIDDEN, {"hidden_pct": 100 * share}))
+    if rep.reason:
+        issues.insert(0, RepIssue(_REASON_CODES[rep.reason]))
     if c.complete and b - c.start_i + 1 < cfg.quality.min_descent_frames:
         issues.append(
             RepIssue(RepIssueCode.FEW_DESCENT_FRAMES, {"frames": float(b - c.start_i + 1)})
         )
     standing_thigh = float(np.nanmax(leg.thigh_len_px[window])) if coverage > 0 else math.nan
     with np.errstate(invalid="ignore", divide="ignore"):
-        thigh_ok = leg.thigh_len_px / standing_thigh >= cfg.view.min_thigh_length_ratio
+        thigh_ratio = leg.thigh_len_px / standing_thigh
+    thigh_ok = thigh_ratio >= cfg.view.min_thigh_length_ratio
     descent = np.arange(c.start_i, b + 1)
     usable = descent[thigh_ok[descent] & np.isfinite(leg.fppa_deg[descent])]
     fppa_peak = float(np.max(leg.fppa_deg[usable])) if usable.size else None
-    # Studies also sample FPPA at 60 deg of knee flexion (Willson 2006; Munro 2012); deep squats
-    # are scored there when the thigh is too foreshortened at the bottom.
+    # The literature's alternative point, reported beside the bottom's (never banded).
     at_ref = usable[leg.flexion_deg[usable] >= cfg.view.reference_flexion_deg]
     fppa_ref = float(leg.fppa_deg[at_ref[0]]) if at_ref.size else None
-    fppa_bottom = _finite_or_none(leg.fppa_deg[b]) if thigh_ok[b] else None
+    plateau = bottom_plateau(leg.flexion_deg, c.start_i, c.end_i, b, cfg.view.bottom_plateau_deg)
+    ratios = thigh_ratio[plateau][np.isfinite(thigh_ratio[plateau])]
+    thigh_bottom = float(np.median(ratios)) if ratios.size else None
+    fppa_bottom, scored_i = plateau_fppa(
+        leg.fppa_deg, plateau if trusted is None else plateau[trusted[plateau]]
+    )
+    scored_i = scored_i if scored_i >= 0 else b
+    gap = bottom_gap(t, kin.detected, b, plateau)
+    if gap is not None and gap[0] > cfg.quality.max_bottom_gap_s:
+        issues.append(RepIssue(RepIssueCode.BOTTOM_GAP, {"gap_s": gap[0], "at_s": gap[1]}))
     scored_at: ScoredAt = "bottom"
-    if fppa_bottom is None:
-        if fppa_ref is not None:
-            scored_at = "reference_flexion"
-        elif not thigh_ok[b]:
-            issues.append(RepIssue(RepIssueCode.THIGH_FORESHORTENED))
-        else:
-            issues.append(RepIssue(RepIssueCode.FPPA_UNMEASURED))
-    scored_i = b if scored_at == "bottom" else (int(at_ref[0]) if at_ref.size else b)
+    if thigh_bottom is not None and thigh_bottom < cfg.view.min_thigh_length_ratio:
+        issues.append(RepIssue(RepIssueCode.THIGH_FORESHORTENED, {"ratio": thigh_bottom}))
+    elif fppa_bottom is None and not issues:
+        issues.append(RepIssue(RepIssueCode.FPPA_UNMEASURED))
     if trusted is not None and not issues:
-        near = np.abs(t - t[scored_i]) <= cfg.quality.scored_window_s / 2.0
+        # Around the deepest frame, which defines the scored point (untrusted plateau frames
+        # are left out of the plateau's median above).
+        near = np.abs(t - t[b]) <= cfg.quality.scored_window_s / 2.0
         if not np.all(trusted[near]):
             issues.append(RepIssue(RepIssueCode.UNRELIABLE_SCORED_FRAME))
     rep_yaw = np.abs(kin.yaw_deg[window])
@@ -230,8 +274,7 @@ def score_rep(
         scored_at = None
     else:
         v: ValgusThresholds = cfg.valgus
-        scored = fppa_bottom if scored_at == "bottom" else fppa_ref
-        band = band_for(scored or 0.0, v.threshold_deg(cfg.sex), v.borderline_margin_deg)
+        band = band_for(fppa_bottom or 0.0, v.threshold_deg(cfg.sex), v.borderline_margin_deg)
         separation = knee_ankle_separation_ratio(
             kin, scored_i, v.separation_min_ankle_hip_widths
         )
@@ -265,4 +308,58 @@ def score_rep(
         band=band,
         issues=tuple(issues),
         knee_ankle_separation_ratio=separation,
+        scored_index=int(scored_i),
+        thigh_ratio=thigh_bottom,
     )
+
+
+def bottom_plateau(
+    flexion_deg: np.ndarray, start_i: int, end_i: int, bottom_i: int, within_deg: float
+) -> np.ndarray:
+    """Indices of the bottom plateau: the run of frames around ``bottom_i`` (inside the cycle
+    ``start_i``..``end_i``) whose knee flexion stays within ``within_deg`` deg of the bottom's
+    (NaN frames end the run). Always holds ``bottom_i``."""
+    peak = flexion_deg[bottom_i]
+    if not math.isfinite(float(peak)):
+        return np.array([bottom_i])
+    lo = bottom_i
+    while lo - 1 >= start_i and flexion_deg[lo - 1] >= peak - within_deg:
+        lo -= 1
+    hi = bottom_i
+    while hi + 1 <= end_i and flexion_deg[hi + 1] >= peak - within_deg:
+        hi += 1
+    return np.arange(lo, hi + 1)
+
+
+def plateau_fppa(fppa_deg: np.ndarray, plateau: np.ndarray) -> tuple[float | None, int]:
+    """The median FPPA (deg) over the plateau's frames where it is measured, and the frame whose
+    FPPA is nearest that median (the frame a picture of the scored point shows); (None, the
+    middle plateau frame, or -1 for an empty plateau) when none is measured."""
+    if plateau.size == 0:
+        return None, -1
+    values = fppa_deg[plateau]
+    ok = np.isfinite(values)
+    if not ok.any():
+        return None, int(plateau[len(plateau) // 2])
+    median = float(np.median(values[ok]))
+    frames = plateau[ok]
+    return median, int(frames[np.argmin(np.abs(values[ok] - median))])
+
+
+def bottom_gap(
+    t_s: np.ndarray, detected: np.ndarray, bottom_i: int, plateau: np.ndarray
+) -> tuple[float, float] | None:
+    """The recording's longest step (s) around the bottom, and where it starts (s): between
+    consecutive frames with a person, from the one before the plateau (or the deepest frame) to
+    the one after it. None when fewer than two such frames."""
+    lo, hi = int(min(plateau[0], bottom_i)), int(max(plateau[-1], bottom_i))
+    seen = np.flatnonzero(np.asarray(detected, bool))
+    before = seen[seen < lo]
+    after = seen[seen > hi]
+    inside = seen[(seen >= lo) & (seen <= hi)]
+    frames = np.concatenate([before[-1:], inside, after[:1]])
+    if frames.size < 2:
+        return None
+    steps = np.diff(t_s[frames])
+    k = int(np.argmax(steps))
+    return float(steps[k]), float(t_s[frames[k]])

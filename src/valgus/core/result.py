@@ -247,7 +247,7 @@ _FIXED_WORDS = {
     for code in RepIssueCode
     if code not in (RepIssueCode.CLIP_BLOCKED, RepIssueCode.LANDMARKS_LOST,
                     RepIssueCode.UNRELIABLE_JOINTS, RepIssueCode.FEW_DESCENT_FRAMES,
-                    RepIssueCode.NOT_SQUARE, RepIssueCode.RECORDED)
+                    RepIssueCode.NOT_SQUARE, RepIssueCode.RECORDED, RepIssueCode.BOTTOM_GAP)
 }
 
 
@@ -272,6 +272,7 @@ def _leg(v: Mapping[str, Any]) -> LegVerdict:
     names = {f.name for f in dataclasses.fields(LegVerdict)}
     values = {k: val for k, val in v.items() if k in names}
     values["reasons"] = tuple(values.get("reasons", ()))
+    values["not_counted"] = tuple((str(c), int(n)) for c, n in values.get("not_counted", ()))
     return LegVerdict(**values)
 
 

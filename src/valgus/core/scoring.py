@@ -16,7 +16,7 @@ from typing import Literal
 import numpy as np
 
 from valgus.config import AnalysisConfig
-from valgus.core.reasons import Audience, leg_reasons
+from valgus.core.reasons import Audience, cycles_sentence, leg_reasons
 from valgus.core.rep_score import BANDS as BANDS
 from valgus.core.rep_score import RepScore as RepScore
 from valgus.core.rep_score import ScoredAt as ScoredAt
@@ -118,6 +118,10 @@ class LegVerdict:
     ``median``, ``mean_fppa_deg``, ``fppa_spread_deg`` (sample SD) and ``uncertainty_deg`` (one
     SD of the mean, ``uncertainty.set_estimate``) describe. ``threshold_deg``: the rule's.
     ``position``: the set against the threshold ("below", "within", "above").
+    ``cycles_found``: every knee-bend cycle of this knee in the result (reps, the free leg's
+    bends, unclear ones); ``not_counted``: why those not counting towards the test were not,
+    as (reason code, cycles) by the first reason of each (a ``RepIssueCode``, or
+    "clip_not_assessable" / "not_measurable"); 0 and () in results stored before issue 16.
     """
 
     leg: Side
@@ -137,6 +141,8 @@ class LegVerdict:
     uncertainty_deg: float | None = None
     threshold_deg: float | None = None
     position: Position | None = None
+    cycles_found: int = 0
+    not_counted: tuple[tuple[str, int], ...] = ()
 
 
 def _decide(
@@ -208,6 +214,9 @@ def leg_verdict(
         required=rule.required_reps, threshold_deg=rule.threshold_deg,
         margin_deg=rule.error_sd_deg, not_assessable=tuple(not_assessable), audience=audience,
     )
+    tally = _not_counted(own)
+    if len(own) > len(valid):
+        reasons = (*reasons, cycles_sentence(len(own), len(valid), dict(tally)))
     return LegVerdict(
         leg=leg,
         reps_seen=sum(r.score.test_rep for r in own),
@@ -226,7 +235,26 @@ def leg_verdict(
         uncertainty_deg=estimate.uncertainty_deg if estimate else None,
         threshold_deg=rule.threshold_deg,
         position=estimate.position(rule.threshold_deg) if estimate else None,
+        cycles_found=len(own),
+        not_counted=tally,
     )
+
+
+def _not_counted(reps: Sequence[SquatRep]) -> tuple[tuple[str, int], ...]:
+    """(reason code, cycles) for the reps that do not count towards the test, by the first
+    reason of each, most frequent first."""
+    counts: dict[str, int] = {}
+    for r in reps:
+        if r.counts_towards_test:
+            continue
+        if r.score.issues:
+            code = str(r.score.issues[0].code)
+        elif not r.score.clip_assessable:
+            code = "clip_not_assessable"
+        else:
+            code = "not_measurable"
+        counts[code] = counts.get(code, 0) + 1
+    return tuple(sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
 def symmetry_index_pct(left: float, right: float) -> float | None:
