@@ -109,8 +109,10 @@ def rep_table(reps: tuple[RepScore, ...], full: bool = True) -> pd.io.formats.st
             "knee/ankle separation": fmt_num(r.knee_ankle_separation_ratio, 2),
         }
         if full:
-            row["scored at"] = {"bottom": "deepest frame",
-                                "reference_flexion": "60 deg flexion"}.get(r.scored_at or "", "-")
+            row["scored at"] = (f"deepest point, frame {r.picture_index}"
+                                if r.scored_at == "bottom" else
+                                {"reference_flexion": "60 deg flexion"}.get(r.scored_at or "", "-"))
+            row["FPPA @60 deg"] = fmt_num(r.fppa_ref_deg)
             row["peak FPPA (deg)"] = fmt_num(r.fppa_peak_deg)
             row["pelvic drop (deg)"] = fmt_num(r.pelvic_drop_deg)
             row["trunk lean (deg)"] = fmt_num(r.trunk_lean_deg)
@@ -185,7 +187,7 @@ def show_report(report: Report, key: str) -> None:
             for col, (k, img) in zip(row, items[start : start + per_row], strict=False):
                 rep = result.reps[k]
                 col.image(img, caption=f"Rep {k + 1}, {rep.leg}: {BAND_TEXT[rep.band]}, FPPA "
-                          f"{fmt_deg(rep.scored_fppa_deg)}")
+                          f"{fmt_deg(rep.scored_fppa_deg)} (frame {rep.picture_index})")
     st.markdown("##### Annotated video")
     video_bytes = report.video.path.read_bytes()
     w, h = report.video.size

@@ -132,8 +132,9 @@ def crop_to_person(
 def bottom_frame_picture(
     rgb: np.ndarray, xy_px: np.ndarray, rep: RepScore, number: int, frontal: bool
 ) -> np.ndarray:
-    """The deepest frame of a rep, cropped to the person: skeleton, the stance leg in the band
-    colour, the FPPA angle drawn at the knee (only for a ``frontal`` view) and a caption bar.
+    """The scored frame of a rep (``RepScore.picture_index``: at its deepest point), cropped to
+    the person: skeleton, the stance leg in the band colour, the FPPA angle drawn at the knee
+    (only for a ``frontal`` view) and a caption bar with the frame's number.
 
     Args:
         rgb: (H, W, 3) uint8 frame. xy_px: (33, 2) landmarks in its pixels. number: the rep's
@@ -150,6 +151,7 @@ def bottom_frame_picture(
     caption = f"Rep {number} {rep.leg}: {BAND_TEXT[rep.band]}"
     if value is not None:
         caption += f" {fmt_deg(value)}"
+    caption += f", frame {rep.picture_index}"
     draw_label(out, caption, (0, out.shape[0]), 0.7 * s, WHITE, color,
                max(1, round(1.5 * s)), pad=round(8 * s))
     return out
@@ -178,7 +180,7 @@ def render_analysis_video(
     n = len(series)
     bottoms: dict[int, list[int]] = {}
     for k, rep in enumerate(result.reps):
-        bottoms.setdefault(rep.bottom_index, []).append(k)
+        bottoms.setdefault(rep.picture_index, []).append(k)
     pictures: dict[int, np.ndarray] = {}
     writer: H264Writer | None = None
     size = (0, 0)

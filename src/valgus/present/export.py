@@ -18,7 +18,7 @@ REP_COLUMNS = (
     "index", "leg", "exercise", "complete", "start_s", "bottom_s", "end_s", "depth_deg",
     "fppa_bottom_deg", "fppa_peak_deg", "fppa_ref_deg", "scored_at", "pelvic_drop_deg",
     "trunk_lean_deg", "knee_medial_of_foot", "knee_ankle_separation_ratio", "descent_s",
-    "ascent_s", "band", "issues",
+    "ascent_s", "band", "issues", "scored_index", "thigh_ratio",
 )
 LEG_FIELDS = (
     "fppa_deg", "flexion_deg", "pelvic_drop_deg", "trunk_lean_deg", "knee_medial_of_foot",
@@ -117,10 +117,14 @@ def format_report(result: AnalysisResult) -> str:
         )
     if not result.reps:
         lines.append("   no squat reps found")
-    lines += ["", "times in s, angles in deg; FPPA + = valgus (at the bottom, peak on the way "
-              "down, @60 = at 60 deg knee flexion); pelvis + = free-side drop; trunk + = lean "
-              "towards stance leg; KASR = knee-to-ankle separation ratio (knees' over ankles' "
-              "distance across the image, at the scored frame; a screening number, not scored)",
+    lines += ["", "times in s, angles in deg; FPPA + = valgus (scored at the deepest point: the "
+              "median over the frames within "
+              f"{result.config.view.bottom_plateau_deg:.0f} deg of the deepest flexion; peak on "
+              "the way down; @60 = at 60 deg knee flexion, shown beside it); every knee bend "
+              "found is listed, with why it was not counted; pelvis + = free-side drop; "
+              "trunk + = lean towards stance leg; KASR = knee-to-ankle separation ratio "
+              "(knees' over ankles' distance across the image, at the scored frame; a "
+              "screening number, not scored)",
               band_rule_text(result.config), leg_rule_text(result.config), ""]
     for side, verdict in result.legs.items():
         detail = ""

@@ -49,9 +49,10 @@ class FramePicture:
 
 
 def scored_frame(rep: SquatRep) -> int:
-    """The frame index (in the clip) a rep's FPPA was scored at: its deepest frame. The one
-    place the report picks it."""
-    return rep.score.bottom_index
+    """The frame index (in the clip) a rep's FPPA was scored at: the bottom plateau's frame
+    whose FPPA is the plateau's median (``RepScore.picture_index``; the deepest frame in
+    results stored before issue 16). The one place the report picks it."""
+    return rep.score.picture_index
 
 
 def caption(rep: SquatRep) -> str:
@@ -59,7 +60,7 @@ def caption(rep: SquatRep) -> str:
     text = f"rep {rep.index}: {fmt_num(rep.fppa_deg)} deg"
     if rep.score.scored_at == "reference_flexion":
         text += " @60"
-    text += f", {BAND_TEXT[rep.band]}"
+    text += f", {BAND_TEXT[rep.band]}, frame {scored_frame(rep)}"
     if rep.overridden:
         text += " (reviewer)"
     if not rep.counted:
