@@ -195,7 +195,9 @@ def show_kept_clip(cfg: AnalysisConfig) -> None:
         if outcome.clip_path is None:
             st.info("Nothing was recorded: counting had not started (see the setup check).")
             return
-        st.caption(f"Kept on this computer: {outcome.clip_path}")
+        st.caption(f"Kept on this computer: {outcome.clip_path} "
+                   f"({outcome.status.recorded_frames} frames, "
+                   f"{outcome.status.recorded_s:.1f} s)")
         if st.button("Analyse the recording like an upload", key="review"):
             st.session_state["live_review"] = str(outcome.clip_path)
     review = st.session_state.get("live_review")
