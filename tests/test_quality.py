@@ -371,3 +371,21 @@ def test_rendered_rear_view_with_the_model(clip: str, behind: bool) -> None:
         assert not result.view.frontal and all(not r.valid for r in result.reps)
     else:
         assert result.view.frontal and any(r.valid for r in result.reps)
+
+
+def test_a_hidden_knee_takes_precedence_over_the_body_turn() -> None:
+    """The model fits the 3D body around a guessed knee, so the turn read on a rep with a
+    hidden knee is not the camera's: that rep says knee_hidden, not 'camera not square'."""
+    clean = clean_series()
+    turn = np.radians(18.0)
+    world = clean.world_m.astype(np.float64).copy()
+    x, z = world[..., 0].copy(), world[..., 2].copy()
+    world[..., 0] = x * np.cos(turn) - z * np.sin(turn)
+    world[..., 2] = x * np.sin(turn) + z * np.cos(turn)
+    seen = np.ones((len(clean), 2), np.float32)
+    seen[(clean.t_s >= 5.0) & (clean.t_s < 8.0), 0] = 0.2
+    turned = dataclasses.replace(clean, world_m=world.astype(np.float32), leg_seen=seen)
+    result, _ = analyze_series(turned)
+    first, later = result.reps[0], result.reps[1]
+    assert [i.code for i in first.issues] == ["not_square"]
+    assert [i.code for i in later.issues] == ["knee_hidden"]
