@@ -207,3 +207,22 @@ def test_a_leg_verdict_counts_every_cycle_and_says_why() -> None:
     assert cycles_sentence(0, 0, {}) == (
         "no knee bend reaching the minimum depth was found on this leg"
     )
+
+
+def test_untrusted_frames_at_the_bottom() -> None:
+    """One untrusted frame on the deepest frame is left out of the plateau's median; a plateau
+    mostly untrusted makes the rep not measurable (unreliable_scored_frame)."""
+    series, _ = three_reps(4.0)
+    result, kin = analyze_series(series, CFG)
+    cycle = _cycles(series)[0]
+    cand = RepCandidate("left", cycle, "single_leg", 0.0, 0.0)
+    trusted = np.ones(len(kin.t_s), bool)
+    trusted[cycle.bottom_i] = False
+    one = score_rep(cand, kin, CFG, True, trusted)
+    assert one.issues == () and one.picture_index != cycle.bottom_i
+    assert one.fppa_bottom_deg == pytest.approx(result.reps[0].fppa_bottom_deg, abs=0.3)
+    plateau = bottom_plateau(kin.leg("left").flexion_deg, cycle.start_i, cycle.end_i,
+                             cycle.bottom_i, CFG.view.bottom_plateau_deg)
+    trusted[plateau[: int(0.6 * plateau.size) + 1]] = False
+    most = score_rep(cand, kin, CFG, True, trusted)
+    assert codes(most) == [RepIssueCode.UNRELIABLE_SCORED_FRAME]

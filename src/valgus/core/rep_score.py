@@ -252,10 +252,10 @@ def score_rep(
     elif fppa_bottom is None and not issues:
         issues.append(RepIssue(RepIssueCode.FPPA_UNMEASURED))
     if trusted is not None and not issues:
-        # Around the deepest frame, which defines the scored point (untrusted plateau frames
-        # are left out of the plateau's median above).
-        near = np.abs(t - t[b]) <= cfg.quality.scored_window_s / 2.0
-        if not np.all(trusted[near]):
+        # The scored value is the median of the plateau's trusted frames: it needs them to be
+        # the plateau's majority.
+        share = float(np.mean(trusted[plateau]))
+        if share < cfg.quality.min_trusted_plateau_fraction:
             issues.append(RepIssue(RepIssueCode.UNRELIABLE_SCORED_FRAME))
     rep_yaw = np.abs(kin.yaw_deg[window])
     rep_yaw = rep_yaw[np.isfinite(rep_yaw)]
