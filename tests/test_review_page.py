@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.records_data import clip_variant, squats, write_clip
 from valgus.app.review import get_records
-from valgus.core.clearance import ClearanceInputs, ClearancePolicy
+from valgus.core.clearance import ClearanceInputs, ClearancePolicy, Override
 from valgus.store.service import Records
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,7 +26,7 @@ DAY = date(2025, 3, 4)
 
 def texts(at: AppTest) -> str:
     parts: list[str] = []
-    for kind in ("markdown", "caption", "error", "warning", "info", "success", "title"):
+    for kind in ("markdown", "caption", "error", "warning", "info", "success", "title", "text"):
         parts += [str(e.value) for e in at.get(kind)]
     return "\n".join(parts)
 
@@ -355,3 +355,24 @@ def test_without_accounts_the_page_says_how_to_make_one(
     at = review_app(None)
     assert "valgus user add NAME --role clinician" in texts(at)
     assert not at.text_input
+
+
+def test_user_text_is_shown_as_plain_text(data_dir: Path, tmp_path: Path) -> None:
+    """A markdown image in a clip name, a note or a reason must not become an image (the
+    browser would fetch its address): it is shown as typed."""
+    image = "![x](http://example.invalid/a.png)"
+    with Records.open(data_dir) as rec:
+        rec.add_person("RUN-050", "female")
+        visit = rec.create_session("RUN-050", DAY)
+        result, series = squats("left", 4.0, 3)
+        saved = rec.save_analysis(visit.id, write_clip(tmp_path / "c.mp4", n_frames=40),
+                                  result, series, original_name=f"{image}.mp4")
+        rec.save_review(visit.id, CLINICIAN, f"see {image}",
+                        [Override(saved.id, 1, "excessive", f"because {image}")])
+        rec.sign_clearance(visit.id, CLINICIAN)
+    at = review_app()
+    markdown = [str(e.value) for kind in ("markdown", "caption", "success", "error", "info")
+                for e in at.get(kind)]
+    assert not [m for m in markdown if "](http" in m and "\\](" not in m], markdown
+    assert any("\\!\\[x\\]\\(http\\://example.invalid/a.png\\)" in m for m in markdown)
+    assert f"see {image}" in [str(e.value) for e in at.get("text")]

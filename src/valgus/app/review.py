@@ -21,6 +21,7 @@ import streamlit as st
 
 from valgus.app.clip_report import Report
 from valgus.app.login import current_user, require_login
+from valgus.app.plain import plain
 from valgus.app.review_clearance import clearance_panel, decision_panel, history_panel, policy_panel
 from valgus.core.clearance import BANDS, Override, SquatRep
 from valgus.core.reasons import describe
@@ -87,9 +88,9 @@ def save_control(report: Report, name: str, key: str, path: Path | None = None,
                     info = rec.save_analysis(visit.id, clip, report.result, report.series,
                                              original_name=name)
             except ValgusError as err:
-                st.error(f"Not saved: {err}")
+                st.error(f"Not saved: {plain(err)}")
                 return
-            done = (f"Saved {name} to {person.code}, session {visit.id} of "
+            done = (f"Saved {plain(name)} to {plain(person.code)}, session {visit.id} of "
                     f"{visit.session_date.isoformat()} (analysis {info.id}). Open the Review page "
                     "to review it.")
             st.session_state[f"saved_{key}"] = (name, done)
@@ -114,7 +115,7 @@ def people_panel(rec: Records) -> str | None:
                 st.error(str(err))
             else:
                 st.session_state["rv_person"] = person.code
-                st.success(f"Added {person.code}.")
+                st.success(f"Added {plain(person.code)}.")
     people = rec.list_people()
     if not people:
         st.info("No one in the records yet: add a person, or save an analysed video to a "
@@ -203,7 +204,7 @@ def deepest_frames(analysis: AnalysisInfo, reps: list[SquatRep]) -> None:
         cache[key] = bottom_frames(analysis, reps)
     pictures, notes = cache[key]
     for note in notes:
-        st.caption(note[0].upper() + note[1:] + ".")
+        st.caption(plain(note[0].upper() + note[1:] + "."))  # notes name the clip
     per_row = 4
     for start in range(0, len(pictures), per_row):
         cols = st.columns(per_row)
@@ -219,7 +220,7 @@ def clips_panel(summary: SessionSummary) -> None:
     for a in summary.analyses:
         reps = [r for r in summary.reps if r.analysis_id == a.id]
         with st.container(border=True, key=f"rv_clip_{a.id}"):
-            st.markdown(f"#### {a.clip.original_name} (analysis {a.id})")
+            st.markdown(f"#### {plain(a.clip.original_name)} (analysis {a.id})")
             st.caption(f"{len(reps)} reps; stored {a.created_at:%Y-%m-%d %H:%M} UTC; valgus "
                        f"{a.valgus_version}.")
             if reps:
@@ -250,16 +251,17 @@ def review_panel(rec: Records, summary: SessionSummary, reviewer: str) -> None:
     with st.container(border=True, key="rv_review"):
         st.markdown("#### Review: re-band reps, notes")
         if summary.review:
-            st.caption(f"In force: review {summary.review.id} by {summary.review.reviewer}, "
+            st.caption(f"In force: review {summary.review.id} by {plain(summary.review.reviewer)}, "
                        f"{summary.review.created_at:%Y-%m-%d %H:%M} UTC.")
         if summary.final:
             if summary.review is None:
                 st.caption("No review was recorded before signing.")
             if summary.review and summary.review.notes:
-                st.markdown(f"**Notes:** {summary.review.notes}")
+                st.markdown("**Notes:**")
+                st.text(summary.review.notes)
             for o in summary.review.overrides if summary.review else ():
                 st.markdown(f"- Analysis {o.analysis_id} rep {o.index}: "
-                            f"{BAND_TEXT.get(o.band, o.band)} ({o.reason})")
+                            f"{BAND_TEXT.get(o.band, o.band)} ({plain(o.reason)})")
             return
         pending = _pending(summary)
         countable = [r for r in summary.reps if r.counted or r.overridden]
@@ -281,8 +283,9 @@ def review_panel(rec: Records, summary: SessionSummary, reviewer: str) -> None:
                     pending[choice] = Override(choice[0], choice[1], band, reason.strip())
         for k, o in sorted(pending.items()):
             cols = st.columns([6, 1])
-            cols[0].markdown(f"- {names.get(o.analysis_id, o.analysis_id)} rep {o.index}: "
-                             f"**{BAND_TEXT.get(o.band, o.band)}** ({o.reason})")
+            cols[0].markdown(f"- {plain(names.get(o.analysis_id, o.analysis_id))} rep "
+                             f"{o.index}: **{BAND_TEXT.get(o.band, o.band)}** "
+                             f"({plain(o.reason)})")
             if cols[1].button("Remove", key=f"rv_ov_del_{sid}_{k[0]}_{k[1]}"):
                 pending.pop(k)
                 st.rerun()
@@ -292,7 +295,7 @@ def review_panel(rec: Records, summary: SessionSummary, reviewer: str) -> None:
             try:
                 rec.save_review(sid, reviewer, notes, list(pending.values()))
             except ValgusError as err:
-                st.error(f"Not saved: {err}")
+                st.error(f"Not saved: {plain(err)}")
             else:
                 st.session_state["rv_flash"] = "Review saved."
                 st.rerun()

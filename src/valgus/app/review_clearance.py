@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd  # type: ignore[import-untyped]
 import streamlit as st
 
+from valgus.app.plain import plain
 from valgus.core.clearance import (
     LSI_RANGE_PCT,
     SIDES,
@@ -43,7 +44,7 @@ def policy_panel(rec: Records, setting: PolicySetting, reviewer: str) -> None:
     `valgus policy`): its current values and who set them, and a form to change them."""
     p = setting.policy
     lo, hi = LSI_RANGE_PCT
-    origin = (f"set by {setting.updated_by} on {setting.updated_at:%Y-%m-%d %H:%M} UTC"
+    origin = (f"set by {plain(setting.updated_by)} on {setting.updated_at:%Y-%m-%d %H:%M} UTC"
               if setting.updated_at else "the defaults")
     with st.expander(f"Clearance policy: pain up to {p.max_pain_score}/10 counts as none, "
                      f"LSI at least {p.min_lsi_pct:.0f} % ({origin})"):
@@ -67,7 +68,7 @@ def policy_panel(rec: Records, setting: PolicySetting, reviewer: str) -> None:
                 rec.save_policy(dataclasses.replace(p, max_pain_score=int(max_pain),
                                                     min_lsi_pct=float(min_lsi)), reviewer)
             except (ValueError, ValgusError) as err:
-                st.error(f"Not saved: {err}")
+                st.error(f"Not saved: {plain(err)}")
             else:
                 st.session_state["rv_flash"] = "Clearance policy saved."
                 st.rerun()
@@ -92,7 +93,7 @@ def decision_panel(summary: SessionSummary) -> None:
                        f"{r.excessive_reps} excessive, median FPPA {fmt_num(r.median_fppa_deg)} "
                        f"deg" + (f", {r.overridden_reps} re-banded" if r.overridden_reps else ""))
         if final and summary.clearance is not None and summary.clearance.signed_at:
-            st.success(f"Signed by {summary.clearance.signed_by} on "
+            st.success(f"Signed by {plain(summary.clearance.signed_by)} on "
                        f"{summary.clearance.signed_at:%Y-%m-%d %H:%M} UTC: this record is final "
                        "and read-only. Start a new session for new data.")
         signature_panel(summary)
@@ -125,7 +126,7 @@ def clearance_panel(rec: Records, summary: SessionSummary, reviewer: str) -> Non
     with st.container(border=True, key="rv_clearance"):
         st.markdown("#### Clearance values")
         if summary.clearance:
-            st.caption(f"Entered by {summary.clearance.updated_by}, "
+            st.caption(f"Entered by {plain(summary.clearance.updated_by)}, "
                        f"{summary.clearance.updated_at:%Y-%m-%d %H:%M} UTC.")
         values: dict[str, Any] = {}
         cols = st.columns(4)
@@ -167,7 +168,7 @@ def clearance_panel(rec: Records, summary: SessionSummary, reviewer: str) -> Non
                 inputs = ClearanceInputs(**entered_values)
                 rec.save_clearance(sid, inputs, reviewer)
             except (ValueError, ValgusError) as err:
-                st.error(f"Not saved: {err}")
+                st.error(f"Not saved: {plain(err)}")
             else:
                 st.session_state["rv_flash"] = "Clearance values saved."
                 st.rerun()
@@ -178,7 +179,7 @@ def clearance_panel(rec: Records, summary: SessionSummary, reviewer: str) -> Non
             try:
                 rec.sign_clearance(sid, reviewer)
             except ValgusError as err:
-                st.error(f"Not signed: {err}")
+                st.error(f"Not signed: {plain(err)}")
             else:
                 st.session_state["rv_flash"] = "Signed: the record is final."
                 st.rerun()
@@ -240,7 +241,7 @@ def history_figure(history: History) -> Any:
 def history_panel(rec: Records, code: str) -> None:
     history = rec.history(code)
     with st.container(border=True, key="rv_history"):
-        st.markdown(f"#### {code}: progress across sessions")
+        st.markdown(f"#### {plain(code)}: progress across sessions")
         if not any(r.session.median_fppa_deg.get(leg) is not None
                    for r in history.rows for leg in SIDES):
             st.info("No measured FPPA yet.")

@@ -6,6 +6,7 @@ from rows to them; and the small value rules shared by every room of the store (
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -32,6 +33,7 @@ from valgus.store.models import Analysis, ClearanceRecord, Clip, Person, RepOver
 SEXES: tuple[Sex, ...] = get_args(Sex)
 MAX_NAME_CHARS = 128
 MAX_CODE_CHARS = 64
+MAX_TEXT_CHARS = 10_000
 
 
 # --------------------------------------------------------------------------- returned data
@@ -209,18 +211,49 @@ def utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
-def clean_name(value: str, what: str, limit: int = MAX_NAME_CHARS) -> str:
-    """``value`` with its whitespace collapsed to single spaces.
-
-    Raises:
-        RecordError: it is empty or longer than ``limit`` characters (``what`` names it).
-    """
-    text = " ".join(value.split())
-    if not text:
-        raise RecordError(f"{what} must not be empty")
+def _checked(value: str, what: str, limit: int, keep: str = "") -> str:
+    """``value`` in NFC; refused if it holds a control or format character other than those in
+    ``keep`` (NUL, terminal escapes, zero-width and bidi marks that make two texts look alike)
+    or is longer than ``limit`` characters. Enforced here, the same on every database."""
+    text = unicodedata.normalize("NFC", value)
+    bad = next((c for c in text if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co")
+                and c not in keep), None)
+    if bad is not None:
+        raise RecordError(f"{what} holds an invisible or control character "
+                          f"(U+{ord(bad):04X}); type it again")
     if len(text) > limit:
         raise RecordError(f"{what} is longer than {limit} characters")
     return text
+
+
+def clean_name(value: str, what: str, limit: int = MAX_NAME_CHARS) -> str:
+    """``value`` in NFC with its whitespace collapsed to single spaces.
+
+    Raises:
+        RecordError: it is empty, holds a control or format character, or is longer than
+            ``limit`` characters (``what`` names it).
+    """
+    text = " ".join(_checked(value, what, 4 * limit, keep=" \t").split())
+    if not text:
+        raise RecordError(f"{what} must not be empty")
+    return _checked(text, what, limit)
+
+
+def clean_text(value: str, what: str, limit: int = MAX_TEXT_CHARS) -> str:
+    """Free text (notes, reasons) in NFC, stripped; line breaks and tabs allowed.
+
+    Raises:
+        RecordError: a control or format character, or longer than ``limit`` characters.
+    """
+    return _checked(value.replace("\r\n", "\n"), what, limit, keep="\n\t").strip()
+
+
+def clean_file_name(value: str, limit: int = 255) -> str:
+    """A clip's own file name as recorded: NFC, control and format characters left out, at most
+    ``limit`` characters (a name comes from the user's file system; it is never refused)."""
+    text = unicodedata.normalize("NFC", value)
+    text = "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf", "Cs", "Co"))
+    return (text.strip() or "clip")[:limit]
 
 
 # --------------------------------------------------------------------------- rows to data

@@ -2,24 +2,35 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from valgus.store.db import Database
 from valgus.store.errors import NotFoundError, RecordError
-from valgus.store.info import MAX_CODE_CHARS, SEXES, PersonInfo, clean_name, now, person_info
+from valgus.store.info import (
+    MAX_CODE_CHARS,
+    SEXES,
+    PersonInfo,
+    clean_name,
+    clean_text,
+    now,
+    person_info,
+)
 from valgus.store.models import Person
 
 
 def find_person(s: Session, code: str, lock: bool = False) -> Person:
-    """The person with this code (whitespace collapsed); ``lock``: the row stays locked until
+    """The person with this code (NFC, whitespace collapsed); ``lock``: the row stays locked until
     the transaction ends (see ``sessions.open_session``).
 
     Raises:
         NotFoundError: no such person.
     """
-    query = select(Person).where(Person.code == " ".join(code.split()))
+    wanted = " ".join(unicodedata.normalize("NFC", code).split())
+    query = select(Person).where(Person.code == wanted)
     person = s.scalar(query.with_for_update() if lock else query)
     if person is None:
         raise NotFoundError(f"no person with code {code!r} in the records")
@@ -30,9 +41,12 @@ def add_person(db: Database, code: str, sex: str | None = None, notes: str = "")
     """Add a person by pseudonymous code. ``sex``: female, male, unspecified or None.
 
     Raises:
-        RecordError: the code exists, is empty or too long, or ``sex`` is none of those.
+        RecordError: the code exists, is empty, too long or holds a control or format
+            character (two codes that look alike must be alike), ``sex`` is none of those, or
+            the notes are refused (``clean_text``).
     """
     code = clean_name(code, "person code", MAX_CODE_CHARS)
+    notes = clean_text(notes, "the notes")
     if sex is not None and sex not in SEXES:
         raise RecordError(f"sex must be one of {', '.join(SEXES)}")
     with db.write() as s:
@@ -56,7 +70,9 @@ def get_person(db: Database, code: str) -> PersonInfo:
 
 
 def ensure_person(db: Database, code: str, sex: str | None = None) -> PersonInfo:
-    """The person with this code, added if new (``sex`` is only used when adding)."""
+    """The person with this code, added if new (``sex`` is only used when adding).
+    Raises ``RecordError`` for a code that could not be added (see ``add_person``)."""
+    code = clean_name(code, "person code", MAX_CODE_CHARS)
     try:
         return get_person(db, code)
     except NotFoundError:

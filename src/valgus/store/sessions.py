@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from valgus.store.db import CLIPS_DIR, POSES_DIR, Database, StagedFile, finish_stage
 from valgus.store.errors import NotFoundError, RecordError
-from valgus.store.info import AnalysisInfo, SessionInfo, analysis_info, now, utc
+from valgus.store.info import AnalysisInfo, SessionInfo, analysis_info, clean_file_name, now, utc
 from valgus.store.models import Analysis, ClearanceRecord, Clip, TestSession
 from valgus.store.people import find_person
 from valgus.store.snapshot import canonical, has_signature
@@ -233,7 +233,7 @@ def save_analysis(
             if clip is None:
                 clip = Clip(
                     session_id=session_id,
-                    original_name=(original_name or "clip")[:255],
+                    original_name=clean_file_name(original_name or "clip"),
                     stored_path=clip_copy.relative,
                     sha256=clip_copy.sha256,
                     size_bytes=clip_copy.size_bytes,

@@ -20,6 +20,7 @@ from valgus.store.info import (
     ClearanceInfo,
     ReviewInfo,
     SessionSummary,
+    clean_text,
     clearance_info,
     now,
     review_info,
@@ -29,6 +30,8 @@ from valgus.store.sessions import current_analyses, find_session, open_session, 
 from valgus.store.summary import clearance_record, latest_review, summarize
 from valgus.store.verify import session_problems
 
+MAX_REASON_CHARS = 1000
+
 # --------------------------------------------------------------------------- reviews
 
 
@@ -37,7 +40,7 @@ def _check_overrides(overrides: Sequence[Override]) -> None:
     for o in overrides:
         if o.band not in BANDS:
             raise RecordError(f"band must be one of {', '.join(BANDS)}, got {o.band!r}")
-        if not o.reason.strip():
+        if not clean_text(o.reason, f"the reason for rep {o.index}", MAX_REASON_CHARS):
             raise RecordError(f"give a reason for the band of rep {o.index}")
         if (o.analysis_id, o.index) in seen:
             raise RecordError(f"rep {o.index} of analysis {o.analysis_id} is given twice")
@@ -82,11 +85,12 @@ def _add_review(
         squat_results(current, overrides)
     except ValueError as err:
         raise RecordError(str(err)) from err
-    review = Review(session_id=session_id, reviewer=reviewer, notes=notes.strip(),
+    review = Review(session_id=session_id, reviewer=reviewer,
+                    notes=clean_text(notes, "the notes"),
                     created_at=now())
     review.overrides = [
         RepOverride(analysis_id=o.analysis_id, rep_index=o.index, band=o.band,
-                    reason=o.reason.strip())
+                    reason=clean_text(o.reason, "the reason", MAX_REASON_CHARS))
         for o in overrides
     ]
     s.add(review)
@@ -204,7 +208,7 @@ def amend(
             ``valgus records verify``: an amendment never seals a change made behind its back).
         NotFoundError: no such session.
     """
-    reason = " ".join(reason.split())
+    reason = " ".join(clean_text(reason, "the reason", MAX_REASON_CHARS).split())
     if not reason:
         raise RecordError("give the reason for the amendment")
     if inputs is None and review is None:
