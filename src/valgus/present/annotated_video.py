@@ -66,7 +66,9 @@ def annotate_frame(
     """
     out = rgb.copy()
     need = result.config.clearance.required_reps
-    active = [r for r in result.reps if r.start_s <= t_s <= r.end_s]
+    # The reps of a leg (a free leg's bend, listed in the result, is no rep to draw).
+    reps = [r for r in result.reps if not r.not_a_rep]
+    active = [r for r in reps if r.start_s <= t_s <= r.end_s]
     colors: dict[Side, RGB] = {}
     thick: Side | None = None
     if active:
@@ -79,7 +81,7 @@ def annotate_frame(
             rep = active[0]
             draw_knee_angle(out, xy_px, rep.leg, float(kin.leg(rep.leg).fppa_deg[i]),
                             BAND_RGB[rep.band])
-    done = [r for r in result.reps if r.end_s < t_s]
+    done = [r for r in reps if r.end_s < t_s]
     counts = {
         leg: sum(r.leg == leg and r.test_rep for r in done)
         for leg in SIDES
@@ -94,7 +96,7 @@ def annotate_frame(
     draw_corner_panel(out, lines)
     recent = [r for r in done if t_s - r.end_s <= FEEDBACK_SHOWN_S]
     if recent:
-        draw_feedback(out, result.reps, recent[-1])
+        draw_feedback(out, reps, recent[-1])
     return out
 
 

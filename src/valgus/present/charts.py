@@ -45,7 +45,7 @@ def timeline_figure(kin: Kinematics, result: AnalysisResult) -> Any:
         # reads anything up to +/-100 deg. Its own reps are drawn bold, the rest faint.
         own = np.zeros(t.shape, bool)
         for rep in result.reps:
-            if rep.leg == leg:
+            if rep.leg == leg and not rep.not_a_rep:  # not the free leg's listed bends
                 own |= (t >= rep.start_s) & (t <= rep.end_s)
         in_stance.append(fppa[own & np.isfinite(fppa)])
         fig.add_trace(go.Scatter(
