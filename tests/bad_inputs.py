@@ -452,6 +452,21 @@ def side_view(folder: Path) -> Path:
     return write_video(folder / "side_view.mp4", frames, 30)
 
 
+REAR_VIEW_CLIP = ROOT / "tests" / "data" / "rear_view_yaw180.mp4"
+
+
+def rear_view(folder: Path, mirrored: bool = False) -> Path:
+    """A rendered single-leg squat filmed from behind (tests/data, the camera at yaw 180 deg,
+    320x240, 4 s), or its mirror image (a front camera's selfie picture of a back)."""
+    frames = [rgb[:, ::-1] if mirrored else rgb for _, rgb in iter_frames(REAR_VIEW_CLIP)]
+    name = "rear_view_mirrored.mp4" if mirrored else "rear_view.mp4"
+    return write_video(folder / name, (np.ascontiguousarray(f) for f in frames))
+
+
+def rear_view_mirrored(folder: Path) -> Path:
+    return rear_view(folder, mirrored=True)
+
+
 BUILDERS: dict[str, Callable[[Path], Path]] = {
     fn.__name__: fn
     for fn in (
@@ -462,6 +477,6 @@ BUILDERS: dict[str, Callable[[Path], Path]] = {
         upside_down, sideways, mirrored,
         unmirrored,
         leaving_frame, too_dark, too_blurred, low_frame_rate, too_small, feet_cropped,
-        side_view, high_frame_rate, black,
+        side_view, high_frame_rate, black, rear_view, rear_view_mirrored,
     )
 }

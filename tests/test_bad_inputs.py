@@ -368,11 +368,30 @@ def test_knees_hidden_by_a_box_are_not_measured_and_not_a_double_leg_squat(
     says they are hidden. Both knees hidden: every rep knee_hidden, still a single-leg squat."""
     data = run_cli([build("box_over_knees", tmp_path), "--json"], capsys).json()
     assert data["exercise"] == "single_leg"
-    assert [(r["band"], [i["code"] for i in r["issues"]]) for r in data["reps"]] == [
+    # (Each leg's free-leg cycles are listed too since issue 16, with free_leg_phase first.)
+    stance = [r for r in data["reps"] if "free_leg_phase" not in [i["code"] for i in r["issues"]]]
+    assert [(r["band"], [i["code"] for i in r["issues"]]) for r in stance] == [
         ("not_measurable", ["knee_hidden"])] * 2
     # One knee hidden: the rep on it is never scored from the guessed knee.
     one = run_cli([build("box_over_knee", tmp_path), "--json"], capsys).json()
-    assert [r["band"] for r in one["reps"] if r["leg"] == "left"] == ["not_measurable"]
+    assert [r["band"] for r in one["reps"] if r["leg"] == "left"
+            and "free_leg_phase" not in [i["code"] for i in r["issues"]]] == ["not_measurable"]
+
+
+@pytest.mark.parametrize("name", ["rear_view", "rear_view_mirrored"])
+def test_rear_view_is_said_and_never_read_as_frontal(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 13 item 6: filmed from behind (a rendered back view, and its mirror image as a
+    selfie camera would give it) was read as frontal, left and right and the valgus sign
+    unverified. Now: blocking filmed_from_behind, 'film from the front', no verdict."""
+    data = run_cli([build(name, tmp_path), "--json"], capsys).json()
+    behind = [q for q in data["quality"] if q["code"] == "filmed_from_behind"]
+    assert behind and behind[0]["blocking"]
+    assert "Film from the front" in behind[0]["guidance"]
+    assert data["view"]["frontal"] is False
+    assert {v["verdict"] for v in data["legs"].values()} == {"CANNOT ASSESS"}
+    assert all(r["band"] == "not_measurable" for r in data["reps"])
 
 
 def test_side_view_gives_guidance_and_no_verdict(
