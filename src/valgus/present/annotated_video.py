@@ -182,7 +182,8 @@ def render_analysis_video(
     n = len(series)
     bottoms: dict[int, list[int]] = {}
     for k, rep in enumerate(result.reps):
-        bottoms.setdefault(rep.picture_index, []).append(k)
+        if not rep.not_a_rep:  # a free leg's bend is listed in the table, not pictured
+            bottoms.setdefault(rep.picture_index, []).append(k)
     pictures: dict[int, np.ndarray] = {}
     writer: H264Writer | None = None
     size = (0, 0)
