@@ -148,16 +148,30 @@ def test_blocking_issue_withholds_every_verdict() -> None:
     assert "too dark" in result.legs["left"].reasons[0]
 
 
-def test_jumps_around_the_scored_frame_make_the_rep_not_measurable() -> None:
+def test_untrusted_frames_around_the_scored_frame_make_the_rep_not_measurable() -> None:
+    """Since issue 16 the scored point is the median of the bottom plateau's trusted frames:
+    one jolted deepest frame is left out of it; a plateau mostly untrusted is not measurable."""
     series = clean_series()
     result, _ = analyze_series(series)
-    bottom = result.reps[0].bottom_index
+    first_clean = result.reps[0]
+    bottom = first_clean.bottom_index
     xy = series.xy_px.copy()
     xy[bottom, lm.LEFT_ANKLE] += [0.0, 300.0]
-    glitched, _ = analyze_series(with_xy(series, xy))
+    one, _ = analyze_series(with_xy(series, xy))
+    assert one.reps[0].band == first_clean.band
+    assert one.reps[0].fppa_bottom_deg == pytest.approx(first_clean.fppa_bottom_deg, abs=0.5)
+    # Around the bottom the 3D shank grows by 60%: untrusted frames (kept, unlike jumps, which
+    # are dropped as glitches and leave a gap in time).
+    world = series.world_m.copy()
+    around = np.abs(series.t_s - series.t_s[bottom]) <= 0.4
+    world[around, lm.LEFT_ANKLE] = world[around, lm.LEFT_KNEE] + 1.6 * (
+        world[around, lm.LEFT_ANKLE] - world[around, lm.LEFT_KNEE])
+    glitched, _ = analyze_series(dataclasses.replace(series, world_m=world))
     first = glitched.reps[0]
-    assert first.band == "not_measurable"
-    assert any("unreliabl" in describe(issue) for issue in first.issues)
+    assert first.band == "not_measurable" and first.fppa_bottom_deg is None
+    # (No trusted plateau frame left: M's rule words it "FPPA could not be measured".)
+    assert {i.code for i in first.issues} <= {"unreliable_scored_frame", "fppa_unmeasured"}
+    assert first.issues
     assert glitched.reps[1].band != "not_measurable"
 
 
