@@ -71,10 +71,10 @@ def save_control(report: Report, name: str, key: str, path: Path | None = None,
         done = saved[1] if saved and saved[0] == name else None  # for this clip only
         if clicked and not code.strip():
             st.error("Enter the person's code.")
-        elif clicked and logged_in() is None:
+        elif clicked and (user := logged_in()) is None:
             st.error("Log in on the Review page first: saving to a person's record needs an "
                      "account.")
-        elif clicked:
+        elif clicked and user is not None:
             try:
                 rec = records()
                 sex = report.result.config.sex
@@ -86,7 +86,7 @@ def save_control(report: Report, name: str, key: str, path: Path | None = None,
                         clip = Path(tmp) / f"clip{Path(name).suffix.lower() or '.mp4'}"
                         clip.write_bytes(data or b"")
                     info = rec.save_analysis(visit.id, clip, report.result, report.series,
-                                             original_name=name)
+                                             original_name=name, by=user.username)
             except ValgusError as err:
                 st.error(f"Not saved: {plain(err)}")
                 return
@@ -304,7 +304,7 @@ def review_panel(rec: Records, summary: SessionSummary, reviewer: str) -> None:
 # --------------------------------------------------------------------------- report
 
 
-def report_panel(rec: Records, summary: SessionSummary) -> None:
+def report_panel(rec: Records, summary: SessionSummary, user: str) -> None:
     from valgus.report import build_session_report
 
     sid = summary.session.id
@@ -312,9 +312,11 @@ def report_panel(rec: Records, summary: SessionSummary) -> None:
     stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in stem)
 
     def html() -> bytes:
+        rec.note_export(user, sid, "html")
         return build_session_report(rec, sid).html.encode("utf-8")
 
     def pdf() -> bytes:
+        rec.note_export(user, sid, "pdf")
         return build_session_report(rec, sid).pdf()
 
     with st.container(border=True, key="rv_report"):
@@ -363,6 +365,10 @@ def page_review() -> None:
     code = people_panel(rec)
     if code is None:
         return
+    viewed = st.session_state.setdefault("rv_viewed", set())
+    if code not in viewed:  # once per browser session and person
+        rec.note_view(reviewer, code)
+        viewed.add(code)
     sid = session_panel(rec, code)
     if sid is not None:
         try:
@@ -374,5 +380,5 @@ def page_review() -> None:
         clips_panel(summary)
         review_panel(rec, summary, reviewer)
         clearance_panel(rec, summary, reviewer)
-        report_panel(rec, summary)
+        report_panel(rec, summary, reviewer)
     history_panel(rec, code)

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 COMMANDS = ("history", "report", "review", "clearance", "policy")
 # Commands that only show: they open the records read-only (no write lock, nothing created).
-READ_ONLY = ("history", "report")
+READ_ONLY = ("history",)
 
 
 # --------------------------------------------------------------------------- argument types
@@ -282,7 +282,10 @@ def _report(records: Records, args: argparse.Namespace) -> int:
 
     if args.pdf is None and args.html is None:
         raise RecordError("give --pdf FILE and/or --html FILE")
+    from valgus.store.audit import local_actor
+
     for path in write_report(records, args.session_id, args.pdf, args.html):
+        records.note_export(local_actor(), args.session_id, path.suffix.lstrip("."))
         print(f"wrote {path}", file=sys.stderr)
     return 0
 

@@ -5,6 +5,8 @@
 * ``quarantine`` lists the same and, with ``--yes``, moves the unreferenced files to
   ``quarantine/<time>/`` in the data directory. Nothing is deleted.
 * ``upgrade`` migrates an older database to this valgus's schema (back it up first).
+* ``audit`` shows the append-only audit log (logins, views, saves, reviews, value changes
+  with old and new, signatures, exports, account changes), newest first.
 * ``verify`` checks every signature, the hash chain and every signed session against its
   snapshot and files; exit 1 on any mismatch. Prints the chain head to keep elsewhere.
 """
@@ -33,6 +35,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     add_data_options(up)
     ve = actions.add_parser("verify", help="check every signed record, its hashes and files")
     add_data_options(ve)
+    au = actions.add_parser("audit", help="show the audit log, newest first (read-only)")
+    au.add_argument("--limit", type=int, default=50, metavar="N")
+    au.add_argument("--subject", metavar="TEXT", help='e.g. "session 12" or "person RUN-1"')
+    add_data_options(au)
 
 
 def _listing(title: str, paths: tuple[str, ...] | list[str]) -> list[str]:
@@ -51,6 +57,13 @@ def run(args: argparse.Namespace) -> int:
             print(f"the records database is already at schema {after}")
         else:
             print(f"upgraded the records database from schema {before or 'none'} to {after}")
+        return 0
+    if args.action == "audit":
+        with Records.open(args.data_dir, readonly=True) as records:
+            for e in records.audit_log(args.limit, args.subject):
+                detail = " ".join(f"{k}={v}" for k, v in e.detail.items())
+                print(f"{e.at:%Y-%m-%d %H:%M:%S} UTC  {e.actor:20} {e.action:17} {e.subject}"
+                      + (f"  {detail}" if detail else ""))
         return 0
     if args.action == "verify":
         with Records.open(args.data_dir, readonly=True) as records:

@@ -26,6 +26,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from valgus.store import audit
 from valgus.store.db import Database
 from valgus.store.errors import NotFoundError, RecordError
 from valgus.store.info import clean_name, now, utc
@@ -139,6 +140,7 @@ def add_user(db: Database, username: str, role: str, password: str) -> UserInfo:
                    failed_logins=0, created_at=now())
         s.add(row)
         s.flush()
+        audit.note(s, audit.local_actor(), "user_added", f"user {username}", role=role)
         return _info(row)
 
 
@@ -149,12 +151,15 @@ def set_password(db: Database, username: str, password: str) -> None:
     with db.write() as s:
         row = _find(s, username)
         row.password_hash, row.failed_logins, row.locked_until = hashed, 0, None
+        audit.note(s, audit.local_actor(), "user_changed", f"user {row.username}", password="set")
 
 
 def set_disabled(db: Database, username: str, disabled: bool = True) -> UserInfo:
     """Disable (or enable again) an account: a disabled one can neither log in nor act."""
     with db.write() as s:
         row = _find(s, username)
+        audit.note(s, audit.local_actor(), "user_changed", f"user {row.username}",
+                   disabled={"old": row.disabled, "new": disabled})
         row.disabled = disabled
         return _info(row)
 
@@ -199,14 +204,18 @@ def authenticate(db: Database, username: str, password: str) -> UserInfo:
     with db.write() as s:
         current = s.scalar(select(User).where(User.username == name)) if name else None
         if current is None:
+            audit.note(s, name or "?", "login_failed", f"user {name or '?'}")
+            s.commit()
             raise LoginError("wrong user name or password")
         if not ok or current.disabled:
+            audit.note(s, name, "login_failed", f"user {name}")
             current.failed_logins += 1
             lock = _lock_s(current.failed_logins)
             current.locked_until = when + timedelta(seconds=lock) if lock else None
             s.commit()
             raise LoginError("wrong user name or password")
         current.failed_logins, current.locked_until, current.last_login_at = 0, None, when
+        audit.note(s, name, "login", f"user {name}")
         if _HASHER.check_needs_rehash(current.password_hash):
             current.password_hash = _HASHER.hash(password)
         return _info(current)

@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from valgus.store import audit
 from valgus.store.db import (
     CLIPS_DIR,
     HOST,
@@ -128,6 +129,9 @@ def quarantine(db: Database, grace_s: float = GRACE_S) -> tuple[Path | None, lis
             except OSError as err:
                 raise StorageError(f"cannot move {relative} to {target}: {err.strerror}") from err
             moved.append(relative)
+        if moved:
+            audit.note(s, audit.local_actor(), "files_quarantined", "data directory",
+                       folder=target.name, files=moved)
     if moved:
         (db.data_dir / QUARANTINE_DIR).chmod(PRIVATE_DIR)
     return (target if moved else None), moved

@@ -261,3 +261,20 @@ class User(Base):
     __table_args__ = (
         CheckConstraint("role IN ('clinician', 'assistant')", name="role"),
     )
+
+
+class AuditEntry(Base):
+    """One line of the append-only audit log (database triggers refuse UPDATE and DELETE): who
+    (``actor``, an account or the name given) did what (``action``: login, login_failed,
+    view, person_added, clip_saved, review_saved, values_saved, signed, amended,
+    policy_saved, report_exported, user_added, user_changed, files_quarantined) to which record
+    (``subject``, e.g. ``session 12``), when, with ``detail`` (e.g. old and new values)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(128))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -32,8 +32,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from valgus.core.clearance import ClearanceInputs, ClearancePolicy, Override
-from valgus.store import accounts, check, people, sessions, settings, signing, summary, verify
+from valgus.store import (
+    accounts,
+    audit,
+    check,
+    people,
+    sessions,
+    settings,
+    signing,
+    summary,
+    verify,
+)
 from valgus.store.accounts import UserInfo
+from valgus.store.audit import AuditInfo
 from valgus.store.check import CheckReport
 from valgus.store.db import Database, StagedFile
 from valgus.store.info import (
@@ -125,6 +136,20 @@ class Records:
         """The account if the password is right (``LoginError`` otherwise, with back-off)."""
         return accounts.authenticate(self.db, username, password)
 
+    # ------------------------------------------------------------------ audit
+
+    def audit_log(self, limit: int = 200, subject: str | None = None) -> list[AuditInfo]:
+        """The newest lines of the append-only audit log, newest first."""
+        return audit.entries(self.db, limit, subject)
+
+    def note_view(self, actor: str, person_code: str) -> None:
+        """Log that ``actor`` opened a person's record."""
+        audit.record(self.db, actor, "view", f"person {person_code}")
+
+    def note_export(self, actor: str, session_id: int, what: str) -> None:
+        """Log that ``actor`` exported a session (``what``: pdf, html)."""
+        audit.record(self.db, actor, "report_exported", f"session {session_id}", format=what)
+
     # ------------------------------------------------------------------ upkeep
 
     def check(self) -> CheckReport:
@@ -198,11 +223,13 @@ class Records:
         result: AnalysisResult | Mapping[str, Any],
         series: PoseSeries | None = None,
         original_name: str | None = None,
+        by: str | None = None,
     ) -> AnalysisInfo:
         """Store a clip (copied into the data directory, with its sha256, once per session
         however often it is saved) and its analysis, all or nothing; see
         ``sessions.save_analysis``."""
-        return sessions.save_analysis(self.db, session_id, video, result, series, original_name)
+        return sessions.save_analysis(self.db, session_id, video, result, series, original_name,
+                                      by)
 
     def get_analysis(self, analysis_id: int) -> AnalysisInfo:
         return sessions.get_analysis(self.db, analysis_id)

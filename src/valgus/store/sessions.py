@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from valgus.store import audit
 from valgus.store.db import CLIPS_DIR, POSES_DIR, Database, StagedFile, finish_stage
 from valgus.store.errors import NotFoundError, RecordError
 from valgus.store.info import AnalysisInfo, SessionInfo, analysis_info, clean_file_name, now, utc
@@ -192,8 +193,10 @@ def save_analysis(
     result: AnalysisResult | Mapping[str, Any],
     series: PoseSeries | None = None,
     original_name: str | None = None,
+    by: str | None = None,
 ) -> AnalysisInfo:
-    """Store a clip (copied into the data directory, with its sha256) and its analysis.
+    """Store a clip (copied into the data directory, with its sha256) and its analysis;
+    ``by`` (the logged-in account; default the local user) goes into the audit log.
 
     ``video``: the clip, or its copy staged by ``stage_clip`` (then it is not copied again;
     give ``original_name``). ``result``: an ``AnalysisResult`` or its ``to_dict()``;
@@ -261,6 +264,9 @@ def save_analysis(
             s.flush()
             # Renamed while this transaction holds the write lock, just before commit: a
             # quarantine never sees the file unreferenced unless this process died.
+            audit.note(s, by or audit.local_actor(), "clip_saved", f"session {session_id}",
+                       analysis_id=analysis.id, clip_id=clip.id, sha256=clip.sha256,
+                       stored_again=clip_copy is None)
             for f in (clip_copy, poses):
                 if f is not None:
                     f.publish()

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from valgus.core.clearance import ClearancePolicy
+from valgus.store import audit
 from valgus.store.accounts import require
 from valgus.store.db import Database
 from valgus.store.errors import RecordError
@@ -50,6 +51,8 @@ def save_policy(db: Database, policy: ClearancePolicy, updated_by: str) -> Polic
         if row is None:
             row = Setting(name=POLICY_SETTING)
             s.add(row)
+        audit.note(s, updated_by, "policy_saved", "clearance policy",
+                   old=dict(row.value) if row.value else None, new=value)
         row.value, row.updated_by, row.updated_at = value, updated_by, now()
         try:
             s.flush()

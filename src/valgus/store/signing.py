@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from valgus.core.clearance import BANDS, ClearanceInputs, ClearancePolicy, Override, squat_results
-from valgus.store import snapshot
+from valgus.store import audit, snapshot
 from valgus.store.accounts import require
 from valgus.store.db import Database
 from valgus.store.errors import RecordError
@@ -66,7 +66,10 @@ def save_review(
     with db.write() as s:
         reviewer = require(s, reviewer, "review")
         open_session(s, session_id)
-        return review_info(_add_review(s, session_id, reviewer, notes, overrides))
+        review = _add_review(s, session_id, reviewer, notes, overrides)
+        audit.note(s, reviewer, "review_saved", f"session {session_id}", review_id=review.id,
+                   overrides=len(overrides))
+        return review_info(review)
 
 
 def _add_review(
@@ -128,12 +131,15 @@ def save_clearance(
         entered_by = require(s, entered_by, "record")
         open_session(s, session_id)
         row = clearance_record(s, session_id)
+        old = snapshot.inputs_dict(clearance_info(row).inputs) if row else None
         if row is None:
             row = ClearanceRecord(session_id=session_id)
             s.add(row)
         for f in dataclasses.fields(ClearanceInputs):
             setattr(row, f.name, getattr(inputs, f.name))
         row.updated_by, row.updated_at = entered_by, now()
+        audit.note(s, entered_by, "values_saved", f"session {session_id}", old=old,
+                   new=snapshot.inputs_dict(inputs))
         s.flush()
         return clearance_info(row)
 
@@ -165,7 +171,10 @@ def _seal(
     }
     s.flush()
     snap = snapshot.take(s, db, summary, current_analyses(s, session_id), kind, by, when, reason)
-    snapshot.append(s, session_id, snap, kind, by, when, reason)
+    sig = snapshot.append(s, session_id, snap, kind, by, when, reason)
+    audit.note(s, by, "signed" if kind == "signature" else "amended", f"session {session_id}",
+               decision=summary.decision.status, seq=sig.seq, chain=sig.chain_sha256,
+               reason=reason)
 
 
 def sign_clearance(
