@@ -101,6 +101,8 @@ def test_visible_knees_are_never_called_hidden() -> None:
         t, seen = done.series.t_s, done.series.leg_seen
         reps = [r for r in done.result.reps if not r.not_a_rep]
         assert reps
+        # ...and a frontal clip is never taken for a view from behind (issue 13 item 6).
+        assert "filmed_from_behind" not in [q.code for q in done.result.quality]
         for r in reps:
             assert "knee_hidden" not in [i.code for i in r.issues]
             during = (t >= r.start_s) & (t <= r.end_s)
