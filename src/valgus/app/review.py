@@ -209,7 +209,7 @@ def deepest_frames(analysis: AnalysisInfo, reps: list[SquatRep]) -> None:
     for start in range(0, len(pictures), per_row):
         cols = st.columns(per_row)
         for col, pic in zip(cols, pictures[start : start + per_row], strict=False):
-            col.image(pic.data_uri, caption=pic.caption)
+            col.image(pic.data_uri, caption=plain(pic.caption))  # captions are markdown
 
 
 def clips_panel(summary: SessionSummary) -> None:

@@ -1,0 +1,149 @@
+"""The records in a real browser (issue 14, points 7 and 8): Debian's Chromium driven by
+Playwright, the app and the browser in a network namespace with only loopback (as in
+test_app_browser.py). The Review page shows nothing before a login, a wrong password is refused,
+an assistant cannot sign, a clinician can, logging out ends it; a markdown image in a clip name
+and in the notes is shown as text, never as an image. Skips locally without Chromium,
+Playwright or the rights to make a namespace; fails in CI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.records_data import squats, write_clip
+from valgus.store.service import Records
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+PORT = 8521
+PASSWORD = "correct horse battery"
+IMAGE = "![x](http://example.invalid/a.png)"
+FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def _missing(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"browser test cannot run in CI: {reason}")
+    pytest.skip(reason)
+
+
+def _run(*cmd: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
+
+
+def _records(data: Path, tmp: Path) -> None:
+    with Records.open(data) as rec:
+        rec.add_user("dr.vega", "clinician", PASSWORD)
+        rec.add_user("sam", "assistant", PASSWORD)
+        rec.add_person("RUN-060", "female")
+        visit = rec.create_session("RUN-060", date(2025, 3, 4))
+        result, series = squats("left", 4.0, 3)
+        clip = write_clip(tmp / "c.mp4", n_frames=result.n_frames)
+        rec.save_analysis(visit.id, clip, result, series, original_name=f"{IMAGE}.mp4",
+                          by="sam")
+        rec.save_review(visit.id, "dr.vega", f"notes {IMAGE}")
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("Playwright is not installed (pip install -e '.[test]')")
+    if not CHROMIUM.is_file() or shutil.which("ip") is None:
+        _missing(f"{CHROMIUM} or the 'ip' command is missing")
+    tmp = tmp_path_factory.mktemp("login")
+    data = tmp / "data"
+    _records(data, tmp)
+    ns = f"valgus-login-{uuid.uuid4().hex[:8]}"
+    for cmd in (("ip", "netns", "add", ns), ("ip", "-n", ns, "link", "set", "lo", "up")):
+        proc = _run(*cmd)
+        if proc.returncode != 0:
+            _run("ip", "netns", "del", ns)
+            _missing(f"cannot set up a network namespace: {proc.stderr.strip()}")
+    wrapper = tmp / "chromium-in-netns.sh"
+    wrapper.write_text(f'#!/bin/sh\nexec ip netns exec {ns} {CHROMIUM} "$@"\n')
+    wrapper.chmod(0o755)
+    server = subprocess.Popen(
+        ["ip", "netns", "exec", ns, sys.executable, "-m", "streamlit", "run", "app.py",
+         "--server.port", str(PORT), "--server.headless", "true",
+         "--server.fileWatcherType", "none"],
+        cwd=ROOT, env={**os.environ, "VALGUS_DATA_DIR": str(data), "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )
+    ready = threading.Event()
+    log: list[str] = []
+
+    def pump() -> None:
+        assert server.stdout is not None
+        for line in server.stdout:
+            log.append(line)
+            if "URL:" in line:
+                ready.set()
+
+    threading.Thread(target=pump, daemon=True).start()
+    try:
+        if not ready.wait(timeout=120):
+            pytest.fail("streamlit did not start:\n" + "".join(log[-40:]))
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=str(wrapper), headless=True,
+                                         args=FLAGS)
+            try:
+                yield f"http://127.0.0.1:{PORT}/?page=review", browser
+            finally:
+                browser.close()
+        assert not [line for line in log if "Traceback" in line], "".join(log[-80:])
+    finally:
+        os.killpg(server.pid, 15)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, 9)
+            server.wait(timeout=20)
+        _run("ip", "netns", "del", ns)
+
+
+def _log_in(page: Any, username: str, password: str = PASSWORD) -> None:
+    page.get_by_role("textbox", name="User name").fill(username)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_login_roles_and_plain_text_in_chromium(app: tuple[str, Any]) -> None:
+    url, browser = app
+    page = browser.new_page()
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    page.goto(url)
+    page.get_by_text("Log in to the clinician records").wait_for(timeout=60_000)
+    assert "RUN-060" not in page.content()
+    _log_in(page, "dr.vega", "not the password")
+    page.get_by_text("Not logged in: wrong user name or password").wait_for(timeout=30_000)
+    # An assistant sees the records, as plain text, and cannot sign.
+    _log_in(page, "sam")
+    page.get_by_text("Logged in: sam (assistant)").wait_for(timeout=60_000)
+    page.get_by_text(f"{IMAGE}.mp4 (analysis", exact=False).first.wait_for(timeout=60_000)
+    page.get_by_text(f"notes {IMAGE}").wait_for(timeout=30_000)
+    assert page.locator('img[src*="example.invalid"]').count() == 0  # also image captions
+    page.get_by_role("button", name="Sign off").click()
+    page.get_by_text("only a clinician may sign", exact=False).wait_for(timeout=30_000)
+    page.get_by_role("button", name="Log out").click()
+    page.get_by_text("Log in to the clinician records").wait_for(timeout=30_000)
+    # A clinician signs, under the account's own name.
+    _log_in(page, "dr.vega")
+    page.get_by_text("Logged in: dr.vega (clinician)").wait_for(timeout=60_000)
+    page.get_by_role("button", name="Sign off").click()
+    page.get_by_text("Signed by dr.vega on", exact=False).wait_for(timeout=60_000)
+    assert not [u for u in requested if "example.invalid" in u]
+    page.close()
