@@ -187,10 +187,13 @@ def analyze_video(
     estimator (tests, other models). ``threads``: estimators tracking that many segments of the
     clip at once (``runtime.tracking.estimate_poses``: overlapping segments, handed over where
     the person stands; a clip too short for them is tracked in one pass). The default stays one
-    pass: a second tracker's path differs from the first's by the model's own path spread, which
-    moved the worst rep's scored FPPA on the sample clip by 0.14-0.72 deg over 8 boundaries
-    (0.67 at the planned one) whatever the overlap (``bench/split_agreement.py``), more than the
-    0.5 deg a default split may.
+    pass: a second tracker's path differs from the first's by the model's own path spread
+    (``bench/split_agreement.py``, 4 s overlap). With the deepest frame scored it moved the worst
+    rep's FPPA on the sample clip by 0.14-0.72 deg over 8 boundaries (0.67 at the planned one);
+    with the bottom plateau's median (issue 16) by 0.00-0.41 deg (median 0.24, planned 0.35),
+    reps the same at 8/8, within the 0.5 deg a default split may. On hyva7 (real, deep squats,
+    6 boundaries) it does not hold: reps (bands) differ at 2, the others move 0.00-0.79 deg
+    (0.79 at the planned boundary).
     ``progress(done_frames, total_or_None)``.
     ``name``: the clip's name for the result (an upload is analysed from a temporary file).
     ``quiet``: keep the model's native log lines off stderr.
