@@ -5,6 +5,8 @@
 * ``quarantine`` lists the same and, with ``--yes``, moves the unreferenced files to
   ``quarantine/<time>/`` in the data directory. Nothing is deleted.
 * ``upgrade`` migrates an older database to this valgus's schema (back it up first).
+* ``erase`` erases a person (clips and poses deleted, code, notes and clip names replaced;
+  signed snapshots stay sealed), with ``--yes``; a clinician's task, audited.
 * ``audit`` shows the append-only audit log (logins, views, saves, reviews, value changes
   with old and new, signatures, exports, account changes), newest first.
 * ``verify`` checks every signature, the hash chain and every signed session against its
@@ -23,7 +25,8 @@ COMMAND = "records"
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``valgus records ...`` to the CLI's subparsers."""
-    rec = sub.add_parser("records", help="check, quarantine, verify or upgrade the records")
+    rec = sub.add_parser("records",
+                         help="check, quarantine, verify, upgrade, audit or erase records")
     actions = rec.add_subparsers(dest="action", required=True)
     ch = actions.add_parser("check", help="list files and rows that do not match (read-only)")
     add_data_options(ch)
@@ -35,6 +38,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     add_data_options(up)
     ve = actions.add_parser("verify", help="check every signed record, its hashes and files")
     add_data_options(ve)
+    er = actions.add_parser("erase", help="erase a person: clips, poses, identifying fields")
+    er.add_argument("person", metavar="PERSON_CODE")
+    er.add_argument("--by", required=True, metavar="NAME", help="the clinician who erases")
+    er.add_argument("--reason", required=True, metavar="TEXT")
+    er.add_argument("--yes", action="store_true", help="erase (without it: say what would go)")
+    add_data_options(er)
     au = actions.add_parser("audit", help="show the audit log, newest first (read-only)")
     au.add_argument("--limit", type=int, default=50, metavar="N")
     au.add_argument("--subject", metavar="TEXT", help='e.g. "session 12" or "person RUN-1"')
@@ -57,6 +66,18 @@ def run(args: argparse.Namespace) -> int:
             print(f"the records database is already at schema {after}")
         else:
             print(f"upgraded the records database from schema {before or 'none'} to {after}")
+        return 0
+    if args.action == "erase":
+        with Records.open(args.data_dir) as records:
+            sessions = records.list_sessions(args.person)
+            if not args.yes:
+                print(f"{args.person}: {len(sessions)} sessions; their clips and pose files "
+                      "would be deleted and the code, notes and clip names replaced. Run "
+                      "again with --yes to erase.")
+                return 0
+            done = records.erase_person(args.person, args.by, args.reason)
+        print(f"erased: now {done.code}; {done.sessions} sessions, {done.files_removed} files "
+              "deleted")
         return 0
     if args.action == "audit":
         with Records.open(args.data_dir, readonly=True) as records:

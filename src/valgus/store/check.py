@@ -60,7 +60,7 @@ class CheckReport:
 
 
 def _referenced(s: Session) -> set[str]:
-    paths = set(s.scalars(select(Clip.stored_path)))
+    paths = {p for p in s.scalars(select(Clip.stored_path)) if p}  # "" : erased
     return paths | {p for p in s.scalars(select(Analysis.poses_path)) if p}
 
 

@@ -42,7 +42,8 @@ class Base(DeclarativeBase):
 
 
 class Person(Base):
-    """Someone tested, known by a pseudonymous code (never a name)."""
+    """Someone tested, known by a pseudonymous code (never a name); ``erased_at``: when their
+    clips, poses and identifying fields were erased."""
 
     __tablename__ = "people"
 
@@ -51,6 +52,8 @@ class Person(Base):
     sex: Mapped[str | None] = mapped_column(String(16))
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # Set when the person was erased (``valgus.store.erase``): code replaced, files removed.
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     sessions: Mapped[list[TestSession]] = relationship(back_populates="person")
 

@@ -36,6 +36,7 @@ from valgus.store import (
     accounts,
     audit,
     check,
+    erase,
     people,
     sessions,
     settings,
@@ -47,6 +48,7 @@ from valgus.store.accounts import UserInfo
 from valgus.store.audit import AuditInfo
 from valgus.store.check import CheckReport
 from valgus.store.db import Database, StagedFile
+from valgus.store.erase import Erasure
 from valgus.store.info import (
     AnalysisInfo,
     ClearanceInfo,
@@ -190,6 +192,11 @@ class Records:
 
     def list_people(self) -> list[PersonInfo]:
         return people.list_people(self.db)
+
+    def erase_person(self, code: str, by: str, reason: str) -> Erasure:
+        """Erase a person's clips, poses and identifying fields (a clinician's task, with the
+        reason; audited); see ``erase``."""
+        return erase.erase_person(self.db, code, by, reason)
 
     # ------------------------------------------------------------------ sessions
 

@@ -260,12 +260,19 @@ def from_legacy(live: SessionSummary, sig: Signature, info: SignatureInfo) -> Se
 
 
 def from_snapshot(
-    db: Database, session: SessionInfo, person: PersonInfo, sig: Signature, info: SignatureInfo
+    db: Database, session: SessionInfo, person: PersonInfo, sig: Signature, info: SignatureInfo,
+    erased: bool = False,
 ) -> SessionSummary:
     """The session as signed in ``sig`` (a signature or amendment snapshot): analyses, review,
     reps, squat result, clearance values, decision and policy all from the snapshot; nothing
-    is read from the live rows and no verdict is recomputed."""
+    is read from the live rows and no verdict is recomputed. ``erased``: the person was
+    erased: clip names and files are not shown."""
     snap = json.loads(sig.snapshot)
+    if erased:
+        for a in snap["analyses"]:
+            a["clip"].update(original_name="erased", stored_path="")
+            a["poses"] = None
+            a["result"] = {**a["result"], "source": "erased"}
     signed_at = utc(sig.signed_at)
     sid = session.id
     policy = ClearancePolicy(**_fields(ClearancePolicy, snap["policy"]))

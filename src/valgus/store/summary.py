@@ -74,7 +74,7 @@ def summarize(
     if signatures and info and not is_legacy(signatures[-1]):
         # Shown as signed (the newest snapshot), never recomputed.
         return from_snapshot(db, session_info(s, row), person_info(row.person), signatures[-1],
-                             info)
+                             info, erased=row.person.erased_at is not None)
     analyses = current_analyses(s, session_id)
     review = latest_review(s, session_id)
     current = stored_results(analyses)
