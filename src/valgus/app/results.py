@@ -153,9 +153,10 @@ def show_report(report: Report, key: str) -> None:
                    "one leg and squat on it.")
     verdict_cards(report)
     st.caption("valgus is a measurement aid, not a diagnosis.")
-    if result.reps:
+    reps = tuple(r for r in result.reps if not r.not_a_rep)
+    if reps:
         st.markdown("##### Every rep")
-        st.dataframe(rep_table(result.reps), hide_index=True, key=f"reps_{key}",
+        st.dataframe(rep_table(reps), hide_index=True, key=f"reps_{key}",
                      column_config={"notes": st.column_config.TextColumn(width="large")})
         complete = [r.leg for r in result.reps if r.test_rep]
         if complete:
@@ -168,7 +169,17 @@ def show_report(report: Report, key: str) -> None:
                    "measure from drop-landing studies (Mizner 2012; Tofte and colleagues) where "
                    "both feet land; here the free leg enters it too, so it is shown, not scored. "
                    + rule_text(result.config))
-    else:
+    bends = [r for r in result.reps if r.not_a_rep]
+    if bends:  # never silent (issue 16): every knee bend found is shown
+        st.markdown("##### Knee bends that are not reps")
+        st.caption("Every knee bend that reached the minimum depth is listed. These were the "
+                   "free leg's, or which foot stood could not be told: they count on neither "
+                   "leg.")
+        st.dataframe(pd.DataFrame([{
+            "leg": r.leg, "start (s)": fmt_num(r.start_s, 2), "bottom (s)": fmt_num(r.bottom_s, 2),
+            "depth (deg)": fmt_num(r.depth_deg, 0), "why not a rep": issues_text(r),
+        } for r in bends]), hide_index=True, key=f"bends_{key}")
+    if not reps:
         st.info("No squat rep was found. Squat on one leg: down to about 60 deg of knee "
                 "bend and back up, 2-6 s per rep.")
     st.markdown("##### FPPA and knee flexion over time")
