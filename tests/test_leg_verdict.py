@@ -238,10 +238,9 @@ def test_no_valid_reps_cannot_assess() -> None:
     assert empty.verdict == "CANNOT ASSESS"
     assert "no complete single-leg squat" in empty.reasons[0]
     side = verdict_of("left", [score(3.0)] * 5, CFG3, False, "camera not in front of you")
-    assert side.verdict == "CANNOT ASSESS" and side.reasons == (
-        "camera not in front of you",
-        "5 knee-bend cycles found on this leg, 0 counted; not counted: 5 clip not assessable",
-    )
+    # The clip's problem says why; no tally of cycles kept out by it alone.
+    assert side.verdict == "CANNOT ASSESS" and side.reasons == ("camera not in front of you",)
+    assert side.cycles_found == 5 and side.not_counted == (("clip_not_assessable", 5),)
 
 
 def test_verdict_counts_only_own_complete_single_leg_reps() -> None:

@@ -215,7 +215,8 @@ def leg_verdict(
         margin_deg=rule.error_sd_deg, not_assessable=tuple(not_assessable), audience=audience,
     )
     tally = _not_counted(own)
-    if len(own) > len(valid):
+    # The tally, unless the clip's own problem (the first reason) is all that kept them out.
+    if len(own) > len(valid) and {code for code, _ in tally} != {"clip_not_assessable"}:
         reasons = (*reasons, cycles_sentence(len(own), len(valid), dict(tally)))
     return LegVerdict(
         leg=leg,
