@@ -61,3 +61,27 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         admin.dispose()
+
+
+# Markers (registered in pyproject.toml): every test is `unit` (tests/unit: pure, no model, no
+# I/O beyond tmp files; seconds) or `integration` (tests/integration); integration tests are also
+# marked by what they need, so `pytest -m "not model"` or `-m "not browser"` pick a subset.
+MODEL_FILES = frozenset({
+    "test_accuracy", "test_app", "test_app_browser", "test_app_login_browser", "test_bad_inputs",
+    "test_batch", "test_cases", "test_cases_movement", "test_cli", "test_install", "test_live",
+    "test_people_counter", "test_real_clips", "test_same_as_before_move", "test_segments",
+    "test_store_cli", "test_verdict_paths",
+})
+BROWSER_FILES = frozenset({"test_app_browser", "test_app_login_browser", "test_app_network"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        path = Path(str(item.path))
+        item.add_marker("unit" if "unit" in path.parts else "integration")
+        if path.stem in MODEL_FILES:
+            item.add_marker("model")
+        if path.stem in BROWSER_FILES:
+            item.add_marker("browser")
+        if "[postgresql" in item.nodeid:
+            item.add_marker("postgres")
