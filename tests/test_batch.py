@@ -252,3 +252,22 @@ def test_summary_gives_the_reason_of_every_leg_that_is_not_a_pass() -> None:
                         reason_right=leg_reason(few, "right"))
     row = record.row()
     assert tuple(row) == SUMMARY_COLUMNS and row["reason_right"].startswith("no complete")
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_summary_cells_are_never_spreadsheet_formulas(tmp_path: Path, start: str) -> None:
+    """A clip's name or an error message starting like a formula is text in summary.csv (a
+    leading apostrophe, ``files.csv_cell``); numbers, negative ones too, stay numbers."""
+    from valgus.batch.jobs import write_summary
+    from valgus.files import csv_cell
+
+    name = f"{start}HYPERLINK(\"x\";\"y\").mp4"
+    record = ClipRecord(file=name, status="error", error=f"{start}1+1",
+                        median_fppa_left_deg=-4.5, reps_left=-1)
+    write_summary(tmp_path, [tmp_path / name], {name: record})
+    (row,) = iter_summary(tmp_path / "summary.csv")
+    assert row["file"] == "'" + name and row["error"] == f"'{start}1+1"
+    assert row["median_fppa_left_deg"] == "-4.50" and row["reps_left"] == "-1"
+    assert csv_cell(-3.25) == -3.25 and csv_cell("-3.25") == "-3.25"
+    assert csv_cell("1e-05") == "1e-05"
+    assert csv_cell("-1+2") == "'-1+2" and csv_cell("plain") == "plain"

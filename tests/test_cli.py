@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import errno
 import json
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -128,6 +131,60 @@ def test_out_writes_json_and_csvs(
     assert float(reps[0]["fppa_bottom_deg"]) == pytest.approx(data["reps"][0]["fppa_bottom_deg"])
     assert len(frames) == data["n_frames"]
     assert {"t_s", "left_fppa_deg", "right_flexion_deg"} <= set(frames[0])
+
+
+def test_out_is_private_and_made_whole(
+    poses_npz: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--out as batch and report write (issue 14, point 7): the folders it makes are 0700 and
+    every file 0600 whatever the umask, each written under a temporary name and renamed."""
+    out_dir = tmp_path / "results" / "clinic"
+    old = os.umask(0o022)
+    try:
+        code, _, _ = _run(["analyze", str(poses_npz), "--out", str(out_dir)], capsys)
+    finally:
+        os.umask(old)
+    assert code == 0
+    for folder in (out_dir, out_dir.parent):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+    files = sorted(out_dir.iterdir())
+    assert [f.name for f in files] == [
+        "synthetic.frames.csv", "synthetic.reps.csv", "synthetic.valgus.json"]
+    for f in files:
+        assert stat.S_IMODE(f.stat().st_mode) == 0o600, f
+
+
+def test_out_leaves_no_partial_file_when_the_disk_fills(
+    poses_npz: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A write that fails (disk full when the data reaches the disk) leaves no half file and
+    no temporary file behind, and says so on one line."""
+    def full_disk(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    out_dir = tmp_path / "results"
+    code, _, err = _run(["analyze", str(poses_npz), "--out", str(out_dir)], capsys)
+    assert code == 1
+    assert "No space left on device" in err and "Traceback" not in err
+    assert list(out_dir.iterdir()) == []
+
+
+def test_out_csvs_keep_numbers_as_numbers(
+    poses_npz: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The formula escape (``files.csv_cell``) leaves numbers alone: a negative angle in the
+    per-frame CSV is still the number a spreadsheet reads, not text with an apostrophe."""
+    out_dir = tmp_path / "results"
+    code, _, _ = _run(["analyze", str(poses_npz), "--out", str(out_dir)], capsys)
+    assert code == 0
+    with (out_dir / "synthetic.frames.csv").open(newline="") as f:
+        frames = list(csv.reader(f))
+    numbers = [cell for row in frames[1:] for cell in row if cell]
+    assert any(cell.startswith("-") for cell in numbers)
+    assert all(not cell.startswith("'") for cell in numbers)
+    assert all(np.isfinite(float(cell)) for cell in numbers)
 
 
 def test_console_script_reports_bad_input_without_traceback(tmp_path: Path) -> None:

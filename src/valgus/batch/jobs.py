@@ -26,7 +26,7 @@ from valgus.config import AnalysisConfig, InputLimits, Sex
 from valgus.core.reasons import describe
 from valgus.core.result import AnalysisResult, LegChoice
 from valgus.errors import ValgusError
-from valgus.files import write_atomic
+from valgus.files import csv_row, write_atomic
 from valgus.landmarks import Side
 
 # What a folder's clips are recognised by. A clip is still checked by its content when it is
@@ -263,13 +263,15 @@ def load_record(out_dir: Path, clip: Path, options: BatchOptions) -> ClipRecord 
 
 
 def write_summary(out_dir: Path, clips: list[Path], records: dict[str, ClipRecord]) -> Path:
-    """``summary.csv``: one row per clip, in name order; clips not done yet are ``pending``."""
+    """``summary.csv``: one row per clip, in name order; clips not done yet are ``pending``.
+    Cells through ``files.csv_cell``: a clip named ``=...`` is text, not a formula."""
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=SUMMARY_COLUMNS, lineterminator="\n")
+    # "\r\n" (RFC 4180): the csv module then quotes a cell holding a lone CR, too.
+    writer = csv.DictWriter(buf, fieldnames=SUMMARY_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for clip in clips:
         record = records.get(clip.name) or ClipRecord(file=clip.name, status="pending")
-        writer.writerow(record.row())
+        writer.writerow(csv_row(record.row()))
     path = out_dir / SUMMARY_NAME
     write_atomic(path, buf.getvalue().encode("utf-8"))
     return path

@@ -1,8 +1,12 @@
-"""Writing results: JSON, a per-frame CSV and a per-rep CSV, and the plain-text report."""
+"""Writing results: JSON, a per-frame CSV and a per-rep CSV, and the plain-text report.
+
+Every file is written whole or not at all and private (``files.write_atomic``: 0600), every
+CSV cell through ``files.csv_cell`` (no spreadsheet formulas from user text)."""
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 
@@ -11,6 +15,7 @@ import numpy as np
 from valgus.core.kinematics import Kinematics
 from valgus.core.reasons import describe
 from valgus.core.result import AnalysisResult
+from valgus.files import csv_cell, csv_row, private_dir, write_atomic
 from valgus.landmarks import SIDES
 from valgus.present.style import band_rule_text, leg_rule_text
 
@@ -25,34 +30,46 @@ LEG_FIELDS = (
 )
 
 
-def write_json(result: AnalysisResult, path: Path) -> Path:
-    path.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
-    return path
+def json_bytes(result: AnalysisResult) -> bytes:
+    return (json.dumps(result.to_dict(), indent=2) + "\n").encode("utf-8")
 
 
-def write_reps_csv(result: AnalysisResult, path: Path) -> Path:
+def reps_csv_bytes(result: AnalysisResult) -> bytes:
+    """One row per rep (``REP_COLUMNS``), the issues' words joined."""
     reps = result.to_dict()["reps"]
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=REP_COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        for rep in reps:
-            writer.writerow({**rep, "issues": "; ".join(i["text"] for i in rep["issues"])})
-    return path
+    buf = io.StringIO(newline="")
+    writer = csv.DictWriter(buf, fieldnames=REP_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for rep in reps:
+        writer.writerow(csv_row({**rep, "issues": "; ".join(i["text"] for i in rep["issues"])}))
+    return buf.getvalue().encode("utf-8")
 
 
-def write_frames_csv(kin: Kinematics, path: Path) -> Path:
+def frames_csv_bytes(kin: Kinematics) -> bytes:
     """One row per frame: time, detection, body yaw and each leg's kinematics (blank = NaN)."""
     header = ["t_s", "detected", "yaw_deg"] + [f"{s}_{f}" for s in SIDES for f in LEG_FIELDS]
     columns = [kin.t_s, kin.detected.astype(float), kin.yaw_deg] + [
         getattr(kin.leg(s), f) for s in SIDES for f in LEG_FIELDS
     ]
     table = np.column_stack(columns)
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(header)
-        for row in table:
-            writer.writerow(["" if not np.isfinite(v) else f"{v:.4f}" for v in row])
-    return path
+    buf = io.StringIO(newline="")
+    writer = csv.writer(buf)
+    writer.writerow([csv_cell(h) for h in header])
+    for row in table:
+        writer.writerow([csv_cell("" if not np.isfinite(v) else f"{v:.4f}") for v in row])
+    return buf.getvalue().encode("utf-8")
+
+
+def write_json(result: AnalysisResult, path: Path) -> Path:
+    return write_atomic(path, json_bytes(result))
+
+
+def write_reps_csv(result: AnalysisResult, path: Path) -> Path:
+    return write_atomic(path, reps_csv_bytes(result))
+
+
+def write_frames_csv(kin: Kinematics, path: Path) -> Path:
+    return write_atomic(path, frames_csv_bytes(kin))
 
 
 # What each download is, in words (the app's buttons say what a file is, not its cut-off name).
@@ -71,7 +88,10 @@ def download_label(name: str) -> str:
 
 
 def write_all(result: AnalysisResult, kin: Kinematics, out_dir: Path, stem: str) -> list[Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """The JSON, per-frame and per-rep CSV of one clip in ``out_dir`` (made 0700 when it is
+    not there), each file whole or absent and 0600. Raises OSError; files written before the
+    failure stay (each complete)."""
+    private_dir(out_dir)
     return [
         write_json(result, out_dir / f"{stem}.valgus.json"),
         write_frames_csv(kin, out_dir / f"{stem}.frames.csv"),
