@@ -379,6 +379,7 @@ def test_review_page_shows_a_stored_session_and_signs_it_off(env: Env) -> None:
     assert "review-left.mp4" in clip_box.inner_text()
     page.wait_for_function(REVIEW_RENDERED, timeout=60_000, polling=250)
     page.get_by_role("button", name="Sign off").click()
+    page.get_by_role("button", name="Confirm and sign").click()
     page.get_by_text("Signed by dr.vega").wait_for(timeout=60_000)
     assert "(FINAL)" in decision.inner_text()
     assert page.get_by_text("signed, final (read-only)").count() == 1

@@ -144,6 +144,7 @@ def test_login_roles_and_plain_text_in_chromium(app: tuple[str, Any]) -> None:
     _log_in(page, "dr.vega")
     page.get_by_text("Logged in: dr.vega (clinician)").wait_for(timeout=60_000)
     page.get_by_role("button", name="Sign off").click()
+    page.get_by_role("button", name="Confirm and sign").click()
     page.get_by_text("Signed by dr.vega on", exact=False).wait_for(timeout=60_000)
     assert not [u for u in requested if "example.invalid" in u]
     page.close()

@@ -164,8 +164,9 @@ def test_review_flow_persists_across_a_restart(data_dir: Path, tmp_path: Path) -
     # Report downloads are offered.
     labels = {b.proto.label for b in at.get("download_button")}
     assert labels == {"Report (PDF)", "Report (HTML)"}
-    # Sign off: final, read-only.
+    # Sign off: a confirmation of what is signed, then final, read-only.
     button(at, "rv_sign_").click().run()
+    button(at, "rv_sign_confirm_").click().run()
     assert not at.exception
     page = texts(at)
     assert "Signed by dr.vega" in page and "final and read-only" in page
@@ -282,6 +283,7 @@ def test_clinic_policy_is_saved_changes_the_proposal_and_is_signed_with_it(
         assert (setting.policy.max_pain_score, setting.policy.min_lsi_pct) == (1, 85.0)
         assert setting.updated_by == "dr.vega"
     button(at, "rv_sign_").click().run()
+    button(at, "rv_sign_confirm_").click().run()
     assert not at.exception and "Signed by dr.vega" in texts(at)
     with Records.open(data_dir) as rec:  # the clinic goes back to the defaults
         rec.save_policy(ClearancePolicy(), CLINICIAN)

@@ -23,6 +23,7 @@ from valgus.app.clip_report import Report
 from valgus.app.login import current_user, require_login
 from valgus.app.plain import plain
 from valgus.app.review_clearance import clearance_panel, decision_panel, history_panel, policy_panel
+from valgus.app.review_signoff import signoff_panel
 from valgus.core.clearance import BANDS, Override, SquatRep
 from valgus.core.reasons import describe
 from valgus.errors import ValgusError
@@ -380,5 +381,6 @@ def page_review() -> None:
         clips_panel(summary)
         review_panel(rec, summary, reviewer)
         clearance_panel(rec, summary, reviewer)
+        signoff_panel(rec, summary, user)
         report_panel(rec, summary, reviewer)
     history_panel(rec, code)

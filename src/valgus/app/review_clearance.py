@@ -172,17 +172,6 @@ def clearance_panel(rec: Records, summary: SessionSummary, reviewer: str) -> Non
             else:
                 st.session_state["rv_flash"] = "Clearance values saved."
                 st.rerun()
-        st.markdown("---")
-        st.caption("Signing stores the decision as it stands now; the session can then no "
-                   "longer change.")
-        if st.button("Sign off", key=f"rv_sign_{sid}", type="primary"):
-            try:
-                rec.sign_clearance(sid, reviewer)
-            except ValgusError as err:
-                st.error(f"Not signed: {plain(err)}")
-            else:
-                st.session_state["rv_flash"] = "Signed: the record is final."
-                st.rerun()
 
 
 # --------------------------------------------------------------------------- progress

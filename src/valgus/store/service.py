@@ -274,11 +274,14 @@ class Records:
         Refused once the record is signed."""
         return signing.save_clearance(self.db, session_id, inputs, entered_by)
 
-    def sign_clearance(self, session_id: int, reviewer: str) -> SessionSummary:
+    def sign_clearance(
+        self, session_id: int, reviewer: str, expected: str | None = None
+    ) -> SessionSummary:
         """Sign the session's clearance record under this object's policy: the decision is
         stored as it stands now and the session cannot change any more (a NOT YET may be
-        signed: it documents the visit)."""
-        return signing.sign_clearance(self.db, session_id, reviewer, self.policy)
+        signed: it documents the visit). ``expected``: the ``signing_digest`` of the summary
+        the signer confirmed (refused if the records changed since)."""
+        return signing.sign_clearance(self.db, session_id, reviewer, self.policy, expected)
 
     def amend(
         self,

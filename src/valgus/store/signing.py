@@ -6,6 +6,7 @@ session final, with its sealed snapshot (``snapshot``). Nothing here changes a s
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from collections.abc import Sequence
 
@@ -177,8 +178,30 @@ def _seal(
                reason=reason)
 
 
+def signing_digest(summary: SessionSummary) -> str:
+    """A fingerprint of what a signature would seal for this (unsigned) summary: the decision
+    with its reasons and criteria, the squat result per leg, the policy, the analyses in force,
+    the review in force with its overrides, and the entered clearance values. The Review page
+    shows these and passes the digest back to ``sign_clearance``, so what is signed is exactly
+    what the clinician confirmed."""
+    shown = {
+        "decision": [summary.decision.status, list(summary.decision.reasons),
+                     [dataclasses.asdict(c) for c in summary.decision.criteria]],
+        "squat": {leg: dataclasses.asdict(r) for leg, r in sorted(summary.squat.items())},
+        "policy": dataclasses.asdict(summary.policy),
+        "analyses": [a.id for a in summary.analyses],
+        "review": summary.review.id if summary.review else None,
+        "overrides": [dataclasses.asdict(o) for o in
+                      (summary.review.overrides if summary.review else ())],
+        "inputs": dataclasses.asdict(summary.clearance.inputs) if summary.clearance else None,
+    }
+    text = json.dumps(shown, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def sign_clearance(
-    db: Database, session_id: int, reviewer: str, policy: ClearancePolicy
+    db: Database, session_id: int, reviewer: str, policy: ClearancePolicy,
+    expected: str | None = None,
 ) -> SessionSummary:
     """Sign the session's clearance record: the decision under ``policy`` (CLEARED or NOT YET,
     with its criteria, the squat result per leg and the policy) is stored as it stands now,
@@ -186,14 +209,22 @@ def sign_clearance(
     (``valgus.store.snapshot``), and the session cannot change any more except by an audited
     amendment (``amend``). Signing a NOT YET is allowed (it documents the visit).
 
+    ``expected``: the ``signing_digest`` of the summary the signer confirmed; if the records
+    no longer give that digest (someone saved a review, values or a clip, or the policy changed
+    in between), nothing is signed.
+
     Raises:
-        RecordError: an empty name, the session is signed already, or a clip or pose file no
-            longer matches its record.
+        RecordError: an empty name, the session is signed already, the record changed since
+            it was confirmed, or a clip or pose file no longer matches its record.
         NotFoundError: no such session.
     """
     with db.write() as s:
         reviewer = require(s, reviewer, "sign")
         open_session(s, session_id)
+        if expected is not None and signing_digest(
+                summarize(s, db, session_id, policy, signed=False)) != expected:
+            raise RecordError(f"session {session_id} changed since the confirmation was shown: "
+                              "check what is signed again")
         _seal(s, db, session_id, policy, reviewer, "signature")
         return summarize(s, db, session_id, policy)
 
