@@ -1,7 +1,8 @@
 """Accuracy of two readings of a rep's FPPA "at the bottom" against the synthetic truth.
 
-``bottom`` is the value valgus scores today (the FPPA at the deepest frame); ``plateau5`` is the
-median FPPA over the rep's frames whose knee flexion is within 5 deg of its deepest, which moves
+``bottom`` is the FPPA at the single deepest frame (what valgus scored before issue 16);
+``plateau5`` is the median FPPA over the rep's frames whose knee flexion is within 5 deg of its
+deepest (close to what valgus scores since issue 16, ``RepScore.fppa_bottom_deg``), which moves
 less when the tracker's path changes (see ``bench/split_agreement.py``). For every rep of the
 clips in sample_videos/accuracy/ and the demo clip that valgus scores at the bottom, both are
 compared with the truth at the true deepest frame, and the truth's own plateau median with that
@@ -55,12 +56,13 @@ def main() -> None:
                 if d.scored_at != "bottom" or d.fppa_bottom_deg is None:
                     continue
                 leg = kin.leg(d.leg)
+                deepest = float(leg.fppa_deg[d.bottom_index])
                 i0 = int(np.searchsorted(kin.t_s, d.start_s))
                 i1 = int(np.searchsorted(kin.t_s, d.end_s))
                 side, a, b = rep["stance"], rep["squat_start_frame"], rep["squat_end_frame"]
                 rows.append((
                     rep["fppa_at_bottom_deg"],
-                    d.fppa_bottom_deg,
+                    deepest,
                     plateau_median(leg.flexion_deg[i0 : i1 + 1], leg.fppa_deg[i0 : i1 + 1]),
                     plateau_median(np.asarray(frames["flexion_deg"][side][a : b + 1], float),
                                    np.asarray(frames["fppa_deg"][side][a : b + 1], float)),
