@@ -4,7 +4,10 @@ test_app_browser.py; here it must only say the webcam is unavailable.)"""
 
 from __future__ import annotations
 
+import gc
 import json
+import stat
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import shared_clip
+from valgus.app.plain import plain
 from valgus.core.checks import FILMING_GUIDANCE
 from valgus.present.export import DOWNLOAD_LABELS
 from valgus.runtime.encode import H264Writer
@@ -76,7 +80,7 @@ def trim_clip(src: Path, dst: Path, seconds: float) -> Path:
 def assert_report(at: AppTest, source: str) -> None:
     assert not at.exception
     page = texts(at)
-    assert f"Result: {source}" in page
+    assert f"Result: {plain(source)}" in page  # the name as typed, never markdown
     for side in ("left", "right"):
         card = block(at, f"verdict_{side}")
         assert f"{side.capitalize()} leg:" in card
@@ -147,7 +151,7 @@ def test_bad_inputs_show_a_panel_with_what_to_do_and_the_app_stays_usable(
     ).run()
     assert not app.exception
     panel = block(app, "error_panel")
-    assert "Could not analyse empty_room.mp4" in panel
+    assert f"Could not analyse {plain(empty_room.name)}" in panel
     assert "whole body" in panel  # what to do: film with the whole body in the picture
 
     short = trim_clip(SAMPLE, tmp_path / "short_sample.mp4", 4.0)
@@ -194,3 +198,65 @@ def test_quality_problems_are_shown_with_what_to_do(app: AppTest, tmp_path: Path
     assert "good light" in panel.lower()
     for side in ("left", "right"):
         assert "CANNOT ASSESS" in block(app, f"verdict_{side}")
+
+
+# A clip name that, rendered as markdown, makes the browser fetch a remote picture (no "/": a
+# file name keeps no folder; browsers read "https:host" as "https://host/").
+IMAGE_NAME = "![x](https:example.invalid) clip.mp4"
+
+
+def shown_strings(at: AppTest) -> list[str]:
+    """Every string the page renders as markdown: texts, alerts, the progress bar's text and
+    the tooltips of the download buttons."""
+    shown = texts(at).split("\n")
+    shown += [str(getattr(e, "value", "")) for e in at.get("progress")]
+    shown += [b.proto.help for b in at.get("download_button")]
+    return shown
+
+
+def test_clip_names_are_plain_text_never_markdown(app: AppTest, tmp_path: Path) -> None:
+    """A clip named like a markdown image is shown as typed (every markdown character
+    escaped, ``app/plain.py``) in the error panel, the result's title and the downloads'
+    tooltips: nothing for the browser to fetch (issue 14, point 7)."""
+    app.file_uploader(key="upload").upload(IMAGE_NAME, b"this is not a video" * 100).run()
+    assert not app.exception
+    panel = block(app, "error_panel")
+    assert plain(IMAGE_NAME) in panel
+    assert all("](http" not in text for text in shown_strings(app))
+
+    short = trim_clip(SAMPLE, tmp_path / "short.mp4", 3.0)
+    app.file_uploader(key="upload").clear().upload(
+        IMAGE_NAME, short.read_bytes(), "video/mp4").run()
+    assert not app.exception
+    assert f"Result: {plain(IMAGE_NAME)}" in texts(app)
+    shown = shown_strings(app)
+    assert any("example.invalid" in text for text in shown)  # the name is there, as text
+    assert all("](http" not in text for text in shown)
+
+
+def test_annotated_videos_live_in_a_private_folder_of_the_session(
+    app: AppTest, tmp_path: Path
+) -> None:
+    """The annotated video and exports go to this browser session's own temporary folder:
+    0700, named at random (never a fixed folder under the system temp directory), files
+    0600, and the folder is gone once the session's state is (the session ended)."""
+    short = trim_clip(SAMPLE, tmp_path / "short.mp4", 3.0)
+    app.file_uploader(key="upload").upload(short.name, short.read_bytes(), "video/mp4").run()
+    assert not app.exception and app.get("video")
+    work = Path(app.session_state["work_dir"].name)
+    assert work.parent == Path(tempfile.gettempdir())
+    assert work.name.startswith("valgus-app-") and len(work.name) > len("valgus-app-") + 4
+    assert stat.S_IMODE(work.stat().st_mode) == 0o700
+    exports = [f for f in work.rglob("*") if f.suffix in (".json", ".csv")]
+    assert len(exports) == 3
+    assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in exports)
+    assert [f for f in work.rglob("*.annotated.mp4")]
+    # A second session gets another folder.
+    other = AppTest.from_file(str(APP), default_timeout=RUN_TIMEOUT_S)
+    other.run()
+    other.file_uploader(key="upload").upload(short.name, short.read_bytes(), "video/mp4").run()
+    assert Path(other.session_state["work_dir"].name) != work
+    # The session's state goes when the session ends: so does the folder.
+    del app.session_state["work_dir"]
+    gc.collect()
+    assert not work.exists()

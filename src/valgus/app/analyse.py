@@ -16,6 +16,7 @@ from typing import Any
 import streamlit as st
 
 from valgus.app.clip_report import Report, build_report
+from valgus.app.plain import plain
 from valgus.app.results import error_panel
 from valgus.config import AnalysisConfig
 from valgus.core.result import LegChoice
@@ -73,7 +74,7 @@ def analyse(
     full_key = digest + hashlib.sha256(cfg_key.encode()).hexdigest()[:16]
     if full_key in cache:
         return cache[full_key]
-    bar = st.progress(0.0, text=f"Analysing {name}...")
+    bar = st.progress(0.0, text=f"Analysing {plain(name)}...")
 
     def progress(fraction: float, text: str) -> None:
         bar.progress(min(max(fraction, 0.0), 1.0), text=text)

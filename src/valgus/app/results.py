@@ -12,6 +12,7 @@ import pandas as pd  # type: ignore[import-untyped]
 import streamlit as st
 
 from valgus.app.clip_report import Report
+from valgus.app.plain import plain
 from valgus.app.settings import SEX_LABEL
 from valgus.core.checks import FILMING_GUIDANCE
 from valgus.core.scoring import RepScore
@@ -56,9 +57,10 @@ def what_to_do(err: BaseException) -> list[str]:
 
 def error_panel(title: str, err: BaseException, message: str | None = None) -> None:
     """A clear error with what to do; never a traceback. ``message``: the error in the user's
-    terms when ``str(err)`` names something they never saw (a temporary file)."""
+    terms when ``str(err)`` names something they never saw (a temporary file). Both may quote
+    a clip's name: shown as plain text (``plain``), never as markdown."""
     with st.container(border=True, key="error_panel"):
-        st.error(f"**{title}**  \n{message if message is not None else err}")
+        st.error(f"**{plain(title)}**  \n{plain(message if message is not None else err)}")
         st.markdown("**What to do**\n" + "\n".join(f"- {s}" for s in what_to_do(err)))
 
 
@@ -124,7 +126,7 @@ def rep_table(reps: tuple[RepScore, ...], full: bool = True) -> pd.io.formats.st
 def show_report(report: Report, key: str) -> None:
     """Verdicts, per-rep table, chart, deepest frames, annotated video and downloads."""
     result = report.result
-    st.subheader(f"Result: {result.source}")
+    st.subheader(f"Result: {plain(result.source)}")
     st.caption(
         f"{result.duration_s:.1f} s, {result.n_frames} frames, person found in "
         f"{100 * result.detection_fraction:.0f}% of them. Exercise: "
@@ -211,15 +213,16 @@ def show_report(report: Report, key: str) -> None:
     for col, (name, data) in zip(cols, report.files.items(), strict=False):
         col.download_button(download_label(name), data, file_name=name,
                             mime=mime[Path(name).suffix], key=f"dl_{key}_{name}",
-                            on_click="ignore", help=name)
+                            on_click="ignore", help=plain(name))
     cols[3].download_button(download_label(report.video.path.name), video_bytes,
                             file_name=report.video.path.name, mime="video/mp4",
                             key=f"dl_{key}_video", on_click="ignore",
-                            help=report.video.path.name)
+                            help=plain(report.video.path.name))
     pdf_name = f"{Path(report.result.source).stem}.pdf"
     cols[4].download_button(download_label(pdf_name), partial(result_pdf, report),
                             file_name=pdf_name, mime="application/pdf", key=f"dl_{key}_pdf",
-                            on_click="ignore", help=f"{pdf_name}: this result, no record needed")
+                            on_click="ignore",
+                            help=f"{plain(pdf_name)}: this result, no record needed")
 
 
 def result_pdf(report: Report) -> bytes:
