@@ -38,6 +38,7 @@ from valgus.store import (
     check,
     erase,
     people,
+    provenance,
     sessions,
     settings,
     signing,
@@ -60,15 +61,17 @@ from valgus.store.info import (
     SessionInfo,
     SessionSummary,
 )
+from valgus.store.provenance import SettingsCheck
 from valgus.store.verify import VerifyReport
 
 if TYPE_CHECKING:
+    from valgus.config import Sex
     from valgus.core.pose import PoseSeries
     from valgus.core.result import AnalysisResult
 
 __all__ = [
     "AnalysisInfo", "ClearanceInfo", "ClipInfo", "History", "PersonInfo", "PolicySetting",
-    "Records", "ReviewInfo", "SessionInfo", "SessionSummary", "UserInfo",
+    "Records", "ReviewInfo", "SessionInfo", "SessionSummary", "SettingsCheck", "UserInfo",
 ]
 
 
@@ -273,6 +276,16 @@ class Records:
         """Enter or replace the session's clearance values (pain, stairs, run, strength).
         Refused once the record is signed."""
         return signing.save_clearance(self.db, session_id, inputs, entered_by)
+
+    def settings_check(self, analysis: AnalysisInfo, person_sex: Sex | None) -> SettingsCheck:
+        """How the analysis's settings compare with the clinic's (this object's policy, the
+        default thresholds for ``person_sex``); see ``provenance.settings_check``."""
+        return provenance.settings_check(analysis.result, person_sex, self.policy)
+
+    def rescore(self, analysis_id: int, by: str) -> AnalysisInfo:
+        """Score a stored analysis's poses again under the clinic's settings and store it as
+        the analysis in force of its clip (audited); see ``provenance.rescore``."""
+        return provenance.rescore(self.db, analysis_id, by, self.policy)
 
     def sign_clearance(
         self, session_id: int, reviewer: str, expected: str | None = None

@@ -1,0 +1,120 @@
+"""Settings provenance (issue 15 item 4): a saved analysis made with a runner's own settings
+(threshold, sex, reps per leg, stance leg) is named as such against the clinic's settings, and
+is re-scored under them from its stored poses (no pose model) as a new analysis in force,
+audited. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tests.records_data import squats, write_clip
+from valgus.config import AnalysisConfig
+from valgus.core.clearance import ClearancePolicy
+from valgus.pipeline import analyze_series
+from valgus.store.errors import RecordError
+from valgus.store.provenance import settings_check
+from valgus.store.service import Records
+from valgus.store.verify import clear_file_cache
+
+DAY = date(2025, 3, 4)
+PASSWORD = "correct horse battery"
+
+
+def runner_config(threshold: float = 25.0, sex: str = "female", reps: int = 20) -> AnalysisConfig:
+    """The upload page's sidebar with the threshold for ``sex`` raised to ``threshold``."""
+    base = AnalysisConfig()
+    field = {"female": "female_deg", "male": "male_deg"}.get(sex, "unspecified_deg")
+    return dataclasses.replace(
+        base, sex=sex, valgus=dataclasses.replace(base.valgus, **{field: threshold}),
+        clearance=dataclasses.replace(base.clearance, required_reps=reps))
+
+
+@pytest.fixture
+def rec(tmp_path: Path, database_url: str | None) -> Iterator[Records]:
+    data = tmp_path / "data"
+    with Records.open(data, url=database_url or f"sqlite:///{data / 'valgus.db'}") as records:
+        records.add_user("dr.vega", "clinician", PASSWORD)
+        records.add_user("sam", "assistant", PASSWORD)
+        yield records
+    clear_file_cache()
+
+
+def test_settings_check_names_what_differs_from_the_clinic() -> None:
+    _, series = squats("left", 17.0, 3)
+    policy = ClearancePolicy()
+    result, _ = analyze_series(series)  # the defaults, sex not given
+    assert not settings_check(result, None, policy).differs
+    # A woman analysed as "not given": her record's sex picks the 12 deg threshold.
+    check = settings_check(result, "female", policy)
+    assert check.own == ("FPPA threshold 11.3 deg (clinic: 12.0 deg)",
+                         "sex not given (the person's record: female)")
+    result, _ = analyze_series(series, runner_config(20.0, reps=5), "left")
+    check = settings_check(result, "female", policy)
+    assert check.flagged and check.own == (
+        "FPPA threshold 20.0 deg (clinic: 12.0 deg)", "5 reps per leg (clinic: 20)",
+        "stance leg set to left (clinic: found for each rep)")
+    assert check.text().startswith("Analysed with the runner's own settings: FPPA threshold "
+                                   "20.0 deg (clinic: 12.0 deg); 5 reps per leg")
+    # Another setting (rep detection depth): listed apart, not as the runner's own verdict.
+    cfg = AnalysisConfig()
+    cfg = dataclasses.replace(cfg, reps=dataclasses.replace(cfg.reps, min_depth_deg=30.0))
+    result, _ = analyze_series(series, cfg)
+    check = settings_check(result, None, policy)
+    assert not check.flagged and check.other == ("reps.min_depth_deg 30.0 (default 40.0)",)
+
+
+def test_rescore_under_the_clinics_settings(rec: Records, tmp_path: Path) -> None:
+    rec.add_person("RUN-080", "female")
+    sid = rec.create_session("RUN-080", DAY).id
+    _, series = squats("left", 17.0, 3)
+    own, _ = analyze_series(series, runner_config(25.0))
+    assert {r.band for r in own.reps if r.counts_towards_test} == {"fine"}
+    saved = rec.save_analysis(sid, write_clip(tmp_path / "c.mp4", n_frames=40), own, series,
+                              by="sam")
+    person_sex = rec.session_summary(sid).person.sex
+    assert rec.settings_check(saved, person_sex).own == (
+        "FPPA threshold 25.0 deg (clinic: 12.0 deg)",)
+    with pytest.raises(RecordError, match="only a clinician"):
+        rec.rescore(saved.id, "sam")
+    new = rec.rescore(saved.id, "dr.vega")
+    assert new.id != saved.id and new.clip.id == saved.clip.id
+    assert new.result.threshold_deg == 12.0 and new.result.config.sex == "female"
+    assert {r.band for r in new.result.reps if r.counts_towards_test} == {"excessive"}
+    assert len(new.result.reps) == len(own.reps)
+    assert not rec.settings_check(new, person_sex).differs
+    assert new.poses_path is not None and new.poses_path != saved.poses_path
+    assert saved.poses_path is not None and saved.poses_path.is_file()  # the old one kept
+    # The new analysis is the one in force; the session's verdict follows it.
+    (current,) = rec.list_analyses(sid)
+    assert current.id == new.id
+    assert rec.session_summary(sid).squat["left"].excessive_reps == 3
+    (line,) = [a for a in rec.audit_log() if a.action == "rescored"]
+    assert line.actor == "dr.vega" and line.detail["from_analysis"] == saved.id
+    assert line.detail["analysis_id"] == new.id
+    assert line.detail["replaced"] == ["FPPA threshold 25.0 deg (clinic: 12.0 deg)"]
+    with pytest.raises(RecordError, match="clinic's settings already"):
+        rec.rescore(new.id, "dr.vega")
+    with pytest.raises(RecordError, match="not the one in force"):
+        rec.rescore(saved.id, "dr.vega")
+
+
+def test_rescore_is_refused_on_a_signed_session_or_without_poses(
+    rec: Records, tmp_path: Path
+) -> None:
+    rec.add_person("RUN-081", "male")
+    sid = rec.create_session("RUN-081", DAY).id
+    _, series = squats("right", 4.0, 3)
+    own, _ = analyze_series(series, runner_config(20.0, sex="male"))
+    no_poses = rec.save_analysis(sid, write_clip(tmp_path / "a.mp4", n_frames=40), own)
+    with pytest.raises(RecordError, match="kept no poses"):
+        rec.rescore(no_poses.id, "dr.vega")
+    saved = rec.save_analysis(sid, write_clip(tmp_path / "b.mp4", n_frames=40, seed=1), own,
+                              series)
+    rec.sign_clearance(sid, "dr.vega")
+    with pytest.raises(RecordError, match="signed"):
+        rec.rescore(saved.id, "dr.vega")
