@@ -53,13 +53,15 @@ class ScoringContext:
 
     kin: kinematics with estimator glitches dropped before smoothing. trusted: (T,) bool per
     frame (``trust.landmark_trust``). quality: the clip checks. blockers: the blocking ones,
-    which make every rep not measurable.
+    which make every rep not measurable. hidden: (T, 2) bool, left then right leg hidden by
+    something in front (``trust.hidden_leg_frames``).
     """
 
     kin: Kinematics
     view: ViewAssessment
     quality: tuple[QualityIssue, ...]
     trusted: np.ndarray
+    hidden: np.ndarray
 
     @property
     def blockers(self) -> tuple[QualityIssue, ...]:
@@ -86,7 +88,8 @@ def prepare_scoring(series: PoseSeries, cfg: AnalysisConfig) -> ScoringContext:
         # view is unknown.
         view = ViewAssessment(False, None, 0.0, (ROTATED_VIEW_GUIDANCE,))
     view = behind_view(view, quality)
-    return ScoringContext(kin, view, tuple(quality), trusted)
+    hidden = hidden_leg_frames(series, cfg.quality)
+    return ScoringContext(kin, view, tuple(quality), trusted, hidden)
 
 
 def analyze_series(
@@ -127,8 +130,9 @@ def analyze_series(
         # too, as not measurable with their reason (free-leg phase, stance unclear).
         include_unattributed=True,
     )
-    hidden = hidden_leg_frames(series, cfg.quality)
-    reps = [score_rep(c, kin, cfg, view.frontal, trusted, blockers, hidden) for c in candidates]
+    reps = [
+        score_rep(c, kin, cfg, view.frontal, trusted, blockers, ctx.hidden) for c in candidates
+    ]
     exercise = _exercise(reps)
     problem = clip_problem(view, quality, exercise)
     if problem is not None:

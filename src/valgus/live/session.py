@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -73,6 +73,9 @@ class LiveStatus:
     setup_held_s: float = 0.0
 
 
+_NOT_MEASURED: np.ndarray = np.full(2, np.nan, np.float32)  # leg_seen where no mask was made
+
+
 @dataclass
 class _Frame:
     t_s: float  # since counting started
@@ -82,6 +85,7 @@ class _Frame:
     n_people: int
     brightness: float = math.nan
     sharpness: float = math.nan
+    leg_seen: np.ndarray = field(default_factory=lambda: _NOT_MEASURED)  # (2,) float32
 
 
 _NO_XY = np.full((lm.NUM_LANDMARKS, 2), np.nan, np.float32)
@@ -278,6 +282,10 @@ class LiveSession:
             pose.visibility.astype(np.float32) if pose is not None else _NO_VIS,
             pose.n_people if pose is not None else 0,
             *(image_stats or (math.nan, math.nan)),
+            leg_seen=(
+                pose.leg_seen.astype(np.float32)
+                if pose is not None and pose.leg_seen is not None else _NOT_MEASURED
+            ),
         )
         self._buffer.append(frame)
         self._recorded += 1
@@ -349,6 +357,7 @@ class LiveSession:
             source="live",
             brightness=np.array([f.brightness for f in frames], np.float32),
             sharpness=np.array([f.sharpness for f in frames], np.float32),
+            leg_seen=np.stack([f.leg_seen for f in frames]),
         )
 
     def _score(self, rep: RepCandidate) -> RepScore:
@@ -376,7 +385,9 @@ class LiveSession:
             rep,
             cycle=FlexionCycle(start, bottom, end, depth, incomplete),
         )
-        score = score_rep(local, kin, self.cfg, ctx.view.frontal, ctx.trusted, ctx.blockers)
+        score = score_rep(
+            local, kin, self.cfg, ctx.view.frontal, ctx.trusted, ctx.blockers, ctx.hidden
+        )
         # Frame index in the whole recording (= in the kept clip), not in the buffer.
         return dataclasses.replace(score, bottom_index=score.bottom_index + off)
 
