@@ -4,6 +4,7 @@ with only the clips that were not done; a worker that dies costs one row."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -271,3 +272,103 @@ def test_summary_cells_are_never_spreadsheet_formulas(tmp_path: Path, start: str
     assert csv_cell(-3.25) == -3.25 and csv_cell("-3.25") == "-3.25"
     assert csv_cell("1e-05") == "1e-05"
     assert csv_cell("-1+2") == "'-1+2" and csv_cell("plain") == "plain"
+
+
+def sleeping_analyze_clip(path: str, options: BatchOptions) -> ClipOutcome:
+    """A clip that takes forever; the worker notes its process id in ``$VALGUS_TEST_PIDS``."""
+    Path(os.environ["VALGUS_TEST_PIDS"], f"{os.getpid()}.pid").write_text(path)
+    time.sleep(600)
+    return fake_analyze_clip(path, options)
+
+
+def _start_sleeping_driver(clips: Path, out: Path, pids: Path) -> subprocess.Popen[bytes]:
+    """A ``run_batch`` in a process of its own (a session of its own, so that the test can clean
+    up every process it made) whose one worker sleeps on its clip; returns once it does."""
+    code = ("import sys; from pathlib import Path; from tests.test_batch import "
+            "sleeping_analyze_clip as f; from valgus.batch.runner import run_batch; "
+            "from valgus.batch.jobs import BatchOptions; "
+            "run_batch(Path(sys.argv[1]), Path(sys.argv[2]), BatchOptions(), workers=1, "
+            "clip_fn=f)")
+    env = {**os.environ, "VALGUS_TEST_PIDS": str(pids)}
+    proc = subprocess.Popen([sys.executable, "-c", code, str(clips), str(out)], cwd=ROOT,
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not list(pids.glob("*.pid")):
+        assert proc.poll() is None, "the driver ended before its worker started"
+        assert time.monotonic() < deadline, "the worker never started its clip"
+        time.sleep(0.05)
+    return proc
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie waiting for a parent to reap it does not)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+def _two_clips(tmp_path: Path) -> Path:
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    for name in ("a.mp4", "b.mp4"):
+        (clips / name).write_bytes(b"not analysed: the clip function is a stand-in")
+    return clips
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_second_run_on_the_same_folder_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two batch runs on one output folder (issue 14, point 7): the second says that another
+    run holds the folder and exits, without removing the first run's files in progress."""
+    from valgus.cli.main import main
+
+    clips, out, pids = _two_clips(tmp_path), tmp_path / "out", tmp_path / "pids"
+    pids.mkdir()
+    first = _start_sleeping_driver(clips, out, pids)
+    try:
+        in_progress = out / f"{PARTIAL_PREFIX}being-written"
+        in_progress.write_bytes(b"the first run's file, half written")
+        assert main(["batch", str(clips), "--out", str(out)]) == 1
+        err = capsys.readouterr().err
+        lines = [line for line in err.splitlines() if line.strip()]
+        assert len(lines) == 1 and "Traceback" not in err
+        assert f"another valgus batch run is writing to {out}" in lines[0]
+        assert f"process {first.pid}" in lines[0]
+        assert in_progress.exists() and not (out / "summary.csv").exists()
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait()
+    # Once the first run is gone (killed: the system released its lock) the folder is free.
+    report = run_batch(clips, out, BatchOptions(), workers=1, clip_fn=fake_analyze_clip)
+    assert sorted(report.analysed) == ["a.mp4", "b.mp4"]
+    assert stat_mode(out) == 0o700
+
+
+def stat_mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_workers_die_with_their_driver(tmp_path: Path) -> None:
+    """A driver killed outright (no chance to stop its workers) takes its workers with it,
+    also one in the middle of a clip: none is left analysing for nobody."""
+    clips, out, pids = _two_clips(tmp_path), tmp_path / "out", tmp_path / "pids"
+    pids.mkdir()
+    driver = _start_sleeping_driver(clips, out, pids)
+    (pid_file,) = pids.glob("*.pid")
+    worker = int(pid_file.stem)
+    try:
+        assert _alive(worker)
+        os.kill(driver.pid, signal.SIGKILL)  # the driver only, not its process group
+        driver.wait()
+        deadline = time.monotonic() + 10
+        while _alive(worker) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(worker), "the worker outlived its driver"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(driver.pid, signal.SIGKILL)

@@ -30,6 +30,7 @@ from multiprocessing.context import SpawnProcess
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
+from valgus.batch.guard import die_with_parent, folder_lock
 from valgus.batch.jobs import (
     SUMMARY_NAME,
     BatchOptions,
@@ -43,7 +44,7 @@ from valgus.batch.jobs import (
     write_summary,
 )
 from valgus.errors import ValgusError
-from valgus.files import PARTIAL_PREFIX
+from valgus.files import PARTIAL_PREFIX, private_dir
 
 # Exit code of a batch that ran to its end but in which some clips failed (their rows say why).
 EXIT_SOME_FAILED = 9
@@ -149,10 +150,23 @@ def run_batch(
     ``options.threads`` locally; the cluster's CPUs with Ray). ``clip_fn`` (a module-level
     function, so that workers can import it) analyses one clip.
     KeyboardInterrupt stops the workers, writes the summary and returns with ``interrupted``.
+    ``out_dir`` is made 0700 when it is not there, and held for the run (``guard.folder_lock``):
+    a second run on it raises FolderBusyError before it touches anything.
     """
     stream = stream or sys.stderr
     clips = find_clips(in_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(out_dir)
+    with folder_lock(out_dir):
+        return _run_locked(clips, in_dir, out_dir, options, workers, engine, retry_failed,
+                           stream, clip_fn)
+
+
+def _run_locked(
+    clips: list[Path], in_dir: Path, out_dir: Path, options: BatchOptions,
+    workers: int | None, engine: Engine, retry_failed: bool, stream: TextIO, clip_fn: ClipFn,
+) -> BatchReport:
+    """``run_batch`` once it holds the output folder (no other run removes or writes files
+    there meanwhile)."""
     _remove_partial_files(out_dir)
     records: dict[str, ClipRecord] = {}
     for clip in clips:
@@ -202,8 +216,10 @@ def run_batch(
 # --------------------------------------------------------------------------- local engine
 
 
-def _worker_main(conn: Connection, clip_fn: ClipFn) -> None:
-    """A local worker process: analyse clips sent by the driver until it sends None."""
+def _worker_main(conn: Connection, clip_fn: ClipFn, driver_pid: int) -> None:
+    """A local worker process: analyse clips sent by the driver until it sends None; it ends
+    with the driver (``guard.die_with_parent``), also in the middle of a clip."""
+    die_with_parent(driver_pid)
     # Ctrl-C on a terminal reaches the whole process group; the driver decides what stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     while True:
@@ -222,7 +238,8 @@ class _Slot:
     def __init__(self, ctx: multiprocessing.context.SpawnContext, clip_fn: ClipFn) -> None:
         self.conn, child = ctx.Pipe()
         self.proc: SpawnProcess = ctx.Process(
-            target=_worker_main, args=(child, clip_fn), name="valgus-batch-worker", daemon=True
+            target=_worker_main, args=(child, clip_fn, os.getpid()), name="valgus-batch-worker",
+            daemon=True,
         )
         self.proc.start()
         child.close()
