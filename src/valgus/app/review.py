@@ -14,21 +14,19 @@ import os
 import tempfile
 from datetime import date
 from pathlib import Path
-from typing import Any
 
-import pandas as pd  # type: ignore[import-untyped]
 import streamlit as st
 
 from valgus.app.clip_report import Report
 from valgus.app.login import current_user, require_login
 from valgus.app.plain import plain
 from valgus.app.review_clearance import clearance_panel, decision_panel, history_panel, policy_panel
+from valgus.app.review_clips import clips_panel
 from valgus.app.review_signoff import signoff_panel
-from valgus.core.clearance import BANDS, Override, SquatRep
-from valgus.core.reasons import describe
+from valgus.core.clearance import BANDS, Override
 from valgus.errors import ValgusError
-from valgus.present.style import BAND_HEX, BAND_TEXT, fmt_num
-from valgus.store.service import AnalysisInfo, Records, SessionInfo, SessionSummary, UserInfo
+from valgus.present.style import BAND_TEXT
+from valgus.store.service import Records, SessionInfo, SessionSummary, UserInfo
 
 SEX_CHOICES = ("not given", "female", "male")
 NEW_SESSION = -1
@@ -166,71 +164,6 @@ def session_panel(rec: Records, code: str) -> int | None:
 
 
 # --------------------------------------------------------------------------- clips and review
-
-
-def rep_rows(reps: list[SquatRep]) -> pd.io.formats.style.Styler:
-    """The reps of one clip as the review sees them (band in force and the analysis's)."""
-    rows = []
-    for r in reps:
-        rows.append({
-            "#": r.index,
-            "leg": r.leg,
-            "bottom (s)": fmt_num(r.score.bottom_s, 2),
-            "depth (deg)": fmt_num(r.score.depth_deg, 0),
-            "FPPA (deg)": fmt_num(r.fppa_deg),
-            "band": BAND_TEXT.get(r.band, r.band),
-            "analysis band": BAND_TEXT.get(r.original_band, r.original_band),
-            "counted": "yes" if r.counted else "no",
-            "override reason": r.override_reason or "",
-            "notes": "; ".join(describe(i) for i in r.score.issues),
-        })
-    colors = {BAND_TEXT[k]: v for k, v in BAND_HEX.items()}
-
-    def style(value: str) -> str:
-        return f"background-color: {colors.get(value, '')}; color: white; font-weight: 600"
-
-    return pd.DataFrame(rows).style.map(style, subset=["band"])
-
-
-def deepest_frames(analysis: AnalysisInfo, reps: list[SquatRep]) -> None:
-    """The deepest frame of every rep (skeleton drawn when the poses were kept), read from the
-    stored clip once per analysis and reviewed bands."""
-    from valgus.report.frames import bottom_frames
-
-    cache: dict[Any, Any] = st.session_state.setdefault("rv_frames", {})
-    key = (analysis.id, tuple((r.index, r.band) for r in reps))
-    if key not in cache:
-        while len(cache) >= 8:
-            cache.pop(next(iter(cache)))
-        cache[key] = bottom_frames(analysis, reps)
-    pictures, notes = cache[key]
-    for note in notes:
-        st.caption(plain(note[0].upper() + note[1:] + "."))  # notes name the clip
-    per_row = 4
-    for start in range(0, len(pictures), per_row):
-        cols = st.columns(per_row)
-        for col, pic in zip(cols, pictures[start : start + per_row], strict=False):
-            col.image(pic.data_uri, caption=plain(pic.caption))  # captions are markdown
-
-
-def clips_panel(summary: SessionSummary) -> None:
-    if not summary.analyses:
-        st.info("No clip in this session yet. Analyse a video on the upload page (or a webcam "
-                "self-test) and save it to this person's record with this session's date.")
-        return
-    for a in summary.analyses:
-        reps = [r for r in summary.reps if r.analysis_id == a.id]
-        with st.container(border=True, key=f"rv_clip_{a.id}"):
-            st.markdown(f"#### {plain(a.clip.original_name)} (analysis {a.id})")
-            st.caption(f"{len(reps)} reps; stored {a.created_at:%Y-%m-%d %H:%M} UTC; valgus "
-                       f"{a.valgus_version}.")
-            if reps:
-                st.dataframe(rep_rows(reps), hide_index=True, key=f"rv_reps_{a.id}",
-                             column_config={"notes": st.column_config.TextColumn(width="large")})
-                with st.expander("The deepest frame of every rep"):
-                    deepest_frames(a, reps)
-            else:
-                st.info("No squat rep was found in this clip.")
 
 
 def _pending(summary: SessionSummary) -> dict[tuple[int, int], Override]:
@@ -378,7 +311,7 @@ def page_review() -> None:
             st.error(str(err))
             return
         decision_panel(summary)
-        clips_panel(summary)
+        clips_panel(rec, summary, user)
         review_panel(rec, summary, reviewer)
         clearance_panel(rec, summary, reviewer)
         signoff_panel(rec, summary, user)

@@ -19,6 +19,7 @@ from valgus.present.style import band_rule_text, leg_rule_text, method_text, rul
 from valgus.report.charts import BAND_HEX, fppa_history_chart, fppa_per_rep_chart
 from valgus.report.frames import FramePicture, bottom_frames
 from valgus.store.errors import NotFoundError, StorageError
+from valgus.store.provenance import settings_check
 from valgus.store.service import History, Records, SessionSummary
 
 DISCLAIMER = (
@@ -108,6 +109,18 @@ def _criteria_rows(summary: SessionSummary) -> list[dict[str, Any]]:
                 details = [", ".join(legs) + " (why: the per-leg table below)", *own]
         rows.append({"title": c.title, "status": c.status, "details": details})
     return rows
+
+
+def _settings_flags(summary: SessionSummary) -> list[dict[str, Any]]:
+    """Each analysis whose settings are not the clinic's (``provenance.settings_check``):
+    its id, clip, the words, and whether it decides the verdict (``flagged``)."""
+    out = []
+    for a in summary.analyses:
+        check = settings_check(a.result, summary.person.sex, summary.policy)
+        if check.differs:
+            out.append({"analysis_id": a.id, "clip": a.clip.original_name,
+                        "text": check.text(), "flagged": check.flagged})
+    return out
 
 
 def _signed(summary: SessionSummary) -> dict[str, Any] | None:
@@ -201,6 +214,7 @@ def build_session_report(records: Records, session_id: int, *, frames: bool = Tr
         legs=SIDES,
         criteria=_criteria_rows(summary),
         signed=_signed(summary),
+        settings_flags=_settings_flags(summary),
         history_signed=_history_signed(records, summary, history),
         rep_rows=_rep_rows(summary),
         thr=thr,
