@@ -49,7 +49,8 @@ def main() -> None:
             result, kin = analyze_series(estimate_poses(clip, MediaPipePoseEstimator()))
             frames = truth["frames"]
             for rep in truth["reps"]:
-                found = [r for r in result.reps if abs(r.bottom_s - rep["bottom_s"]) <= MATCH_S]
+                found = [r for r in result.reps  # not the free knee's listed bend
+                         if not r.not_a_rep and abs(r.bottom_s - rep["bottom_s"]) <= MATCH_S]
                 if not found:
                     continue
                 d = min(found, key=lambda r: abs(r.bottom_s - rep["bottom_s"]))
