@@ -179,7 +179,7 @@ def compare(truth: dict[str, Any], result: Any, match_s: float, bound_deg: float
     """Per-clip counts and per-rep rows of valgus's result against the truth."""
     from valgus.synth.evaluate import rep_listed_invalid
 
-    detected = list(result.reps)
+    detected = [r for r in result.reps if not r.not_a_rep]  # not the free knee's bends
     used: set[int] = set()
     rows = []
     for t in truth["reps"]:

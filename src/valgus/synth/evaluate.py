@@ -111,7 +111,7 @@ def evaluate_clip(clip: Path, match_s: float = 1.0) -> dict[str, Any]:
         fppa_err.append(est - tru)
         drop_err.append(kin.leg(s).pelvic_drop_deg[a : b + 1] - drop_true[s][a : b + 1])
 
-    detected = list(result.reps)
+    detected = [r for r in result.reps if not r.not_a_rep]  # not the free knee's bends
     rows = []
     used: set[int] = set()
     for rep in truth["reps"]:
