@@ -187,7 +187,7 @@ def test_review_flow_persists_across_a_restart(data_dir: Path, tmp_path: Path) -
     assert list(table["band"]) == ["fine", "excessive", "fine"]
     assert widget(at, "number_input", "rv_strength_left_").value == 95.0
     # The progress chart of the person's sessions is there.
-    assert at.get("plotly_chart")
+    assert elements_in(at, "rv_history", "plotly_chart")
     assert "7.5 deg" in texts(at)
 
 
@@ -205,7 +205,7 @@ def test_history_marks_a_real_change(data_dir: Path, tmp_path: Path) -> None:
     at = review_app()
     table = table_in(at, "rv_history")
     assert "a real change" in table["right change"][1]
-    fig = at.get("plotly_chart")[0].proto.spec
+    fig = elements_in(at, "rv_history", "plotly_chart")[0].proto.spec  # not a clip's timeline
     assert "real change" in fig and "smallest detectable change" in fig
 
 

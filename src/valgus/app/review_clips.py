@@ -13,6 +13,7 @@ import pandas as pd  # type: ignore[import-untyped]
 import streamlit as st
 
 from valgus.app.plain import plain
+from valgus.app.review_watch import watch_panel
 from valgus.core.clearance import SquatRep
 from valgus.core.reasons import describe
 from valgus.errors import ValgusError
@@ -117,7 +118,9 @@ def clips_panel(rec: Records, summary: SessionSummary, user: UserInfo) -> None:
             if reps:
                 st.dataframe(rep_rows(reps), hide_index=True, key=f"rv_reps_{a.id}",
                              column_config={"notes": st.column_config.TextColumn(width="large")})
-                with st.expander("The deepest frame of every rep"):
+                with st.expander("Watch the reps", expanded=True):
+                    watch_panel(a, reps)
+                with st.expander("The scored frame of every rep"):
                     deepest_frames(a, reps)
             else:
                 st.info("No squat rep was found in this clip.")
