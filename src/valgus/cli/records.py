@@ -1,7 +1,8 @@
-"""The records subcommands of the ``valgus`` CLI (``history``, ``report``, ``review``,
-``clearance``, ``policy``) and ``analyze --save``: argument definitions and their wiring to
-``valgus.store.service.Records`` and ``valgus.report``; output formatting only. The database
-layer is imported only when a records command runs."""
+"""The records subcommands of the ``valgus`` CLI (``history``, ``sessions`` (formatted in
+``valgus.cli.sessions``), ``report``, ``review``, ``clearance``, ``policy``) and ``analyze
+--save``: argument definitions and their wiring to ``valgus.store.service.Records`` and
+``valgus.report``; output formatting only. The database layer is imported only when a records
+command runs."""
 
 from __future__ import annotations
 
@@ -28,9 +29,9 @@ if TYPE_CHECKING:
     from valgus.store.db import StagedFile
     from valgus.store.service import PersonInfo, PolicySetting, Records, SessionSummary
 
-COMMANDS = ("history", "report", "review", "clearance", "policy")
+COMMANDS = ("history", "sessions", "report", "review", "clearance", "policy")
 # Commands that only show: they open the records read-only (no write lock, nothing created).
-READ_ONLY = ("history",)
+READ_ONLY = ("history", "sessions")
 
 
 # --------------------------------------------------------------------------- argument types
@@ -113,6 +114,11 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     hi = sub.add_parser("history", help="a person's sessions: FPPA per leg and real changes")
     hi.add_argument("person", metavar="PERSON_CODE")
     add_data_options(hi)
+
+    se = sub.add_parser("sessions", help="a person's sessions, analyses and rep numbers (for "
+                        "`valgus review --band`)")
+    se.add_argument("person", metavar="PERSON_CODE")
+    add_data_options(se)
 
     rp = sub.add_parser("report", help="session report as PDF and/or HTML")
     rp.add_argument("session_id", type=int, metavar="SESSION_ID")
@@ -246,6 +252,10 @@ def run(args: argparse.Namespace) -> int:
     with open_records(args) as records:
         if args.command == "history":
             print(format_history(records, args.person))
+        elif args.command == "sessions":
+            from valgus.cli.sessions import format_sessions
+
+            print(format_sessions(records, args.person))
         elif args.command == "report":
             return _report(records, args)
         elif args.command == "review":

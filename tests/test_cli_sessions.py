@@ -1,0 +1,81 @@
+"""``valgus sessions PERSON`` (issue 15 item 6): a person's sessions, their analyses and every
+rep's number, leg, band in force and FPPA; the numbers it prints are the ones ``valgus review
+--band ANALYSIS:REP=...`` takes. Read-only; an unknown person is a one-line error."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tests.records_data import clip_variant, squats, write_clip
+from valgus.cli.main import main
+from valgus.core.clearance import Override
+from valgus.paths import DATA_DIR_ENV
+from valgus.store.service import Records
+
+
+def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_sessions_lists_analyses_and_rep_numbers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    monkeypatch.setenv(DATA_DIR_ENV, str(data))
+    clip = write_clip(tmp_path / "c.mp4", n_frames=40)
+    with Records.open(data) as rec:
+        rec.ensure_person("RUN-7", "male")
+        first = rec.create_session("RUN-7", date(2025, 1, 2)).id
+        left = rec.save_analysis(first, clip_variant(clip, 0), squats("left", 4.0, 3)[0],
+                                 original_name="left.mp4")
+        rec.save_review(first, "Dr Lee", "", [Override(left.id, 2, "excessive", "caves in")])
+        rec.sign_clearance(first, "Dr Lee")
+        second = rec.create_session("RUN-7", date(2025, 2, 2)).id
+        right = rec.save_analysis(second, clip_variant(clip, 1), squats("right", 6.0, 3)[0],
+                                  original_name="right.mp4")
+        rec.create_session("RUN-7", date(2025, 3, 2))  # nothing in it yet
+    code, out, err = _run(["sessions", "RUN-7"], capsys)
+    assert code == 0, err
+    assert out.startswith("RUN-7: 3 sessions.")
+    assert "--band ANALYSIS:REP=BAND:REASON" in out
+    assert f"session {first} on 2025-01-02 (signed, final), 1 clip" in out
+    assert f"session {second} on 2025-02-02 (open), 1 clip" in out
+    assert "no clip analysed yet" in out
+    assert f"  analysis {left.id}: left.mp4 (stored " in out and "), 3 reps" in out
+    rows = re.findall(r"^\s+(\d+)\s+(left|right)\s+(\S+)\s+(\S+)\s+(yes|no)(.*)$", out, re.M)
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        ("1", "left", "fine"), ("2", "left", "excessive"), ("3", "left", "fine"),
+        ("1", "right", "fine"), ("2", "right", "fine"), ("3", "right", "fine")]
+    assert all(abs(float(r[3]) - 4.0) < 1.0 for r in rows[:3])
+    assert "reviewer, was fine: caves in" in rows[1][5]
+    # The sex the analysis was made with is not the person's: said so.
+    assert "Analysed with the runner's own settings: FPPA threshold 11.3 deg (clinic: 9.0 deg)" \
+        in out
+    # The numbers shown are what `valgus review --band` takes.
+    code, out, err = _run(["review", str(second), "--reviewer", "Dr Lee",
+                           "--band", f"{right.id}:2=excessive:knee caves in"], capsys)
+    assert code == 0, err
+    code, out, _ = _run(["sessions", "RUN-7"], capsys)
+    assert re.search(r"^\s+2\s+right\s+excessive\s+\S+\s+yes\s+reviewer, was fine: knee caves "
+                     r"in$", out, re.M)
+
+
+def test_sessions_of_an_unknown_person_is_a_one_line_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    monkeypatch.setenv(DATA_DIR_ENV, str(data))
+    with Records.open(data) as rec:
+        rec.ensure_person("RUN-8", None)
+    code, out, err = _run(["sessions", "RUN-8"], capsys)
+    assert code == 0 and "RUN-8: 0 sessions." in out and "no sessions yet" in out
+    code, _, err = _run(["sessions", "NOBODY"], capsys)
+    assert code == 6
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "no person with code 'NOBODY'" in lines[0]
