@@ -4,7 +4,7 @@ Person footage comes from the bundled synthetic clip (sample_videos/demo_single_
 one person, plain wall, square-on camera, single-leg squats left, right, left, ...; first rep
 bottoms out at 2.2 s, the second at 5.4 s), cut short and halved to 270x360 px so that the pose
 model, the slow part, sees few small frames. Each builder takes a folder and returns the path of
-the input it wrote there; ``BUILDERS`` lists them by name for tests/test_bad_inputs.py.
+the input it wrote there; ``BUILDERS`` lists them by name for tests/integration/test_bad_inputs.py.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from valgus.runtime.tracking import (
 )
 from valgus.runtime.video import iter_frames
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_videos" / "demo_single_leg_squats.mp4"
 HYVA7 = "tuxotiikeri__squatdetection__hyva7.mp4"
 SMALL = 270  # px: decoding tests need the frames, not their size

@@ -23,7 +23,7 @@ import pytest
 from tests.records_data import squats, write_clip
 from valgus.store.service import Records
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 PORT = 8521
 PASSWORD = "correct horse battery"

@@ -10,7 +10,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from tests.test_synth import _toy_rig
+from tests.unit.test_synth import _toy_rig
 from valgus.synth.camera import (
     CameraConfig,
     CameraMotion,

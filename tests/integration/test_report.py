@@ -22,7 +22,7 @@ from valgus.present.style import method_text, rule_text
 from valgus.report import build_session_report, render_pdf
 from valgus.store.service import Records
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "report"
 GOOD = ClearanceInputs(
     squat_pain_left=0, squat_pain_right=0, stair_descent_pain=False, run_minutes=25,

@@ -35,7 +35,7 @@ from valgus.synth.generate import (
 )
 from valgus.synth.motion import MotionConfig, Side, build_timeline, parse_legs, plan_reps
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "sample_videos"
 
 

@@ -19,7 +19,7 @@ from valgus.app.review import get_records
 from valgus.core.clearance import ClearanceInputs, ClearancePolicy, Override
 from valgus.store.service import Records
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app.py"
 DAY = date(2025, 3, 4)
 

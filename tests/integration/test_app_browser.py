@@ -32,7 +32,7 @@ import pytest
 from tests.conftest import shared_clip
 from valgus.runtime.video import iter_frames
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_videos" / "demo_single_leg_squats.mp4"
 SAMPLE_TRUTH = SAMPLE.with_suffix(".truth.json")
 ARTIFACTS = ROOT / "test-artifacts"

@@ -9,8 +9,7 @@ import dataclasses
 import html
 from pathlib import Path
 
-from tests.records_data import squats, write_clip
-from tests.test_review_page import (
+from tests.integration.test_review_page import (
     ASSISTANT,
     DAY,
     button,
@@ -19,6 +18,7 @@ from tests.test_review_page import (
     table_in,
     texts,
 )
+from tests.records_data import squats, write_clip
 from valgus.config import AnalysisConfig
 from valgus.pipeline import analyze_series
 from valgus.report import build_session_report

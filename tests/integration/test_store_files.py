@@ -32,7 +32,7 @@ from valgus.store.errors import StorageError
 from valgus.store.migrate import alembic_config, current_revision, head_revision
 from valgus.store.service import Records
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _fill(data: Path, url: str | None = None, code: str = "RUN-1") -> list[str]:

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.records_data import squats, write_clip
-from tests.test_review_page import (
+from tests.integration.test_review_page import (
     ASSISTANT,
     CLINICIAN,
     DAY,
@@ -20,6 +19,7 @@ from tests.test_review_page import (
     review_app,
     texts,
 )
+from tests.records_data import squats, write_clip
 from valgus.core.clearance import ClearanceInputs, Override
 from valgus.store.errors import RecordError
 from valgus.store.service import Records

@@ -35,7 +35,7 @@ from valgus.live.setup import check_setup
 from valgus.pipeline import analyze_series
 from valgus.runtime.estimator import FramePose
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_videos" / "demo_single_leg_squats.mp4"
 SAMPLE_TRUTH = SAMPLE.with_suffix(".truth.json")
 # Spread of FPPA between two runs of the pose model over the same frames (measured here: up to

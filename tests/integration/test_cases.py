@@ -12,7 +12,7 @@ import pytest
 
 from valgus.pipeline import analyze_video
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CASES = ROOT.parent / "shared" / "cases"
 DEMO = ROOT / "sample_videos" / "demo_single_leg_squats.mp4"
 

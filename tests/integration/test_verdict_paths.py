@@ -29,7 +29,7 @@ from valgus.core.result import AnalysisResult
 from valgus.core.scoring import LegVerdict, RepScore, all_leg_verdicts
 from valgus.landmarks import SIDES, Side
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_videos" / "demo_single_leg_squats.mp4"
 TRUTH = SAMPLE.with_suffix(".truth.json")
 # The setting: 3 reps per leg needed, so that the demo's 3 reps per leg can pass.

@@ -10,8 +10,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from tests.records_data import squats, write_clip
-from tests.test_review_page import (
+from tests.integration.test_review_page import (
     CLINICIAN,
     DAY,
     button,
@@ -19,6 +18,7 @@ from tests.test_review_page import (
     elements_in,
     review_app,
 )
+from tests.records_data import squats, write_clip
 from valgus.core.clearance import Override
 from valgus.store.service import Records
 

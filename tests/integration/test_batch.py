@@ -30,7 +30,7 @@ from valgus.batch.runner import run_batch
 from valgus.files import PARTIAL_PREFIX
 from valgus.runtime.video import iter_frames
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_videos" / "demo_single_leg_squats.mp4"
 # Each part holds one complete rep per leg of the sample (bottoms at 2.2/5.4, 8.6/11.8, 15.0/18.2
 # s; demo_single_leg_squats.truth.json).
@@ -284,7 +284,7 @@ def sleeping_analyze_clip(path: str, options: BatchOptions) -> ClipOutcome:
 def _start_sleeping_driver(clips: Path, out: Path, pids: Path) -> subprocess.Popen[bytes]:
     """A ``run_batch`` in a process of its own (a session of its own, so that the test can clean
     up every process it made) whose one worker sleeps on its clip; returns once it does."""
-    code = ("import sys; from pathlib import Path; from tests.test_batch import "
+    code = ("import sys; from pathlib import Path; from tests.integration.test_batch import "
             "sleeping_analyze_clip as f; from valgus.batch.runner import run_batch; "
             "from valgus.batch.jobs import BatchOptions; "
             "run_batch(Path(sys.argv[1]), Path(sys.argv[2]), BatchOptions(), workers=1, "

@@ -15,7 +15,7 @@ from valgus.runtime.estimator import (
 )
 from valgus.runtime.video import iter_frames
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_videos" / "demo_single_leg_squats.mp4"
 EVERY_N = 30
 

@@ -27,7 +27,7 @@ from valgus.store.service import Records
 
 T = TypeVar("T")
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def check_consistent(data_dir: Path, url: str | None = None) -> tuple[int, int]:

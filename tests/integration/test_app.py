@@ -21,7 +21,7 @@ from valgus.present.export import DOWNLOAD_LABELS
 from valgus.runtime.encode import H264Writer
 from valgus.runtime.video import iter_frames
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app.py"
 SAMPLE = ROOT / "sample_videos" / "demo_single_leg_squats.mp4"
 SAMPLE_TRUTH = SAMPLE.with_suffix(".truth.json")

@@ -18,7 +18,7 @@ import pytest
 
 from valgus.synth.evaluate import evaluate_clip
 
-SAMPLES = Path(__file__).resolve().parents[1] / "sample_videos"
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_videos"
 FRONTAL = ["accuracy/acc_female_yaw0.mp4", "accuracy/acc_male_yaw0.mp4",
            "accuracy/acc_heavy_yaw0.mp4", "accuracy/acc_slim_fast.mp4",
            "accuracy/acc_female_depth65.mp4", "accuracy/acc_female_pelvicdrop8.mp4",

@@ -19,7 +19,7 @@ import pytest
 from valgus.errors import VideoError
 from valgus.runtime.video import VideoInfo, iter_frames, probe_video
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "videos"
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "videos"
 IPHONE_MOV = SHARED / "benrandoing20__LNewCo__IMG_7027.mov"
 
 W, H = 64, 48  # synthetic clip size (px); even, as 4:2:0 encoders require

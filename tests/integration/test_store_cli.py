@@ -16,7 +16,7 @@ from valgus.paths import DATA_DIR_ENV
 from valgus.store.db import DATABASE_URL_ENV, sha256_file
 from valgus.store.service import Records
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "sample_videos" / "demo_single_leg_squats.mp4"
 MODEL = ROOT / "src" / "valgus" / "models" / "pose_landmarker_full.task"
 
