@@ -130,6 +130,7 @@ class AnalysisResult:
             rep = dataclasses.asdict(r)
             rep["issues"] = [_issue_dict(i) for i in r.issues]
             rep["counts_towards_test"] = r.counts_towards_test
+            rep["not_a_rep"] = r.not_a_rep
             reps.append({"index": n, **rep})
         return _clean(
             {
