@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from valgus.store.db import Database
 from valgus.store.info import now, utc
-from valgus.store.models import AuditEntry
+from valgus.store.models import MAX_NAME_CHARS, AuditEntry
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,8 @@ def local_actor() -> str:
 
 def note(s: Session, actor: str, action: str, subject: str, **detail: Any) -> None:
     """Add a line to the log within the unit of work ``s``."""
-    s.add(AuditEntry(at=now(), actor=actor[:128], action=action[:32], subject=subject[:128],
-                     detail=detail))
+    s.add(AuditEntry(at=now(), actor=actor[:MAX_NAME_CHARS], action=action[:32],
+                     subject=subject[:128], detail=detail))
 
 
 def record(db: Database, actor: str, action: str, subject: str, **detail: Any) -> None:

@@ -28,12 +28,22 @@ from valgus.core.clearance import (
 from valgus.core.result import AnalysisResult
 from valgus.store.db import Database
 from valgus.store.errors import RecordError
-from valgus.store.models import Analysis, ClearanceRecord, Clip, Person, RepOverride, Review
+from valgus.store.models import (
+    MAX_CODE_CHARS as MAX_CODE_CHARS,  # re-exported: the checker's limits are the columns'
+)
+from valgus.store.models import (
+    MAX_FILE_NAME_CHARS,
+    MAX_NAME_CHARS,
+    Analysis,
+    ClearanceRecord,
+    Clip,
+    Person,
+    RepOverride,
+    Review,
+)
 
 SEXES: tuple[Sex, ...] = get_args(Sex)
-MAX_NAME_CHARS = 128
-MAX_CODE_CHARS = 64
-MAX_TEXT_CHARS = 10_000
+MAX_TEXT_CHARS = 10_000  # notes (TEXT columns: the checker's limit only)
 
 
 # --------------------------------------------------------------------------- returned data
@@ -248,7 +258,7 @@ def clean_text(value: str, what: str, limit: int = MAX_TEXT_CHARS) -> str:
     return _checked(value.replace("\r\n", "\n"), what, limit, keep="\n\t").strip()
 
 
-def clean_file_name(value: str, limit: int = 255) -> str:
+def clean_file_name(value: str, limit: int = MAX_FILE_NAME_CHARS) -> str:
     """A clip's own file name as recorded: NFC, control and format characters left out, at most
     ``limit`` characters (a name comes from the user's file system; it is never refused)."""
     text = unicodedata.normalize("NFC", value)

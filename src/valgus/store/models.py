@@ -36,6 +36,15 @@ NAMING = {
 
 PAIN_CHECK = "BETWEEN 0 AND 10"
 
+# Lengths of the columns that hold what people type, in characters. The text checker
+# (``valgus.store.info``: ``clean_name``, ``clean_file_name``) refuses or trims to these same
+# constants, so a value it accepts fits on every database (SQLite ignores VARCHAR lengths,
+# PostgreSQL refuses a longer value). Notes and reasons are TEXT, limited by the checker only
+# (``info.MAX_TEXT_CHARS``, ``signing.MAX_REASON_CHARS``). The migrations hold the same numbers.
+MAX_CODE_CHARS = 64  # people.code
+MAX_NAME_CHARS = 128  # reviewers, signers, whoever entered values or a policy; audit actor
+MAX_FILE_NAME_CHARS = 255  # clips.original_name
+
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
@@ -48,7 +57,7 @@ class Person(Base):
     __tablename__ = "people"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    code: Mapped[str] = mapped_column(String(64), unique=True)
+    code: Mapped[str] = mapped_column(String(MAX_CODE_CHARS), unique=True)
     sex: Mapped[str | None] = mapped_column(String(16))
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime)
@@ -85,7 +94,7 @@ class Clip(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("test_sessions.id"), index=True)
-    original_name: Mapped[str] = mapped_column(String(255))
+    original_name: Mapped[str] = mapped_column(String(MAX_FILE_NAME_CHARS))
     stored_path: Mapped[str] = mapped_column(String(255))
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     size_bytes: Mapped[int] = mapped_column(Integer)
@@ -122,7 +131,7 @@ class Review(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("test_sessions.id"), index=True)
-    reviewer: Mapped[str] = mapped_column(String(128))
+    reviewer: Mapped[str] = mapped_column(String(MAX_NAME_CHARS))
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
@@ -175,9 +184,9 @@ class ClearanceRecord(Base):
     strength_right: Mapped[float | None] = mapped_column(Float)
     strength_unit: Mapped[str] = mapped_column(String(16), default="")
     involved_side: Mapped[str | None] = mapped_column(String(8))
-    updated_by: Mapped[str] = mapped_column(String(128))
+    updated_by: Mapped[str] = mapped_column(String(MAX_NAME_CHARS))
     updated_at: Mapped[datetime] = mapped_column(DateTime)
-    signed_by: Mapped[str | None] = mapped_column(String(128))
+    signed_by: Mapped[str | None] = mapped_column(String(MAX_NAME_CHARS))
     signed_at: Mapped[datetime | None] = mapped_column(DateTime)
     decision: Mapped[str | None] = mapped_column(String(16))
     decision_detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -207,7 +216,7 @@ class Setting(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[dict[str, Any]] = mapped_column(JSON)
-    updated_by: Mapped[str] = mapped_column(String(128))
+    updated_by: Mapped[str] = mapped_column(String(MAX_NAME_CHARS))
     updated_at: Mapped[datetime] = mapped_column(DateTime)
 
 
@@ -230,7 +239,7 @@ class Signature(Base):
     seq: Mapped[int] = mapped_column(Integer, unique=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("test_sessions.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
-    signed_by: Mapped[str] = mapped_column(String(128))
+    signed_by: Mapped[str] = mapped_column(String(MAX_NAME_CHARS))
     signed_at: Mapped[datetime] = mapped_column(DateTime)
     reason: Mapped[str] = mapped_column(Text, default="")
     snapshot: Mapped[str] = mapped_column(Text)
@@ -277,7 +286,7 @@ class AuditEntry(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime, index=True)
-    actor: Mapped[str] = mapped_column(String(128))
+    actor: Mapped[str] = mapped_column(String(MAX_NAME_CHARS))
     action: Mapped[str] = mapped_column(String(32))
     subject: Mapped[str] = mapped_column(String(128))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
