@@ -240,3 +240,37 @@ def test_amend_and_verify_on_the_command_line(
     assert "paper form entered late" in out and "MISMATCH" not in out
     assert main(["records", "verify", "--data-dir", str(data)]) == 0
     assert "2 signatures of 1 sessions checked: all intact" in capsys.readouterr().out
+
+
+def test_a_deleted_signature_is_found_through_the_audit_log(
+    setup: tuple[Records, str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Someone with write access drops the delete trigger, deletes a session's signature row and
+    un-signs its clearance record: the append-only audit log still holds the signing line
+    (``seq`` and ``chain``), so ``valgus records verify`` fails."""
+    rec, url, data = setup
+    sid = _visit(rec, tmp_path)
+    rec.sign_clearance(sid, "Dr Vega")
+    other = _visit(rec, tmp_path, "RUN-2")
+    rec.sign_clearance(other, "Dr Vega")
+    code, out = _verify(data, url, capsys)
+    assert code == 0 and "2 signatures of 2 sessions checked: all intact" in out, out
+    drop = ("DROP TRIGGER signatures_no_delete" if "sqlite" in url
+            else "DROP TRIGGER signatures_no_change ON signatures")
+    _sql(url, drop)
+    # The newest signature: the chain itself has no gap left to show.
+    _sql(url, "DELETE FROM signatures WHERE session_id = :s", s=other)
+    _sql(url, "UPDATE clearance_records SET signed_by = NULL, signed_at = NULL, decision = NULL "
+         "WHERE session_id = :s", s=other)
+    code, out = _verify(data, url, capsys)
+    assert code == 1, out
+    assert (f"MISMATCH session {other}: signature 2 recorded in the audit log" in out
+            and "is missing after the chain head: a signature was deleted" in out), out
+    # Then the only one left: the signatures table is empty.
+    _sql(url, "DELETE FROM signatures")
+    _sql(url, "UPDATE clearance_records SET signed_by = NULL, signed_at = NULL, decision = NULL")
+    code, out = _verify(data, url, capsys)
+    assert code == 1, out
+    assert f"MISMATCH session {sid}: signature 1 recorded in the audit log" in out, out
+    assert f"MISMATCH session {other}: signature 2 recorded in the audit log" in out, out
+    assert "0 signatures of 0 sessions checked: 2 mismatches" in out, out

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from valgus.core.clearance import ClearanceInputs
 from valgus.store.db import Database, sha256_file
 from valgus.store.info import clearance_info
-from valgus.store.models import ClearanceRecord, Review, Signature, TestSession
+from valgus.store.models import AuditEntry, ClearanceRecord, Review, Signature, TestSession
 from valgus.store.sessions import current_analyses
 from valgus.store.snapshot import (
     GENESIS,
@@ -160,6 +160,38 @@ def session_problems(s: Session, db: Database, sigs: list[Signature]) -> tuple[s
     return tuple(chain_problems(s, sigs) + live_problems(s, db, sigs[-1].session_id, sigs[-1]))
 
 
+def audit_problems(s: Session, sigs: list[Signature]) -> list[tuple[int | None, str]]:
+    """Every signature the append-only audit log recorded (its ``signed`` and ``amended``
+    lines: session, ``seq`` and ``chain``) must still be in the signatures table with that
+    session and chain hash, and the chain head must be at least as new as the newest: a
+    signature row deleted (with the ``signatures_no_delete`` trigger dropped) is found here."""
+    by_seq = {sig.seq: sig for sig in sigs}
+    head = max(by_seq, default=0)
+    problems: list[tuple[int | None, str]] = []
+    lines = s.scalars(select(AuditEntry).where(AuditEntry.action.in_(("signed", "amended")))
+                      .order_by(AuditEntry.id))
+    for line in lines:
+        detail = line.detail if isinstance(line.detail, dict) else {}
+        seq, chain = detail.get("seq"), detail.get("chain")
+        _, _, number = line.subject.partition("session ")
+        sid = int(number) if number.isdigit() else None
+        what = "signature" if line.action == "signed" else "amendment"
+        if not isinstance(seq, int):
+            problems.append((sid, f"the audit log's {what} line {line.id} names no signature"))
+            continue
+        sig = by_seq.get(seq)
+        if sig is None:
+            where = ("after the chain head" if seq > head else "from the chain")
+            problems.append((sid, f"{what} {seq} recorded in the audit log "
+                                  f"({line.at:%Y-%m-%d %H:%M} UTC by {line.actor}) is missing "
+                                  f"{where}: a signature was deleted"))
+        elif sig.session_id != sid or sig.chain_sha256 != chain:
+            problems.append((sid, f"signature {seq} no longer matches the audit log's "
+                                  f"{what} line (session "
+                                  f"{sig.session_id}, chain hash {sig.chain_sha256[:12]}...)"))
+    return problems
+
+
 def verify(db: Database) -> VerifyReport:
     """Check every signature, the chain and every signed session (see the module docstring);
     reads only."""
@@ -179,6 +211,7 @@ def verify(db: Database) -> VerifyReport:
                            .where(ClearanceRecord.signed_at.is_not(None)))
         for sid in sorted(set(marked) - by_session.keys()):
             problems.append((sid, "marked signed but has no signed snapshot"))
+        problems += audit_problems(s, sigs)
         head = sigs[-1].chain_sha256 if sigs else GENESIS
     return VerifyReport(tuple(problems), len(sigs), len(by_session), head)
 
