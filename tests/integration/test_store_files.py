@@ -171,6 +171,26 @@ def test_new_data_folders_are_private(tmp_path: Path) -> None:
         assert f.stat().st_mode & 0o077 == 0, f
 
 
+
+def test_a_new_sqlite_database_and_its_wal_and_shm_are_private(tmp_path: Path) -> None:
+    """``valgus.db`` (and ``-wal``, ``-shm``) are created 0600, whatever the umask (022 here:
+    SQLite would create them 0644), by opening the records and by ``valgus records upgrade``."""
+    old = os.umask(0o022)
+    try:
+        for data, make in ((tmp_path / "opened", lambda d: Records.open(d)),
+                           (tmp_path / "upgraded", None)):
+            if make is None:
+                Database.upgrade(data)
+            with Records.open(data) as rec:
+                rec.add_person("RUN-1")  # a write: the -wal and -shm files exist now
+                files = [data / "valgus.db", data / "valgus.db-wal", data / "valgus.db-shm"]
+                assert all(f.is_file() for f in files), sorted(data.iterdir())
+                for f in files:
+                    assert f.stat().st_mode & 0o777 == 0o600, (f, oct(f.stat().st_mode))
+    finally:
+        os.umask(old)
+
+
 # --------------------------------------------------------------------------- versions
 
 

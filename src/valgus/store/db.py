@@ -104,6 +104,8 @@ def _make_engine(parsed: URL, readonly: bool = False) -> Engine:
     wal = bool(parsed.database) and parsed.database != ":memory:" and not readonly
     if readonly:
         parsed = _readonly_sqlite(parsed)
+    elif wal and parsed.database:
+        _create_private_database(Path(parsed.database))
     engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_S})
 
     @event.listens_for(engine, "connect")
@@ -327,6 +329,23 @@ def make_private_dirs(directory: Path, *subdirs: str) -> None:
         raise StorageError(
             f"cannot create the data directory {directory}: {err.strerror}"
         ) from err
+
+
+def _create_private_database(path: Path) -> None:
+    """Create a missing SQLite database file empty and readable by its owner only (0600), so
+    SQLite never creates it with the umask's mode; its -wal and -shm files take the database
+    file's mode. An existing file is left as it is.
+
+    Raises:
+        StorageError: the file cannot be created.
+    """
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+    except FileExistsError:
+        return
+    except OSError as err:
+        raise StorageError(f"cannot open the database {path}: {err.strerror}") from err
+    path.chmod(PRIVATE_FILE)
 
 
 def _create_private(path: Path) -> BinaryIO:
