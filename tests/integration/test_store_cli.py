@@ -161,6 +161,21 @@ def test_save_needs_the_video_not_a_pose_file(
     _one_line_error(err, "give the video file")
 
 
+def test_a_bad_clip_saved_is_named_as_the_user_gave_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--save`` analyses its staged copy in ``data/tmp``; the error names the user's file."""
+    bad = tmp_path / "knee clip.mp4"
+    bad.write_bytes(b"not a video at all " * 64)
+    data = tmp_path / "d"
+    code, out, err = _run(["analyze", str(bad), "--save", "--person", "P",
+                           "--data-dir", str(data)], capsys)
+    assert code == 2 and out == ""
+    _one_line_error(err, f"Cannot read {bad} as a video")
+    assert str(data) not in err, err
+    assert not any((data / "tmp").iterdir()) and not any((data / "clips").iterdir())
+
+
 def test_analyze_save_with_the_real_model_then_report(tmp_path: Path) -> None:
     """The bundled sample clip through the real pose model, stored, then reported."""
     if not MODEL.is_file():

@@ -133,6 +133,11 @@ def _analyze(
                 threads=args.threads, progress=progress, name=args.video.name,
                 quiet=not args.verbose,
             )
+        except ValgusError as err:
+            # --save analyses the staged copy: the message names the user's file, not the copy.
+            if copy is not None and err.args and isinstance(err.args[0], str):
+                err.args = (err.args[0].replace(str(copy), str(args.video)), *err.args[1:])
+            raise
         finally:
             progress.close()
     if args.save_poses:
