@@ -95,6 +95,36 @@ def test_an_empty_database_keeps_every_file_until_quarantined(
     assert code == 0, out
 
 
+@pytest.mark.parametrize("database", ["empty", "gone"])
+def test_check_on_an_empty_database_lists_the_stored_files_and_deletes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], database: str
+) -> None:
+    """A restore gone wrong: an empty ``valgus.db`` (or none) beside stored clips. ``valgus
+    records check`` says the database is empty and lists every stored file; it creates,
+    changes and deletes nothing."""
+    data = tmp_path / "data"
+    stored = _fill(data)
+    for extra in ("valgus.db-wal", "valgus.db-shm"):
+        (data / extra).unlink(missing_ok=True)
+    (data / "valgus.db").unlink()
+    if database == "empty":
+        (data / "valgus.db").write_bytes(b"")
+    before = _files(data)
+    code, out, err = _cli(["records", "check", "--data-dir", str(data)], capsys)
+    assert code == 1, (out, err)
+    assert "the records database is empty" in out and "files no record refers to (4)" in out
+    assert all(p in out for p in stored), out
+    assert "valgus records quarantine" in out
+    assert _files(data) == before
+    if database == "empty":
+        assert (data / "valgus.db").read_bytes() == b""
+    # Nothing stored either: still the one-line "no records" error.
+    empty = tmp_path / "fresh"
+    empty.mkdir()
+    code, out, err = _cli(["records", "check", "--data-dir", str(empty)], capsys)
+    assert code == 8 and "nothing was saved there yet" in err and out == "", (out, err)
+
+
 def test_another_database_url_keeps_the_first_databases_files(
     tmp_path: Path, database_url: str | None
 ) -> None:

@@ -95,18 +95,15 @@ def run(args: argparse.Namespace) -> int:
               f"{'all intact' if found.ok else f'{len(found.problems)} mismatches'}; "
               f"chain head {found.head}")
         return 0 if found.ok else 1
-    with Records.open(args.data_dir, readonly=args.action == "check") as records:
+    if args.action == "check":
+        return _check(args)
+    with Records.open(args.data_dir) as records:
         report = records.check()
         lines = [
             *_listing("files no record refers to", report.unreferenced),
             *_listing("temporary files of interrupted saves", report.stale_temp),
             *_listing("files records refer to that are MISSING", report.missing),
         ]
-        if args.action == "check":
-            print("\n".join(lines) if lines else "every stored file belongs to a record")
-            if report.unreferenced or report.stale_temp:
-                print("run `valgus records quarantine` to move the unreferenced files aside")
-            return 0 if report.clean else 1
         if not (report.unreferenced or report.stale_temp):
             print("nothing to move: every stored file belongs to a record")
             return 0
@@ -118,3 +115,34 @@ def run(args: argparse.Namespace) -> int:
         print(f"moved {len(moved)} files to {target}" if moved else "nothing moved",
               file=sys.stderr)
         return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    """``valgus records check``: 1 if anything was found. A database with no records (none,
+    or an empty ``valgus.db`` beside stored files: a restore gone wrong) says so and lists
+    every stored file as unreferenced; with no stored file either, it is the usual error."""
+    from valgus.store.check import check_without_records
+    from valgus.store.errors import NoRecordsError
+    from valgus.store.service import Records
+
+    try:
+        with Records.open(args.data_dir, readonly=True) as records:
+            report = records.check()
+        empty = False
+    except NoRecordsError:
+        report = check_without_records(args.data_dir)
+        if report.clean:
+            raise
+        empty = True
+    lines = [
+        *_listing("files no record refers to", report.unreferenced),
+        *_listing("temporary files of interrupted saves", report.stale_temp),
+        *_listing("files records refer to that are MISSING", report.missing),
+    ]
+    if empty:
+        print("the records database is empty: none of the stored files below belongs to a "
+              "record (restore the database they came from, or move them aside)")
+    print("\n".join(lines) if lines else "every stored file belongs to a record")
+    if report.unreferenced or report.stale_temp:
+        print("run `valgus records quarantine` to move the unreferenced files aside")
+    return 0 if report.clean else 1

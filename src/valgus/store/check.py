@@ -27,6 +27,10 @@ from valgus.store.db import (
     PRIVATE_DIR,
     TMP_DIR,
     Database,
+    _parse_url,
+    database_tag,
+    database_url,
+    default_data_dir,
     make_private_dirs,
     pid_alive,
     temp_owner,
@@ -72,21 +76,27 @@ def _older(path: Path, now: float, grace_s: float) -> bool:
 
 
 def _scan(db: Database, referenced: set[str], now: float, grace_s: float) -> CheckReport:
+    return _scan_folder(db.data_dir, db.tag, referenced, now, grace_s)
+
+
+def _scan_folder(
+    data_dir: Path, db_tag: str, referenced: set[str], now: float, grace_s: float
+) -> CheckReport:
     unreferenced = sorted(
-        f"{sub}/{p.name}" for sub in (CLIPS_DIR, POSES_DIR) if (db.data_dir / sub).is_dir()
-        for p in (db.data_dir / sub).iterdir()
+        f"{sub}/{p.name}" for sub in (CLIPS_DIR, POSES_DIR) if (data_dir / sub).is_dir()
+        for p in (data_dir / sub).iterdir()
         if p.is_file() and f"{sub}/{p.name}" not in referenced
     )
     stale = []
-    tmp = db.data_dir / TMP_DIR
+    tmp = data_dir / TMP_DIR
     for p in sorted(tmp.iterdir()) if tmp.is_dir() else []:
         tag, host, pid = temp_owner(p.name)
-        if tag != db.tag:
+        if tag != db_tag:
             continue  # another database's save: none of this check's business
         dead = host == HOST and pid is not None and not pid_alive(pid)
         if dead or _older(p, now, grace_s):
             stale.append(f"{TMP_DIR}/{p.name}")
-    missing = sorted(r for r in referenced if not (db.data_dir / r).is_file())
+    missing = sorted(r for r in referenced if not (data_dir / r).is_file())
     return CheckReport(tuple(unreferenced), tuple(stale), tuple(missing))
 
 
@@ -96,6 +106,21 @@ def check(db: Database, grace_s: float = GRACE_S) -> CheckReport:
     with db.read() as s:
         referenced = _referenced(s)
     return _scan(db, referenced, time.time(), grace_s)
+
+
+def check_without_records(
+    data_dir: Path | str | None = None, url: str | None = None, grace_s: float = GRACE_S
+) -> CheckReport:
+    """``check`` for a database that holds no records (there is none, or it is empty: a
+    restore gone wrong): every file in clips/ and poses/ is unreferenced. Opens no database,
+    creates, changes and deletes nothing.
+
+    Raises:
+        StorageError: the database URL is not one.
+    """
+    directory = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
+    tag = database_tag(_parse_url(database_url(directory, url)))
+    return _scan_folder(directory, tag, set(), time.time(), grace_s)
 
 
 def quarantine(db: Database, grace_s: float = GRACE_S) -> tuple[Path | None, list[str]]:
