@@ -1,6 +1,7 @@
 """Writing output files so that each is either complete or absent and private (0600 files, 0700
 folders: ``analyze --out``, batch results, reports), and CSV cells that a spreadsheet reads as
-text, never as a formula (``csv_cell``)."""
+text, never as a formula (``csv_cell``), and text with its control characters escaped
+(``printable``: for the terminal and for CSV cells)."""
 
 from __future__ import annotations
 
@@ -22,12 +23,28 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(nan|inf)", re.IGNORECASE)
 
 
+# C0 controls, DEL and C1 controls: ESC starts a terminal escape sequence, CR rewrites the line.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def printable(text: str) -> str:
+    """``text`` with each control character written out (``\\x1b``, ``\\n``, ``\\t``), so a clip
+    name or message printed on a terminal or put in a CSV cannot move the cursor, recolour the
+    screen or inject escape sequences. Other text is left as it is."""
+    return _CONTROL.sub(lambda m: _NAMED.get(m.group(), f"\\x{ord(m.group()):02x}"), text)
+
+
 def csv_cell(value: object) -> object:
-    """A CSV cell that a spreadsheet shows as typed: text starting with ``FORMULA_START``
-    (user text such as clip names, person codes, reasons) gets a leading apostrophe, so
-    ``=HYPERLINK(...)`` stays text. Numbers, and text that is a number (``-3.2``), are left as
-    they are: a negative FPPA stays a number. The one rule for every CSV valgus writes."""
-    if isinstance(value, str) and value.startswith(FORMULA_START) and not _NUMBER.fullmatch(value):
+    """A CSV cell that a spreadsheet shows as typed: control characters escaped
+    (``printable``), then text starting with ``FORMULA_START`` (user text such as clip names,
+    person codes, reasons) gets a leading apostrophe, so ``=HYPERLINK(...)`` stays text.
+    Numbers, and text that is a number (``-3.2``), are left as they are: a negative FPPA stays
+    a number. The one rule for every CSV valgus writes."""
+    if not isinstance(value, str):
+        return value
+    value = printable(value)
+    if value.startswith(FORMULA_START) and not _NUMBER.fullmatch(value):
         return "'" + value
     return value
 

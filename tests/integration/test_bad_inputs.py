@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import stat
 import subprocess
 import sys
 import tempfile
@@ -130,6 +131,31 @@ def test_wrong_extension_is_analysed_by_its_content(
     assert [(r["leg"], r["band"]) for r in data["reps"] if not r["not_a_rep"]] == [
         ("left", "fine")
     ]
+
+
+# --------------------------------------------------------------- output paths
+
+
+def test_unwritable_save_poses_is_refused_before_the_model_and_a_good_one_is_private(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--save-poses /proc/nope/x.npz: one line, exit 2, before the pose model is loaded (not a
+    zipfile traceback after the whole analysis). A writable target gets a whole 0600 pose file
+    (patient landmarks) and no temporary file is left behind."""
+    clip = bad_inputs.person_clip(tmp_path)
+    with monkeypatch.context() as m:
+        m.setattr(MediaPipePoseEstimator, "__enter__", _refuse_model)
+        run = run_cli([clip, "--save-poses", "/proc/nope/x.npz"], capsys)
+    assert_one_line_error(run, 2, "cannot write pose file /proc/nope/x.npz")
+    target = tmp_path / "poses.npz"
+    run = run_cli([clip, "--save-poses", target], capsys)
+    assert run.code == 0, run.err
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert len(PoseSeries.load(target).t_s) > 0
+
+
+def _refuse_model(self: MediaPipePoseEstimator) -> MediaPipePoseEstimator:
+    raise AssertionError("the pose model was loaded before the output paths were checked")
 
 
 # --------------------------------------------------------------- over a limit: exit 5

@@ -267,7 +267,11 @@ def test_summary_cells_are_never_spreadsheet_formulas(tmp_path: Path, start: str
                         median_fppa_left_deg=-4.5, reps_left=-1)
     write_summary(tmp_path, [tmp_path / name], {name: record})
     (row,) = iter_summary(tmp_path / "summary.csv")
-    assert row["file"] == "'" + name and row["error"] == f"'{start}1+1"
+    if start in "\t\r":  # a control character is escaped (``files.printable``): plain text
+        shown = {"\t": "\\t", "\r": "\\r"}[start]
+        assert row["file"] == shown + name[1:] and row["error"] == f"{shown}1+1"
+    else:
+        assert row["file"] == "'" + name and row["error"] == f"'{start}1+1"
     assert row["median_fppa_left_deg"] == "-4.50" and row["reps_left"] == "-1"
     assert csv_cell(-3.25) == -3.25 and csv_cell("-3.25") == "-3.25"
     assert csv_cell("1e-05") == "1e-05"
@@ -372,3 +376,27 @@ def test_workers_die_with_their_driver(tmp_path: Path) -> None:
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(driver.pid, signal.SIGKILL)
+
+
+def test_control_characters_in_a_clip_name_are_escaped(tmp_path: Path) -> None:
+    """A clip named with terminal controls (ESC sequences, CR) is shown escaped (``\\x1b``) on
+    the terminal and in summary.csv (``files.printable``): no escape injection."""
+    import io
+
+    from valgus.batch.jobs import write_summary
+    from valgus.batch.runner import BatchProgress
+
+    name = "a\x1b[2J\x1b]0;owned\x07\rb.mp4"
+    shown = "a\\x1b[2J\\x1b]0;owned\\x07\\rb.mp4"
+    record = ClipRecord(file=name, status="error", error="bad\x1b[31m clip")
+    stream = io.StringIO()
+    progress = BatchProgress(stream, 1, 0, 1)
+    progress.clip_done(record)
+    text = stream.getvalue()
+    assert "\x1b" not in text and "\r" not in text and "\x07" not in text
+    assert text == f"[1/1] {shown}: error: bad\\x1b[31m clip\n"
+    write_summary(tmp_path, [tmp_path / name], {name: record})
+    raw = (tmp_path / "summary.csv").read_text(encoding="utf-8")
+    assert "\x1b" not in raw and "\x07" not in raw
+    (row,) = iter_summary(tmp_path / "summary.csv")
+    assert row["file"] == shown and row["error"] == "bad\\x1b[31m clip"

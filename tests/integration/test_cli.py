@@ -197,3 +197,90 @@ def test_console_script_reports_bad_input_without_traceback(tmp_path: Path) -> N
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert proc.stderr.startswith("valgus: error: ")
+
+
+def _no_analysis(*args: object, **kwargs: object) -> None:
+    raise AssertionError("the analysis ran before the output paths were checked")
+
+
+@pytest.mark.parametrize("target", ["missing/x.npz", "file.txt/x.npz", "folder"])
+def test_bad_save_poses_target_fails_before_the_analysis(
+    poses_npz: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch, target: str,
+) -> None:
+    """--save-poses into no folder, a file or onto a folder: one line and exit 2 (bad input)
+    before any analysis, not a zipfile traceback after it."""
+    (tmp_path / "file.txt").write_text("x")
+    (tmp_path / "folder.npz").mkdir()
+    monkeypatch.setattr(sys.modules["valgus.cli.main"], "analyze_series", _no_analysis)
+    monkeypatch.setattr(sys.modules["valgus.cli.main"], "analyze_video", _no_analysis)
+    for video in (poses_npz, tmp_path / "short.mp4"):
+        code, out, err = _run(
+            ["analyze", str(video), "--save-poses", str(tmp_path / target)], capsys)
+        assert code == 2 and out == ""
+        _assert_one_line_error(err)
+        assert "cannot write pose file" in err
+
+
+def test_out_naming_a_file_says_so_before_the_analysis(
+    poses_npz: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """--out demo.json, an existing file: "... is a file, not a folder" (not ": None"), before
+    the analysis, and the file is left as it was."""
+    existing = tmp_path / "demo.json"
+    existing.write_text("{}")
+    monkeypatch.setattr(sys.modules["valgus.cli.main"], "analyze_series", _no_analysis)
+    for out_dir in (existing, existing / "sub"):
+        code, out, err = _run(["analyze", str(poses_npz), "--out", str(out_dir)], capsys)
+        assert code == 2 and out == ""
+        _assert_one_line_error(err)
+        assert f"{existing} is a file, not a folder" in err and "None" not in err
+    assert existing.read_text() == "{}"
+
+
+def test_save_poses_file_is_private_and_whole(
+    poses_npz: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The pose file holds patient landmarks: 0600 whatever the umask, written under a
+    temporary name and renamed (no partial file left), and it loads back."""
+    from valgus.core.pose import PoseSeries
+    from valgus.pipeline import VideoAnalysis, analyze_series
+
+    series = PoseSeries.load(poses_npz)
+
+    def fake_video(*args: object, **kwargs: object) -> VideoAnalysis:
+        return VideoAnalysis(*analyze_series(series), series)
+
+    monkeypatch.setattr(sys.modules["valgus.cli.main"], "analyze_video", fake_video)
+    video = _write_blank_video(tmp_path / "short.mp4")
+    target = tmp_path / "poses" / "x"
+    target.parent.mkdir()
+    old = os.umask(0o022)
+    try:
+        code, _, err = _run(["analyze", str(video), "--save-poses", str(target)], capsys)
+    finally:
+        os.umask(old)
+    assert code == 0, err
+    saved = target.with_suffix(".npz")
+    assert [p.name for p in target.parent.iterdir()] == ["x.npz"]
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    assert len(PoseSeries.load(saved).t_s) == len(series.t_s)
+
+
+def test_counts_are_worded_in_the_singular_for_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """"1 valid rep", never "1 valid reps" (``core.reasons.plural``)."""
+    from valgus.core.reasons import plural
+
+    t = time_base(6.0, 30.0)
+    series = person_series(t, squat_curve(t, [Rep(1.0, 3.0, 70.0)], standing_deg=10.0),
+                           "left", 20.0)
+    path = series.save(tmp_path / "one.npz")
+    code, out, _ = _run(["analyze", str(path)], capsys)
+    assert code == 0
+    assert "1 valid rep," in out and "1 valid reps" not in out
+    assert (plural(0, "clip"), plural(1, "clip"), plural(2, "analysis", "analyses")) == (
+        "0 clips", "1 clip", "2 analyses")

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from valgus.config import AnalysisConfig, InputLimits, Sex
-from valgus.core.reasons import describe
+from valgus.core.reasons import describe, plural
 from valgus.core.result import AnalysisResult, LegChoice
 from valgus.errors import ValgusError
 from valgus.files import csv_row, write_atomic
@@ -208,7 +208,7 @@ def leg_reason(result: AnalysisResult, leg: Side) -> str:
                 for issue in rep.issues:
                     words = describe(issue)
                     counts[words] = counts.get(words, 0) + 1
-        parts += [f"{words} ({n} rep{'s' if n > 1 else ''})" for words, n in counts.items()]
+        parts += [f"{words} ({plural(n, 'rep')})" for words, n in counts.items()]
     return "; ".join(dict.fromkeys(p for p in parts if p))
 
 

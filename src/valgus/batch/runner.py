@@ -43,8 +43,9 @@ from valgus.batch.jobs import (
     save_outcome,
     write_summary,
 )
+from valgus.core.reasons import plural
 from valgus.errors import ValgusError
-from valgus.files import PARTIAL_PREFIX, private_dir
+from valgus.files import PARTIAL_PREFIX, printable, private_dir
 
 # Exit code of a batch that ran to its end but in which some clips failed (their rows say why).
 EXIT_SOME_FAILED = 9
@@ -83,7 +84,8 @@ class BatchProgress:
             f"ok (left {record.verdict_left}, right {record.verdict_right})"
             if record.status == "ok" else f"error: {record.error}"
         )
-        self._stream.write(f"[{self._done}/{self._total}] {record.file}: {what}\n")
+        # Clip names and messages come from the folder: escaped, never raw terminal controls.
+        self._stream.write(f"[{self._done}/{self._total}] {printable(f'{record.file}: {what}')}\n")
         self._stream.flush()
 
     def _draw(self) -> None:
@@ -93,7 +95,7 @@ class BatchProgress:
         left = elapsed / self._finished * (self._todo - self._finished) if self._finished else 0
         failed = f", {self._failed} failed" if self._failed else ""
         self._stream.write(
-            f"\r[{'#' * filled}{'.' * (width - filled)}] {self._done}/{self._total} clips"
+            f"\r[{'#' * filled}{'.' * (width - filled)}] {self._done}/{plural(self._total, 'clip')}"
             f"{failed} | {_clock(elapsed)} elapsed, about {_clock(left)} left "
         )
         self._stream.flush()
@@ -181,7 +183,8 @@ def _run_locked(
         out_dir / SUMMARY_NAME, [], [c.name for c in clips if c not in todo], []
     )
     stream.write(
-        f"{len(clips)} clips in {in_dir}: {len(report.skipped)} done before, "
+        f"{plural(len(clips), 'clip')} in {printable(str(in_dir))}: "
+        f"{len(report.skipped)} done before, "
         f"{len(todo)} to analyse ({engine})\n"
     )
     progress = BatchProgress(stream, len(clips), len(report.skipped), len(todo))

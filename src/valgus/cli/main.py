@@ -11,6 +11,7 @@ import dataclasses
 import json
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import TextIO
@@ -25,6 +26,7 @@ from valgus.config import AnalysisConfig, InputLimits, Sex
 from valgus.core.pose import PoseSeries
 from valgus.core.result import LegChoice
 from valgus.errors import InputTooLargeError, ValgusError
+from valgus.files import write_atomic
 from valgus.pipeline import VideoAnalysis, analyze_series, analyze_video
 from valgus.present.export import format_report, write_all
 from valgus.runtime.estimator import native_logs_silenced
@@ -141,11 +143,65 @@ def _analyze(
         finally:
             progress.close()
     if args.save_poses:
-        done.series.save(args.save_poses)
+        _save_poses(done.series, args.save_poses)
     return done
 
 
+class OutputPathError(ValgusError):
+    """An output path (``--out``, ``--save-poses``) that cannot be written: bad input."""
+
+    exit_code = 2
+
+
+def _writable_folder(folder: Path) -> str | None:
+    """Why files cannot be made in ``folder`` (made when missing), or None when they can."""
+    existing = next((f for f in (folder, *folder.parents) if f.exists()), None)
+    if existing is None:
+        return f"{folder} cannot be made"
+    if not existing.is_dir():
+        return f"{existing} is a file, not a folder"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"{existing} is not writable"
+    return None
+
+
+def _pose_path(path: Path) -> Path:
+    """Where ``--save-poses`` writes (numpy adds ``.npz`` when the name lacks it)."""
+    return path if path.suffix == ".npz" else path.with_suffix(path.suffix + ".npz")
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Before the analysis: ``--out`` and ``--save-poses`` can be written (OutputPathError)."""
+    if args.out:
+        why = _writable_folder(args.out)
+        if why:
+            raise OutputPathError(f"cannot write results to {args.out}: {why}")
+    if args.save_poses:
+        target = _pose_path(args.save_poses)
+        folder = target.parent
+        why = (f"{target} is a folder" if target.is_dir() else
+               f"there is no folder {folder}" if not folder.exists() else
+               f"{folder} is a file, not a folder" if not folder.is_dir() else
+               f"{folder} is not writable" if not os.access(folder, os.W_OK | os.X_OK) else None)
+        if why:
+            raise OutputPathError(f"cannot write pose file {args.save_poses}: {why}")
+
+
+def _save_poses(series: PoseSeries, path: Path) -> Path:
+    """The pose file (patient landmarks): whole or absent and 0600 (``files.write_atomic``);
+    ``PoseSeries.save`` writes it in a private temporary folder first."""
+    target = _pose_path(path)
+    try:
+        with tempfile.TemporaryDirectory(prefix="valgus-poses-") as tmp:
+            data = series.save(Path(tmp) / "poses.npz").read_bytes()
+        return write_atomic(target, data)
+    except OSError as err:
+        raise ValgusError(
+            f"cannot write pose file {path}: {err.strerror or err}") from err
+
+
 def analyze(args: argparse.Namespace) -> int:
+    check_outputs(args)  # a bad output path fails now, not after the whole analysis
     records = person = staged = None
     if args.save:
         # Copied and hashed first; the copy is what is analysed and stored.
@@ -172,7 +228,8 @@ def analyze(args: argparse.Namespace) -> int:
         try:
             paths = write_all(result, kin, args.out, stem)
         except OSError as err:
-            raise ValgusError(f"cannot write results to {args.out}: {err.strerror}") from err
+            raise ValgusError(
+                f"cannot write results to {args.out}: {err.strerror or err}") from err
         for path in paths:
             print(f"wrote {path}", file=sys.stderr)
     return 0

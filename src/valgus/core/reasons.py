@@ -313,8 +313,14 @@ def describe_clip_problem(
     return "this is a double-leg squat; the test is a single-leg squat"
 
 
+def plural(n: int, thing: str, things: str | None = None) -> str:
+    """``n`` and the noun for it: "1 rep", "2 reps", "0 reps" (``things``: an irregular
+    plural; default ``thing`` + "s"). The one place "N thing(s)" is worded."""
+    return f"{n} {thing if n == 1 else (things or thing + 's')}"
+
+
 def _reps(n: int) -> str:
-    return f"{n} rep" if n == 1 else f"{n} reps"
+    return plural(n, "rep")
 
 
 def _deg(value: float) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from valgus.core.kinematics import Kinematics
-from valgus.core.reasons import describe
+from valgus.core.reasons import describe, plural
 from valgus.core.result import AnalysisResult
 from valgus.files import csv_cell, csv_row, private_dir, write_atomic
 from valgus.landmarks import SIDES
@@ -150,7 +150,7 @@ def format_report(result: AnalysisResult) -> str:
         detail = ""
         if verdict.valid_reps:
             detail = (
-                f" - {verdict.valid_reps} valid reps, FPPA median "
+                f" - {plural(verdict.valid_reps, 'valid rep')}, FPPA median "
                 f"{_num(verdict.median_fppa_deg)}, worst {_num(verdict.worst_fppa_deg)} deg"
             )
         lines.append(f"{side.upper():5} leg: {verdict.verdict}{detail}")
