@@ -66,6 +66,12 @@ def private_tmpdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     assert sorted(p.name for p in tmp.iterdir()) == [], "temporary files left behind"
 
 
+def _reps(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The reps of a result's legs: every knee bend is listed (issue 16), the free leg's bends
+    and those whose stance leg is unclear as ``not_a_rep``."""
+    return [r for r in data["reps"] if not r["not_a_rep"]]
+
+
 def run_cli(args: list[str | Path], capsys: pytest.CaptureFixture[str]) -> Run:
     """``valgus analyze ARGS`` in-process, with its exit code, output and wall time."""
     start = time.monotonic()
@@ -128,9 +134,7 @@ def test_wrong_extension_is_analysed_by_its_content(
     assert data["quality"] == []
     # Every knee bend is listed (issue 16); the reps of a leg are those that are not a free
     # leg's bend.
-    assert [(r["leg"], r["band"]) for r in data["reps"] if not r["not_a_rep"]] == [
-        ("left", "fine")
-    ]
+    assert [(r["leg"], r["band"]) for r in _reps(data)] == [("left", "fine")]
 
 
 # --------------------------------------------------------------- output paths
@@ -371,7 +375,7 @@ def test_second_person_is_reported_and_one_person_followed(
     data = run_cli([build("two_people", tmp_path), "--json"], capsys).json()
     assert_well_formed(data)
     assert [(q["code"], q["blocking"]) for q in data["quality"]] == [("several_people", False)]
-    assert [(r["leg"], r["band"]) for r in data["reps"]] == [("left", "fine")]
+    assert [(r["leg"], r["band"]) for r in _reps(data)] == [("left", "fine")]
 
 
 def test_a_person_switch_is_set_aside_and_the_person_found_again(
@@ -387,7 +391,7 @@ def test_a_person_switch_is_set_aside_and_the_person_found_again(
     assert 0.5 <= codes["person_switch"]["values"]["seconds"] <= 1.0
     # The person's own two reps, as in the clip without the other person (left fine -4.3,
     # right borderline 13.7): none made of the smaller person's frames.
-    assert [(r["leg"], r["band"]) for r in data["reps"]] == [("left", "fine"),
+    assert [(r["leg"], r["band"]) for r in _reps(data)] == [("left", "fine"),
                                                              ("right", "borderline")]
 
 
@@ -452,8 +456,8 @@ def test_mirrored_clip_swaps_legs_and_keeps_fppa(
     original = run_cli([build("unmirrored", tmp_path), "--json"], capsys).json()
     mirrored = run_cli([build("mirrored", tmp_path), "--json"], capsys).json()
     assert original["quality"] == [] and mirrored["quality"] == []
-    before = [(r["leg"], r["fppa_bottom_deg"]) for r in original["reps"] if r["complete"]]
-    after = [(r["leg"], r["fppa_bottom_deg"]) for r in mirrored["reps"] if r["complete"]]
+    before = [(r["leg"], r["fppa_bottom_deg"]) for r in _reps(original) if r["complete"]]
+    after = [(r["leg"], r["fppa_bottom_deg"]) for r in _reps(mirrored) if r["complete"]]
     assert [leg for leg, _ in before] == ["left", "right"]
     assert [leg for leg, _ in after] == ["right", "left"]
     for (_, a), (_, b) in zip(before, after, strict=True):

@@ -39,8 +39,12 @@ BAR_MAX_COLOUR_DIFFERENCE = 8.0
 # 3 x BAR_MAX_COLOUR_DIFFERENCE. A plain wall above a person ends where the head passes in a
 # few frames, so it is never taken for a bar.
 BAR_EDGE_MIN_FRACTION = 0.5
-# A bar at most this dark (mean luma 0-255) is a black bar and needs no edge test.
+# A bar at most this dark (mean luma 0-255) is a black bar and needs no edge test...
 BLACK_BAR_MAX_LUMA = 40.0
+# ...unless the rest of the frame is dark too (median luma beyond the bar at most this): in a clip
+# filmed in a dim room every wall and floor row is dark and nearly uniform (the demo dimmed to 12%
+# reads 20-30), and only a sharp edge tells a bar from the scene.
+DARK_PICTURE_MAX_LUMA = 64.0
 # Rows next to a bar may carry compression ringing; the edge test looks this far inside.
 EDGE_INSET_PX = 2
 # Bars thinner than this (px) are ignored (encoder padding of a few rows changes nothing), and
@@ -132,8 +136,10 @@ def _bar_length(lines: _Lines) -> int:
     n = int(np.argmin(bar)) if not bar.all() else len(bar)
     if n < MIN_BAR_PX:
         return 0
-    luma = float(colour @ np.array([0.299, 0.587, 0.114]))
-    if luma <= BLACK_BAR_MAX_LUMA:
+    weights = np.array([0.299, 0.587, 0.114])
+    luma = float(colour @ weights)
+    rest = float(np.median(lines.mean[:, n:] @ weights)) if n < lines.mean.shape[1] else 0.0
+    if luma <= BLACK_BAR_MAX_LUMA and rest > DARK_PICTURE_MAX_LUMA:
         return n
     inside = min(n + EDGE_INSET_PX, len(bar) - 1)
     edge = np.median(np.stack([f[inside] for f in lines.frames]).astype(np.float32), axis=0)
