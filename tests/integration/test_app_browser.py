@@ -13,6 +13,7 @@ unless the environment variable CI is set: then they fail, so CI can never skip 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -20,7 +21,6 @@ import shutil
 import subprocess
 import sys
 import threading
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +30,7 @@ import av
 import pytest
 
 from tests.conftest import shared_clip
+from tests.netns import loopback_netns, missing_prerequisite, stop_server
 from valgus.runtime.video import iter_frames
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,17 +59,6 @@ CHROMIUM_FLAGS = [
     "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
     "--allow-loopback-in-peer-connection",
 ]
-
-
-def missing_prerequisite(reason: str) -> None:
-    """Skip locally; fail in CI, where the browser tests must run."""
-    if os.environ.get("CI"):
-        pytest.fail(f"browser test cannot run in CI: {reason}")
-    pytest.skip(reason)
-
-
-def _run(*cmd: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
 
 
 @dataclass
@@ -113,19 +103,10 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     if shutil.which("ip") is None:
         missing_prerequisite("the 'ip' command is missing (Debian: apt-get install -y iproute2)")
     tmp = tmp_path_factory.mktemp("browser")
-    ns = f"valgus-test-{uuid.uuid4().hex[:8]}"
-    for cmd in (
-        ("ip", "netns", "add", ns),
-        ("ip", "-n", ns, "link", "set", "lo", "up"),
-        # aioice skips 127.0.0.1 when gathering candidates; without a second loopback address
-        # no frame arrives.
-        ("ip", "-n", ns, "addr", "add", "127.0.0.2/8", "dev", "lo"),
-    ):
-        proc = _run(*cmd)
-        if proc.returncode != 0:
-            _run("ip", "netns", "del", ns)
-            missing_prerequisite(f"cannot set up a network namespace ({' '.join(cmd)}: "
-                                 f"{proc.stderr.strip()}); needs root or CAP_SYS_ADMIN")
+    namespace = contextlib.ExitStack()
+    # aioice skips 127.0.0.1 when gathering candidates; without a second loopback address no
+    # frame arrives.
+    ns = namespace.enter_context(loopback_netns("valgus-test", ("127.0.0.2/8",)))
     server: subprocess.Popen[str] | None = None
     try:
         y4m = tmp / "webcam.y4m"
@@ -168,14 +149,9 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
         errors = [line for line in log_lines if "Traceback" in line]
         assert not errors, "server log has a traceback:\n" + "".join(log_lines[-80:])
     finally:
-        if server is not None and server.poll() is None:
-            os.killpg(server.pid, 15)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, 9)
-                server.wait(timeout=20)
-        _run("ip", "netns", "del", ns)
+        if server is not None:
+            stop_server(server)
+        namespace.close()
 
 
 def expected_sample_legs() -> list[str]:

@@ -7,12 +7,12 @@ Playwright or the rights to make a namespace; fails in CI."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
 import threading
-import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from tests.netns import loopback_netns, missing_prerequisite, stop_server
 from tests.records_data import squats, write_clip
 from valgus.store.service import Records
 
@@ -30,16 +31,6 @@ PASSWORD = "correct horse battery"
 IMAGE = "![x](http://example.invalid/a.png)"
 FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def _missing(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"browser test cannot run in CI: {reason}")
-    pytest.skip(reason)
-
-
-def _run(*cmd: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
 
 
 def _records(data: Path, tmp: Path) -> None:
@@ -60,18 +51,14 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _missing("Playwright is not installed (pip install -e '.[test]')")
+        missing_prerequisite("Playwright is not installed (pip install -e '.[test]')")
     if not CHROMIUM.is_file() or shutil.which("ip") is None:
-        _missing(f"{CHROMIUM} or the 'ip' command is missing")
+        missing_prerequisite(f"{CHROMIUM} or the 'ip' command is missing")
     tmp = tmp_path_factory.mktemp("login")
     data = tmp / "data"
     _records(data, tmp)
-    ns = f"valgus-login-{uuid.uuid4().hex[:8]}"
-    for cmd in (("ip", "netns", "add", ns), ("ip", "-n", ns, "link", "set", "lo", "up")):
-        proc = _run(*cmd)
-        if proc.returncode != 0:
-            _run("ip", "netns", "del", ns)
-            _missing(f"cannot set up a network namespace: {proc.stderr.strip()}")
+    namespace = contextlib.ExitStack()
+    ns = namespace.enter_context(loopback_netns("valgus-login"))
     wrapper = tmp / "chromium-in-netns.sh"
     wrapper.write_text(f'#!/bin/sh\nexec ip netns exec {ns} {CHROMIUM} "$@"\n')
     wrapper.chmod(0o755)
@@ -105,13 +92,8 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
                 browser.close()
         assert not [line for line in log if "Traceback" in line], "".join(log[-80:])
     finally:
-        os.killpg(server.pid, 15)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, 9)
-            server.wait(timeout=20)
-        _run("ip", "netns", "del", ns)
+        stop_server(server)
+        namespace.close()
 
 
 def _log_in(page: Any, username: str, password: str = PASSWORD) -> None:

@@ -17,11 +17,12 @@ import shutil
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.netns import loopback_netns, missing_prerequisite, run, stop_server
 
 ROOT = Path(__file__).resolve().parents[2]
 PORT = 8511
@@ -33,33 +34,14 @@ INET_CONNECT = re.compile(
 )
 
 
-def _missing(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"network test cannot run in CI: {reason}")
-    pytest.skip(reason)
-
-
-def _run(*cmd: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
-
-
 @pytest.fixture
 def netns() -> Iterator[str]:
     """A new network namespace with only the loopback interface, up."""
     for tool in ("ip", "strace", "ss"):
         if shutil.which(tool) is None:
-            _missing(f"the '{tool}' command is missing (Debian: iproute2, strace)")
-    ns = f"valgus-net-{uuid.uuid4().hex[:8]}"
-    for cmd in (("ip", "netns", "add", ns), ("ip", "-n", ns, "link", "set", "lo", "up")):
-        proc = _run(*cmd)
-        if proc.returncode != 0:
-            _run("ip", "netns", "del", ns)
-            _missing(f"cannot set up a network namespace ({' '.join(cmd)}: "
-                     f"{proc.stderr.strip()}); needs root or CAP_SYS_ADMIN")
-    try:
+            missing_prerequisite(f"the '{tool}' command is missing (Debian: iproute2, strace)")
+    with loopback_netns("valgus-net") as ns:
         yield ns
-    finally:
-        _run("ip", "netns", "del", ns)
 
 
 def _fetch(ns: str, path: str) -> str:
@@ -67,7 +49,7 @@ def _fetch(ns: str, path: str) -> str:
     code = ("import urllib.request,sys;"
             f"print(urllib.request.urlopen('http://127.0.0.1:{PORT}{path}', timeout=10)"
             ".read().decode('utf-8', 'replace'))")
-    proc = _run("ip", "netns", "exec", ns, sys.executable, "-c", code)
+    proc = run("ip", "netns", "exec", ns, sys.executable, "-c", code)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 
@@ -125,16 +107,11 @@ def test_app_listens_on_loopback_only_and_makes_no_outbound_connection(
         assert "<html" in _fetch(netns, "/").lower()
         # Give start-up work that runs in the background (an IP lookup) time to show.
         time.sleep(5)
-        listening = _run("ip", "netns", "exec", netns, "ss", "-H", "-ltnu").stdout
+        listening = run("ip", "netns", "exec", netns, "ss", "-H", "-ltnu").stdout
         local = [line.split()[4] for line in listening.splitlines() if line.strip()]
         shown = log.read_text()
     finally:
-        os.killpg(server.pid, 15)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, 9)
-            server.wait(timeout=30)
+        stop_server(server, wait_s=30)
     attempts = outbound_attempts(trace.read_text())
     assert attempts == [], "the app tried to reach the network:\n" + "\n".join(attempts)
     assert local, "nothing listens in the namespace"
