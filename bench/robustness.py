@@ -168,69 +168,6 @@ def render(cache: Path, clip: Clip, python: str) -> None:
 # Comparison with the truth
 
 
-def true_at_scored_point(true_rep: dict[str, Any], scored_at: str | None) -> float | None:
-    """The true FPPA (deg) where valgus scored the rep: the bottom, or the reference flexion."""
-    if scored_at == "reference_flexion":
-        return true_rep.get("fppa_at_reference_flexion_deg")
-    return true_rep["fppa_at_bottom_deg"]
-
-
-def compare(truth: dict[str, Any], result: Any, match_s: float, bound_deg: float) -> dict:
-    """Per-clip counts and per-rep rows of valgus's result against the truth."""
-    from valgus.synth.evaluate import rep_listed_invalid
-
-    detected = [r for r in result.reps if not r.not_a_rep]  # not the free knee's bends
-    used: set[int] = set()
-    rows = []
-    for t in truth["reps"]:
-        best, best_dt = None, match_s
-        for i, d in enumerate(detected):
-            dt = abs(d.bottom_s - t["bottom_s"])
-            if i not in used and dt <= best_dt:
-                best, best_dt = i, dt
-        valid = t.get("valid_for_test", True)
-        row: dict[str, Any] = {"index": t["index"], "stance": t["stance"], "valid": valid}
-        row["free_leg"] = t.get("free_leg", "bent_back")
-        if best is not None:
-            used.add(best)
-            d = detected[best]
-            fppa = d.scored_fppa_deg
-            true = true_at_scored_point(t, d.scored_at)
-            err = None if fppa is None or true is None else float(fppa - true)
-            row.update(
-                found=True,
-                leg=d.leg,
-                exercise=d.exercise,
-                band=d.band,
-                scored_at=d.scored_at,
-                fppa_error_deg=err,
-                listed_invalid=rep_listed_invalid(d),
-                issues=list(d.issues),
-            )
-        else:
-            row.update(found=False)
-        rows.append(row)
-    valid_rows = [r for r in rows if r["valid"]]
-    found = [r for r in valid_rows if r["found"]]
-    errs = [abs(r["fppa_error_deg"]) for r in found if r["fppa_error_deg"] is not None]
-    touch = [r for r in rows if not r["valid"]]
-    return {
-        "reps_true": len(valid_rows),
-        "reps_found": len(found),
-        "legs_right": sum(r["leg"] == r["stance"] for r in found),
-        "exercise_right": sum(r["exercise"] == "single_leg" for r in found),
-        "scored": len(errs),
-        "fppa_abs_errors": errs,
-        "beyond_bound": sum(e > bound_deg for e in errs),
-        "touch_true": len(touch),
-        "touch_listed_invalid": sum(bool(r.get("listed_invalid")) for r in touch),
-        "extra_detected": len(detected) - len(used),
-        "double_leg_detected": sum(d.exercise == "double_leg" for d in detected),
-        "clip_exercise": result.exercise,
-        "rows": rows,
-    }
-
-
 def _mean(xs: list[float]) -> str:
     return f"{np.mean(xs):.1f}" if xs else "-"
 
@@ -296,14 +233,14 @@ def print_report(clips: list[Clip | Path], results: list[dict[str, Any]]) -> Non
 
 def analyse(path: Path, match_s: float, bound_deg: float) -> dict[str, Any]:
     from valgus.errors import ValgusError
-    from valgus.synth.evaluate import analyze_clip, truth_path
+    from valgus.synth.evaluate import analyze_clip, compare_with_truth, truth_path
 
     truth = json.loads(truth_path(path).read_text())
     try:
         result = analyze_clip(path)
     except ValgusError as e:
         return {"error": str(e)}
-    return compare(truth, result, match_s, bound_deg)
+    return compare_with_truth(truth, result, match_s, bound_deg)
 
 
 def main(argv: list[str] | None = None) -> int:

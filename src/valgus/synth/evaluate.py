@@ -83,6 +83,79 @@ def rep_listed_invalid(rep: RepScore) -> bool:
     return rep.band == "not_measurable" and rep.exercise == "single_leg" and bool(rep.issues)
 
 
+def true_at_scored_point(true_rep: dict[str, Any], scored_at: str | None) -> float | None:
+    """The true FPPA (deg) where valgus scored the rep: the bottom, or the reference flexion."""
+    if scored_at == "reference_flexion":
+        return true_rep.get("fppa_at_reference_flexion_deg")
+    return true_rep["fppa_at_bottom_deg"]
+
+
+def compare_with_truth(
+    truth: dict[str, Any], result: AnalysisResult, match_s: float = 1.0, bound_deg: float = 9.0
+) -> dict[str, Any]:
+    """Per-clip counts and per-rep rows of valgus's result against a rendered clip's truth.
+
+    Each true rep is matched to the detected rep (not a free-leg bend) whose bottom is nearest in
+    time, within ``match_s`` seconds. Counts: ``reps_true`` (reps valid for the test),
+    ``reps_found``, ``legs_right`` and ``exercise_right`` (among found valid reps), ``scored``
+    and ``fppa_abs_errors`` (deg, |measured - true| at the point valgus scored), ``beyond_bound``
+    (errors above ``bound_deg``: 9 deg, the accuracy set's bound on square-on clips, README
+    "Accuracy"), ``touch_true`` / ``touch_listed_invalid`` (reps whose free foot rested on the
+    floor, and how many valgus listed as not counting with a reason), ``extra_detected``,
+    ``double_leg_detected``; ``rows`` per true rep.
+    """
+    detected = [r for r in result.reps if not r.not_a_rep]  # not the free knee's bends
+    used: set[int] = set()
+    rows = []
+    for t in truth["reps"]:
+        best, best_dt = None, match_s
+        for i, d in enumerate(detected):
+            dt = abs(d.bottom_s - t["bottom_s"])
+            if i not in used and dt <= best_dt:
+                best, best_dt = i, dt
+        valid = t.get("valid_for_test", True)
+        row: dict[str, Any] = {"index": t["index"], "stance": t["stance"], "valid": valid}
+        row["free_leg"] = t.get("free_leg", "bent_back")
+        if best is not None:
+            used.add(best)
+            d = detected[best]
+            fppa = d.scored_fppa_deg
+            true = true_at_scored_point(t, d.scored_at)
+            err = None if fppa is None or true is None else float(fppa - true)
+            row.update(
+                found=True,
+                leg=d.leg,
+                exercise=d.exercise,
+                band=d.band,
+                scored_at=d.scored_at,
+                fppa_error_deg=err,
+                listed_invalid=rep_listed_invalid(d),
+                issues=list(d.issues),
+            )
+        else:
+            row.update(found=False)
+        rows.append(row)
+    valid_rows = [r for r in rows if r["valid"]]
+    found = [r for r in valid_rows if r["found"]]
+    errs = [abs(r["fppa_error_deg"]) for r in found if r["fppa_error_deg"] is not None]
+    touch = [r for r in rows if not r["valid"]]
+    return {
+        "reps_true": len(valid_rows),
+        "reps_found": len(found),
+        "legs_right": sum(r["leg"] == r["stance"] for r in found),
+        "exercise_right": sum(r["exercise"] == "single_leg" for r in found),
+        "scored": len(errs),
+        "fppa_abs_errors": errs,
+        "beyond_bound": sum(e > bound_deg for e in errs),
+        "touch_true": len(touch),
+        "touch_listed_invalid": sum(bool(r.get("listed_invalid")) for r in touch),
+        "extra_detected": len(detected) - len(used),
+        "double_leg_detected": sum(d.exercise == "double_leg" for d in detected),
+        "clip_exercise": result.exercise,
+        "rows": rows,
+    }
+
+
 def evaluate_clip(clip: Path, match_s: float = 1.0) -> dict[str, Any]:
     from valgus.pipeline import analyze_video
 
