@@ -27,9 +27,18 @@ from datetime import date
 from typing import Literal
 
 from valgus.config import AnalysisConfig, ClearanceConfig
+from valgus.core.correction import PointCorrection, in_force
 from valgus.core.result import AnalysisResult
 from valgus.core.scoring import BANDS as BANDS  # re-exported: the review offers them
-from valgus.core.scoring import Band, LegRule, LegVerdict, SquatRep, leg_verdict
+from valgus.core.scoring import (
+    Band,
+    LegRule,
+    LegVerdict,
+    RepScore,
+    SquatRep,
+    band_for,
+    leg_verdict,
+)
 from valgus.landmarks import SIDES, Side
 
 # The squat criterion's result for one leg after review is the analysis's own verdict type.
@@ -123,49 +132,71 @@ class Override:
 
 
 def squat_reps(
-    analysis: AnalysisResult, analysis_id: int, overrides: Sequence[Override] = ()
+    analysis: AnalysisResult, analysis_id: int, overrides: Sequence[Override] = (),
+    corrections: Sequence[PointCorrection] = (),
 ) -> list[SquatRep]:
-    """The reps of one analysis with the reviewer's overrides applied (``SquatRep.band``).
+    """The reps of one analysis with the reviewer's overrides and point corrections applied
+    (``SquatRep.band``, ``SquatRep.correction``). A corrected rep is banded from its re-measured
+    FPPA with the analysis's own threshold and margin; a re-banded rep keeps the reviewer's
+    band (a correction it has is still shown beside it).
 
     Raises:
         ValueError: an override names a rep the analysis does not have, or one that cannot count
-            (incomplete, or not a single-leg squat): a clinician cannot turn those into reps.
+            (incomplete, or not a single-leg squat): a clinician cannot turn those into reps; a
+            correction names a rep the analysis does not have, or one without a measured FPPA.
     """
     by_index = {o.index: o for o in overrides if o.analysis_id == analysis_id}
+    fixed = {k[1]: c for k, c in in_force(list(corrections)).items() if k[0] == analysis_id}
+    cfg = analysis.config
     reps: list[SquatRep] = []
     for index, score in enumerate(analysis.reps, start=1):
         override = by_index.pop(index, None)
+        correction = fixed.pop(index, None)
+        if correction is not None and not correctable(score):
+            raise ValueError(f"rep {index} of analysis {analysis_id} has no measured FPPA: its "
+                             "points cannot be corrected")
+        band = score.band if correction is None else band_for(
+            correction.fppa_deg, cfg.valgus.threshold_deg(cfg.sex),
+            cfg.valgus.borderline_margin_deg)
         if override is None:
-            reps.append(SquatRep.of(score, index, analysis_id))
+            reps.append(SquatRep(analysis_id, index, score, band, None, correction))
             continue
         if not score.test_rep:
             raise ValueError(
                 f"rep {index} of analysis {analysis_id} is incomplete or not a single-leg squat "
                 "and cannot be given a band"
             )
-        reps.append(SquatRep(analysis_id, index, score, override.band, override.reason))
-    if by_index:
-        missing = ", ".join(str(i) for i in sorted(by_index))
+        reps.append(SquatRep(analysis_id, index, score, override.band, override.reason,
+                             correction))
+    if by_index or fixed:
+        missing = ", ".join(str(i) for i in sorted({*by_index, *fixed}))
         raise ValueError(f"analysis {analysis_id} has no rep {missing}")
     return reps
+
+
+def correctable(score: RepScore) -> bool:
+    """A rep whose points may be corrected: a complete single-leg rep with a measured FPPA."""
+    return score.test_rep and score.scored_fppa_deg is not None
 
 
 def squat_results(
     analyses: Mapping[int, AnalysisResult],
     overrides: Sequence[Override] = (),
     required_reps: int | None = None,
+    corrections: Sequence[PointCorrection] = (),
 ) -> tuple[dict[Side, LegVerdict], list[SquatRep]]:
     """Both legs' squat verdicts over all analyses of a session (analysis id -> result), after
-    overrides (``scoring.leg_verdict``, the same rule as a fresh analysis's, worded for the
-    clinician); also returns the reps. ``required_reps`` defaults to the largest number the
-    analyses were run with (20 unless configured otherwise). The threshold and the measurement
-    error are the first analysis's (defaults without an analysis)."""
+    overrides and point corrections (``scoring.leg_verdict``, the same rule as a fresh
+    analysis's, worded for the clinician); also returns the reps. ``required_reps`` defaults
+    to the largest number the analyses were run with (20 unless configured otherwise). The
+    threshold and the measurement error are the first analysis's (defaults without an
+    analysis)."""
     reps: list[SquatRep] = []
     why_not: list[str] = []
     need = required_reps
     cfg = AnalysisConfig()
     for n, (analysis_id, analysis) in enumerate(analyses.items()):
-        reps.extend(squat_reps(analysis, analysis_id, overrides))
+        reps.extend(squat_reps(analysis, analysis_id, overrides, corrections))
         if not analysis.assessable:
             why_not.append(analysis.problem_text("clinician"))
         if required_reps is None:

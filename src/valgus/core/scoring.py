@@ -16,6 +16,7 @@ from typing import Literal
 import numpy as np
 
 from valgus.config import AnalysisConfig
+from valgus.core.correction import PointCorrection
 from valgus.core.reasons import Audience, cycles_sentence, leg_reasons
 from valgus.core.rep_score import BANDS as BANDS
 from valgus.core.rep_score import RepScore as RepScore
@@ -35,13 +36,16 @@ Verdict = Literal["PASS", "UNCERTAIN", "NOT YET", "CANNOT ASSESS"]
 class SquatRep:
     """A rep as a verdict sees it: the analysis's ``score`` and the ``band`` in force (the
     reviewer's when ``override_reason`` is set, else the analysis's). ``analysis_id``/``index``
-    (1-based) name it in the records; a fresh analysis uses analysis id 0."""
+    (1-based) name it in the records; a fresh analysis uses analysis id 0. ``correction``: a
+    reviewer moved a point at the scored frame (``core.correction``): its re-measured FPPA is
+    the rep's FPPA and ``band`` is banded from it (unless re-banded by hand)."""
 
     analysis_id: int
     index: int
     score: RepScore
     band: Band
     override_reason: str | None = None
+    correction: PointCorrection | None = None
 
     @classmethod
     def of(cls, score: RepScore, index: int, analysis_id: int = 0) -> SquatRep:
@@ -69,9 +73,21 @@ class SquatRep:
 
     @property
     def fppa_deg(self) -> float | None:
-        """The FPPA (deg, + = valgus) the analysis banded; None when not measured (also for a
-        rep a reviewer marked valid by eye)."""
+        """The FPPA (deg, + = valgus) in force: re-measured from a reviewer's corrected points
+        when there is a correction, else the one the analysis banded; None when not measured
+        (also for a rep a reviewer marked valid by eye)."""
+        if self.correction is not None:
+            return self.correction.fppa_deg
         return self.score.scored_fppa_deg
+
+    @property
+    def tool_fppa_deg(self) -> float | None:
+        """The FPPA (deg) the analysis measured, whatever a reviewer corrected."""
+        return self.score.scored_fppa_deg
+
+    @property
+    def corrected(self) -> bool:
+        return self.correction is not None
 
     @property
     def overridden(self) -> bool:
@@ -189,7 +205,9 @@ def leg_verdict(
 
     A rep a reviewer re-banded adds no number to the set (the reviewer overruled it) and counts
     by its band: excessive is a fail of the criterion, borderline or fine leaves the call to the
-    set of measured reps.
+    set of measured reps. A rep whose points a reviewer corrected (``SquatRep.correction``)
+    stays in the set with its re-measured FPPA in place of the tool's, and its band is that
+    value's; the reasons say how many such reps the set holds.
 
     ``reps`` may pool several clips; only ``counted`` reps of ``leg`` count, in the band in
     force. ``audience``: who the reasons are worded for (``reasons.leg_reasons``).
@@ -214,6 +232,9 @@ def leg_verdict(
         required=rule.required_reps, threshold_deg=rule.threshold_deg,
         margin_deg=rule.error_sd_deg, not_assessable=tuple(not_assessable), audience=audience,
     )
+    corrected = sum(r.corrected for r in stands if r.fppa_deg is not None)
+    if corrected:
+        reasons = (*reasons, _corrected_sentence(corrected))
     tally = _not_counted(own)
     # The tally, unless the clip's own problem (the first reason) is all that kept them out.
     if len(own) > len(valid) and {code for code, _ in tally} != {"clip_not_assessable"}:
@@ -239,6 +260,13 @@ def leg_verdict(
         cycles_found=len(own),
         not_counted=tally,
     )
+
+
+def _corrected_sentence(n: int) -> str:
+    """The reason that says the set holds FPPA values re-measured from corrected points."""
+    reps = "1 rep's FPPA" if n == 1 else f"{n} reps' FPPA"
+    return (f"{reps} re-measured from points a reviewer corrected at the scored frame (in "
+            "place of the tool's value)")
 
 
 def _not_counted(reps: Sequence[SquatRep]) -> tuple[tuple[str, int], ...]:
