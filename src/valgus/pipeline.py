@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from valgus.config import AnalysisConfig, InputLimits
+from valgus.core.camera import CameraPath
 from valgus.core.checks import (
     ROTATED_VIDEO_CODES,
     ROTATED_VIEW_GUIDANCE,
@@ -22,6 +23,7 @@ from valgus.core.checks import (
 )
 from valgus.core.kinematics import Kinematics, compute_kinematics
 from valgus.core.pose import PoseSeries
+from valgus.core.reasons import QualityCode, RepIssueCode
 from valgus.core.reps import detect_reps
 from valgus.core.result import (
     AnalysisResult,
@@ -54,7 +56,8 @@ class ScoringContext:
     kin: kinematics with estimator glitches dropped before smoothing. trusted: (T,) bool per
     frame (``trust.landmark_trust``). quality: the clip checks. blockers: the blocking ones,
     which make every rep not measurable. hidden: (T, 2) bool, left then right leg hidden by
-    something in front (``trust.hidden_leg_frames``).
+    something in front (``trust.hidden_leg_frames``). camera: the camera's path
+    (``core.camera``; unknown steps where it was not measured).
     """
 
     kin: Kinematics
@@ -62,6 +65,7 @@ class ScoringContext:
     quality: tuple[QualityIssue, ...]
     trusted: np.ndarray
     hidden: np.ndarray
+    camera: CameraPath | None = None
 
     @property
     def blockers(self) -> tuple[QualityIssue, ...]:
@@ -89,7 +93,24 @@ def prepare_scoring(series: PoseSeries, cfg: AnalysisConfig) -> ScoringContext:
         view = ViewAssessment(False, None, 0.0, (ROTATED_VIEW_GUIDANCE,))
     view = behind_view(view, quality)
     hidden = hidden_leg_frames(series, cfg.quality)
-    return ScoringContext(kin, view, tuple(quality), trusted, hidden)
+    camera = CameraPath.from_steps(series.camera_motion, series.t_s)
+    return ScoringContext(kin, view, tuple(quality), trusted, hidden, camera)
+
+
+def camera_quality(reps: list[RepScore]) -> tuple[QualityIssue, ...]:
+    """The clip's "camera moved" check (not blocking): the knee bends over which the camera
+    moved too much to score them (``RepIssueCode.CAMERA_MOVED``), with the largest shift and
+    speed among them; () when there are none."""
+    moved = [
+        i.values for r in reps for i in r.issues if i.code is RepIssueCode.CAMERA_MOVED
+    ]
+    if not moved:
+        return ()
+    return (QualityIssue(QualityCode.CAMERA_MOVED, False, {
+        "reps": float(len(moved)),
+        "shift_pct": max(float(v["shift_pct"]) for v in moved),
+        "speed_pct_per_s": max(float(v["speed_pct_per_s"]) for v in moved),
+    }),)
 
 
 def analyze_series(
@@ -131,8 +152,10 @@ def analyze_series(
         include_unattributed=True,
     )
     reps = [
-        score_rep(c, kin, cfg, view.frontal, trusted, blockers, ctx.hidden) for c in candidates
+        score_rep(c, kin, cfg, view.frontal, trusted, blockers, ctx.hidden, ctx.camera)
+        for c in candidates
     ]
+    quality = quality + camera_quality(reps)
     exercise = _exercise(reps)
     problem = clip_problem(view, quality, exercise)
     if problem is not None:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from valgus.config.checks import InputLimits, QualityConfig, ViewConfig
+from valgus.config.checks import CameraMotionConfig, InputLimits, QualityConfig, ViewConfig
 from valgus.config.clinical import ClearanceConfig, PelvicDropConfig, ValgusThresholds
 from valgus.config.movement import KinematicsConfig, RepConfig, SmoothingConfig, StanceConfig
 from valgus.config.sex import Sex
 
 __all__ = [
     "AnalysisConfig",
+    "CameraMotionConfig",
     "ClearanceConfig",
     "InputLimits",
     "KinematicsConfig",
@@ -44,6 +45,7 @@ class AnalysisConfig:
     valgus: ValgusThresholds = field(default_factory=ValgusThresholds)
     pelvic_drop: PelvicDropConfig = field(default_factory=PelvicDropConfig)
     clearance: ClearanceConfig = field(default_factory=ClearanceConfig)
+    camera: CameraMotionConfig = field(default_factory=CameraMotionConfig)
     sex: Sex = "unspecified"
 
 

@@ -181,6 +181,52 @@ class QualityConfig:
 
 
 @dataclass(frozen=True)
+class CameraMotionConfig:
+    """When the camera moved too much during a rep for it to be scored (issue 16 item 4).
+
+    The camera's motion is read from the background (``runtime.camera_motion``) as the picture
+    content's shift, zoom and roll since the rep's first frame (``core.camera``). The FPPA is an
+    angle inside the picture, so a pure shift, zoom or roll of the camera leaves it unchanged, and
+    the reps, stance and checks compare body points with each other (hip widths, body heights):
+    a hand-held phone that sways a little must not cost a rep. What a moving camera does break:
+    body-relative cues only up to a point (the person slides towards the picture's edge, the
+    person lock reads a fast zoom as another person), motion blur, and a change of viewpoint (a
+    phone turned round the person, which a 2D shift/zoom/roll cannot express and which shows as
+    a large fast motion). The limits sit well above the robustness matrix's camera levels
+    (``bench/robustness.py``: sway 1.5% of the picture, pan 6%, zoom 12%; all scored) and
+    the real hand-held case (hyva7_sway_horizontal: 1-2% of the width, 0.08 widths/s at most).
+    """
+
+    # The picture centre's content moved further than this (fraction of the picture width; the
+    # largest distance between its positions over the rep). The whole 12% of the matrix's pan
+    # fits inside it; a person filling a landscape picture's height is ~25-35% of its width
+    # wide, so beyond this the person has slid by half their own width or more, feet and hips
+    # near the picture's edge, and a pan that large is the phone being carried, not held.
+    max_shift_fraction: float = 0.15
+    # The content's scale changed by more than this factor over the rep (log of it, so zooming
+    # in and out count alike): 1.22 against the matrix's 1.12 zoom; the person lock reads a body
+    # 1.33x bigger or smaller as another person (``QualityConfig.person_max_scale_ratio``), so a
+    # zoom must stay clearly under that.
+    max_log_zoom: float = 0.2
+    # The content turned by more than this (deg) over the rep: the camera-roll check's own
+    # limit (``QualityConfig.max_roll_deg``), beyond which pelvis and trunk angles read against
+    # the image's horizontal and vertical are off by more than it allows.
+    max_roll_deg: float = 10.0
+    # The content moved faster than this (picture widths per second, over ``speed_window_s``):
+    # at an indoor phone exposure of 1/30 s that smears the picture by 1% of its width (13 px at
+    # 1280 px: the knee's own size in the model's crop), and a hand-held sway moves 0.05-0.08
+    # widths/s (matrix, real case). A shake or a swing of the phone goes 0.5-2 widths/s.
+    max_speed_width_per_s: float = 0.3
+    # Speed is read as the shift over this window (s), not frame to frame, so one noisy step
+    # does not count as a fast camera.
+    speed_window_s: float = 0.2
+    # The camera's motion is judged on a rep only when at least this share of its frame steps
+    # is known (a plain wall gives no corners: the motion is then unknown, and the rep is scored
+    # as before, body-relative).
+    min_known_fraction: float = 0.5
+
+
+@dataclass(frozen=True)
 class InputLimits:
     """What one analysis accepts, checked before and while frames are decoded, so that a wrong or
     huge file fails at once with a clear message instead of running for hours or exhausting

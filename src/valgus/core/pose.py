@@ -34,7 +34,7 @@ def check_shape(name: str, array: np.ndarray, expected: tuple[int | None, ...]) 
 # The per-frame fields of a PoseSeries (first axis = frame), in the order they are declared.
 FRAME_FIELDS = (
     "t_s", "xy_px", "world_m", "visibility", "n_people", "brightness", "sharpness",
-    "other_person", "leg_seen",
+    "other_person", "leg_seen", "camera_motion",
 )
 
 
@@ -67,6 +67,12 @@ class PoseSeries:
             segmentation in a small disc there, 0-1; ``runtime.estimator.leg_seen``). Low where
             something in front hides the leg while the model still places it. NaN where not
             measured (no person, or a series made without masks).
+        camera_motion: (T, 4) float32, how the picture's content moved since the previous
+            frame: dx, dy (shift of the picture centre, fraction of the picture width, x right,
+            y down), log of the scale change (+ = zoom in), roll (deg, + = clockwise), from the
+            background with the person masked out (``runtime.camera_motion``). NaN where unknown
+            (the first frame, a plain background, a series made without it);
+            ``core.camera.camera_path`` adds the steps up.
     """
 
     t_s: np.ndarray
@@ -81,6 +87,7 @@ class PoseSeries:
     picture_px: tuple[float, float, float, float] | None = None
     other_person: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     leg_seen: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.float32))
+    camera_motion: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.float32))
 
     @property
     def picture(self) -> tuple[float, float, float, float]:
@@ -117,6 +124,11 @@ class PoseSeries:
             seen = np.full((max(n, 0), 2), np.nan, np.float32)
         check_shape("leg_seen", seen, (n, 2))
         object.__setattr__(self, "leg_seen", seen)
+        motion = np.asarray(self.camera_motion, dtype=np.float32)
+        if motion.size == 0:
+            motion = np.full((max(n, 0), 4), np.nan, np.float32)
+        check_shape("camera_motion", motion, (n, 4))
+        object.__setattr__(self, "camera_motion", motion)
         if n > 1 and not np.all(np.diff(t) > 0):
             raise ValueError("t_s must be strictly increasing")
         object.__setattr__(self, "t_s", t)
@@ -224,6 +236,7 @@ class PoseSeries:
             picture_px=self.picture_px,
             other_person=frames["other_person"],
             leg_seen=frames["leg_seen"],
+            camera_motion=frames["camera_motion"],
         )
 
     def save(self, path: str | Path) -> Path:
@@ -235,6 +248,8 @@ class PoseSeries:
             extra["other_person"] = self.other_person
         if np.isfinite(self.leg_seen).any():
             extra["leg_seen"] = self.leg_seen
+        if np.isfinite(self.camera_motion).any():
+            extra["camera_motion"] = self.camera_motion
         np.savez_compressed(
             path,
             **extra,
@@ -271,6 +286,8 @@ class PoseSeries:
                             if "picture_px" in data else None),
                 other_person=data["other_person"] if "other_person" in data else np.zeros(0, bool),
                 leg_seen=data["leg_seen"] if "leg_seen" in data else np.zeros((0, 2)),
+                camera_motion=(data["camera_motion"] if "camera_motion" in data
+                               else np.zeros((0, 4))),
             )
 
     @classmethod

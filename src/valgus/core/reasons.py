@@ -47,6 +47,8 @@ class RepIssueCode(StrEnum):
     FREE_LEG_PHASE = "free_leg_phase"  # this knee bent as the free leg (not a rep of this leg)
     STANCE_UNCLEAR = "stance_unclear"  # the cues do not say which foot stood
     BOTTOM_GAP = "bottom_gap"  # values: gap_s, at_s (the recording's step around the bottom)
+    # Issue 16 item 4: values shift_pct, zoom_pct, speed_pct_per_s (of the picture width), roll_deg
+    CAMERA_MOVED = "camera_moved"
 
 
 class QualityCode(StrEnum):
@@ -70,6 +72,7 @@ class QualityCode(StrEnum):
     PERSON_TOO_FEW_PIXELS = "person_too_few_pixels"  # values: height_px, min_px
     FILMED_FROM_BEHIND = "filmed_from_behind"  # values: frames_pct
     PERSON_SWITCH = "person_switch"  # values: seconds, first_s (information: frames set aside)
+    CAMERA_MOVED = "camera_moved"  # values: reps, shift_pct, speed_pct_per_s (reps not scored)
 
 
 class ClipProblem(StrEnum):
@@ -153,11 +156,27 @@ def describe(issue: RepIssue) -> str:
         case RepIssueCode.THIGH_FORESHORTENED if "ratio" in v:
             return (f"thigh too foreshortened at the bottom (hip near knee height: the thigh "
                     f"shows {100 * _f(v, 'ratio'):.0f}% of its length) for FPPA")
+        case RepIssueCode.CAMERA_MOVED:
+            return (f"the camera moved too much during this rep ({_camera_numbers(v)}), so it "
+                    "is not scored: put the phone on a stand or lean it against something "
+                    "steady")
         case RepIssueCode.NOT_SQUARE:
             return (f"camera not square to you (body turned {_f(v, 'yaw_deg'):.0f} deg during "
                     f"the rep, which can shift the FPPA by up to "
                     f"{_f(v, 'possible_error_deg'):.0f} deg)")
     return _REP_TEXT[issue.code]
+
+
+def _camera_numbers(v: Values) -> str:
+    """How far the camera moved, in words: the shift and speed, and the zoom and roll when they
+    are worth saying (``core.camera.camera_moved``'s values)."""
+    parts = [f"the picture shifted by {_f(v, 'shift_pct'):.0f}% of its width, at up to "
+             f"{_f(v, 'speed_pct_per_s'):.0f}% a second"]
+    if abs(_f(v, "zoom_pct")) >= 5:
+        parts.append(f"zoomed by {_f(v, 'zoom_pct'):.0f}%")
+    if abs(_f(v, "roll_deg")) >= 3:
+        parts.append(f"turned by {_f(v, 'roll_deg'):.0f} deg")
+    return ", ".join(parts)
 
 
 def incomplete_issue(why: str | None) -> RepIssue:
@@ -220,6 +239,12 @@ def describe_quality(code: QualityCode, values: Values) -> str:
         case QualityCode.LEFT_THE_PICTURE:
             return (f"you were out of the picture (or hidden) in {_f(v, 'frames_pct'):.0f}% of "
                     "the frames between first and last sighting")
+        case QualityCode.CAMERA_MOVED:
+            n = int(_f(v, "reps"))
+            return (f"the camera moved too much during {plural(n, 'knee bend')} (up to "
+                    f"{_f(v, 'shift_pct'):.0f}% of the picture's width, at up to "
+                    f"{_f(v, 'speed_pct_per_s'):.0f}% a second): "
+                    f"{'it is' if n == 1 else 'they are'} listed but not scored")
         case QualityCode.UNRELIABLE_LANDMARKS:
             return (f"the joints could not be placed reliably in {_f(v, 'frames_pct'):.0f}% of "
                     f"the frames {_UNRELIABLE}")
@@ -291,6 +316,10 @@ _PICTURE_GUIDANCE: dict[QualityCode, str] = {
         "camera, so that you fill most of the picture."),
     QualityCode.FILMED_FROM_BEHIND: (
         "Film from the front: face the camera, 2-4 m away at knee-to-hip height."),
+    QualityCode.CAMERA_MOVED: (
+        "Put the phone on a stand or lean it against something steady (a shelf, a chair, a pile "
+        "of books) at knee-to-hip height, 2-4 m away, and leave it untouched while you squat; "
+        "a phone held by someone else moves too much. A little sway is fine."),
     QualityCode.PERSON_SWITCH: (
         "Stay in the picture for the whole test and keep other people out of it (or behind "
         "the camera); check on the annotated frames that the skeleton is on you. If you came "
@@ -349,6 +378,7 @@ _CYCLE_LABEL: dict[RepIssueCode, str] = {
     RepIssueCode.STANCE_UNCLEAR: "stance leg unclear",
     RepIssueCode.FREE_FOOT_DOWN: "free foot down",
     RepIssueCode.BOTTOM_GAP: "frames missing around the bottom",
+    RepIssueCode.CAMERA_MOVED: "camera moved",
     RepIssueCode.KNEE_HIDDEN: "knee hidden",
     RepIssueCode.THIGH_FORESHORTENED: "thigh foreshortened",
     RepIssueCode.NOT_SQUARE: "camera not square",

@@ -23,6 +23,7 @@ from typing import Literal
 import numpy as np
 
 from valgus.config import AnalysisConfig, ValgusThresholds
+from valgus.core.camera import CameraMovement, CameraPath, camera_moved
 from valgus.core.checks import QualityIssue
 from valgus.core.kinematics import Kinematics
 from valgus.core.reasons import RepIssue, RepIssueCode, incomplete_issue
@@ -54,6 +55,10 @@ class RepScore:
     at all (``result.clip_problem``: camera in front, no blocking check, a single-leg squat).
     ``knee_ankle_separation_ratio``: at the scored frame, see ``knee_ankle_separation_ratio``;
     None with the FPPA, and when the ankles are too close together across the image.
+    ``camera_shift_pct`` / ``camera_zoom_pct`` / ``camera_roll_deg`` /
+    ``camera_speed_pct_per_s``: how far the camera moved over the rep (``core.camera``: shift
+    and speed in percent of the picture width, zoom in percent), for every rep whose camera
+    motion is known, scored or not; None when unknown (a plain background, a stored result).
     """
 
     leg: Side
@@ -78,6 +83,10 @@ class RepScore:
     clip_assessable: bool = True
     knee_ankle_separation_ratio: float | None = None
     scored_index: int = -1
+    camera_shift_pct: float | None = None
+    camera_zoom_pct: float | None = None
+    camera_roll_deg: float | None = None
+    camera_speed_pct_per_s: float | None = None
     thigh_ratio: float | None = None
 
     @property
@@ -182,6 +191,7 @@ def score_rep(
     trusted: np.ndarray | None = None,
     clip_blockers: Sequence[QualityIssue] = (),
     hidden: np.ndarray | None = None,
+    camera: CameraPath | None = None,
 ) -> RepScore:
     """Score one rep from the clip's kinematics (indices in ``rep.cycle`` refer to ``kin``).
 
@@ -190,6 +200,8 @@ def score_rep(
     ``hidden``: (T, 2) bool, left then right leg hidden by something in front
     (``trust.hidden_leg_frames``; None = all seen): a rep whose stance leg is hidden on more
     than ``cfg.quality.max_hidden_rep_fraction`` of its frames is not measurable.
+    ``camera``: the clip's camera path (None = unknown): a rep over which the camera moved
+    beyond ``cfg.camera`` is not measurable ("camera moved").
     """
     c = rep.cycle
     leg = kin.leg(rep.leg)
@@ -220,6 +232,10 @@ def score_rep(
         share = float(np.mean(hidden[window, SIDES.index(rep.leg)]))
         if share > cfg.quality.max_hidden_rep_fraction:
             issues.append(RepIssue(RepIssueCode.KNEE_HIDDEN, {"hidden_pct": 100 * share}))
+    moved = None if camera is None else camera.movement(c.start_i, c.end_i, cfg.camera)
+    beyond = None if moved is None else camera_moved(moved, cfg.camera)
+    if beyond is not None:
+        issues.append(RepIssue(RepIssueCode.CAMERA_MOVED, beyond))
     if rep.reason:
         issues.insert(0, RepIssue(_REASON_CODES[rep.reason]))
     if c.complete and b - c.start_i + 1 < cfg.quality.min_descent_frames:
@@ -315,7 +331,22 @@ def score_rep(
         knee_ankle_separation_ratio=separation,
         scored_index=int(scored_i),
         thigh_ratio=thigh_bottom,
+        **_camera_fields(moved),
     )
+
+
+def _camera_fields(moved: CameraMovement | None) -> dict[str, float | None]:
+    """A rep's camera figures (``RepScore.camera_*``) from its ``CameraMovement``."""
+    if moved is None or not moved.measured:
+        return {}
+    assert moved.shift_fraction is not None and moved.zoom is not None
+    assert moved.speed_width_per_s is not None
+    return {
+        "camera_shift_pct": 100 * moved.shift_fraction,
+        "camera_zoom_pct": 100 * (moved.zoom - 1.0),
+        "camera_roll_deg": moved.roll_deg,
+        "camera_speed_pct_per_s": 100 * moved.speed_width_per_s,
+    }
 
 
 def bottom_plateau(

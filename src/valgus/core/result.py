@@ -248,7 +248,8 @@ _FIXED_WORDS = {
     for code in RepIssueCode
     if code not in (RepIssueCode.CLIP_BLOCKED, RepIssueCode.LANDMARKS_LOST,
                     RepIssueCode.UNRELIABLE_JOINTS, RepIssueCode.FEW_DESCENT_FRAMES,
-                    RepIssueCode.NOT_SQUARE, RepIssueCode.RECORDED, RepIssueCode.BOTTOM_GAP)
+                    RepIssueCode.NOT_SQUARE, RepIssueCode.RECORDED, RepIssueCode.BOTTOM_GAP,
+                    RepIssueCode.CAMERA_MOVED)
 }
 
 

@@ -23,6 +23,7 @@ from valgus.core.kinematics import (
 from valgus.core.pose import PoseSeries
 from valgus.core.trust import other_person_frames
 from valgus.errors import NoPersonError
+from valgus.runtime.camera_motion import CameraMotionTracker, person_box, small_gray
 from valgus.runtime.estimator import PoseEstimator
 from valgus.runtime.frame_stats import IMAGE_STATS_EVERY_N, frame_image_stats
 from valgus.runtime.picture import crop_box, find_active_picture, series_in_frame
@@ -201,6 +202,7 @@ class _Track:
     seen: list[np.ndarray] = field(default_factory=list)
     brightness: list[float] = field(default_factory=list)
     sharpness: list[float] = field(default_factory=list)
+    motion: list[np.ndarray] = field(default_factory=list)
     size: tuple[int, int] | None = None
     error: BaseException | None = None
 
@@ -218,6 +220,7 @@ class _Track:
             sharpness=np.asarray(self.sharpness, np.float32),
             other_person=np.asarray(self.other, bool),
             leg_seen=np.asarray(self.seen, np.float32).reshape(-1, 2),
+            camera_motion=np.asarray(self.motion, np.float32).reshape(-1, 4),
         )
 
 
@@ -257,9 +260,12 @@ def _track_segment(
     )
     searching = segment.start_s == 0.0  # nobody found yet since the clip's start
 
-    def with_image_stats() -> Iterator[tuple[float, np.ndarray, tuple[float, float] | None]]:
+    def with_image_stats() -> Iterator[
+        tuple[float, np.ndarray, tuple[float, float] | None, np.ndarray]
+    ]:
         """The frames, with light and blur on every few kept frames (they change slowly; ~1 ms
-        a frame, spent here in the decoding thread rather than the model's)."""
+        a frame, spent here in the decoding thread rather than the model's), and every frame's
+        small luma for the camera's motion."""
         kept = 0
         try:
             for t_s, rgb in frames:
@@ -270,15 +276,16 @@ def _track_segment(
                         else (math.nan, math.nan)
                     )
                     kept += 1
-                yield t_s, rgb, stats
+                yield t_s, rgb, stats, small_gray(rgb)
         finally:
             if isinstance(frames, Generator):
                 frames.close()  # closes the file now, also when the consumer stops early
 
+    camera = CameraMotionTracker()  # warm-up frames included: the first kept one has a step
     with estimator:
         # Decoding runs a few frames ahead in a background thread so that it overlaps with
         # inference (both release the GIL).
-        for t_s, rgb, stats in prefetched(with_image_stats(), depth=PREFETCH_FRAMES):
+        for t_s, rgb, stats, gray in prefetched(with_image_stats(), depth=PREFETCH_FRAMES):
             if stop.is_set():
                 raise _Stopped
             pose = estimator.estimate(rgb, t_s)
@@ -290,12 +297,18 @@ def _track_segment(
                     "film with your whole body in the picture and good light, and trim the "
                     "video to the squats"
                 )
+            # The camera's step from the background, the person (this frame's landmarks and the
+            # previous frame's) masked out.
+            step = camera.step(
+                gray, person_box(None if pose is None else pose.xy_px, rgb.shape[1::-1])
+            )
             if stats is None:
                 continue  # warm-up: tracking settles, nothing is kept
             track.size = (rgb.shape[1], rgb.shape[0])
             track.brightness.append(stats[0])
             track.sharpness.append(stats[1])
             track.t_s.append(t_s)
+            track.motion.append(step)
             if pose is None:
                 track.xy.append(_MISSING_XY)
                 track.world.append(_MISSING_WORLD)

@@ -1,0 +1,157 @@
+"""How far the camera moved during a rep, and whether that is too far to score it (issue 16
+item 4). Pure numpy.
+
+The steps come per frame from ``PoseSeries.camera_motion`` (``runtime.camera_motion``: the
+picture content's shift, zoom and roll since the previous frame, read from the background with
+the person masked out; NaN where unknown). ``camera_path`` adds them up to the content's
+position relative to the first frame; ``camera_movement`` measures a span of frames on it;
+``camera_moved`` holds it against ``config.CameraMotionConfig``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from valgus.config import CameraMotionConfig
+from valgus.core.pose import check_shape
+
+
+def camera_path(steps: np.ndarray) -> np.ndarray:
+    """(T, 4) float64 path of the picture content relative to frame 0 from (T, 4) frame steps
+    (dx, dy as fractions of the picture width, log scale, roll deg; each relative to the previous
+    frame, about the picture centre; NaN = unknown).
+
+    Columns as the steps': the shift of the content at the picture centre, the log of its scale,
+    its turn, each since frame 0 (row 0 is zeros). The steps are similarity transforms composed
+    in order (z -> a z + t on the complex plane, a = scale x e^(i roll)); an unknown step counts
+    as no motion (``known_steps`` says which are known).
+    """
+    steps = np.asarray(steps, np.float64)
+    check_shape("steps", steps, (None, 4))
+    n = len(steps)
+    if n == 0:
+        return np.zeros((0, 4))
+    s = np.where(np.isfinite(steps).all(axis=1, keepdims=True), steps, 0.0)
+    s[0] = 0.0  # frame 0 is the reference
+    t = s[:, 0] + 1j * s[:, 1]
+    # A_k = a_k ... a_1; T_k = a_k T_(k-1) + t_k = A_k sum_j t_j / A_j.
+    scale_roll = np.cumsum(s[:, 2] + 1j * np.radians(s[:, 3]))
+    big_a = np.exp(scale_roll)
+    shift = big_a * np.cumsum(t / big_a)
+    return np.stack(
+        [shift.real, shift.imag, scale_roll.real, np.degrees(scale_roll.imag)], axis=1
+    )
+
+
+def known_steps(steps: np.ndarray) -> np.ndarray:
+    """(T,) bool: the frame's step from the previous one was measured."""
+    return np.isfinite(np.asarray(steps)).all(axis=1)
+
+
+@dataclass(frozen=True)
+class CameraPath:
+    """A clip's camera path: ``path`` (T, 4) from ``camera_path``, ``known`` (T,) bool from
+    ``known_steps``, ``t_s`` (T,) seconds."""
+
+    path: np.ndarray
+    known: np.ndarray
+    t_s: np.ndarray
+
+    @classmethod
+    def from_steps(cls, steps: np.ndarray, t_s: np.ndarray) -> CameraPath:
+        """The path of (T, 4) frame steps (``PoseSeries.camera_motion``) at times ``t_s``."""
+        return cls(camera_path(steps), known_steps(steps), np.asarray(t_s, np.float64))
+
+    def movement(self, start_i: int, end_i: int, cfg: CameraMotionConfig) -> CameraMovement:
+        """``camera_movement`` over frames ``start_i``..``end_i``."""
+        return camera_movement(self.path, self.known, self.t_s, start_i, end_i, cfg)
+
+
+@dataclass(frozen=True)
+class CameraMovement:
+    """How far the camera moved over a span of frames (a rep). All None when too few of the
+    span's steps are known (``CameraMotionConfig.min_known_fraction``).
+
+    ``shift_fraction``: the largest distance between two positions of the picture centre's
+    content, as a fraction of the picture width. ``zoom``: the largest scale over the smallest
+    (1 = none). ``roll_deg``: the largest turn between two frames. ``speed_width_per_s``: the
+    fastest shift over ``CameraMotionConfig.speed_window_s``, picture widths per second.
+    ``known_fraction``: the share of the span's steps that were measured.
+    """
+
+    shift_fraction: float | None
+    zoom: float | None
+    roll_deg: float | None
+    speed_width_per_s: float | None
+    known_fraction: float
+
+    @property
+    def measured(self) -> bool:
+        return self.shift_fraction is not None
+
+
+def camera_movement(
+    path: np.ndarray,
+    known: np.ndarray,
+    t_s: np.ndarray,
+    start_i: int,
+    end_i: int,
+    cfg: CameraMotionConfig,
+) -> CameraMovement:
+    """The camera's movement over frames ``start_i``..``end_i`` (inclusive) of a clip.
+
+    ``path``: (T, 4) from ``camera_path``; ``known``: (T,) bool from ``known_steps``; ``t_s``:
+    (T,) seconds. The steps into the span's frames after its first are the ones counted."""
+    path = np.asarray(path, np.float64)
+    span = slice(start_i, end_i + 1)
+    steps_known = np.asarray(known, bool)[start_i + 1 : end_i + 1]
+    share = float(np.mean(steps_known)) if steps_known.size else 0.0
+    if steps_known.size == 0 or share < cfg.min_known_fraction:
+        return CameraMovement(None, None, None, None, share)
+    p = path[span]
+    shift = p[:, 0] + 1j * p[:, 1]
+    # The largest distance between two positions: exact over the span's convex hull would be
+    # O(n log n); the distance from each point to the farthest other, O(n^2) for a rep of at
+    # most a few hundred frames, is cheap enough and exact.
+    spread = float(np.max(np.abs(shift[:, None] - shift[None, :]))) if len(p) > 1 else 0.0
+    zoom = math.exp(float(np.ptp(p[:, 2])))
+    roll = float(np.ptp(p[:, 3]))
+    t = np.asarray(t_s, np.float64)[span]
+    later = np.searchsorted(t, t + cfg.speed_window_s, side="left")
+    ok = later < len(t)
+    if ok.any():
+        i = np.nonzero(ok)[0]
+        j = later[ok]
+        speed = float(np.max(np.abs(shift[j] - shift[i]) / (t[j] - t[i])))
+    else:  # a span shorter than the window
+        dt = float(t[-1] - t[0])
+        speed = float(abs(shift[-1] - shift[0]) / dt) if dt > 0 else 0.0
+    return CameraMovement(spread, zoom, roll, speed, share)
+
+
+def camera_moved(movement: CameraMovement, cfg: CameraMotionConfig) -> dict[str, float] | None:
+    """The numbers of a movement beyond ``cfg``'s limits (shift and speed in percent of the
+    picture width, zoom in percent, roll in deg; the ones over their limit and the others for
+    context), or None when the camera stayed within them or its motion is unknown."""
+    if not movement.measured:
+        return None
+    m = movement
+    assert m.shift_fraction is not None and m.zoom is not None
+    assert m.roll_deg is not None and m.speed_width_per_s is not None
+    over = (
+        m.shift_fraction > cfg.max_shift_fraction
+        or math.log(m.zoom) > cfg.max_log_zoom
+        or m.roll_deg > cfg.max_roll_deg
+        or m.speed_width_per_s > cfg.max_speed_width_per_s
+    )
+    if not over:
+        return None
+    return {
+        "shift_pct": 100 * m.shift_fraction,
+        "zoom_pct": 100 * (m.zoom - 1.0),
+        "roll_deg": m.roll_deg,
+        "speed_pct_per_s": 100 * m.speed_width_per_s,
+    }
