@@ -14,11 +14,14 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from valgus.store import audit
 from valgus.store.accounts import require
 from valgus.store.db import Database
 from valgus.store.errors import RecordError
 from valgus.store.info import clean_text, now
+from valgus.store.models import PointCorrectionRow
 from valgus.store.people import find_person
 
 ERASED = "erased"
@@ -46,6 +49,7 @@ def erase_person(db: Database, code: str, by: str, reason: str) -> Erasure:
     if not reason:
         raise RecordError("give the reason for the erasure")
     files: list[str] = []
+    corrections = 0
     with db.write() as s:
         by = require(s, by, "sign")
         person = find_person(s, code, lock=True)
@@ -56,6 +60,11 @@ def erase_person(db: Database, code: str, by: str, reason: str) -> Erasure:
                 files.append(clip.stored_path)
                 clip.original_name, clip.stored_path = ERASED, ""
                 for analysis in clip.analyses:
+                    # A reviewer's corrected points (and their reasons) go with the person.
+                    for fix in s.scalars(select(PointCorrectionRow).where(
+                            PointCorrectionRow.analysis_id == analysis.id)):
+                        s.delete(fix)
+                        corrections += 1
                     if analysis.poses_path:
                         files.append(analysis.poses_path)
                     analysis.poses_path = None
@@ -63,7 +72,8 @@ def erase_person(db: Database, code: str, by: str, reason: str) -> Erasure:
         new_code = f"ERASED-{person.id}"
         person.code, person.notes, person.sex, person.erased_at = new_code, "", None, now()
         audit.note(s, by, "person_erased", f"person {new_code}", reason=reason,
-                   sessions=len(person.sessions), files=len(files))
+                   sessions=len(person.sessions), files=len(files),
+                   point_corrections=corrections)
         n_sessions = len(person.sessions)
     removed = 0
     for relative in files:

@@ -164,6 +164,48 @@ class RepOverride(Base):
     )
 
 
+class PointCorrectionRow(Base):
+    """A reviewer's correction of one point of one rep (``valgus.core.correction``): at frame
+    ``frame_index`` (the rep's scored frame) the ``point`` (hip, knee or ankle) of the rep's
+    ``leg`` moved from the original to the corrected position (pose image pixels); ``fppa_deg``
+    is the FPPA measured again from the rep's points with every correction then in force,
+    ``tool_fppa_deg`` the analysis's own value. Who, when (UTC) and why (required). Rows are
+    never deleted by valgus except when the person is erased: an undo sets ``undone_by`` /
+    ``undone_at`` / ``undo_reason`` (all or none) and the row stays on record."""
+
+    __tablename__ = "point_corrections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    analysis_id: Mapped[int] = mapped_column(ForeignKey("analyses.id"), index=True)
+    rep_index: Mapped[int] = mapped_column(Integer)
+    leg: Mapped[str] = mapped_column(String(8))
+    frame_index: Mapped[int] = mapped_column(Integer)
+    point: Mapped[str] = mapped_column(String(8))
+    original_x: Mapped[float] = mapped_column(Float)
+    original_y: Mapped[float] = mapped_column(Float)
+    corrected_x: Mapped[float] = mapped_column(Float)
+    corrected_y: Mapped[float] = mapped_column(Float)
+    fppa_deg: Mapped[float] = mapped_column(Float)
+    tool_fppa_deg: Mapped[float] = mapped_column(Float)
+    corrected_by: Mapped[str] = mapped_column(String(MAX_NAME_CHARS))
+    corrected_at: Mapped[datetime] = mapped_column(DateTime)
+    reason: Mapped[str] = mapped_column(Text)
+    undone_by: Mapped[str | None] = mapped_column(String(MAX_NAME_CHARS))
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime)
+    undo_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint("point IN ('hip', 'knee', 'ankle')", name="point"),
+        CheckConstraint("leg IN ('left', 'right')", name="leg"),
+        CheckConstraint("length(reason) > 0", name="reason"),
+        CheckConstraint(
+            "(undone_by IS NULL AND undone_at IS NULL AND undo_reason IS NULL) OR "
+            "(undone_by IS NOT NULL AND undone_at IS NOT NULL AND length(undo_reason) > 0)",
+            name="undone",
+        ),
+    )
+
+
 class ClearanceRecord(Base):
     """The return-to-running clearance record of a session: the entered values (pain 0-10,
     stair descent pain yes/no, easy run minutes and pain, strength per side) and, once signed,

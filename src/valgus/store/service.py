@@ -32,10 +32,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from valgus.core.clearance import ClearanceInputs, ClearancePolicy, Override
+from valgus.core.correction import PointCorrection
 from valgus.store import (
     accounts,
     audit,
     check,
+    corrections,
     erase,
     people,
     provenance,
@@ -267,6 +269,28 @@ class Records:
     def review_history(self, session_id: int) -> list[ReviewInfo]:
         """Every review of the session, oldest first."""
         return signing.review_history(self.db, session_id)
+
+    def scored_points(self, analysis: AnalysisInfo, index: int) -> corrections.ScoredPoints:
+        """The tool's hip, knee and ankle points of rep ``index`` at its scored frame (from the
+        stored poses); see ``corrections.scored_points``."""
+        return corrections.scored_points(analysis, index)
+
+    def save_correction(
+        self, analysis_id: int, index: int, point: str, xy: tuple[float, float], reason: str,
+        by: str,
+    ) -> PointCorrection:
+        """Correct a point of a rep at its scored frame; the FPPA is measured again from the
+        corrected points and used by the verdict. See ``corrections.save_correction``."""
+        return corrections.save_correction(self.db, analysis_id, index, point, xy, reason, by)
+
+    def undo_correction(self, correction_id: int, reason: str, by: str) -> PointCorrection:
+        """Undo a point correction (audited; the row stays). See
+        ``corrections.undo_correction``."""
+        return corrections.undo_correction(self.db, correction_id, reason, by)
+
+    def correction_history(self, analysis_id: int) -> list[tuple[PointCorrection, str | None]]:
+        """Every correction of the analysis with how it was undone (None: in force)."""
+        return corrections.history(self.db, analysis_id)
 
     # ------------------------------------------------------------------ clearance
 

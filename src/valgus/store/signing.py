@@ -193,6 +193,8 @@ def signing_digest(summary: SessionSummary) -> str:
         "review": summary.review.id if summary.review else None,
         "overrides": [dataclasses.asdict(o) for o in
                       (summary.review.overrides if summary.review else ())],
+        "corrections": [[r.analysis_id, r.index, r.correction.id, r.correction.fppa_deg]
+                        for r in summary.reps if r.correction is not None],
         "inputs": dataclasses.asdict(summary.clearance.inputs) if summary.clearance else None,
     }
     text = json.dumps(shown, sort_keys=True, default=str)

@@ -33,6 +33,7 @@ from valgus.core.clearance import (
     SquatRep,
 )
 from valgus.core.result import AnalysisResult
+from valgus.store import correction_rows as point_corrections
 from valgus.store.db import Database, sha256_file
 from valgus.store.errors import RecordError
 from valgus.store.info import (
@@ -153,7 +154,11 @@ def take(
                      "criteria": [dataclasses.asdict(x) for x in d.criteria]},
         "squat": {leg: dataclasses.asdict(r) for leg, r in summary.squat.items()},
         "reps": [{"analysis_id": r.analysis_id, "index": r.index, "band": r.band,
-                  "override_reason": r.override_reason} for r in summary.reps],
+                  "override_reason": r.override_reason,
+                  "correction_id": r.correction.id if r.correction else None}
+                 for r in summary.reps],
+        "corrections": [point_corrections.correction_dict(c)
+                        for c in point_corrections.session_rows(s, summary.session.id)],
     }
 
 
@@ -278,9 +283,10 @@ def from_snapshot(
     policy = ClearancePolicy(**_fields(ClearancePolicy, snap["policy"]))
     analyses = tuple(_analysis_info(db, sid, a) for a in snap["analyses"])
     results = {a.id: a.result for a in analyses}
+    fixes = {c["id"]: point_corrections.from_dict(c) for c in snap.get("corrections", ())}
     reps = tuple(
         SquatRep(r["analysis_id"], r["index"], results[r["analysis_id"]].reps[r["index"] - 1],
-                 r["band"], r["override_reason"])
+                 r["band"], r["override_reason"], fixes.get(r.get("correction_id")))
         for r in snap["reps"]
     )
     in_force = next((r for r in snap["reviews"] if r["id"] == snap["review_in_force"]), None)

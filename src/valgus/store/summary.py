@@ -16,6 +16,7 @@ from valgus.core.clearance import (
     progress,
     squat_results,
 )
+from valgus.store import correction_rows as point_corrections
 from valgus.store.db import Database
 from valgus.store.info import (
     History,
@@ -84,7 +85,8 @@ def summarize(
     clearance = clearance_info(record) if record else None
     if clearance and clearance.signed_detail and "policy" in clearance.signed_detail:
         policy = ClearancePolicy(**clearance.signed_detail["policy"])
-    squat, reps = squat_results(current, overrides, policy.required_reps)
+    fixed = point_corrections.active(point_corrections.rows_of(s, current))
+    squat, reps = squat_results(current, overrides, policy.required_reps, fixed)
     decision = decide(squat, clearance.inputs if clearance else ClearanceInputs(), policy)
     live = SessionSummary(
         session=session_info(s, row),

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from valgus.core.clearance import ClearanceInputs
+from valgus.store.correction_rows import correction_dict, session_rows
 from valgus.store.db import Database, sha256_file
 from valgus.store.info import clearance_info
 from valgus.store.models import AuditEntry, ClearanceRecord, Review, Signature, TestSession
@@ -147,7 +148,22 @@ def live_problems(s: Session, db: Database, session_id: int, sig: Signature) -> 
     for rid in sorted(reviews.keys() & signed_reviews.keys()):
         if canonical(review_dict(reviews[rid])) != canonical(signed_reviews[rid]):
             problems.append(f"review {rid} was changed after signing")
-    return problems + _files(db, snap)
+    return problems + _correction_problems(s, session_id, snap) + _files(db, snap)
+
+
+def _correction_problems(s: Session, session_id: int, snap: dict[str, Any]) -> list[str]:
+    """The session's point corrections against the snapshot's (none in snapshots made before
+    corrections existed: then there must still be none)."""
+    live = {r.id: correction_dict(r) for r in session_rows(s, session_id)}
+    signed = {c["id"]: c for c in snap.get("corrections", ())}
+    problems = [f"point correction {cid} was added after signing"
+                for cid in sorted(live.keys() - signed.keys())]
+    problems += [f"point correction {cid} was removed after signing"
+                 for cid in sorted(signed.keys() - live.keys())]
+    problems += [f"point correction {cid} was changed after signing"
+                 for cid in sorted(live.keys() & signed.keys())
+                 if canonical(live[cid]) != canonical(signed[cid])]
+    return problems
 
 
 def session_problems(s: Session, db: Database, sigs: list[Signature]) -> tuple[str, ...]:
