@@ -64,8 +64,8 @@ class LegPoints:
         bad = set(moves) - set(POINTS)
         if bad:
             raise ValueError(f"a point must be one of {', '.join(POINTS)}, got {sorted(bad)}")
-        return LegPoints(*(check_xy(moves.get(n, self.point(n)), n) for n in POINTS),
-                         self.other_hip)
+        hip_, knee_, ankle_ = (check_xy(moves.get(n, self.point(n)), n) for n in POINTS)
+        return LegPoints(hip_, knee_, ankle_, self.other_hip)
 
     def fppa_deg(self) -> float:
         """The FPPA of these points (deg, + = valgus): ``kinematics.fppa_deg``, NaN when the
