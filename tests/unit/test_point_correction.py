@@ -76,9 +76,14 @@ def test_text_names_both_values_who_when_and_why() -> None:
         "point sat on the patella)")
 
 
-def test_the_newest_correction_of_a_rep_is_in_force() -> None:
+def test_the_newest_correction_of_a_rep_is_in_force_with_the_points_before_it() -> None:
     a, b = correction(1, 10.0, 5.0, id_=1), correction(1, 12.0, 5.0, "hip", id_=2)
-    assert in_force([b, a]) == {(1, 1): b}
+    newest = in_force([b, a])[(1, 1)]
+    assert newest.id == 2 and newest.earlier == (("knee", (300.0, 300.0), (290.0, 300.0)),)
+    assert set(newest.moves()) == {"knee", "hip"}
+    # A later correction of the same point replaces it.
+    c = correction(1, 9.0, 5.0, "knee", id_=3)
+    assert in_force([a, b, c])[(1, 1)].earlier == (("hip", (300.0, 300.0), (290.0, 300.0)),)
 
 
 def test_corrected_fppa_bands_the_rep_and_replaces_the_tools_value_in_the_verdict() -> None:

@@ -13,6 +13,7 @@ rep measurable.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -113,7 +114,9 @@ class PointCorrection:
     ``original_xy`` to ``corrected_xy`` (pose image pixels). ``fppa_deg``: the FPPA measured
     again from the rep's points with every correction in force at the time (this one
     included); ``tool_fppa_deg``: the analysis's own value. ``by``/``at`` (UTC)/``reason``: who
-    corrected it, when and why. ``id``: its record (0 before it is stored)."""
+    corrected it, when and why. ``id``: its record (0 before it is stored). ``earlier``: the
+    rep's other points corrected before it and still in force, as (point, original,
+    corrected), which its ``fppa_deg`` was measured with too (``in_force`` fills it)."""
 
     analysis_id: int
     index: int
@@ -128,6 +131,14 @@ class PointCorrection:
     at: datetime
     reason: str
     id: int = 0
+    earlier: tuple[tuple[Point, XY, XY], ...] = ()
+
+    def moves(self) -> dict[Point, tuple[XY, XY]]:
+        """Every point of the rep moved by the corrections in force: point -> (original,
+        corrected), this one last."""
+        moved = {p: (o, c) for p, o, c in self.earlier}
+        moved[self.point] = (self.original_xy, self.corrected_xy)
+        return moved
 
     def text(self) -> str:
         """One line for tables and reports, e.g. "FPPA 11.2 deg (tool 8.4 deg, knee point
@@ -138,9 +149,15 @@ class PointCorrection:
 
 
 def in_force(corrections: list[PointCorrection]) -> dict[tuple[int, int], PointCorrection]:
-    """(analysis id, rep index) -> the newest correction of that rep (by ``id``, then ``at``):
-    its ``fppa_deg`` was measured with every point corrected until then."""
+    """(analysis id, rep index) -> the newest of the rep's ``corrections`` (those not undone;
+    by ``id``, then ``at``), its ``earlier`` filled with the rep's other points corrected
+    before it: its ``fppa_deg`` was measured with all of them."""
     newest: dict[tuple[int, int], PointCorrection] = {}
+    points: dict[tuple[int, int], dict[Point, tuple[XY, XY]]] = {}
     for c in sorted(corrections, key=lambda c: (c.id, c.at)):
-        newest[(c.analysis_id, c.index)] = c
+        key = (c.analysis_id, c.index)
+        before = points.setdefault(key, {})
+        earlier = tuple((p, o, n) for p, (o, n) in before.items() if p != c.point)
+        newest[key] = dataclasses.replace(c, earlier=earlier)
+        before[c.point] = (c.original_xy, c.corrected_xy)
     return newest

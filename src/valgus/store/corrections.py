@@ -22,12 +22,20 @@ from typing import cast
 from sqlalchemy.orm import Session
 
 from valgus.core.clearance import correctable
-from valgus.core.correction import POINTS, XY, LegPoints, Point, PointCorrection, remeasure
+from valgus.core.correction import (
+    POINTS,
+    XY,
+    LegPoints,
+    Point,
+    PointCorrection,
+    in_force,
+    remeasure,
+)
 from valgus.errors import ValgusError
 from valgus.landmarks import Side
 from valgus.store import audit
 from valgus.store.accounts import require
-from valgus.store.correction_rows import correction_of, rows_of
+from valgus.store.correction_rows import active, correction_of, rows_of
 from valgus.store.db import Database
 from valgus.store.errors import NotFoundError, RecordError
 from valgus.store.info import AnalysisInfo, analysis_info, clean_text, now, utc
@@ -183,7 +191,7 @@ def save_correction(
                    correction_id=new.id, analysis_id=analysis_id, rep=index, point=point,
                    frame=scored.frame, original=list(original), corrected=[x, y],
                    fppa_deg=round(fppa, 2), tool_fppa_deg=round(float(tool), 2), reason=text)
-        return correction_of(new)
+        return in_force(active(rows_of(s, [analysis_id])))[(analysis_id, index)]
 
 
 def undo_correction(db: Database, correction_id: int, reason: str, by: str) -> PointCorrection:

@@ -32,6 +32,7 @@ from valgus.core.clearance import (
     SquatLegResult,
     SquatRep,
 )
+from valgus.core.correction import in_force as corrections_in_force
 from valgus.core.result import AnalysisResult
 from valgus.store import correction_rows as point_corrections
 from valgus.store.db import Database, sha256_file
@@ -283,7 +284,9 @@ def from_snapshot(
     policy = ClearancePolicy(**_fields(ClearancePolicy, snap["policy"]))
     analyses = tuple(_analysis_info(db, sid, a) for a in snap["analyses"])
     results = {a.id: a.result for a in analyses}
-    fixes = {c["id"]: point_corrections.from_dict(c) for c in snap.get("corrections", ())}
+    sealed = [point_corrections.from_dict(c) for c in snap.get("corrections", ())
+              if not c["undone_at"]]
+    fixes = {c.id: c for c in corrections_in_force(sealed).values()}
     reps = tuple(
         SquatRep(r["analysis_id"], r["index"], results[r["analysis_id"]].reps[r["index"] - 1],
                  r["band"], r["override_reason"], fixes.get(r.get("correction_id")))
