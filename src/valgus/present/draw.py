@@ -226,3 +226,33 @@ def draw_feedback(img: np.ndarray, reps: Sequence[RepScore], rep: RepScore) -> N
     y = img.shape[0] - h - round(40 * s)
     draw_label(img, text, (x, y), 0.85 * s, WHITE, BAND_RGB[rep.band],
                max(1, round(2 * s)), pad=round(10 * s))
+
+
+def landmark_of(leg: Side, point: str) -> int:
+    """The landmark index of a leg's "hip", "knee" or "ankle"."""
+    return {"hip": lm.hip, "knee": lm.knee, "ankle": lm.ankle}[point](leg)
+
+
+def draw_moved_points(
+    img: np.ndarray, moves: Sequence[tuple[np.ndarray, np.ndarray]], color: RGB
+) -> None:
+    """Points a reviewer moved, in place: each original position faint (a thin ring and a thin
+    line to where it went, blended at 50 %), each corrected one a dot in ``color`` with a white
+    ring. ``moves``: (original, corrected) pixel positions in ``img``."""
+    if not moves:
+        return
+    s = drawing_scale(img)
+    r = max(3, round(5 * s))
+    faint = img.copy()
+    for original, _ in moves:
+        if np.all(np.isfinite(original)):
+            cv2.circle(faint, _pt(original), r, WHITE, max(1, round(s)), cv2.LINE_AA)
+    for original, corrected in moves:
+        if np.all(np.isfinite(original)) and np.all(np.isfinite(corrected)):
+            cv2.line(faint, _pt(original), _pt(corrected), WHITE, max(1, round(s)), cv2.LINE_AA)
+    cv2.addWeighted(faint, 0.5, img, 0.5, 0.0, dst=img)
+    for _, corrected in moves:
+        if np.all(np.isfinite(corrected)):
+            cv2.circle(img, _pt(corrected), r + 2, SHADOW, -1, cv2.LINE_AA)
+            cv2.circle(img, _pt(corrected), r + 1, WHITE, -1, cv2.LINE_AA)
+            cv2.circle(img, _pt(corrected), r - 1, color, -1, cv2.LINE_AA)

@@ -166,6 +166,8 @@ def _rep_rows(summary: SessionSummary) -> list[dict[str, Any]]:
             "bottom_s": sq.score.bottom_s,
             "depth_deg": sq.score.depth_deg,
             "fppa_deg": sq.fppa_deg,
+            "tool_fppa_deg": sq.tool_fppa_deg,
+            "correction": sq.correction.text() if sq.correction else None,
             "separation": sq.score.knee_ankle_separation_ratio,
             "at60": sq.score.scored_at == "reference_flexion",
             "band": sq.band,

@@ -46,7 +46,9 @@ def fppa_per_rep_chart(
     reps: Sequence[SquatRep], threshold_deg: float, margin_deg: float
 ) -> str | None:
     """FPPA (deg) of every counted rep per leg, coloured by its band after review, over the
-    threshold and its borderline band. None when no rep has an FPPA."""
+    threshold and its borderline band; a rep whose points a reviewer corrected is a diamond at
+    the corrected value, with the tool's value a faint ring joined to it. None when no rep has
+    an FPPA."""
     measured = [r for r in reps if r.counted and r.fppa_deg is not None]
     if not measured:
         return None
@@ -56,8 +58,15 @@ def fppa_per_rep_chart(
         own = [r for r in measured if r.leg == leg]
         _threshold_band(ax, threshold_deg, margin_deg)
         for n, r in enumerate(own, start=1):
-            ax.scatter([n], [r.fppa_deg], s=28, color=BAND_HEX[r.band], zorder=3,
-                       edgecolors="black" if r.overridden else "none", linewidths=1.0)
+            if r.correction is not None and r.tool_fppa_deg is not None:
+                ax.plot([n, n], [r.tool_fppa_deg, r.fppa_deg], color="grey", lw=0.8, zorder=2)
+                ax.scatter([n], [r.tool_fppa_deg], s=22, facecolors="none",
+                           edgecolors="grey", linewidths=0.8, zorder=2)
+            ax.scatter([n], [r.fppa_deg], s=36 if r.correction else 28,
+                       color=BAND_HEX[r.band], zorder=3,
+                       marker="D" if r.correction is not None else "o",
+                       edgecolors="black" if r.overridden or r.correction else "none",
+                       linewidths=1.0)
         ax.set_title(f"{leg} leg ({len(own)} reps with FPPA)", fontsize=9)
         ax.set_xlabel("rep", fontsize=8)
         ax.grid(alpha=0.3, lw=0.5)
@@ -66,7 +75,7 @@ def fppa_per_rep_chart(
             ax.set_xlim(0.3, len(own) + 0.7)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[0].set_ylabel("FPPA (deg, + = valgus)", fontsize=8)
-    axes[0].legend(fontsize=6.5, loc="upper left")
+    axes[0].legend(fontsize=6.5, loc="best")
     fig.tight_layout()
     return _data_uri(fig)
 

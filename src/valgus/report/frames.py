@@ -3,7 +3,9 @@ into one picture size, with the skeleton drawn when the pose landmarks were kept
 there; JPEG data URIs for the report's grid.
 
 No text is drawn inside a picture: at the grid's size it could not be read. The words (rep,
-FPPA, band) are the picture's caption in the report (``FramePicture.caption``).
+FPPA, band) are the picture's caption in the report (``FramePicture.caption``). A rep whose
+points a reviewer corrected is drawn with the corrected points (the stance leg through them)
+and the tool's original points faint beside them.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ PICTURE_SIZE_PX = (240, 320)
 PAD_RGB = (34, 34, 34)
 JPEG_QUALITY = 80
 
-Drawer = Callable[[np.ndarray, np.ndarray, SquatRep], np.ndarray]
+Drawer = Callable[[np.ndarray, np.ndarray, SquatRep, float], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,11 @@ def caption(rep: SquatRep) -> str:
     text = f"rep {rep.index}: {fmt_num(rep.fppa_deg)} deg"
     if rep.score.scored_at == "reference_flexion":
         text += " @60"
+    if rep.correction is not None:
+        text += f" (tool {fmt_num(rep.tool_fppa_deg)})"
     text += f", {BAND_TEXT[rep.band]}, frame {scored_frame(rep)}"
+    if rep.correction is not None:
+        text += ", points corrected"
     if rep.overridden:
         text += " (reviewer)"
     if not rep.counted:
@@ -92,15 +98,25 @@ def _skeleton_drawer() -> Drawer | None:
     or None without OpenCV (the pictures are then the plain frames)."""
     try:
         from valgus.present.annotated_video import crop_to_person
-        from valgus.present.draw import draw_skeleton
+        from valgus.present.draw import draw_moved_points, draw_skeleton, landmark_of
     except ImportError:
         return None
 
-    def draw(rgb: np.ndarray, xy: np.ndarray, rep: SquatRep) -> np.ndarray:
-        out, pts = crop_to_person(rgb, xy, height_px=PICTURE_SIZE_PX[1] * 2)
+    def draw(rgb: np.ndarray, xy: np.ndarray, rep: SquatRep, scale: float) -> np.ndarray:
+        moved = rep.correction.moves() if rep.correction is not None else {}
+        # The moved points ride along through the crop (original, then corrected, per point).
+        extra = [np.asarray(p, dtype=np.float64) * scale for o, c in moved.values()
+                 for p in (o, c)]
+        out, pts = crop_to_person(rgb, np.vstack([xy, *extra]) if extra else xy,
+                                  height_px=PICTURE_SIZE_PX[1] * 2)
+        body, marks = pts[: len(xy)].copy(), pts[len(xy):]
+        pairs = [(marks[2 * k], marks[2 * k + 1]) for k in range(len(moved))]
+        for name, (_, corrected) in zip(moved, pairs, strict=True):
+            body[landmark_of(rep.leg, name)] = corrected
         other: Side = "left" if rep.leg == "right" else "right"
-        draw_skeleton(out, pts, {rep.leg: BAND_RGB[rep.band], other: FREE_LEG},
+        draw_skeleton(out, body, {rep.leg: BAND_RGB[rep.band], other: FREE_LEG},
                       thick_leg=rep.leg)
+        draw_moved_points(out, pairs, BAND_RGB[rep.band])
         return out
 
     return draw
@@ -161,7 +177,8 @@ def bottom_frames(
             scale = np.array([rgb.shape[1] / series.image_size[0],
                               rgb.shape[0] / series.image_size[1]])
             try:
-                rgb = draw(rgb, series.xy_px[i].astype(np.float64) * scale, rep)
+                rgb = draw(rgb, series.xy_px[i].astype(np.float64) * scale, rep,
+                           float(scale[0]))
                 skeleton = True
             except Exception:  # drawing is an extra: a drawing change must not stop a report
                 notes.append("the skeleton could not be drawn on some frames")
