@@ -287,6 +287,7 @@ def score_rep(
         issues.append(RepIssue(
             RepIssueCode.NOT_SQUARE, {"yaw_deg": yaw_deg, "possible_error_deg": possible_error}
         ))
+    figures = _camera_fields(moved)
     band: Band
     separation: float | None = None
     if issues:
@@ -331,22 +332,25 @@ def score_rep(
         knee_ankle_separation_ratio=separation,
         scored_index=int(scored_i),
         thigh_ratio=thigh_bottom,
-        **_camera_fields(moved),
+        camera_shift_pct=figures[0],
+        camera_zoom_pct=figures[1],
+        camera_roll_deg=figures[2],
+        camera_speed_pct_per_s=figures[3],
     )
 
 
-def _camera_fields(moved: CameraMovement | None) -> dict[str, float | None]:
-    """A rep's camera figures (``RepScore.camera_*``) from its ``CameraMovement``."""
+_NO_FIGURES: tuple[float | None, ...] = (None, None, None, None)
+
+
+def _camera_fields(moved: CameraMovement | None) -> tuple[float | None, ...]:
+    """A rep's camera figures (``RepScore.camera_shift_pct``, ``_zoom_pct``, ``_roll_deg``,
+    ``_speed_pct_per_s``) from its ``CameraMovement``; None where unknown."""
     if moved is None or not moved.measured:
-        return {}
+        return _NO_FIGURES
     assert moved.shift_fraction is not None and moved.zoom is not None
     assert moved.speed_width_per_s is not None
-    return {
-        "camera_shift_pct": 100 * moved.shift_fraction,
-        "camera_zoom_pct": 100 * (moved.zoom - 1.0),
-        "camera_roll_deg": moved.roll_deg,
-        "camera_speed_pct_per_s": 100 * moved.speed_width_per_s,
-    }
+    return (100 * moved.shift_fraction, 100 * (moved.zoom - 1.0), moved.roll_deg,
+            100 * moved.speed_width_per_s)
 
 
 def bottom_plateau(

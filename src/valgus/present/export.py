@@ -23,7 +23,8 @@ REP_COLUMNS = (
     "index", "leg", "exercise", "complete", "start_s", "bottom_s", "end_s", "depth_deg",
     "fppa_bottom_deg", "fppa_peak_deg", "fppa_ref_deg", "scored_at", "pelvic_drop_deg",
     "trunk_lean_deg", "knee_medial_of_foot", "knee_ankle_separation_ratio", "descent_s",
-    "ascent_s", "band", "issues", "scored_index", "thigh_ratio",
+    "ascent_s", "band", "issues", "scored_index", "thigh_ratio", "camera_shift_pct",
+    "camera_zoom_pct", "camera_roll_deg", "camera_speed_pct_per_s",
 )
 LEG_FIELDS = (
     "fppa_deg", "flexion_deg", "pelvic_drop_deg", "trunk_lean_deg", "knee_medial_of_foot",
