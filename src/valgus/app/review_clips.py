@@ -13,6 +13,7 @@ import pandas as pd  # type: ignore[import-untyped]
 import streamlit as st
 
 from valgus.app.plain import plain
+from valgus.app.review_fix import fix_panel
 from valgus.app.review_watch import watch_panel
 from valgus.core.clearance import SquatRep
 from valgus.core.reasons import describe
@@ -31,10 +32,12 @@ def rep_rows(reps: list[SquatRep]) -> pd.io.formats.style.Styler:
             "bottom (s)": fmt_num(r.score.bottom_s, 2),
             "depth (deg)": fmt_num(r.score.depth_deg, 0),
             "FPPA (deg)": fmt_num(r.fppa_deg),
+            "tool FPPA (deg)": fmt_num(r.tool_fppa_deg),
             "band": BAND_TEXT.get(r.band, r.band),
             "analysis band": BAND_TEXT.get(r.original_band, r.original_band),
             "counted": "yes" if r.counted else "no",
             "override reason": r.override_reason or "",
+            "point correction": r.correction.text() if r.correction else "",
             "notes": "; ".join(describe(i) for i in r.score.issues),
         })
     colors = {BAND_TEXT[k]: v for k, v in BAND_HEX.items()}
@@ -120,6 +123,10 @@ def clips_panel(rec: Records, summary: SessionSummary, user: UserInfo) -> None:
                              column_config={"notes": st.column_config.TextColumn(width="large")})
                 with st.expander("Watch the reps", expanded=True):
                     watch_panel(a, reps)
+                    chosen = st.session_state.get(f"rv_watch_rep_{a.id}")
+                    rep = next((r for r in reps if r.index == chosen), None)
+                    if rep is not None and a.clip.path.is_file():
+                        fix_panel(rec, summary, a, rep, user)
                 with st.expander("The scored frame of every rep"):
                     deepest_frames(a, reps)
             else:
