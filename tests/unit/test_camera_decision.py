@@ -194,3 +194,20 @@ def test_the_words_name_the_numbers() -> None:
         "shift_pct": 24.0, "zoom_pct": 30.0, "roll_deg": 1.0, "speed_pct_per_s": 60.0}))
     assert "24% of its width" in words and "60% a second" in words and "zoomed by 30%" in words
     assert "turned" not in words  # a 1 deg roll is not worth saying
+
+
+def test_the_steps_travel_with_the_series(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    series = three_reps()
+    n = len(series)
+    steps = np.tile(np.array([0.01, -0.02, 0.001, 0.5], np.float32), (n, 1))
+    steps[0] = np.nan
+    moved = dataclasses.replace(series, camera_motion=steps)
+    half = n // 2
+    joined = PoseSeries.concat([moved[:half], moved[half:]])
+    np.testing.assert_array_equal(joined.camera_motion, steps)
+    back = PoseSeries.load(moved.save(tmp_path / "poses.npz"))
+    np.testing.assert_array_equal(back.camera_motion, steps)
+    # A pose file made before the camera was measured reads back with the motion unknown.
+    assert np.isnan(PoseSeries.load(series.save(tmp_path / "old.npz")).camera_motion).all()
+    mirrored = moved.mirrored().camera_motion[1]
+    assert mirrored.tolist() == pytest.approx([-0.01, -0.02, 0.001, -0.5])

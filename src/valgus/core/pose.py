@@ -68,11 +68,11 @@ class PoseSeries:
             something in front hides the leg while the model still places it. NaN where not
             measured (no person, or a series made without masks).
         camera_motion: (T, 4) float32, how the picture's content moved since the previous
-            frame: dx, dy (shift of the picture centre, fraction of the picture width, x right,
-            y down), log of the scale change (+ = zoom in), roll (deg, + = clockwise), from the
-            background with the person masked out (``runtime.camera_motion``). NaN where unknown
-            (the first frame, a plain background, a series made without it);
-            ``core.camera.camera_path`` adds the steps up.
+            frame: dx, dy (shift of the picture centre, fraction of the analysed picture's
+            width, i.e. the active picture's; x right, y down), log of the scale change (+ =
+            zoom in), roll (deg, + = clockwise), from the background with the person masked out
+            (``runtime.camera_motion``). NaN where unknown (the first frame, a plain background,
+            a series made without it); ``core.camera.camera_path`` adds the steps up.
     """
 
     t_s: np.ndarray
@@ -315,4 +315,8 @@ class PoseSeries:
         picture = self.picture_px
         if picture is not None:
             picture = (self.image_size[0] - picture[0] - picture[2], *picture[1:])
-        return dataclasses.replace(self, xy_px=xy, world_m=world, picture_px=picture)
+        motion = self.camera_motion.copy()
+        motion[:, [0, 3]] *= -1  # shifts across and turns are mirrored too
+        return dataclasses.replace(
+            self, xy_px=xy, world_m=world, picture_px=picture, camera_motion=motion
+        )
