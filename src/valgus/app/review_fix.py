@@ -45,7 +45,7 @@ def _scored(rec: Records, a: AnalysisInfo, index: int) -> ScoredPoints | None:
     return found  # type: ignore[no-any-return]
 
 
-def _crop_box(points: LegPoints, scale: float, shape: tuple[int, ...]) -> tuple[int, ...]:
+def crop_box(points: LegPoints, scale: np.ndarray, shape: tuple[int, ...]) -> tuple[int, ...]:
     """(x0, y0, x1, y1) in frame pixels around the leg's points (and the other hip)."""
     pts = np.array([points.hip, points.knee, points.ankle, points.other_hip]) * scale
     height = float(np.ptp(pts[:, 1])) or shape[0] / 2
@@ -54,12 +54,16 @@ def _crop_box(points: LegPoints, scale: float, shape: tuple[int, ...]) -> tuple[
     x1 = int(min(shape[1], pts[:, 0].max() + pad))
     y0 = int(max(0, pts[:, 1].min() - pad))
     y1 = int(min(shape[0], pts[:, 1].max() + pad))
+    # At least 0.75 as wide as tall, so the enlarged picture is not a tall strip.
+    short = int(0.75 * (y1 - y0)) - (x1 - x0)
+    if short > 0:
+        x0, x1 = max(0, x0 - short // 2), min(shape[1], x1 + short - short // 2)
     return x0, y0, max(x1, x0 + 2), max(y1, y0 + 2)
 
 
-def _picture(rgb: np.ndarray, scale: float, box: tuple[int, ...], leg: Side, shown: LegPoints,
-             moves: list[tuple[XY, XY]], chosen: Point, color: tuple[int, int, int]
-             ) -> np.ndarray:
+def _picture(rgb: np.ndarray, scale: np.ndarray, box: tuple[int, ...], leg: Side,
+             shown: LegPoints, moves: list[tuple[XY, XY]], chosen: Point,
+             color: tuple[int, int, int]) -> np.ndarray:
     """The cropped frame, enlarged to the display width, with the leg drawn through the
     points ``shown`` (the chosen point ringed), the moved points' originals faint."""
     from PIL import Image
@@ -177,8 +181,9 @@ def _editor(rec: Records, a: AnalysisInfo, rep: SquatRep, scored: ScoredPoints,
     if target is not None:
         moves[point] = (scored.points.point(point), target)
     shown = scored.points.moved({p: c for p, (_, c) in moves.items()})
-    scale = rgb.shape[1] / scored.image_size[0]
-    box = _crop_box(scored.points, scale, rgb.shape)
+    # Pose image pixels -> decoded frame pixels, per axis.
+    scale = np.array([rgb.shape[1] / scored.image_size[0], rgb.shape[0] / scored.image_size[1]])
+    box = crop_box(scored.points, scale, rgb.shape)
     cfg = a.result.config
     threshold, margin = cfg.valgus.threshold_deg(cfg.sex), cfg.valgus.borderline_margin_deg
     value = None
@@ -204,7 +209,8 @@ def _editor(rec: Records, a: AnalysisInfo, rep: SquatRep, scored: ScoredPoints,
         st.session_state[f"{pending_key}_seen"] = click.get("unix_time")
         x0, y0, x1, _ = box
         zoom = (x1 - x0) / float(click.get("width") or DISPLAY_WIDTH_PX)
-        xy = ((x0 + click["x"] * zoom) / scale, (y0 + click["y"] * zoom) / scale)
+        xy = (float((x0 + click["x"] * zoom) / scale[0]),
+              float((y0 + click["y"] * zoom) / scale[1]))
         st.session_state[pending_key] = (point, xy)
         st.rerun()
     with cols[1]:
