@@ -98,16 +98,17 @@ def prepare_scoring(series: PoseSeries, cfg: AnalysisConfig) -> ScoringContext:
 
 
 def camera_quality(reps: list[RepScore]) -> tuple[QualityIssue, ...]:
-    """The clip's "camera moved" check (not blocking): the knee bends over which the camera
-    moved too much to score them (``RepIssueCode.CAMERA_MOVED``), with the largest shift and
-    speed among them; () when there are none."""
-    moved = [
-        i.values for r in reps for i in r.issues if i.code is RepIssueCode.CAMERA_MOVED
-    ]
-    if not moved:
+    """The clip's "camera moved" check (not blocking): how many knee bends the camera moved
+    too much to score (``RepIssueCode.CAMERA_MOVED``; reps of a leg, the free leg's bends during
+    them not counted again), with the largest shift and speed among them; () when none."""
+    hit = [r for r in reps if any(i.code is RepIssueCode.CAMERA_MOVED for i in r.issues)]
+    if not hit:
         return ()
+    moved = [i.values for r in hit for i in r.issues if i.code is RepIssueCode.CAMERA_MOVED]
+    # A squat is counted once: the free leg's bend during it is the same knee bend's time.
+    squats = sum(not r.not_a_rep for r in hit) or len(hit)
     return (QualityIssue(QualityCode.CAMERA_MOVED, False, {
-        "reps": float(len(moved)),
+        "reps": float(squats),
         "shift_pct": max(float(v["shift_pct"]) for v in moved),
         "speed_pct_per_s": max(float(v["speed_pct_per_s"]) for v in moved),
     }),)
