@@ -72,7 +72,8 @@ MODEL_FILES = frozenset({
     "test_people_counter", "test_real_clips", "test_same_as_before_move", "test_segments",
     "test_store_cli", "test_verdict_paths",
 })
-BROWSER_FILES = frozenset({"test_app_browser", "test_app_login_browser", "test_app_network"})
+BROWSER_FILES = frozenset({"test_app_browser", "test_app_login_browser", "test_app_network",
+                           "test_review_fix_browser"})
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

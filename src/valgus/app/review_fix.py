@@ -214,13 +214,16 @@ def _editor(rec: Records, a: AnalysisInfo, rep: SquatRep, scored: ScoredPoints,
         st.session_state[pending_key] = (point, xy)
         st.rerun()
     with cols[1]:
-        st.metric("FPPA measured by the tool", f"{fmt_num(rep.tool_fppa_deg)} deg")
+        if rep.correction is None:
+            st.metric("FPPA measured by the tool", f"{fmt_num(rep.tool_fppa_deg)} deg")
+        else:
+            st.metric("FPPA in force (corrected)", f"{fmt_num(rep.fppa_deg)} deg")
         if value is None or target is None:
             st.caption("Click the picture to move the point; the FPPA is measured again at "
                        "once.")
             return
         st.metric("FPPA with this correction", f"{fmt_num(value)} deg",
-                  delta=f"{value - (rep.tool_fppa_deg or 0.0):+.1f} deg", delta_color="off")
+                  delta=f"{value - (rep.fppa_deg or 0.0):+.1f} deg", delta_color="off")
         st.caption(plain(f"Band: {BAND_TEXT[band_for(value, threshold, margin)]} (threshold "
                          f"{threshold:.1f} deg, unchanged)."))
         reason = st.text_input("Reason (required)", key=f"rv_fix_reason_{base}")
