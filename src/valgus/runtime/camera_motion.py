@@ -5,7 +5,7 @@ background onto this one: corners (``cv2.goodFeaturesToTrack``) found on the pre
 outside the person, followed into this frame with pyramidal Lucas-Kanade optical flow, and
 ``cv2.estimateAffinePartial2D`` fitted to them with RANSAC, so that the person's own movement,
 anyone walking past and mismatched points are left out. Everything runs on the luma downscaled
-to ``MOTION_WIDTH_PX`` wide.
+to ``MOTION_SIDE_PX`` on its longer side.
 
 Each frame's step is what the picture's content did, about the centre of the picture
 (``MOTION_COLUMNS``): a camera turned to the left moves the content to the right (+dx). A frame
@@ -13,11 +13,13 @@ whose background gives too few corners or too few consistent ones (a plain wall,
 person filling the picture) gets NaN: unknown, never zero. ``core.camera`` adds the steps up to
 a path and judges it.
 
-Cost, measured on this project's 2-core machine (one core busy with the pose model;
-``bench``-free: ``python -m valgus.runtime.camera_motion CLIP`` prints it): 0.9-1.3 ms a frame
-at 320 px wide on the hand-held real clip (hyva7_sway_horizontal, 1216x720) and on the demo clip
-with a textured background, including the downscale, i.e. under 5% of the pose model's
-25-35 ms.
+Cost per frame (the downscale to 320 px and the step; ``python -m valgus.runtime.camera_motion
+CLIP`` prints it without a person mask), measured on this project's 2-core machine: on the real
+hand-held clip (hyva7_sway_horizontal, 1216x720) 1.3 ms (0.34 ms downscale + 0.96 ms step, mean
+of 100 frames) in a first measurement, median 1.2 ms (mean 1.9-2.6) under a load average of 6-7
+from other work; on the rendered clips pasted over a texture with a corner every few pixels (480x270 and
+540x720 portrait, shaken) median 1.8-2.4 ms under that load. The pose model takes 25-35 ms a
+frame, so the camera adds about 4-8% to an analysis.
 """
 
 from __future__ import annotations
@@ -29,23 +31,24 @@ import time
 import cv2
 import numpy as np
 
-# The luma is downscaled to this width (px) before corners are found and followed: a shift of
-# 1% of the picture is still 3 px there, well above Lucas-Kanade's ~0.1 px precision, and the
-# cost stays near 1 ms a frame.
-MOTION_WIDTH_PX = 320
+# The luma is downscaled to this many px on its longer side (320 px wide for a landscape clip,
+# 240 for a portrait one) before corners are found and followed: a shift of 1% of the width is
+# still 2.4-3.2 px there, far above Lucas-Kanade's ~0.1 px precision, and the cost stays near
+# 1 ms a frame whichever way the phone was held.
+MOTION_SIDE_PX = 320
 # (dx, dy, log_scale, roll_deg) of one step: dx, dy the content's shift at the picture centre as
 # a fraction of the picture width (x right, y down); log_scale the natural log of the content's
 # scale change (+ = zoom in); roll_deg the content's turn (+ = clockwise on screen).
 MOTION_COLUMNS = ("dx", "dy", "log_scale", "roll_deg")
 UNKNOWN_STEP = np.full(4, np.nan, np.float32)
-# Corners kept per frame, and their least spacing (px at MOTION_WIDTH_PX): enough spread-out
+# Corners kept per frame, and their least spacing (px at MOTION_SIDE_PX): enough spread-out
 # points that a RANSAC fit survives half of them being wrong or on a passer-by.
 MAX_CORNERS = 120
 MIN_CORNER_DISTANCE_PX = 8
 # Corners weaker than this fraction of the frame's strongest are dropped (OpenCV's qualityLevel):
 # low, so that a room's faint texture counts; RANSAC rejects what does not move together.
 CORNER_QUALITY = 0.01
-# RANSAC inlier distance (px at MOTION_WIDTH_PX): the Lucas-Kanade error on a sharp frame is
+# RANSAC inlier distance (px at MOTION_SIDE_PX): the Lucas-Kanade error on a sharp frame is
 # ~0.1 px, on a blurred or compressed one up to ~0.5 px.
 RANSAC_THRESHOLD_PX = 1.0
 # A step rests on at least this many inlier corners, else it is unknown: a similarity has 4
@@ -62,10 +65,12 @@ KEEP_BOX_FRAMES = 15
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 as fractions of the frame's size
 
 
-def small_gray(rgb: np.ndarray, width_px: int = MOTION_WIDTH_PX) -> np.ndarray:
-    """(h, ``width_px``) uint8 luma of an (H, W, 3) uint8 RGB frame, aspect kept."""
+def small_gray(rgb: np.ndarray, side_px: int = MOTION_SIDE_PX) -> np.ndarray:
+    """(h, w) uint8 luma of an (H, W, 3) uint8 RGB frame, its longer side ``side_px``, aspect
+    kept."""
     h, w = rgb.shape[:2]
-    size = (width_px, max(1, round(width_px * h / w)))
+    scale = side_px / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
     # Bilinear, not area averaging: 0.3 ms instead of 3.5 ms for a 1216x720 frame; the aliasing
     # it lets through is fine texture, which the pyramid of the optical flow smooths anyway.
     return cv2.cvtColor(cv2.resize(rgb, size, interpolation=cv2.INTER_LINEAR),
