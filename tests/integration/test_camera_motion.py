@@ -7,8 +7,8 @@ which must not be refused; and a clip shaken far more, whose every knee bend mus
 Tolerances: the limits a rep is judged by are 15% of the picture width and a zoom of 1.22
 (``config.CameraMotionConfig``); an estimate within a tenth of them (1.5% of the width, 0.02 of
 log zoom) over a whole clip cannot move a camera at the robustness matrix's levels (at most 12%)
-over the limit. Frame to frame, Lucas-Kanade follows sharp corners to ~0.1 px at 320 px wide:
-0.1% of the width.
+over the limit. Frame to frame, Lucas-Kanade follows sharp corners to ~0.1 px at 320 px wide,
+0.03% of the width (uncompressed warped frames: 0.05% allowed).
 """
 
 from __future__ import annotations
@@ -71,8 +71,10 @@ def test_steps_follow_known_warps_and_ignore_a_moving_person() -> None:
         want = np.array([dx / w, dy / w, math.log(zoom), roll])
         errors.append(np.abs(got - want))
     worst = np.max(errors, axis=0)
-    assert worst[0] < 0.002 and worst[1] < 0.002, worst  # 0.2% of the width
-    assert worst[2] < 0.003 and worst[3] < 0.2, worst
+    # Measured: 0.0035% of the width, 0.0002 of log zoom, 0.016 deg. Allowed: 0.05% of the
+    # width (0.16 px at 320 px, Lucas-Kanade's precision on sharp corners), 0.001, 0.05 deg.
+    assert worst[0] < 0.0005 and worst[1] < 0.0005, worst
+    assert worst[2] < 0.001 and worst[3] < 0.05, worst
 
 
 def test_a_plain_picture_is_unknown_not_still() -> None:
