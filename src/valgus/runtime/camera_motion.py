@@ -17,9 +17,9 @@ Cost per frame (the downscale to 320 px and the step; ``python -m valgus.runtime
 CLIP`` prints it without a person mask), measured on this project's 2-core machine: on the real
 hand-held clip (hyva7_sway_horizontal, 1216x720) 1.3 ms (0.34 ms downscale + 0.96 ms step, mean
 of 100 frames) in a first measurement, median 1.2 ms (mean 1.9-2.6) under a load average of 6-7
-from other work; on the rendered clips pasted over a texture with a corner every few pixels (480x270 and
-540x720 portrait, shaken) median 1.8-2.4 ms under that load. The pose model takes 25-35 ms a
-frame, so the camera adds about 4-8% to an analysis.
+from other work; on the rendered clips pasted over a texture with a corner every few pixels
+(480x270, and 540x720 portrait shaken) median 1.8-2.4 ms under that load. The pose model takes
+25-35 ms a frame, so the camera adds about 4-8% to an analysis.
 """
 
 from __future__ import annotations
