@@ -9,6 +9,7 @@ import numpy as np
 from tests.synthetic import RepInputs, evenly_spaced_reps, rep_inputs, squat_curve, time_base
 from valgus.config import RepConfig, StanceConfig
 from valgus.core.reps import RepCandidate, detect_reps
+from valgus.core.stance import StanceWindow, stance_evidence
 from valgus.landmarks import Side
 
 REP_CFG = RepConfig()
@@ -21,15 +22,27 @@ def smoothstep(t: np.ndarray, t0: float, t1: float) -> np.ndarray:
     return 0.5 * (1 - np.cos(np.pi * u))
 
 
-def run(inp: RepInputs, hip_x: np.ndarray, yaw: float | np.ndarray = 0.0,
-        width: float = HIP_WIDTH_PX, everything: bool = False,
-        force_leg: Side | None = None) -> list[RepCandidate]:
+def run(
+    inp: RepInputs,
+    hip_x: np.ndarray,
+    yaw: float | np.ndarray = 0.0,
+    width: float = HIP_WIDTH_PX,
+    everything: bool = False,
+    force_leg: Side | None = None,
+) -> list[RepCandidate]:
     n = inp.t_s.shape[0]
     return detect_reps(
-        inp.t_s, inp.flexion_deg, inp.foot_xy_px, inp.hip_y_px, REP_CFG, STANCE_CFG,
-        hip_x_px=hip_x, hip_width_px=np.full(n, width),
+        inp.t_s,
+        inp.flexion_deg,
+        inp.foot_xy_px,
+        inp.hip_y_px,
+        REP_CFG,
+        STANCE_CFG,
+        hip_x_px=hip_x,
+        hip_width_px=np.full(n, width),
         yaw_deg=np.broadcast_to(np.asarray(yaw, np.float64), (n,)).copy(),
-        include_unattributed=everything, force_leg=force_leg,
+        include_unattributed=everything,
+        force_leg=force_leg,
     )
 
 
@@ -67,8 +80,9 @@ def sway_forward_high(stance: Side = "right") -> tuple[RepInputs, np.ndarray]:
     image and the free one only 1.7x the stance one (under the 2x the image cue needs)."""
     t = time_base(13.0, 30.0)
     flex = squat_curve(t, evenly_spaced_reps(3, 1.0, 3.0, 1.0, 85.0), 15.0)
-    inp = rep_inputs(t, flex, stance, free_flexion_deg=40.0 + 0.5 * flex,
-                     free_foot_offset_px=(0.0, 0.0))
+    inp = rep_inputs(
+        t, flex, stance, free_flexion_deg=40.0 + 0.5 * flex, free_foot_offset_px=(0.0, 0.0)
+    )
     free: Side = "left" if stance == "right" else "right"
     lift = smoothstep(t, 0.5, 0.9)
     sway = 40.0 * np.sin(2 * np.pi * 0.45 * t)
@@ -98,12 +112,14 @@ def test_switching_legs_lift_is_seen_although_this_foot_was_just_set_down() -> N
     lifted within a second before a right rep (rb_hover_forward_low's missed rep): over the
     whole look-back both feet moved alike, within one second the lift is clear."""
     t = time_base(11.0, 30.0)
-    truth = [*evenly_spaced_reps(1, 1.0, 3.0, 0.0, 85.0),
-             *evenly_spaced_reps(1, 6.0, 3.0, 0.0, 85.0)]
+    truth = [
+        *evenly_spaced_reps(1, 1.0, 3.0, 0.0, 85.0),
+        *evenly_spaced_reps(1, 6.0, 3.0, 0.0, 85.0),
+    ]
     flex = squat_curve(t, truth, 15.0)
     inp = rep_inputs(t, flex, "left", free_flexion_deg=flex, free_foot_offset_px=(0.0, 0.0))
-    down_right = smoothstep(t, 4.2, 4.6)   # right foot set down (it hovered 15 px up)
-    up_left = smoothstep(t, 5.0, 5.4)      # left foot lifted 15 px
+    down_right = smoothstep(t, 4.2, 4.6)  # right foot set down (it hovered 15 px up)
+    up_left = smoothstep(t, 5.0, 5.4)  # left foot lifted 15 px
     left = np.stack([400.0 + 0 * t, 1150.0 - 15.0 * up_left], axis=1)
     right = np.stack([320.0 + 0 * t, 1135.0 + 15.0 * down_right], axis=1)
     right[t < 0.5, 1] = 1150.0
@@ -125,7 +141,8 @@ def test_cycles_that_cannot_be_attributed_are_listed_with_a_reason() -> None:
     listed = run(inp, hip_x, everything=True)
     assert len(listed) == 6
     assert {(r.reason, r.exercise, r.attributed) for r in listed} == {
-        ("stance_unclear", "unknown", False)}
+        ("stance_unclear", "unknown", False)
+    }
 
 
 def test_forced_leg_lists_the_free_knee_cycles_instead_of_dropping_them() -> None:
@@ -133,3 +150,53 @@ def test_forced_leg_lists_the_free_knee_cycles_instead_of_dropping_them() -> Non
     assert run(inp, hip_x, force_leg="left") == []
     listed = run(inp, hip_x, force_leg="left", everything=True)
     assert [(r.leg, r.reason) for r in listed] == [("left", "free_leg_phase")] * 3
+
+
+def still_feet_window(shift: float, height_hip_widths: float = 0.0) -> StanceWindow:
+    """A cycle with both feet still (a free foot hovering, or two planted feet): own foot at
+    x=200, other at x=230, hips at ``shift`` of the way from the other foot to this one, the other
+    foot ``height_hip_widths`` above this one; hips travel 30 px, hip width 30 px."""
+    n = 40
+    t = np.linspace(0.0, 1.0, n)
+    width = 30.0
+    own = np.tile([200.0, 600.0], (n, 1))
+    other = np.tile([230.0, 600.0 - height_hip_widths * width], (n, 1))
+    hip_x = np.full(n, 230.0 + shift * (200.0 - 230.0))
+    return StanceWindow(
+        own,
+        other,
+        400.0 + 15.0 * (1 - np.cos(2 * np.pi * t)),
+        hip_x,
+        np.full(n, width),
+        np.zeros(n),
+    )
+
+
+def test_a_lift_and_hips_leaning_over_this_foot_make_a_single_leg_rep() -> None:
+    """The free foot hovering low in front (still, level with the stance foot) with a camera
+    turned 8 deg: the hips read 0.59 of the way to the stance foot, under the 0.6 of balance.
+    The lift seen before the cycle and the lean together decide; either alone does not."""
+    w = still_feet_window(shift=0.59)
+    assert stance_evidence(w, STANCE_CFG, lifted_before=True).verdict == "single_leg"
+    assert stance_evidence(w, STANCE_CFG).verdict == "double_leg"  # a lean alone
+    centred = still_feet_window(shift=0.5)
+    assert stance_evidence(centred, STANCE_CFG, lifted_before=True).verdict == "double_leg"
+
+
+def test_a_free_foot_held_up_counts_with_a_lift_not_with_balance_alone() -> None:
+    """A double-leg squat with one foot a little behind (a real GIF) read the hips 0.62 over
+    one foot and the other foot 0.23 higher: without a lift seen that stays double-leg."""
+    up = still_feet_window(shift=0.5, height_hip_widths=0.3)
+    assert stance_evidence(up, STANCE_CFG).verdict == "double_leg"
+    assert stance_evidence(up, STANCE_CFG, continues=True).verdict == "single_leg"
+    staggered = still_feet_window(shift=0.62, height_hip_widths=0.23)
+    assert stance_evidence(staggered, STANCE_CFG).verdict == "double_leg"
+
+
+def test_the_lifted_foots_own_knee_cycle_is_the_free_leg_phase() -> None:
+    """Seen from the free leg: the hips lean to the other foot (0.41 here, 0.59 from the other
+    side) and this foot was the one lifted: the free knee's cycle, never a double-leg rep."""
+    w = still_feet_window(shift=0.41)
+    ev = stance_evidence(w, STANCE_CFG, own_lifted_before=True)
+    assert (ev.verdict, ev.reason) == ("free_leg", "free_leg_phase")
+    assert stance_evidence(w, STANCE_CFG).verdict == "double_leg"

@@ -156,6 +156,17 @@ class StanceConfig:
     # ``weight_shift_max`` the hips are outside the feet: a side or oblique view, not balance.
     weight_shift_min: float = 0.6
     weight_shift_max: float = 1.6
+    # After a lift of the other foot (or continuing a single-leg stance), hips merely on this
+    # foot's side of the centre, beyond the double-leg squats' spread (0.46-0.54), are enough:
+    # a camera turned 5-8 deg moves a free foot held forward sideways in the picture, and a body
+    # that barely shifts its weight then reads 0.59-0.60 (rendered hover_forward_low, yaw -8).
+    weight_shift_lean_min: float = 0.55
+    # The other foot held clearly above this one (hip widths, image y; frontal view): a free foot
+    # hovering beside the stance ankle reads ~0.3, held forward high 0.6-0.75, bent back 1.3-1.7;
+    # feet on the floor of double-leg squats mostly within +/-0.1, a foot placed a little behind
+    # up to 0.23 (a real GIF), a foot placed forward lower (-0.06 to -0.17). Read only with a lift
+    # seen before the cycle (or the stance continuing), never alone nor with balance alone.
+    free_foot_up_hip_widths: float = 0.2
     # The position between the feet is only read when they are at least this far apart.
     min_feet_apart_hip_widths: float = 0.1
     # A lift: the other foot moved relative to this one by at least this much (a lifted foot

@@ -206,13 +206,19 @@ class RepCounter:
         t0 = samples[0].t_s
         before = [s for i, s in self._buffer
                   if i <= cycle.bottom_i and t0 - s.t_s <= self._stance_cfg.lift_lookback_s]
+        t_before = np.array([s.t_s for s in before], dtype=np.float64)
+        other_leg: Side = "right" if leg == "left" else "left"
+
+        def lifted(stance_leg: Side) -> bool:
+            window = _window(before, stance_leg) if before else None
+            return other_foot_lifted(window, self._stance_cfg, t_before)
+
         ev = stance_evidence(
             _window(samples, leg),
             self._stance_cfg,
-            lifted_before=other_foot_lifted(
-                _window(before, leg) if before else None, self._stance_cfg,
-                np.array([s.t_s for s in before], dtype=np.float64)),
+            lifted_before=lifted(leg),
             continues=self._continues(leg, cycle),
+            own_lifted_before=lifted(other_leg),
         )
         if self._force_leg is not None:
             # The user said which leg they stand on; only a cycle where this foot is clearly the

@@ -160,12 +160,15 @@ def stance_evidence(
     cfg: StanceConfig,
     lifted_before: bool = False,
     continues: bool = False,
+    own_lifted_before: bool = False,
 ) -> StanceEvidence:
     """Combine the cues over one cycle's window ``w`` (see the module docstring).
 
     ``lifted_before``: ``other_foot_lifted`` on the window before the cycle. ``continues``: the
     previous rep of this leg was single-leg and the feet have not moved relative to each other
-    since (the free foot still hovers where it was).
+    since (the free foot still hovers where it was). ``own_lifted_before``: the same look for a
+    lift of this leg's foot (the other leg's view), which makes this knee's cycle the free
+    knee's when the hips lean towards the other foot or this foot is held up.
     """
     nan = math.nan
     travel = spread_px(w.hip_y)
@@ -204,13 +207,23 @@ def stance_evidence(
     # floor. This decides both a free foot hovering still (feet still relative to each other)
     # and feet that move relative to each other while a moving camera adds the same image
     # motion to both, so the image motions do not say which one is free.
+    # No cue alone decides it (each has a look-alike in a double-leg squat: feet set wide and
+    # the hips off centre, a foot shuffled into place before the squat, a staggered foot that
+    # projects higher); a lift seen (or the stance continued) together with balance, a lean or
+    # a foot held up does. Balance and a foot held up without a lift do not: a double-leg squat
+    # with one foot a little behind read both (hips 0.62, foot 0.23 higher; a real GIF).
     over_own = frontal and cfg.weight_shift_min <= shift <= cfg.weight_shift_max
     over_other = frontal and cfg.weight_shift_min <= 1.0 - shift <= cfg.weight_shift_max
-    if over_own and (lifted_before or continues):
+    leans_own = frontal and cfg.weight_shift_lean_min <= shift <= cfg.weight_shift_max
+    held_up = frontal and height >= cfg.free_foot_up_hip_widths
+    history = lifted_before or continues
+    if history and (over_own or leans_own or held_up):
         still = relative <= cfg.feet_motion_difference
         down = still and height < -cfg.free_foot_floor_hip_widths
         return result("single_leg", "free_foot_down" if down else "")
-    if over_other:
+    leans_other = frontal and cfg.weight_shift_lean_min <= 1.0 - shift <= cfg.weight_shift_max
+    own_held_up = frontal and -height >= cfg.free_foot_up_hip_widths
+    if over_other or (own_lifted_before and (leans_other or own_held_up)):
         return result("free_leg", "free_leg_phase")
     if max(own, other) > cfg.double_max_motion:
         # A foot moves too much to be planted, and neither the image nor the body says which.
