@@ -88,7 +88,7 @@ def _picture(rgb: np.ndarray, scale: np.ndarray, box: tuple[int, ...], leg: Side
     import cv2
 
     at = to_crop(shown.point(chosen))
-    cv2.circle(crop, (round(at[0]), round(at[1])), 14, (255, 255, 0), 2, cv2.LINE_AA)
+    cv2.circle(crop, (round(at[0]), round(at[1])), 12, (255, 255, 0), 2, cv2.LINE_AA)
     return crop
 
 

@@ -236,21 +236,23 @@ def landmark_of(leg: Side, point: str) -> int:
 def draw_moved_points(
     img: np.ndarray, moves: Sequence[tuple[np.ndarray, np.ndarray]], color: RGB
 ) -> None:
-    """Points a reviewer moved, in place: each original position faint (a thin ring and a thin
-    line to where it went, blended at 50 %), each corrected one a dot in ``color`` with a white
-    ring. ``moves``: (original, corrected) pixel positions in ``img``."""
+    """Points a reviewer moved, in place: each original position faint (a thin white ring with
+    a dark edge and a thin line to where it went, blended at 60 %), each corrected one a dot in
+    ``color`` with a white ring. ``moves``: (original, corrected) pixel positions in ``img``."""
     if not moves:
         return
-    s = drawing_scale(img)
-    r = max(3, round(5 * s))
+    # Sized by the picture's height, so that they stay visible in a small report picture.
+    r = max(4, round(img.shape[0] / 80))
     faint = img.copy()
-    for original, _ in moves:
-        if np.all(np.isfinite(original)):
-            cv2.circle(faint, _pt(original), r, WHITE, max(1, round(s)), cv2.LINE_AA)
+    thin = max(1, round(img.shape[0] / 400))
     for original, corrected in moves:
         if np.all(np.isfinite(original)) and np.all(np.isfinite(corrected)):
-            cv2.line(faint, _pt(original), _pt(corrected), WHITE, max(1, round(s)), cv2.LINE_AA)
-    cv2.addWeighted(faint, 0.5, img, 0.5, 0.0, dst=img)
+            cv2.line(faint, _pt(original), _pt(corrected), SHADOW, thin + 2, cv2.LINE_AA)
+            cv2.line(faint, _pt(original), _pt(corrected), WHITE, thin, cv2.LINE_AA)
+        if np.all(np.isfinite(original)):
+            cv2.circle(faint, _pt(original), r, SHADOW, thin + 2, cv2.LINE_AA)
+            cv2.circle(faint, _pt(original), r, WHITE, thin, cv2.LINE_AA)
+    cv2.addWeighted(faint, 0.6, img, 0.4, 0.0, dst=img)
     for _, corrected in moves:
         if np.all(np.isfinite(corrected)):
             cv2.circle(img, _pt(corrected), r + 2, SHADOW, -1, cv2.LINE_AA)
