@@ -214,3 +214,41 @@ def test_the_database_refuses_a_correction_without_a_reason(
                       "UPDATE point_corrections SET undone_by = 'x'"):  # undone without a time
         with pytest.raises(IntegrityError):
             _sql(url, statement + " WHERE id = :i", i=fix.id)
+
+
+def test_after_sign_off_a_correction_is_an_amendment_by_a_clinician(
+    setup: tuple[Records, str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """As for a review after sign-off (``amend``): refused directly, allowed as an amendment
+    with its reason, sealed as such (the original signature kept), verify still clean; the
+    signed session then shows the corrected rep."""
+    rec, url, data = setup
+    sid = _visit(rec, tmp_path)
+    aid, xy = _inward(rec, sid)
+    first = rec.sign_clearance(sid, "dr.vega")
+    assert first.reps[1].correction is None
+    with pytest.raises(RecordError, match="give the reason for the amendment"):
+        rec.save_correction(aid, 2, "knee", xy, "knee on the patella", "dr.vega", "  ")
+    with pytest.raises(RecordError, match="only a clinician may"):
+        rec.save_correction(aid, 2, "knee", xy, "knee on the patella", "sam", "seen later")
+    fix = rec.save_correction(aid, 2, "knee", xy, "knee on the patella", "dr.vega",
+                              "knee point checked after sign-off")
+    after = rec.session_summary(sid)
+    assert after.signature is not None and after.signature.kind == "amendment"
+    assert after.signature.amendments == 1 and after.signature.intact
+    assert after.signature.reason == "knee point checked after sign-off"
+    assert after.reps[1].correction == fix and after.reps[1].band == "excessive"
+    assert [e.action for e in rec.audit_log(subject=f"session {sid}")[:2]] == [
+        "amended", "point_corrected"]
+    code, out = _verify(data, url, capsys)
+    assert code == 0, out
+    undone = rec.undo_correction(fix.id, "it was right", "dr.vega", "undo after a second look")
+    assert undone.id == fix.id
+    again = rec.session_summary(sid)
+    assert again.reps[1].correction is None and again.signature is not None
+    assert again.signature.amendments == 2
+    # An amendment of an open session is refused: change it directly.
+    other = _visit(rec, tmp_path, "RUN-2")
+    aid2, xy2 = _inward(rec, other)
+    with pytest.raises(RecordError, match="is not signed: change it directly"):
+        rec.save_correction(aid2, 2, "knee", xy2, "r", "dr.vega", "an amendment")

@@ -4,9 +4,11 @@ points (``core.correction``, on the smoothed landmarks of the stored poses that 
 scored on) and stored beside the tool's value with who, when and why. The verdict of the
 session takes the corrected value (``summary.summarize`` -> ``clearance.squat_results``).
 
-Who may: whoever may review (a clinician), the same as a reviewer's re-banding; both need an
-open (unsigned) session: a signed session is final, as for reviews. Every correction and every
-undo is a line in the audit log. An undo never deletes: the row keeps the correction and says
+Who may: whoever may review (a clinician), the same as a reviewer's re-banding, on an open
+session. A signed session is final, as for reviews: a correction (or an undo) after sign-off is
+an amendment (``amendment``: its reason) by a clinician, sealed as such with the original
+signature kept (``signing.amend``'s rule). Every correction and every undo is a line in the
+audit log. An undo never deletes: the row keeps the correction and says
 who undid it, when and why; only the newest correction of a rep in force can be undone (the
 later ones were measured with it). Corrections are sealed into the signed snapshot
 (``snapshot.take``), checked by ``verify`` and removed when the person is erased.
@@ -21,7 +23,7 @@ from typing import cast
 
 from sqlalchemy.orm import Session
 
-from valgus.core.clearance import correctable
+from valgus.core.clearance import ClearancePolicy, correctable
 from valgus.core.correction import (
     POINTS,
     XY,
@@ -33,7 +35,7 @@ from valgus.core.correction import (
 )
 from valgus.errors import ValgusError
 from valgus.landmarks import Side
-from valgus.store import audit
+from valgus.store import audit, signing
 from valgus.store.accounts import require
 from valgus.store.correction_rows import active, correction_of, rows_of
 from valgus.store.db import Database
@@ -124,31 +126,58 @@ def preview(points: LegPoints, corrections: Sequence[PointCorrection], point: Po
 # --------------------------------------------------------------------------- changing
 
 
-def _analysis_for_change(s: Session, analysis_id: int, by: str) -> tuple[Analysis, str]:
-    """The analysis (in force, its session open) and the account allowed to change it."""
+@dataclass(frozen=True)
+class _Change:
+    """What may change: the analysis, the account, and for an amendment of a signed session
+    the policy it was signed under and the amendment's reason."""
+
+    analysis: Analysis
+    by: str
+    policy: ClearancePolicy | None = None
+    amendment: str = ""
+
+    def seal(self, s: Session, db: Database) -> None:
+        """Seal an amendment (nothing for an open session)."""
+        if self.policy is not None:
+            signing.seal_amendment(s, db, self.analysis.clip.session_id, self.policy, self.by,
+                                   self.amendment)
+
+
+def _analysis_for_change(s: Session, db: Database, analysis_id: int, by: str,
+                         amendment: str | None) -> _Change:
+    """The analysis (in force) and the account allowed to change it: a reviewer on an open
+    session; on a signed session only an amendment (``amendment``: its reason) by a
+    clinician who may sign, as for a review after sign-off (``signing.amend``)."""
     row = s.get(Analysis, analysis_id)
     if row is None:
         raise NotFoundError(f"no analysis {analysis_id} in the records")
-    by = require(s, by, "review")
-    open_session(s, row.clip.session_id)
+    if amendment is None:
+        change = _Change(row, require(s, by, "review"))
+        open_session(s, row.clip.session_id)
+    else:
+        reason = signing.amendment_reason(amendment)
+        by = require(s, by, "sign")
+        change = _Change(row, by, signing.amendable(s, db, row.clip.session_id), reason)
     if row.clip.analyses[-1].id != row.id:
         raise RecordError(f"analysis {analysis_id} is not the one in force for its clip "
                           f"(analysis {row.clip.analyses[-1].id} is)")
-    return row, by
+    return change
 
 
 def save_correction(
     db: Database, analysis_id: int, index: int, point: str, xy: XY, reason: str, by: str,
+    amendment: str | None = None,
 ) -> PointCorrection:
     """Move ``point`` (hip, knee or ankle) of rep ``index`` of the analysis to ``xy`` (pose
     image pixels) at the rep's scored frame, with the ``reason``: the FPPA is measured again
     with the rep's other corrections in force, and stored with the tool's value, who and when.
+    ``amendment``: the reason of an amendment, for a signed session (see the module docstring).
 
     Raises:
         NotFoundError: no such analysis.
         RecordError: an unknown point, a position outside the image, no reason, a rep that
-            cannot be corrected, no poses, an analysis not in force, a signed session, or
-            ``by`` may not review.
+            cannot be corrected, no poses, an analysis not in force, a signed session without
+            an amendment (or an open one with it), or ``by`` may not review (sign, to amend).
     """
     if point not in POINTS:
         raise RecordError(f"the point must be one of {', '.join(POINTS)}, got {point!r}")
@@ -169,7 +198,8 @@ def save_correction(
     if not (math.isfinite(x) and math.isfinite(y) and 0 <= x <= width and 0 <= y <= height):
         raise RecordError(f"the corrected {point} point ({x:g}, {y:g}) is outside the picture")
     with db.write() as s:
-        analysis, by = _analysis_for_change(s, analysis_id, by)
+        change = _analysis_for_change(s, db, analysis_id, by, amendment)
+        analysis, by = change.analysis, change.by
         rows = rows_of(s, [analysis_id])
         moves = _moves(rows, index)
         moves[point] = (x, y)
@@ -191,10 +221,12 @@ def save_correction(
                    correction_id=new.id, analysis_id=analysis_id, rep=index, point=point,
                    frame=scored.frame, original=list(original), corrected=[x, y],
                    fppa_deg=round(fppa, 2), tool_fppa_deg=round(float(tool), 2), reason=text)
+        change.seal(s, db)
         return in_force(active(rows_of(s, [analysis_id])))[(analysis_id, index)]
 
 
-def undo_correction(db: Database, correction_id: int, reason: str, by: str) -> PointCorrection:
+def undo_correction(db: Database, correction_id: int, reason: str, by: str,
+                    amendment: str | None = None) -> PointCorrection:
     """Undo a correction (the newest in force of its rep), with the ``reason``: the row stays,
     marked undone by whom, when and why; the rep's FPPA goes back to the correction before it,
     or the tool's value. Returns the correction undone.
@@ -202,7 +234,7 @@ def undo_correction(db: Database, correction_id: int, reason: str, by: str) -> P
     Raises:
         NotFoundError: no such correction.
         RecordError: no reason, undone already, a newer correction of the rep is in force, a
-            signed session, or ``by`` may not review.
+            signed session without an amendment, or ``by`` may not review (sign, to amend).
     """
     text = " ".join(clean_text(reason, "the reason", MAX_REASON_CHARS).split())
     if not text:
@@ -211,7 +243,8 @@ def undo_correction(db: Database, correction_id: int, reason: str, by: str) -> P
         row = s.get(PointCorrectionRow, correction_id)
         if row is None:
             raise NotFoundError(f"no point correction {correction_id} in the records")
-        analysis, by = _analysis_for_change(s, row.analysis_id, by)
+        change = _analysis_for_change(s, db, row.analysis_id, by, amendment)
+        analysis, by = change.analysis, change.by
         if row.undone_at is not None:
             raise RecordError(f"correction {correction_id} was undone already")
         newer = [r.id for r in rows_of(s, [row.analysis_id])
@@ -223,4 +256,5 @@ def undo_correction(db: Database, correction_id: int, reason: str, by: str) -> P
         audit.note(s, by, "correction_undone", f"session {analysis.clip.session_id}",
                    correction_id=row.id, analysis_id=row.analysis_id, rep=row.rep_index,
                    point=row.point, reason=text)
+        change.seal(s, db)
         return correction_of(row)

@@ -277,16 +277,19 @@ class Records:
 
     def save_correction(
         self, analysis_id: int, index: int, point: str, xy: tuple[float, float], reason: str,
-        by: str,
+        by: str, amendment: str | None = None,
     ) -> PointCorrection:
         """Correct a point of a rep at its scored frame; the FPPA is measured again from the
-        corrected points and used by the verdict. See ``corrections.save_correction``."""
-        return corrections.save_correction(self.db, analysis_id, index, point, xy, reason, by)
+        corrected points and used by the verdict. ``amendment``: its reason, on a signed
+        session. See ``corrections.save_correction``."""
+        return corrections.save_correction(self.db, analysis_id, index, point, xy, reason, by,
+                                           amendment)
 
-    def undo_correction(self, correction_id: int, reason: str, by: str) -> PointCorrection:
-        """Undo a point correction (audited; the row stays). See
-        ``corrections.undo_correction``."""
-        return corrections.undo_correction(self.db, correction_id, reason, by)
+    def undo_correction(self, correction_id: int, reason: str, by: str,
+                        amendment: str | None = None) -> PointCorrection:
+        """Undo a point correction (audited; the row stays); ``amendment`` on a signed
+        session. See ``corrections.undo_correction``."""
+        return corrections.undo_correction(self.db, correction_id, reason, by, amendment)
 
     def correction_history(self, analysis_id: int) -> list[tuple[PointCorrection, str | None]]:
         """Every correction of the analysis with how it was undone (None: in force)."""

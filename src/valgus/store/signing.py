@@ -257,17 +257,7 @@ def amend(
         raise RecordError("an amendment changes the clearance values or the review")
     with db.write() as s:
         by = require(s, by, "sign")
-        find_session(s, session_id, lock=True)
-        signatures = snapshot.session_signatures(s, session_id)
-        if not signatures:
-            raise RecordError(f"session {session_id} is not signed: change it directly")
-        problems = session_problems(s, db, signatures)
-        if problems:
-            raise RecordError(f"session {session_id} no longer matches its signature "
-                              f"({problems[0]}): run `valgus records verify`")
-        signed = json.loads(signatures[-1].snapshot)
-        policy = (ClearancePolicy(**signed["policy"]) if "policy" in signed
-                  else ClearancePolicy())
+        policy = amendable(s, db, session_id)
         if inputs is not None:
             row = clearance_record(s, session_id)
             if row is None:
@@ -280,3 +270,40 @@ def amend(
         s.flush()
         _seal(s, db, session_id, policy, by, "amendment", reason)
         return summarize(s, db, session_id, policy)
+
+
+def amendable(s: Session, db: Database, session_id: int) -> ClearancePolicy:
+    """Lock the signed session for an amendment in the unit of work ``s`` and return the
+    policy it was signed under (the caller checked the account, then changes the records and
+    calls ``seal_amendment``).
+
+    Raises:
+        RecordError: the session is not signed, or no longer matches its signature.
+        NotFoundError: no such session.
+    """
+    find_session(s, session_id, lock=True)
+    signatures = snapshot.session_signatures(s, session_id)
+    if not signatures:
+        raise RecordError(f"session {session_id} is not signed: change it directly")
+    problems = session_problems(s, db, signatures)
+    if problems:
+        raise RecordError(f"session {session_id} no longer matches its signature "
+                          f"({problems[0]}): run `valgus records verify`")
+    signed = json.loads(signatures[-1].snapshot)
+    return ClearancePolicy(**signed["policy"]) if "policy" in signed else ClearancePolicy()
+
+
+def seal_amendment(s: Session, db: Database, session_id: int, policy: ClearancePolicy,
+                   by: str, reason: str) -> None:
+    """Take the decision again under ``policy`` and seal it as an amendment (after
+    ``amendable`` and a change in the same unit of work)."""
+    s.flush()
+    _seal(s, db, session_id, policy, by, "amendment", reason)
+
+
+def amendment_reason(reason: str) -> str:
+    """The reason of an amendment, folded to one line. Raises RecordError when empty."""
+    reason = " ".join(clean_text(reason, "the reason", MAX_REASON_CHARS).split())
+    if not reason:
+        raise RecordError("give the reason for the amendment")
+    return reason
