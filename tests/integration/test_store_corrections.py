@@ -252,3 +252,20 @@ def test_after_sign_off_a_correction_is_an_amendment_by_a_clinician(
     aid2, xy2 = _inward(rec, other)
     with pytest.raises(RecordError, match="is not signed: change it directly"):
         rec.save_correction(aid2, 2, "knee", xy2, "r", "dr.vega", "an amendment")
+
+
+def test_a_correction_changes_what_a_confirmed_sign_off_would_seal(
+    setup: tuple[Records, str, Path], tmp_path: Path,
+) -> None:
+    """The sign-off confirmation's digest covers the corrections: one saved after the
+    confirmation was shown stops the signature."""
+    from valgus.store.signing import signing_digest
+
+    rec, _, _ = setup
+    sid = _visit(rec, tmp_path)
+    shown = signing_digest(rec.session_summary(sid))
+    aid, xy = _inward(rec, sid)
+    rec.save_correction(aid, 2, "knee", xy, "knee on the patella", "dr.vega")
+    assert signing_digest(rec.session_summary(sid)) != shown
+    with pytest.raises(RecordError, match="changed since the confirmation was shown"):
+        rec.sign_clearance(sid, "dr.vega", expected=shown)
