@@ -79,3 +79,25 @@ def test_sessions_of_an_unknown_person_is_a_one_line_error(
     assert code == 6
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and "no person with code 'NOBODY'" in lines[0]
+
+
+def test_sessions_shows_a_corrected_point_beside_the_rep(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A rep whose knee point a reviewer corrected: the FPPA in force and, in words, the
+    tool's value, who corrected which point, when and why (issue 15 item 2)."""
+    data = tmp_path / "data"
+    monkeypatch.setenv(DATA_DIR_ENV, str(data))
+    clip = write_clip(tmp_path / "c.mp4", n_frames=40)
+    with Records.open(data) as rec:
+        rec.ensure_person("RUN-8", "male")
+        sid = rec.create_session("RUN-8", date(2025, 1, 2)).id
+        a = rec.save_analysis(sid, clip, squats("left", 4.0, 3)[0], squats("left", 4.0, 3)[1],
+                              original_name="left.mp4")
+        knee = rec.scored_points(a, 2).points.knee
+        fix = rec.save_correction(a.id, 2, "knee", (knee[0] + 10.0, knee[1]), "on the patella",
+                                  "Dr Lee")
+    code, out, err = _run(["sessions", "RUN-8"], capsys)
+    assert code == 0, err
+    row = next(line for line in out.splitlines() if re.match(r"^\s+2\s+left\s", line))
+    assert f"{fix.fppa_deg:.1f}" in row and row.endswith(fix.text())

@@ -109,3 +109,24 @@ def test_an_assistant_sees_the_panel_but_cannot_correct(
     assert not at.exception, at.exception
     assert "A clinician can correct the hip, knee or ankle point here." in texts(at)
     assert not [r for r in at.radio if str(r.key or "").startswith("rv_fix_point_")]
+
+
+def test_sign_off_lists_the_corrections_and_then_they_are_read_only(
+    data_dir: Path, tmp_path: Path  # noqa: F811
+) -> None:
+    aid = _saved(data_dir, tmp_path)
+    with Records.open(data_dir) as rec:
+        scored = rec.scored_points(rec.get_analysis(aid), 2)
+        fix = rec.save_correction(aid, 2, "knee", (scored.points.knee[0] + 15.0,
+                                                   scored.points.knee[1]),
+                                  "knee point on the patella", CLINICIAN)
+    at = review_app()
+    button(at, "rv_sign_").click().run()
+    (shown,) = [str(e.value) for e in elements_in(at, "rv_sign_summary", "text")]
+    assert f"Point corrections: 1\n  - c.mp4 (analysis {aid}) rep 2: {fix.text()}" in shown
+    button(at, "rv_sign_confirm_").click().run()
+    assert not at.exception, at.exception
+    at.selectbox(key=f"rv_watch_rep_{aid}").set_value(2).run()
+    assert "The session is signed: corrections are closed here" in texts(at)
+    assert _metrics(at, aid)["FPPA from the corrected points"] == f"{fix.fppa_deg:.1f} deg"
+    assert not [b for b in at.button if str(b.key or "").startswith("rv_fix_")]

@@ -144,7 +144,8 @@ def fix_panel(rec: Records, summary: SessionSummary, a: AnalysisInfo, rep: Squat
         _in_force_panel(rec, summary, rep, user)
         _history(rec, a, rep.index)
         if summary.final:
-            st.caption("The session is signed: corrections are closed.")
+            st.caption("The session is signed: corrections are closed here (a later one is an "
+                       "amendment, as for a review).")
             return
         if not user.may("review"):
             st.caption("A clinician can correct the hip, knee or ankle point here.")

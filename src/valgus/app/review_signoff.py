@@ -46,6 +46,10 @@ def signed_lines(summary: SessionSummary) -> list[str]:
     lines.append(f"Overrides: {len(overrides) or 'none'}")
     lines += [f"  - {names.get(o.analysis_id, o.analysis_id)} (analysis {o.analysis_id}) rep "
               f"{o.index}: {BAND_TEXT.get(o.band, o.band)} ({o.reason})" for o in overrides]
+    fixed = [r for r in summary.reps if r.correction is not None]
+    lines.append(f"Point corrections: {len(fixed) or 'none'}")
+    lines += [f"  - {names.get(r.analysis_id, r.analysis_id)} (analysis {r.analysis_id}) rep "
+              f"{r.index}: {r.correction.text()}" for r in fixed if r.correction is not None]
     if summary.review and summary.review.notes:
         lines.append(f"Notes: {' '.join(summary.review.notes.split())}")
     lines.append(f"Policy: pain up to {p.max_pain_score}/10 counts as none; strength LSI at "

@@ -23,6 +23,8 @@ def _rep_line(r: SquatRep) -> str:
                f"{r.override_reason}")
     elif r.score.not_a_rep:
         why = "not a rep of this leg (listed bend)"
+    if r.correction is not None:
+        why = "; ".join(x for x in (why, r.correction.text()) if x)
     return (f"    {r.index:>4}  {r.leg:5}  {band:18}  {fppa:>6}  "
             f"{'yes' if r.counted else 'no':7}  {why}").rstrip()
 
