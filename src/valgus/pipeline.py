@@ -93,7 +93,7 @@ def prepare_scoring(series: PoseSeries, cfg: AnalysisConfig) -> ScoringContext:
         view = ViewAssessment(False, None, 0.0, (ROTATED_VIEW_GUIDANCE,))
     view = behind_view(view, quality)
     hidden = hidden_leg_frames(series, cfg.quality)
-    camera = CameraPath.from_steps(series.camera_motion, series.t_s)
+    camera = CameraPath.from_steps(series.camera_motion, series.t_s, series.picture[2])
     return ScoringContext(kin, view, tuple(quality), trusted, hidden, camera)
 
 
@@ -107,11 +107,11 @@ def camera_quality(reps: list[RepScore]) -> tuple[QualityIssue, ...]:
     moved = [i.values for r in hit for i in r.issues if i.code is RepIssueCode.CAMERA_MOVED]
     # A squat is counted once: the free leg's bend during it is the same knee bend's time.
     squats = sum(not r.not_a_rep for r in hit) or len(hit)
-    return (QualityIssue(QualityCode.CAMERA_MOVED, False, {
-        "reps": float(squats),
-        "shift_pct": max(float(v["shift_pct"]) for v in moved),
-        "speed_pct_per_s": max(float(v["speed_pct_per_s"]) for v in moved),
-    }),)
+    values = {"reps": float(squats), "shift_pct": max(float(v["shift_pct"]) for v in moved)}
+    speeds = [float(v["speed_pct_per_s"]) for v in moved if "speed_pct_per_s" in v]
+    if speeds:
+        values["speed_pct_per_s"] = max(speeds)
+    return (QualityIssue(QualityCode.CAMERA_MOVED, False, values),)
 
 
 def analyze_series(

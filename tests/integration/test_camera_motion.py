@@ -30,6 +30,7 @@ from valgus.runtime.camera_motion import (
     person_box,
     small_gray,
 )
+from valgus.runtime.video import iter_frames
 
 pytestmark = pytest.mark.integration
 
@@ -162,3 +163,22 @@ def test_a_shaking_camera_lists_every_knee_bend_with_the_reason(tmp_path: Path) 
     for leg in result.legs.values():
         assert leg.valid_reps == 0
         assert "camera moved" in " ".join(leg.reasons)
+
+
+@pytest.mark.model
+def test_a_shaking_camera_before_a_plain_wall_is_seen_in_the_standing_foot(
+    tmp_path: Path,
+) -> None:
+    # The demo clip as rendered (a plain wall and floor: no corners to follow), shaken.
+    analysis = analyze_video(
+        write_clip(shaken(iter_frames(DEMO), amplitude=0.12, period_s=1.5), tmp_path / "s.mp4")
+    )
+    assert known_steps(analysis.series.camera_motion).mean() < 0.2
+    result = analysis.result
+    assert any(q.code is QualityCode.CAMERA_MOVED for q in result.quality)
+    reps = [r for r in result.reps if not r.not_a_rep]
+    assert len(reps) >= 6
+    for r in reps:
+        assert r.band == "not_measurable"
+        assert RepIssueCode.CAMERA_MOVED in [i.code for i in r.issues]
+        assert r.camera_measured_from == "standing_foot" and r.camera_shift_pct > 15

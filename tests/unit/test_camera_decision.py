@@ -14,7 +14,14 @@ import pytest
 
 from tests.synthetic import evenly_spaced_reps, person_series, squat_curve, time_base
 from valgus.config import AnalysisConfig, CameraMotionConfig, ClearanceConfig
-from valgus.core.camera import CameraPath, camera_moved, camera_movement, camera_path, known_steps
+from valgus.core.camera import (
+    CameraPath,
+    camera_moved,
+    camera_movement,
+    camera_path,
+    foot_movement,
+    known_steps,
+)
 from valgus.core.pose import PoseSeries
 from valgus.core.reasons import QualityCode, RepIssue, RepIssueCode, describe
 from valgus.core.result import AnalysisResult
@@ -158,12 +165,15 @@ def test_reps_with_the_camera_shaking_are_listed_with_the_reason() -> None:
     dx = np.where(t >= 5.0, 0.12 * np.sin(2 * np.pi * (t - 5.0) / 1.5), 0.0)
     steady, _ = analyze_series(series, cfg)
     assert [r.band for r in steady.reps] == ["fine"] * 3
-    assert all(r.camera_shift_pct is None for r in steady.reps)  # no camera data: unknown
+    # No steps from the background: the shift is read from the standing foot, which stays put.
+    assert all(r.camera_measured_from == "standing_foot" for r in steady.reps)
+    assert all(r.camera_shift_pct == pytest.approx(0.0, abs=0.5) for r in steady.reps)
     shaken = dataclasses.replace(series, camera_motion=steps_of(path_of(t, dx)))
     result, _ = analyze_series(shaken, cfg)
     assert len(result.reps) == 3  # every cycle is still in the result
     first, *rest = result.reps
     assert first.band == "fine" and first.camera_shift_pct == pytest.approx(0.0, abs=1e-6)
+    assert first.camera_measured_from == "background"
     for r in rest:
         assert r.band == "not_measurable"
         assert [i.code for i in r.issues] == [RepIssueCode.CAMERA_MOVED]
@@ -211,3 +221,36 @@ def test_the_steps_travel_with_the_series(tmp_path) -> None:  # type: ignore[no-
     assert np.isnan(PoseSeries.load(series.save(tmp_path / "old.npz")).camera_motion).all()
     mirrored = moved.mirrored().camera_motion[1]
     assert mirrored.tolist() == pytest.approx([-0.01, -0.02, 0.001, -0.5])
+
+
+def test_a_plain_background_reads_the_shift_from_the_standing_foot() -> None:
+    """Nothing to follow behind the person: the whole picture (the person with it) shaken by
+    12% of the width from 5 s on is seen in the planted foot's travel."""
+    cfg = AnalysisConfig(clearance=ClearanceConfig(required_reps=3))
+    series = three_reps()
+    t, width = series.t_s, series.picture[2]
+    dx = np.where(t >= 5.0, 0.12 * width * np.sin(2 * np.pi * (t - 5.0) / 1.5), 0.0)
+    xy = series.xy_px.copy()
+    xy[..., 0] += dx[:, None].astype(np.float32)
+    result, _ = analyze_series(dataclasses.replace(series, xy_px=xy), cfg)
+    assert len(result.reps) == 3
+    first, *rest = result.reps
+    assert first.band == "fine" and first.camera_shift_pct == pytest.approx(0.0, abs=0.5)
+    for r in rest:
+        assert [i.code for i in r.issues] == [RepIssueCode.CAMERA_MOVED]
+        assert r.camera_measured_from == "standing_foot" and r.camera_shift_pct > 15
+        assert r.camera_speed_pct_per_s is None  # a landmark's jitter is no camera speed
+        assert "your standing foot" in describe(r.issues[0])
+    check = next(q for q in result.quality if q.code is QualityCode.CAMERA_MOVED)
+    assert "a second" not in check.message  # no speed was measured
+
+
+def test_the_foot_reading_ignores_a_glitch() -> None:
+    foot = np.tile([300.0, 1000.0], (90, 1))
+    foot[40] = (700.0, 1000.0)  # one frame on the other foot
+    foot[50:52] = np.nan
+    moved = foot_movement(foot, 720.0, 0, 89, CFG)
+    assert moved.shift_fraction == pytest.approx(0.0) and moved.source == "standing_foot"
+    assert moved.zoom is None and moved.speed_width_per_s is None
+    foot[:60] = np.nan  # the foot placed on a third of the frames: unknown
+    assert not foot_movement(foot, 720.0, 0, 89, CFG).measured

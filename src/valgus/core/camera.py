@@ -6,12 +6,18 @@ picture content's shift, zoom and roll since the previous frame, read from the b
 the person masked out; NaN where unknown). ``camera_path`` adds them up to the content's
 position relative to the first frame; ``camera_movement`` measures a span of frames on it;
 ``camera_moved`` holds it against ``config.CameraMotionConfig``.
+
+Where the background gives nothing to follow (a plain wall: the steps are unknown),
+``foot_movement`` reads the camera's shift from the standing foot instead, which stays put on
+the floor during a rep of the single-leg squat: its travel across the picture is the camera's
+(zoom, roll and speed stay unknown there; a landmark's jitter is no speed).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -59,15 +65,26 @@ class CameraPath:
     path: np.ndarray
     known: np.ndarray
     t_s: np.ndarray
+    width_px: float = math.nan  # the analysed picture's width, for ``foot_movement``
 
     @classmethod
-    def from_steps(cls, steps: np.ndarray, t_s: np.ndarray) -> CameraPath:
-        """The path of (T, 4) frame steps (``PoseSeries.camera_motion``) at times ``t_s``."""
-        return cls(camera_path(steps), known_steps(steps), np.asarray(t_s, np.float64))
+    def from_steps(
+        cls, steps: np.ndarray, t_s: np.ndarray, width_px: float = math.nan
+    ) -> CameraPath:
+        """The path of (T, 4) frame steps (``PoseSeries.camera_motion``) at times ``t_s``, in
+        a picture ``width_px`` wide."""
+        return cls(camera_path(steps), known_steps(steps), np.asarray(t_s, np.float64),
+                   float(width_px))
 
     def movement(self, start_i: int, end_i: int, cfg: CameraMotionConfig) -> CameraMovement:
         """``camera_movement`` over frames ``start_i``..``end_i``."""
         return camera_movement(self.path, self.known, self.t_s, start_i, end_i, cfg)
+
+    def foot_movement(
+        self, foot_xy_px: np.ndarray, start_i: int, end_i: int, cfg: CameraMotionConfig
+    ) -> CameraMovement:
+        """``foot_movement`` of the standing foot's (T, 2) px positions in this picture."""
+        return foot_movement(foot_xy_px, self.width_px, start_i, end_i, cfg)
 
 
 @dataclass(frozen=True)
@@ -79,7 +96,8 @@ class CameraMovement:
     content, as a fraction of the picture width. ``zoom``: the largest scale over the smallest
     (1 = none). ``roll_deg``: the largest turn between two frames. ``speed_width_per_s``: the
     fastest shift over ``CameraMotionConfig.speed_window_s``, picture widths per second.
-    ``known_fraction``: the share of the span's steps that were measured.
+    ``known_fraction``: the share of the span's steps that were measured. ``source``: read from
+    the background, or from the standing foot (``foot_movement``: shift only).
     """
 
     shift_fraction: float | None
@@ -87,6 +105,7 @@ class CameraMovement:
     roll_deg: float | None
     speed_width_per_s: float | None
     known_fraction: float
+    source: Literal["background", "standing_foot"] = "background"
 
     @property
     def measured(self) -> bool:
@@ -132,26 +151,49 @@ def camera_movement(
     return CameraMovement(spread, zoom, roll, speed, share)
 
 
-def camera_moved(movement: CameraMovement, cfg: CameraMotionConfig) -> dict[str, float] | None:
+def foot_movement(
+    foot_xy_px: np.ndarray, width_px: float, start_i: int, end_i: int, cfg: CameraMotionConfig
+) -> CameraMovement:
+    """The camera's shift over frames ``start_i``..``end_i`` read from the standing foot's
+    (T, 2) px positions in a picture ``width_px`` wide: the foot stays put on the floor during
+    the rep, so its travel across the picture is the camera's. The travel is the distance
+    between the 5th and 95th percentiles of its x and of its y (a glitching frame or two does
+    not count). Zoom, roll and speed are None (a landmark's jitter is no camera speed); all None
+    when fewer than ``cfg.min_known_fraction`` of the frames place the foot."""
+    foot = np.asarray(foot_xy_px, np.float64)[start_i : end_i + 1]
+    seen = np.isfinite(foot).all(axis=1)
+    share = float(np.mean(seen)) if len(foot) else 0.0
+    if share < cfg.min_known_fraction or not math.isfinite(width_px) or width_px <= 0:
+        return CameraMovement(None, None, None, None, share, "standing_foot")
+    lo, hi = np.percentile(foot[seen], [5, 95], axis=0)
+    travel = float(np.hypot(*(hi - lo))) / width_px
+    return CameraMovement(travel, None, None, None, share, "standing_foot")
+
+
+def camera_moved(
+    movement: CameraMovement, cfg: CameraMotionConfig
+) -> dict[str, float | str] | None:
     """The numbers of a movement beyond ``cfg``'s limits (shift and speed in percent of the
     picture width, zoom in percent, roll in deg; the ones over their limit and the others for
-    context), or None when the camera stayed within them or its motion is unknown."""
+    context; those not measured left out) and its ``source``, or None when the camera stayed
+    within them or its motion is unknown."""
     if not movement.measured:
         return None
     m = movement
-    assert m.shift_fraction is not None and m.zoom is not None
-    assert m.roll_deg is not None and m.speed_width_per_s is not None
+    assert m.shift_fraction is not None
     over = (
         m.shift_fraction > cfg.max_shift_fraction
-        or math.log(m.zoom) > cfg.max_log_zoom
-        or m.roll_deg > cfg.max_roll_deg
-        or m.speed_width_per_s > cfg.max_speed_width_per_s
+        or (m.zoom is not None and math.log(m.zoom) > cfg.max_log_zoom)
+        or (m.roll_deg is not None and m.roll_deg > cfg.max_roll_deg)
+        or (m.speed_width_per_s is not None and m.speed_width_per_s > cfg.max_speed_width_per_s)
     )
     if not over:
         return None
-    return {
-        "shift_pct": 100 * m.shift_fraction,
-        "zoom_pct": 100 * (m.zoom - 1.0),
-        "roll_deg": m.roll_deg,
-        "speed_pct_per_s": 100 * m.speed_width_per_s,
-    }
+    values: dict[str, float | str] = {"shift_pct": 100 * m.shift_fraction, "source": m.source}
+    if m.zoom is not None:
+        values["zoom_pct"] = 100 * (m.zoom - 1.0)
+    if m.roll_deg is not None:
+        values["roll_deg"] = m.roll_deg
+    if m.speed_width_per_s is not None:
+        values["speed_pct_per_s"] = 100 * m.speed_width_per_s
+    return values

@@ -47,7 +47,8 @@ class RepIssueCode(StrEnum):
     FREE_LEG_PHASE = "free_leg_phase"  # this knee bent as the free leg (not a rep of this leg)
     STANCE_UNCLEAR = "stance_unclear"  # the cues do not say which foot stood
     BOTTOM_GAP = "bottom_gap"  # values: gap_s, at_s (the recording's step around the bottom)
-    # Issue 16 item 4: values shift_pct, zoom_pct, speed_pct_per_s (of the picture width), roll_deg
+    # Issue 16 item 4: values shift_pct, source ("background": also zoom_pct, roll_deg,
+    # speed_pct_per_s; "standing_foot": the shift only), percent of the picture width
     CAMERA_MOVED = "camera_moved"
 
 
@@ -72,7 +73,7 @@ class QualityCode(StrEnum):
     PERSON_TOO_FEW_PIXELS = "person_too_few_pixels"  # values: height_px, min_px
     FILMED_FROM_BEHIND = "filmed_from_behind"  # values: frames_pct
     PERSON_SWITCH = "person_switch"  # values: seconds, first_s (information: frames set aside)
-    CAMERA_MOVED = "camera_moved"  # values: reps, shift_pct, speed_pct_per_s (reps not scored)
+    CAMERA_MOVED = "camera_moved"  # values: reps, shift_pct, [speed_pct_per_s] (not scored)
 
 
 class ClipProblem(StrEnum):
@@ -168,13 +169,18 @@ def describe(issue: RepIssue) -> str:
 
 
 def _camera_numbers(v: Values) -> str:
-    """How far the camera moved, in words: the shift and speed, and the zoom and roll when they
-    are worth saying (``core.camera.camera_moved``'s values)."""
-    parts = [f"the picture shifted by {_f(v, 'shift_pct'):.0f}% of its width, at up to "
-             f"{_f(v, 'speed_pct_per_s'):.0f}% a second"]
-    if abs(_f(v, "zoom_pct")) >= 5:
+    """How far the camera moved, in words (``core.camera.camera_moved``'s values): the shift,
+    and the speed, zoom and roll where measured and worth saying; read from the standing foot
+    where the background showed nothing to follow."""
+    if v.get("source") == "standing_foot":
+        return (f"your standing foot, which stays put on the floor, moved across the picture by "
+                f"{_f(v, 'shift_pct'):.0f}% of its width")
+    parts = [f"the picture shifted by {_f(v, 'shift_pct'):.0f}% of its width"]
+    if "speed_pct_per_s" in v:
+        parts[0] += f", at up to {_f(v, 'speed_pct_per_s'):.0f}% a second"
+    if abs(float(v.get("zoom_pct", 0.0))) >= 5:
         parts.append(f"zoomed by {_f(v, 'zoom_pct'):.0f}%")
-    if abs(_f(v, "roll_deg")) >= 3:
+    if abs(float(v.get("roll_deg", 0.0))) >= 3:
         parts.append(f"turned by {_f(v, 'roll_deg'):.0f} deg")
     return ", ".join(parts)
 
@@ -241,9 +247,10 @@ def describe_quality(code: QualityCode, values: Values) -> str:
                     "the frames between first and last sighting")
         case QualityCode.CAMERA_MOVED:
             n = int(_f(v, "reps"))
+            speed = (f", at up to {_f(v, 'speed_pct_per_s'):.0f}% a second"
+                     if "speed_pct_per_s" in v else "")
             return (f"the camera moved too much during {plural(n, 'knee bend')} (up to "
-                    f"{_f(v, 'shift_pct'):.0f}% of the picture's width, at up to "
-                    f"{_f(v, 'speed_pct_per_s'):.0f}% a second): "
+                    f"{_f(v, 'shift_pct'):.0f}% of the picture's width{speed}): "
                     f"{'it is' if n == 1 else 'they are'} listed but not scored")
         case QualityCode.UNRELIABLE_LANDMARKS:
             return (f"the joints could not be placed reliably in {_f(v, 'frames_pct'):.0f}% of "

@@ -59,6 +59,8 @@ class RepScore:
     ``camera_speed_pct_per_s``: how far the camera moved over the rep (``core.camera``: shift
     and speed in percent of the picture width, zoom in percent), for every rep whose camera
     motion is known, scored or not; None when unknown (a plain background, a stored result).
+    ``camera_measured_from``: "background", or "standing_foot" where the background showed
+    nothing to follow and the shift was read from the planted foot (the others None there).
     """
 
     leg: Side
@@ -87,6 +89,7 @@ class RepScore:
     camera_zoom_pct: float | None = None
     camera_roll_deg: float | None = None
     camera_speed_pct_per_s: float | None = None
+    camera_measured_from: str | None = None
     thigh_ratio: float | None = None
 
     @property
@@ -233,6 +236,12 @@ def score_rep(
         if share > cfg.quality.max_hidden_rep_fraction:
             issues.append(RepIssue(RepIssueCode.KNEE_HIDDEN, {"hidden_pct": 100 * share}))
     moved = None if camera is None else camera.movement(c.start_i, c.end_i, cfg.camera)
+    if camera is not None and moved is not None and not moved.measured and rep.reason in (
+        "", "free_foot_down"
+    ):
+        # Nothing to follow in the background: the standing foot, planted through the rep,
+        # shows the camera's shift (not on a free leg's bend, where this foot is the moving one).
+        moved = camera.foot_movement(leg.foot_xy_px, c.start_i, c.end_i, cfg.camera)
     beyond = None if moved is None else camera_moved(moved, cfg.camera)
     if beyond is not None:
         issues.append(RepIssue(RepIssueCode.CAMERA_MOVED, beyond))
@@ -336,6 +345,7 @@ def score_rep(
         camera_zoom_pct=figures[1],
         camera_roll_deg=figures[2],
         camera_speed_pct_per_s=figures[3],
+        camera_measured_from=None if moved is None or not moved.measured else moved.source,
     )
 
 
@@ -345,12 +355,12 @@ _NO_FIGURES: tuple[float | None, ...] = (None, None, None, None)
 def _camera_fields(moved: CameraMovement | None) -> tuple[float | None, ...]:
     """A rep's camera figures (``RepScore.camera_shift_pct``, ``_zoom_pct``, ``_roll_deg``,
     ``_speed_pct_per_s``) from its ``CameraMovement``; None where unknown."""
-    if moved is None or not moved.measured:
+    shift = None if moved is None else moved.shift_fraction
+    if moved is None or shift is None:
         return _NO_FIGURES
-    assert moved.shift_fraction is not None and moved.zoom is not None
-    assert moved.speed_width_per_s is not None
-    return (100 * moved.shift_fraction, 100 * (moved.zoom - 1.0), moved.roll_deg,
-            100 * moved.speed_width_per_s)
+    zoom, speed = moved.zoom, moved.speed_width_per_s
+    return (100 * shift, None if zoom is None else 100 * (zoom - 1.0), moved.roll_deg,
+            None if speed is None else 100 * speed)
 
 
 def bottom_plateau(
