@@ -21,6 +21,7 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -52,6 +53,25 @@ def _wait_for(port: int, timeout_s: float = 90.0) -> None:
                 return
         time.sleep(0.5)
     raise SystemExit("the app did not start")
+
+
+def watch_rep(page: Any, clip_box: Any, label: str, tries: int = 10) -> None:
+    """Choose the rep in the clip's "Watch" list (opened again while the page re-runs)."""
+    select = clip_box.locator('[data-testid="stSelectbox"]').filter(has_text="Watch")
+    select.wait_for(timeout=120_000)
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    option = page.get_by_role("option", name=label)
+    for _ in range(tries):
+        select.get_by_role("combobox").click()
+        try:
+            option.wait_for(timeout=3_000)
+        except PlaywrightTimeout:  # not offered yet: open the list again
+            page.keyboard.press("Escape")
+            continue
+        option.click()
+        return
+    raise SystemExit(f"the Watch list never offered {label!r}")
 
 
 def main() -> None:
@@ -99,8 +119,7 @@ def main() -> None:
                 page.get_by_role("button", name="Log in").click()
                 clip_box = page.locator(f".st-key-rv_clip_{a.id}")
                 clip_box.wait_for(timeout=120_000)
-                clip_box.get_by_role("combobox").first.click()
-                page.get_by_role("option", name=f"rep {index}: right leg").click()
+                watch_rep(page, clip_box, f"rep {index}: right leg")
                 panel = page.locator(f".st-key-rv_fix_{a.id}")
                 panel.get_by_text("knee", exact=True).click()
                 img = page.frame_locator(

@@ -95,6 +95,27 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any, Pa
         namespace.close()
 
 
+def watch_rep(page: Any, clip_box: Any, label: str, tries: int = 10) -> None:
+    """Choose the rep to watch in the clip's "Watch" list. The page may still be re-running
+    when the list first shows (a click on it then opens nothing): open it until the option is
+    there."""
+    select = clip_box.locator('[data-testid="stSelectbox"]').filter(has_text="Watch")
+    select.wait_for(timeout=60_000)
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    option = page.get_by_role("option", name=label)
+    for _ in range(tries):
+        select.get_by_role("combobox").click()
+        try:
+            option.wait_for(timeout=3_000)
+        except PlaywrightTimeout:  # not offered yet: open the list again
+            page.keyboard.press("Escape")
+            continue
+        option.click()
+        return
+    raise AssertionError(f"the Watch list never offered {label!r}")
+
+
 def _knee_on_screen(data: Path, aid: int) -> tuple[tuple[float, float], float, Any]:
     """Where the page draws rep 2's knee in the displayed picture (pixels of the picture as
     drawn at DISPLAY_WIDTH_PX), the pose pixels per displayed pixel across, and the points."""
@@ -123,9 +144,7 @@ def test_a_click_on_the_scored_frame_corrects_the_knee_point(
     page.get_by_role("button", name="Log in").click()
     clip_box = page.locator(f".st-key-rv_clip_{aid}")
     clip_box.wait_for(timeout=60_000)
-    # Watch rep 2.
-    clip_box.get_by_role("combobox").first.click()
-    page.get_by_role("option", name="rep 2: left leg").click()
+    watch_rep(page, clip_box, "rep 2: left leg")
     panel = page.locator(f".st-key-rv_fix_{aid}")
     panel.get_by_text("Correct a point of rep 2 (left leg)").wait_for(timeout=60_000)
     panel.get_by_text("knee", exact=True).click()
