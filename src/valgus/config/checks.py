@@ -220,9 +220,10 @@ class CameraMotionConfig:
     # Speed is read as the shift over this window (s), not frame to frame, so one noisy step
     # does not count as a fast camera.
     speed_window_s: float = 0.2
-    # The camera's motion is judged on a rep only when at least this share of its frame steps
-    # is known (a plain wall gives no corners: the motion is then unknown, and the rep is scored
-    # as before, body-relative).
+    # The camera's motion is judged from the background on a rep only when at least this share
+    # of its frame steps is known; else (a plain wall gives no corners) its shift is read from
+    # the standing foot, when that is placed on at least this share of the rep's frames
+    # (``core.camera.foot_movement``), and otherwise it is unknown and not judged.
     min_known_fraction: float = 0.5
 
 
