@@ -188,7 +188,9 @@ def test_erasing_the_person_removes_their_corrections(
     rec.save_correction(aid, 2, "knee", xy, "knee on the patella", "dr.vega")
     aid2, xy2 = _inward(rec, other)
     kept = rec.save_correction(aid2, 2, "knee", xy2, "knee on the patella", "dr.vega")
+    rec.sign_clearance(sid, "dr.vega")  # the snapshot keeps what it sealed
     rec.erase_person("RUN-1", "dr.vega", "asked to be forgotten")
+    assert rec.verify().ok, rec.verify().problems  # an erased session is not "tampered"
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
