@@ -24,7 +24,7 @@ REP_COLUMNS = (
     "fppa_bottom_deg", "fppa_peak_deg", "fppa_ref_deg", "scored_at", "pelvic_drop_deg",
     "trunk_lean_deg", "knee_medial_of_foot", "knee_ankle_separation_ratio", "descent_s",
     "ascent_s", "band", "issues", "scored_index", "thigh_ratio", "camera_shift_pct",
-    "camera_zoom_pct", "camera_roll_deg", "camera_speed_pct_per_s",
+    "camera_zoom_pct", "camera_roll_deg", "camera_speed_pct_per_s", "camera_measured_from",
 )
 LEG_FIELDS = (
     "fppa_deg", "flexion_deg", "pelvic_drop_deg", "trunk_lean_deg", "knee_medial_of_foot",
