@@ -54,7 +54,8 @@ def deepest_frames(analysis: AnalysisInfo, reps: list[SquatRep]) -> None:
     from valgus.report.frames import bottom_frames
 
     cache: dict[Any, Any] = st.session_state.setdefault("rv_frames", {})
-    key = (analysis.id, tuple((r.index, r.band) for r in reps))
+    key = (analysis.id, tuple((r.index, r.band, r.correction.id if r.correction else 0)
+                              for r in reps))
     if key not in cache:
         while len(cache) >= 8:
             cache.pop(next(iter(cache)))
