@@ -321,9 +321,9 @@ class AuditEntry(Base):
     """One line of the append-only audit log (database triggers refuse UPDATE and DELETE): who
     (``actor``, an account or the name given) did what (``action``: login, login_failed,
     view, person_added, clip_saved, review_saved, point_corrected, correction_undone,
-    values_saved, signed, amended,
-    policy_saved, report_exported, user_added, user_changed, files_quarantined) to which record
-    (``subject``, e.g. ``session 12``), when, with ``detail`` (e.g. old and new values)."""
+    values_saved, signed, amended, policy_saved, report_exported, user_added, user_changed,
+    files_quarantined) to which record (``subject``, e.g. ``session 12``), when, with
+    ``detail`` (e.g. old and new values)."""
 
     __tablename__ = "audit_log"
 
