@@ -163,9 +163,14 @@ def fix_panel(rec: Records, summary: SessionSummary, a: AnalysisInfo, rep: Squat
 def _editor(rec: Records, a: AnalysisInfo, rep: SquatRep, scored: ScoredPoints,
             rgb: np.ndarray, username: str) -> None:
     """Pick a point, click the picture, preview, reason, save."""
-    from streamlit_image_coordinates import (  # type: ignore[import-untyped]
-        streamlit_image_coordinates,
-    )
+    try:
+        from streamlit_image_coordinates import (  # type: ignore[import-untyped]
+            streamlit_image_coordinates,
+        )
+    except ImportError:
+        st.caption("Placing a point needs the streamlit-image-coordinates package (pip "
+                   "install 'valgus[app]').")
+        return
 
     from valgus.core.scoring import band_for
 
