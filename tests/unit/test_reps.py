@@ -378,6 +378,17 @@ def test_free_foot_resting_on_the_floor_is_a_coded_invalid_rep() -> None:
         ("left", "single_leg", "free_foot_down")] * 3
 
 
+def test_free_foot_level_with_the_standing_foot_is_listed_as_too_low_to_see() -> None:
+    """A free foot hovering low in front and one resting on the floor further back read the same
+    in a frontal picture (rendered matrix: -0.07..+0.01 and -0.09..-0.23 hip widths): a foot
+    level with the standing one is listed, not counted, never silently a valid rep."""
+    for height_px in (0.0, 6.0, -6.0):  # 0, +0.075, -0.075 hip widths
+        inp, hip_x = hover_inputs(free_height_px=height_px)
+        reps = run_hips(inp, hip_x)
+        assert [(r.leg, r.exercise, r.reason) for r in reps] == [
+            ("left", "single_leg", "free_foot_low")] * 3, height_px
+
+
 def test_double_leg_with_hips_centred_stays_double_even_with_shifted_hips_but_no_lift() -> None:
     inp, _ = hover_inputs(free_height_px=0.0)
     inp.foot_xy_px["right"][:] = [320.0, 1150.0]  # never lifted

@@ -151,6 +151,7 @@ def test_bottom_gap_reads_time_and_detection() -> None:
 @pytest.mark.parametrize(
     ("reason", "code", "counted_as_rep"),
     [("free_foot_down", RepIssueCode.FREE_FOOT_DOWN, True),
+     ("free_foot_low", RepIssueCode.FREE_FOOT_LOW, True),
      ("free_leg_phase", RepIssueCode.FREE_LEG_PHASE, False),
      ("stance_unclear", RepIssueCode.STANCE_UNCLEAR, False)],
 )
@@ -172,6 +173,8 @@ def test_stance_reasons_are_rep_issues(reason: str, code: RepIssueCode,
     assert scored.not_a_rep is not counted_as_rep
     if code == RepIssueCode.FREE_FOOT_DOWN:
         assert "keep the free foot off the floor" in describe(scored.issues[0])
+    if code == RepIssueCode.FREE_FOOT_LOW:
+        assert "clearly off the floor" in describe(scored.issues[0])
 
 
 def _cycles(series: PoseSeries) -> list:  # type: ignore[type-arg]

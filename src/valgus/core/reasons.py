@@ -44,6 +44,7 @@ class RepIssueCode(StrEnum):
     KNEE_HIDDEN = "knee_hidden"  # values: hidden_pct, information (fixed words, issue 13)
     # Issue 16: cycles that are not reps of the test, and the scored point's own checks.
     FREE_FOOT_DOWN = "free_foot_down"  # a rep on this leg with the free foot on the floor
+    FREE_FOOT_LOW = "free_foot_low"  # free foot level with the standing one: touch unseen
     FREE_LEG_PHASE = "free_leg_phase"  # this knee bent as the free leg (not a rep of this leg)
     STANCE_UNCLEAR = "stance_unclear"  # the cues do not say which foot stood
     BOTTOM_GAP = "bottom_gap"  # values: gap_s, at_s (the recording's step around the bottom)
@@ -115,6 +116,11 @@ _REP_TEXT: dict[RepIssueCode, str] = {
     RepIssueCode.FREE_FOOT_DOWN: (
         "your free foot touched the floor during this rep, so it is not counted: keep the free "
         "foot off the floor for the whole rep"
+    ),
+    RepIssueCode.FREE_FOOT_LOW: (
+        "your free foot stayed level with your standing foot, where the camera cannot tell "
+        "hovering from touching the floor, so this rep is not counted: hold the free foot "
+        "clearly off the floor (a hand's width), or bend the knee to lift it behind you"
     ),
     RepIssueCode.FREE_LEG_PHASE: (
         "this knee bent as the free leg while you stood on the other leg: not a rep of this leg"
@@ -384,6 +390,7 @@ _CYCLE_LABEL: dict[RepIssueCode, str] = {
     RepIssueCode.FREE_LEG_PHASE: "the free leg's bend",
     RepIssueCode.STANCE_UNCLEAR: "stance leg unclear",
     RepIssueCode.FREE_FOOT_DOWN: "free foot down",
+    RepIssueCode.FREE_FOOT_LOW: "free foot too low to see",
     RepIssueCode.BOTTOM_GAP: "frames missing around the bottom",
     RepIssueCode.CAMERA_MOVED: "camera moved",
     RepIssueCode.KNEE_HIDDEN: "knee hidden",

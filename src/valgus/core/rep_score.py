@@ -135,6 +135,7 @@ class RepScore:
 _NOT_A_REP = frozenset({RepIssueCode.FREE_LEG_PHASE, RepIssueCode.STANCE_UNCLEAR})
 _REASON_CODES: dict[RepReason, RepIssueCode] = {
     "free_foot_down": RepIssueCode.FREE_FOOT_DOWN,
+    "free_foot_low": RepIssueCode.FREE_FOOT_LOW,
     "free_leg_phase": RepIssueCode.FREE_LEG_PHASE,
     "stance_unclear": RepIssueCode.STANCE_UNCLEAR,
 }
@@ -237,7 +238,7 @@ def score_rep(
             issues.append(RepIssue(RepIssueCode.KNEE_HIDDEN, {"hidden_pct": 100 * share}))
     moved = None if camera is None else camera.movement(c.start_i, c.end_i, cfg.camera)
     if camera is not None and moved is not None and not moved.measured and rep.reason in (
-        "", "free_foot_down"
+        "", "free_foot_down", "free_foot_low"
     ):
         # Nothing to follow in the background: the standing foot, planted through the rep,
         # shows the camera's shift (not on a free leg's bend, where this foot is the moving one).

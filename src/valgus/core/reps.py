@@ -41,7 +41,8 @@ class RepCandidate:
     ``exercise`` is "double_leg" when both feet stayed planted with the hips between them.
     ``reason``: "" for a rep valid for the test, or a code saying why the cycle is not
     (``stance.RepReason``): "free_foot_down" (done on this leg, the free foot rested on the floor:
-    tell the person to keep it off the floor), "free_leg_phase" (this knee bent as the free leg
+    tell the person to keep it off the floor), "free_foot_low" (the free foot too low to tell
+    from resting on the floor), "free_leg_phase" (this knee bent as the free leg
     of the other leg's stance; ``exercise`` "single_leg"), "stance_unclear" (the cues do not say
     which foot stands; ``exercise`` "unknown"). Only ``attributed`` candidates are reps of
     ``leg``; the others are listed so that no cycle that was found goes unmentioned.

@@ -37,10 +37,12 @@ from valgus.config import StanceConfig
 
 StanceVerdict = Literal["single_leg", "double_leg", "free_leg", "unknown"]
 # Why a knee-bend cycle that was found is not a valid rep for the test: "" = valid;
-# "free_foot_down": a single-leg rep with the free foot resting on the floor; "free_leg_phase":
+# "free_foot_down": a single-leg rep with the free foot resting on the floor; "free_foot_low":
+# the free foot level with the standing one, where a frontal camera cannot tell hovering from
+# resting on the floor; "free_leg_phase":
 # the cycle is the free knee moving during the other leg's stance; "stance_unclear": the cues do
 # not tell which foot stands.
-RepReason = Literal["", "free_foot_down", "free_leg_phase", "stance_unclear"]
+RepReason = Literal["", "free_foot_down", "free_foot_low", "free_leg_phase", "stance_unclear"]
 
 
 def spread_px(xy: np.ndarray) -> float:
@@ -86,7 +88,8 @@ class StanceEvidence:
 
     verdict: "single_leg" (this leg stands, the other foot is off the floor or moving),
     "double_leg", "free_leg" (this leg's foot is the free one), "unknown" (no decision).
-    reason: "free_foot_down" when a single-leg stance has the free foot resting on the floor.
+    reason: "free_foot_down" when a single-leg stance has the free foot resting on the floor,
+    "free_foot_low" when it is too low to tell.
     own_motion / other_motion: image foot motion over the hips' vertical travel.
     relative_motion: motion of one foot relative to the other over the hips' travel.
     weight_shift: (hip_x - other foot x) / (own foot x - other foot x): 1 = hips over this foot,
@@ -218,9 +221,11 @@ def stance_evidence(
     held_up = frontal and height >= cfg.free_foot_up_hip_widths
     history = lifted_before or continues
     if history and (over_own or leans_own or held_up):
-        still = relative <= cfg.feet_motion_difference
-        down = still and height < -cfg.free_foot_floor_hip_widths
-        return result("single_leg", "free_foot_down" if down else "")
+        if height < -cfg.free_foot_floor_hip_widths:
+            return result("single_leg", "free_foot_down")
+        if height < cfg.free_foot_clear_hip_widths:
+            return result("single_leg", "free_foot_low")
+        return result("single_leg")
     leans_other = frontal and cfg.weight_shift_lean_min <= 1.0 - shift <= cfg.weight_shift_max
     own_held_up = frontal and -height >= cfg.free_foot_up_hip_widths
     if over_other or (own_lifted_before and (leans_other or own_held_up)):

@@ -83,11 +83,32 @@ def rep_listed_invalid(rep: RepScore) -> bool:
     return rep.band == "not_measurable" and rep.exercise == "single_leg" and bool(rep.issues)
 
 
-def true_at_scored_point(true_rep: dict[str, Any], scored_at: str | None) -> float | None:
-    """The true FPPA (deg) where valgus scored the rep: the bottom, or the reference flexion."""
+def true_at_scored_point(
+    true_rep: dict[str, Any],
+    scored_at: str | None,
+    truth: dict[str, Any] | None = None,
+    frame: int = -1,
+) -> float | None:
+    """The true FPPA (deg) where valgus scored the rep: at the reference flexion, or at the
+    frame valgus scored (``frame``: index into the clip's frames, e.g. a frame of a bottom hold;
+    the rendered clips keep every frame) when the per-frame truth is given, else at the true
+    bottom."""
     if scored_at == "reference_flexion":
         return true_rep.get("fppa_at_reference_flexion_deg")
+    if truth is not None and frame >= 0:
+        per_frame = truth["frames"]["fppa_deg"][true_rep["stance"]]
+        if frame < len(per_frame) and per_frame[frame] is not None:
+            return float(per_frame[frame])
     return true_rep["fppa_at_bottom_deg"]
+
+
+def _bottom_interval_s(truth: dict[str, Any], true_rep: dict[str, Any]) -> tuple[float, float]:
+    """(start, end) s of a true rep's bottom: its hold, or the bottom instant without one."""
+    t = truth["frames"]["t_s"]
+    lo, hi = true_rep.get("bottom_hold_start_frame"), true_rep.get("bottom_hold_end_frame")
+    if lo is None or hi is None or not 0 <= lo <= hi < len(t):
+        return true_rep["bottom_s"], true_rep["bottom_s"]
+    return min(t[lo], true_rep["bottom_s"]), max(t[hi], true_rep["bottom_s"])
 
 
 def compare_with_truth(
@@ -95,13 +116,14 @@ def compare_with_truth(
 ) -> dict[str, Any]:
     """Per-clip counts and per-rep rows of valgus's result against a rendered clip's truth.
 
-    Each true rep is matched to the detected rep (not a free-leg bend) whose bottom is nearest in
-    time, within ``match_s`` seconds. Counts: ``reps_true`` (reps valid for the test),
-    ``reps_found``, ``legs_right`` and ``exercise_right`` (among found valid reps), ``scored``
-    and ``fppa_abs_errors`` (deg, |measured - true| at the point valgus scored), ``beyond_bound``
-    (errors above ``bound_deg``: 9 deg, the accuracy set's bound on square-on clips, README
-    "Accuracy"), ``touch_true`` / ``touch_listed_invalid`` (reps whose free foot rested on the
-    floor, and how many valgus listed as not counting with a reason), ``extra_detected``,
+    Each true rep is matched to the detected rep (not a free-leg bend) whose bottom is nearest
+    in time to the true bottom (anywhere in a bottom hold), within ``match_s`` seconds.
+    Counts: ``reps_true`` (reps valid for the test), ``reps_found``, ``legs_right`` and
+    ``exercise_right`` (among found valid reps), ``scored`` and ``fppa_abs_errors`` (deg,
+    |measured - true| at the frame valgus scored), ``beyond_bound`` (errors above
+    ``bound_deg``: 9 deg, the accuracy set's bound on square-on clips, README "Accuracy"),
+    ``touch_true`` / ``touch_listed_invalid`` (reps whose free foot rested on the floor, and how
+    many valgus listed as not counting with a reason), ``extra_detected``,
     ``double_leg_detected``; ``rows`` per true rep.
     """
     detected = [r for r in result.reps if not r.not_a_rep]  # not the free knee's bends
@@ -109,8 +131,9 @@ def compare_with_truth(
     rows = []
     for t in truth["reps"]:
         best, best_dt = None, match_s
+        lo_s, hi_s = _bottom_interval_s(truth, t)
         for i, d in enumerate(detected):
-            dt = abs(d.bottom_s - t["bottom_s"])
+            dt = max(lo_s - d.bottom_s, d.bottom_s - hi_s, 0.0)
             if i not in used and dt <= best_dt:
                 best, best_dt = i, dt
         valid = t.get("valid_for_test", True)
@@ -120,7 +143,7 @@ def compare_with_truth(
             used.add(best)
             d = detected[best]
             fppa = d.scored_fppa_deg
-            true = true_at_scored_point(t, d.scored_at)
+            true = true_at_scored_point(t, d.scored_at, truth, d.picture_index)
             err = None if fppa is None or true is None else float(fppa - true)
             row.update(
                 found=True,
