@@ -200,3 +200,23 @@ def test_the_lifted_foots_own_knee_cycle_is_the_free_leg_phase() -> None:
     ev = stance_evidence(w, STANCE_CFG, own_lifted_before=True)
     assert (ev.verdict, ev.reason) == ("free_leg", "free_leg_phase")
     assert stance_evidence(w, STANCE_CFG).verdict == "double_leg"
+
+
+def test_a_raised_looking_foot_does_not_outvote_hips_over_the_other_foot() -> None:
+    """Seen from the free leg of a rep whose free foot rests on the floor in front: that foot
+    projects lower, so the standing foot looks 0.21 hip widths "up", and both feet moved before.
+    The hips over the other foot decide: the free leg's bend, not a rep of this leg."""
+    w = still_feet_window(shift=0.29, height_hip_widths=0.21)
+    ev = stance_evidence(w, STANCE_CFG, lifted_before=True, own_lifted_before=True)
+    assert (ev.verdict, ev.reason) == ("free_leg", "free_leg_phase")
+
+
+def test_a_moving_free_foot_that_stays_low_is_not_a_silent_valid_rep() -> None:
+    """The free foot set down during the cycle: it moves (relative motion over the image cue's
+    limit) but its median place is level with the standing foot."""
+    w = still_feet_window(shift=0.7, height_hip_widths=-0.05)
+    other = w.other_foot.copy()
+    other[:, 0] += np.linspace(0.0, 20.0, other.shape[0])  # slides 20 px: 0.67 of the travel
+    moving = StanceWindow(w.own_foot, other, w.hip_y, w.hip_x, w.hip_width, w.yaw_deg)
+    ev = stance_evidence(moving, STANCE_CFG)
+    assert (ev.verdict, ev.reason) == ("single_leg", "free_foot_low")

@@ -195,13 +195,22 @@ def stance_evidence(
     def result(verdict: StanceVerdict, reason: RepReason = "") -> StanceEvidence:
         return StanceEvidence(verdict, reason, own, other, relative, shift, height)
 
+    def single_leg() -> StanceEvidence:
+        # Where the free foot was (median over the cycle, still or moving): below the standing
+        # foot it rests on the floor; level with it nobody can tell from the picture.
+        if height < -cfg.free_foot_floor_hip_widths:
+            return result("single_leg", "free_foot_down")
+        if height < cfg.free_foot_clear_hip_widths:
+            return result("single_leg", "free_foot_low")
+        return result("single_leg")
+
     if relative > cfg.feet_motion_difference:
         # One foot moves relative to the other: the one that moved more in the image is free
         # (a camera shift adds the same to both, so the comparison still holds).
         if other - own > cfg.feet_motion_difference and other >= (
             cfg.free_to_stance_motion_min_ratio * own
         ):
-            return result("single_leg")
+            return single_leg()
         if own - other > cfg.feet_motion_difference and own >= (
             cfg.free_to_stance_motion_min_ratio * other
         ):
@@ -218,15 +227,13 @@ def stance_evidence(
     over_own = frontal and cfg.weight_shift_min <= shift <= cfg.weight_shift_max
     over_other = frontal and cfg.weight_shift_min <= 1.0 - shift <= cfg.weight_shift_max
     leans_own = frontal and cfg.weight_shift_lean_min <= shift <= cfg.weight_shift_max
+    leans_other = frontal and cfg.weight_shift_lean_min <= 1.0 - shift <= cfg.weight_shift_max
     held_up = frontal and height >= cfg.free_foot_up_hip_widths
     history = lifted_before or continues
-    if history and (over_own or leans_own or held_up):
-        if height < -cfg.free_foot_floor_hip_widths:
-            return result("single_leg", "free_foot_down")
-        if height < cfg.free_foot_clear_hip_widths:
-            return result("single_leg", "free_foot_low")
-        return result("single_leg")
-    leans_other = frontal and cfg.weight_shift_lean_min <= 1.0 - shift <= cfg.weight_shift_max
+    # A foot held up does not count against hips over the other foot: a free foot resting on
+    # the floor in front projects lower, so from the free leg the standing foot looks "up".
+    if history and (over_own or leans_own or (held_up and not leans_other)):
+        return single_leg()
     own_held_up = frontal and -height >= cfg.free_foot_up_hip_widths
     if over_other or (own_lifted_before and (leans_other or own_held_up)):
         return result("free_leg", "free_leg_phase")
