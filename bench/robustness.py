@@ -206,11 +206,26 @@ def total(results: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def print_unscored(results: list[dict[str, Any]]) -> None:
+    """Found valid reps that valgus did not score, tallied by their first reason (never silent:
+    a rep without a reason would show as "(none)")."""
+    tally: dict[str, int] = {}
+    for c in results:
+        for r in c.get("rows", []):
+            if r["valid"] and r.get("found") and r.get("fppa_error_deg") is None:
+                code = r["issues"][0] if r["issues"] else "(none)"
+                tally[code] = tally.get(code, 0) + 1
+    if tally:
+        words = ", ".join(f"{k} {v}" for k, v in sorted(tally.items(), key=lambda kv: -kv[1]))
+        print(f"\nFound valid reps not scored, by first reason: {words}")
+
+
 def print_report(clips: list[Clip | Path], results: list[dict[str, Any]]) -> None:
     print(HEADER)
     for clip, c in zip(clips, results, strict=True):
         print(row_text(clip.name if isinstance(clip, Clip) else clip.stem, c))
     print(row_text("**all**", total(results)))
+    print_unscored(results)
     matrix_clips = [(k, c) for k, c in zip(clips, results, strict=True) if isinstance(k, Clip)]
     if not matrix_clips:
         return

@@ -153,7 +153,7 @@ def compare_with_truth(
                 scored_at=d.scored_at,
                 fppa_error_deg=err,
                 listed_invalid=rep_listed_invalid(d),
-                issues=list(d.issues),
+                issues=[i.code.value for i in d.issues],
             )
         else:
             row.update(found=False)
