@@ -254,3 +254,21 @@ def test_the_foot_reading_ignores_a_glitch() -> None:
     assert moved.zoom is None and moved.speed_width_per_s is None
     foot[:60] = np.nan  # the foot placed on a third of the frames: unknown
     assert not foot_movement(foot, 720.0, 0, 89, CFG).measured
+
+
+def test_steps_near_a_second_person_are_unknown_not_the_cameras() -> None:
+    """Two people before a plain wall: the other one's squats were most of the corners and read
+    as a 32% zoom. Within the margin of a frame where two people were counted the steps are
+    unknown (the standing foot then stands in for the camera); elsewhere they are kept."""
+    from valgus.core.camera import without_bystanders
+
+    t = np.arange(0.0, 10.0, 0.1)
+    steps = np.zeros((t.size, 4))
+    n_people = np.full(t.size, -1)
+    n_people[::10] = 1
+    n_people[30] = 2  # at 3.0 s
+    out = without_bystanders(steps, n_people, t, margin_s=1.5)
+    unknown = ~np.isfinite(out).all(axis=1)
+    assert np.array_equal(unknown, np.abs(t - 3.0) <= 1.5 + 1e-9)
+    alone = without_bystanders(steps, np.where(n_people == 2, 1, n_people), t, 1.5)
+    assert np.isfinite(alone).all()

@@ -225,6 +225,12 @@ class CameraMotionConfig:
     # the standing foot, when that is placed on at least this share of the rep's frames
     # (``core.camera.foot_movement``), and otherwise it is unknown and not judged.
     min_known_fraction: float = 0.5
+    # The background's steps are not read within this many seconds of a frame where someone
+    # else was counted in the picture (``PoseSeries.n_people``, counted every 30th frame: 1 s at
+    # 30 fps): the other person is not masked out, and before a plain wall their own squats are
+    # most of the corners (two people side by side read a 32% "zoom"). The standing foot then
+    # stands in for the camera (``min_known_fraction``).
+    bystander_margin_s: float = 1.5
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,25 @@ def known_steps(steps: np.ndarray) -> np.ndarray:
     return np.isfinite(np.asarray(steps)).all(axis=1)
 
 
+def without_bystanders(
+    steps: np.ndarray, n_people: np.ndarray, t_s: np.ndarray, margin_s: float
+) -> np.ndarray:
+    """The (T, 4) frame ``steps`` with those made within ``margin_s`` seconds of a frame where
+    more than one person was counted (``n_people`` (T,), -1 where not counted; ``t_s`` (T,) s)
+    set unknown (NaN): another person, not masked out, moves like a camera would."""
+    steps = np.asarray(steps, np.float64)
+    t = np.asarray(t_s, np.float64)
+    crowded_t = t[np.asarray(n_people) > 1]
+    if crowded_t.size == 0:
+        return steps
+    k = np.clip(np.searchsorted(crowded_t, t), 1, crowded_t.size) - 1
+    nearest = np.minimum(np.abs(t - crowded_t[k]),
+                         np.abs(t - crowded_t[np.minimum(k + 1, crowded_t.size - 1)]))
+    out = steps.copy()
+    out[nearest <= margin_s] = np.nan
+    return out
+
+
 @dataclass(frozen=True)
 class CameraPath:
     """A clip's camera path: ``path`` (T, 4) from ``camera_path``, ``known`` (T,) bool from
