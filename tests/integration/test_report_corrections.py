@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import io
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -72,3 +73,35 @@ def test_report_shows_both_values_and_the_corrected_points(tmp_path: Path) -> No
     ARTIFACTS.mkdir(parents=True, exist_ok=True)  # for a person to look at (git-ignored)
     shutil.copy(pdf, ARTIFACTS / "corrected.pdf")
     Image.fromarray(drawn.astype(np.uint8)).save(ARTIFACTS / "corrected_rep.png")
+
+
+def test_free_leg_bends_are_listed_not_pictured(tmp_path: Path) -> None:
+    """A knee bend that was not a rep of its leg (the free leg's bend) is in the per-rep table but
+    not among the pictures of scored frames, and the report says so (issue 16: it has no scored
+    frame; picturing it as "rep 1: - deg" read as a failed rep)."""
+    from valgus.core.reasons import RepIssue, RepIssueCode
+
+    n_frames = squats("left", 5.0)[0].n_frames
+    with Records.open(tmp_path / "data") as rec:
+        rec.ensure_person("RUN-8", "female")
+        sid = rec.create_session("RUN-8", date(2025, 5, 6)).id
+        result, series = squats("left", 5.0)
+        bend = dataclasses.replace(
+            result.reps[0], band="not_measurable",
+            issues=(RepIssue(RepIssueCode.FREE_LEG_PHASE),),
+            fppa_bottom_deg=None, fppa_ref_deg=None,
+        )
+        result = dataclasses.replace(result, reps=(bend, *result.reps[1:]))
+        clip = write_clip(tmp_path / "left.mp4", n_frames=n_frames, seed=1)
+        rec.save_analysis(sid, clip, result, series, original_name="left.mp4")
+        report = build_session_report(rec, sid)
+        n_reps = len(result.reps)
+        pdf = tmp_path / "bends.pdf"
+        pdf.write_bytes(report.pdf())
+    flat = " ".join(pdf_text(pdf, layout=False).split())
+    assert f"All {n_reps - 1} reps are shown" in flat
+    assert "the 1 knee bend that was not a rep of its leg" in flat
+    assert "not pictured" in flat
+    # One caption per picture ("rep 2: 11.9 deg, ..."), none for the bend (rep 1).
+    captions = re.findall(r"rep (\d+): ", flat)
+    assert len(captions) == n_reps - 1 and "1" not in captions

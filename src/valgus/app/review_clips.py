@@ -16,7 +16,7 @@ from valgus.app.plain import plain
 from valgus.app.review_fix import fix_panel
 from valgus.app.review_watch import watch_panel
 from valgus.core.clearance import SquatRep
-from valgus.core.reasons import describe
+from valgus.core.reasons import describe, plural
 from valgus.errors import ValgusError
 from valgus.present.style import BAND_HEX, BAND_TEXT, fmt_num
 from valgus.store.service import AnalysisInfo, Records, SessionSummary, UserInfo
@@ -52,6 +52,14 @@ def deepest_frames(analysis: AnalysisInfo, reps: list[SquatRep]) -> None:
     """The deepest frame of every rep (skeleton drawn when the poses were kept), read from the
     stored clip once per analysis and reviewed bands."""
     from valgus.report.frames import bottom_frames
+
+    bends = [r for r in reps if r.score.not_a_rep]
+    reps = [r for r in reps if not r.score.not_a_rep]
+    if bends:
+        were = "was" if len(bends) == 1 else "were"
+        st.caption(plain(f"{plural(len(bends), 'knee bend')} that {were} not a rep of its leg "
+                         "(the free leg's bends, or the stance leg unclear): in the table above, "
+                         "not pictured."))
 
     cache: dict[Any, Any] = st.session_state.setdefault("rv_frames", {})
     key = (analysis.id, tuple((r.index, r.band, r.correction.id if r.correction else 0)

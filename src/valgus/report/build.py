@@ -199,7 +199,8 @@ def build_session_report(records: Records, session_id: int, *, frames: bool = Tr
     if frames:
         for leg in SIDES:
             for a in summary.analyses:
-                own = [r for r in summary.reps if r.analysis_id == a.id and r.leg == leg]
+                own = [r for r in summary.reps if r.analysis_id == a.id and r.leg == leg
+                       and not r.score.not_a_rep]
                 if not own:
                     continue
                 got, why = bottom_frames(a, own, placeholders=True)
@@ -221,6 +222,7 @@ def build_session_report(records: Records, session_id: int, *, frames: bool = Tr
         rep_rows=_rep_rows(summary),
         thr=thr,
         frame_groups=groups,
+        unpictured_bends=sum(r.score.not_a_rep for r in summary.reps),
         pictures=pictures,
         per_rep_chart=per_rep,
         history_chart=over_time,
