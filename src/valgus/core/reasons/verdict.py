@@ -1,0 +1,159 @@
+"""The words of a leg's verdict: counts, set estimates, why cycles were not counted
+(``core.reasons``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from valgus.core.reasons.codes import Audience, RepIssueCode, plural
+from valgus.core.uncertainty import SetEstimate
+
+
+def _reps(n: int) -> str:
+    return plural(n, "rep")
+
+
+def _deg(value: float) -> str:
+    return f"{value:.1f} deg"
+
+
+def set_sentence(estimate: SetEstimate, threshold_deg: float, margin_deg: float) -> str:
+    """Where a leg's set of reps stands against the threshold, with the numbers."""
+    m, u, lo, hi = (
+        estimate.mean_deg,
+        estimate.uncertainty_deg,
+        estimate.low_deg,
+        estimate.high_deg,
+    )
+    numbers = (
+        f"mean FPPA {m:.1f} +/- {u:.1f} deg over {_reps(estimate.reps)} (measurement "
+        f"error {margin_deg:.1f} deg, reps' spread {estimate.spread_deg:.1f} deg)"
+    )
+    match estimate.position(threshold_deg):
+        case "above":
+            return (
+                f"excessive knee valgus: {numbers}, clearly above the {_deg(threshold_deg)} "
+                f"threshold ({lo:.1f} deg or more)"
+            )
+        case "below":
+            return (
+                f"{numbers}, clearly below the {_deg(threshold_deg)} threshold "
+                f"({hi:.1f} deg at most)"
+            )
+    return (
+        f"{numbers}: {lo:.1f} to {hi:.1f} deg takes in the {_deg(threshold_deg)} "
+        "threshold, within the measurement error"
+    )
+
+
+_CYCLE_LABEL: dict[RepIssueCode, str] = {
+    RepIssueCode.FREE_LEG_PHASE: "the free leg's bend",
+    RepIssueCode.STANCE_UNCLEAR: "stance leg unclear",
+    RepIssueCode.FREE_FOOT_DOWN: "free foot down",
+    RepIssueCode.FREE_FOOT_LOW: "free foot too low to see",
+    RepIssueCode.BOTTOM_GAP: "frames missing around the bottom",
+    RepIssueCode.CAMERA_MOVED: "camera moved",
+    RepIssueCode.KNEE_HIDDEN: "knee hidden",
+    RepIssueCode.THIGH_FORESHORTENED: "thigh foreshortened",
+    RepIssueCode.NOT_SQUARE: "camera not square",
+    RepIssueCode.NOT_FRONTAL: "camera not in front",
+    RepIssueCode.CLIP_BLOCKED: "video cannot be scored",
+    RepIssueCode.DOUBLE_LEG: "double-leg squat",
+    RepIssueCode.CLIP_START: "cut by the clip's start",
+    RepIssueCode.CLIP_END: "cut by the clip's end",
+    RepIssueCode.UNRELIABLE_JOINTS: "joints unreliable",
+    RepIssueCode.UNRELIABLE_SCORED_FRAME: "joints unreliable at the bottom",
+}
+
+
+_CODES = frozenset(str(c) for c in RepIssueCode)
+
+
+def cycle_label(code: RepIssueCode) -> str:
+    """A short label of why a knee-bend cycle was not counted (a leg's tally, tables)."""
+    return _CYCLE_LABEL.get(code) or str(code).replace("_", " ")
+
+
+def cycles_sentence(found: int, counted: int, not_counted: Mapping[str, int]) -> str:
+    """How many knee-bend cycles of a leg were found, how many were counted as measured reps,
+    and why the others were not (``not_counted``: first reason code -> cycles)."""
+    if not found:
+        return "no knee bend reaching the minimum depth was found on this leg"
+    head = (
+        f"{found} knee-bend {'cycle' if found == 1 else 'cycles'} found on this leg, "
+        f"{counted} counted"
+    )
+    if not not_counted:
+        return head
+    why = ", ".join(
+        f"{n} {cycle_label(RepIssueCode(code)) if code in _CODES else code.replace('_', ' ')}"
+        for code, n in not_counted.items()
+    )
+    return f"{head}; not counted: {why}"
+
+
+def leg_reasons(
+    *,
+    seen: int,
+    valid: int,
+    verdict: str,
+    estimate: SetEstimate | None,
+    measured_excessive: int,
+    confirmed_excessive: int,
+    reviewer_borderline: int,
+    overridden: int,
+    required: int,
+    threshold_deg: float,
+    margin_deg: float,
+    not_assessable: tuple[str, ...],
+    audience: Audience,
+) -> tuple[str, ...]:
+    """The reasons of a leg's squat verdict (``scoring.leg_verdict``), in order, each with the
+    numbers of the rule it applies. ``seen``: the counted reps of the leg; ``valid``: those
+    measurable (after any review); ``estimate``: the set of reps whose measured FPPA stands;
+    ``measured_excessive``: of those, the reps banded excessive (above threshold + margin);
+    ``confirmed_excessive`` / ``reviewer_borderline``: reps a reviewer banded so."""
+    reasons: list[str] = []
+    if not valid:
+        if seen:
+            reasons.append(f"none of the {seen} complete reps on this leg could be measured")
+        elif not_assessable:
+            reasons.extend(dict.fromkeys(not_assessable))
+        else:
+            reasons.append("no complete single-leg squat on this leg was found")
+        if overridden:
+            reasons.append(f"{_reps(overridden)} re-banded by the reviewer")
+        return tuple(reasons)
+    if verdict == "UNCERTAIN":
+        reasons.append(
+            "uncertain: re-test, or have a clinician review the reps"
+            if audience == "person"
+            else "uncertain: re-test or review the reps"
+        )
+    if estimate is not None:
+        reasons.append(set_sentence(estimate, threshold_deg, margin_deg))
+    elif verdict == "PASS":
+        reasons.append(f"{_reps(valid)}, all judged by the reviewer, none excessive")
+    above = estimate is not None and estimate.position(threshold_deg) == "above"
+    edge = _deg(threshold_deg + margin_deg)
+    if measured_excessive:
+        reasons.append(
+            f"{measured_excessive} of {_reps(valid)} excessive (FPPA above {edge})"
+            if above
+            else f"{measured_excessive} of {_reps(valid)} read excessive (FPPA above {edge}) "
+            "while the set's mean does not"
+        )
+    if confirmed_excessive:
+        reasons.append(
+            f"{confirmed_excessive} of {_reps(valid)} banded excessive knee valgus by the reviewer"
+        )
+    if reviewer_borderline:
+        reasons.append(
+            f"{_reps(reviewer_borderline)} banded borderline by the reviewer"
+            + ("" if estimate else ", and no measured FPPA left to decide on")
+        )
+    if valid < required:
+        reasons.append(f"only {valid} of the {required} reps the test asks for were measured")
+    if overridden:
+        reasons.append(f"{_reps(overridden)} re-banded by the reviewer")
+    return tuple(reasons)
