@@ -1,5 +1,6 @@
 """The Review page's "Correct a point" panel as a PNG for the README
-(``docs/review_correction.png``).
+(``docs/review_correction.png``), and the whole Review page with that rep being watched
+(``docs/review_page.png``).
 
 The demo clip (``sample_videos/demo_single_leg_squats.mp4``) is analysed with the bundled model
 and saved in a throw-away records folder; the app runs on 127.0.0.1 against it, and Debian's
@@ -120,6 +121,8 @@ def main() -> None:
                 clip_box = page.locator(f".st-key-rv_clip_{a.id}")
                 clip_box.wait_for(timeout=120_000)
                 watch_rep(page, clip_box, f"rep {index}: right leg")
+                page.wait_for_timeout(1500)
+                page.screenshot(path=str(args.out / "review_page.png"), full_page=True)
                 panel = page.locator(f".st-key-rv_fix_{a.id}")
                 panel.get_by_text("knee", exact=True).click()
                 img = page.frame_locator(

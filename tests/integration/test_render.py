@@ -259,3 +259,24 @@ def test_rep_feedback_is_numbered_per_leg_as_the_counters_count() -> None:
     assert feedback_text(reps[1], 2).startswith("Right rep 2: FPPA ")
     assert feedback_text(reps[1], 2).endswith(" fine")
     assert feedback_text(reps[2], 0).startswith("Right: rep not counted (rep still under way")
+
+
+def test_timeline_leaves_out_the_free_legs_bends(
+    synthetic_clip: tuple[Path, PoseSeries],
+) -> None:
+    """A free leg's listed bend lies under the other leg's rep: shaded and labelled as well, the
+    two labels overlapped ("12R"). It is in the rep table, not on the timeline."""
+    import dataclasses
+
+    from valgus.core.reasons import RepIssue, RepIssueCode
+
+    _, series = synthetic_clip
+    result, kin = analyze_series(series)
+    bend = dataclasses.replace(result.reps[0], band="not_measurable",
+                               issues=(RepIssue(RepIssueCode.FREE_LEG_PHASE),))
+    with_bend = dataclasses.replace(result, reps=(bend, *result.reps[1:]))
+    fig = timeline_figure(kin, with_bend)
+    texts = [a.text for a in fig.layout.annotations]
+    assert "1 R" not in texts and "2 R" in texts  # numbered as in the rep table
+    shaded = [s for s in fig.layout.shapes if s.type == "rect" and s.x0 == bend.start_s]
+    assert not shaded

@@ -145,13 +145,17 @@ def step_panel(a: AnalysisInfo, rep: SquatRep, result: AnalysisResult, m: Motion
     scored = rep.score.picture_index
     key = f"rv_step_{a.id}_{rep.index}"
     offset = int(st.session_state.get(key, 0))
-    cols = st.columns([1, 1, 1, 3])
-    if cols[0].button("◀ previous frame", key=f"rv_prev_{a.id}",
-                      disabled=offset <= -STEP_FRAMES):
+    # Short labels: the panel is a narrow column beside the video ("◀ previous frame" was cut
+    # to "◀." there); the full words are the buttons' tooltips.
+    cols = st.columns(3)
+    if cols[0].button("◀ prev", key=f"rv_prev_{a.id}", help="previous frame",
+                      disabled=offset <= -STEP_FRAMES, width="stretch"):
         offset -= 1
-    if cols[1].button("scored frame", key=f"rv_scored_{a.id}"):
+    if cols[1].button("scored", key=f"rv_scored_{a.id}", help="back to the scored frame",
+                      width="stretch"):
         offset = 0
-    if cols[2].button("next frame ▶", key=f"rv_next_{a.id}", disabled=offset >= STEP_FRAMES):
+    if cols[2].button("next ▶", key=f"rv_next_{a.id}", help="next frame",
+                      disabled=offset >= STEP_FRAMES, width="stretch"):
         offset += 1
     st.session_state[key] = offset
     frames = frame_window(a, max(0, scored - STEP_FRAMES), scored + STEP_FRAMES)

@@ -78,6 +78,10 @@ def timeline_figure(kin: Kinematics, result: AnalysisResult) -> Any:
                   annotation_text=f"threshold {thr:.1f} deg ({cfg.sex})",
                   annotation_position="top left", row=1, col=1)
     for k, rep in enumerate(result.reps, start=1):
+        if rep.not_a_rep:
+            # The free leg's bend lies under the other leg's rep: shaded and labelled too, the
+            # two labels overlap ("12R"); it is listed in the rep table with its reason.
+            continue
         for row in (1, 2):
             fig.add_vrect(x0=rep.start_s, x1=rep.end_s, fillcolor=BAND_HEX[rep.band],
                           opacity=0.15, line_width=0, row=row, col=1)
