@@ -344,6 +344,14 @@ def test_processor_counts_the_sample_reps_on_the_right_legs(
     assert [r.leg for r in reps] == expected
     counts = outcome.status.counts  # type: ignore[attr-defined]
     assert counts == {s: expected.count(s) for s in ("left", "right")}
+    # Never silent: the free knee's bend during each rep is listed, and the page says so.
+    listed = outcome.status.not_a_rep  # type: ignore[attr-defined]
+    assert listed and set(listed) == {"free_leg_phase"}
+    from valgus.app.live import status_lines
+
+    words = "\n".join(status_lines(outcome.status, AnalysisConfig()))  # type: ignore[attr-defined]
+    n = len(listed)
+    assert f"Knee bends not counted as reps: {n} ({n} the free leg's bend" in words
 
 
 def test_kept_clip_is_browser_h264_and_scores_like_an_upload(

@@ -17,6 +17,7 @@ from valgus.app.results import BAND_MARKDOWN_COLOR, rep_table, show_report
 from valgus.app.review import save_control
 from valgus.app.upload import filming_help
 from valgus.config import AnalysisConfig, LiveConfig
+from valgus.core.reasons import RepIssueCode, cycle_label
 from valgus.core.scoring import RepScore
 from valgus.landmarks import SIDES
 from valgus.live.processor import LiveOutcome, LiveProcessor, ice_servers_from_text
@@ -55,6 +56,12 @@ def status_lines(status: LiveStatus, cfg: AnalysisConfig) -> list[str]:
     stance = status.stance
     if stance is not None and math.isfinite(status.fppa_deg[stance]):
         lines.append(f"Your {stance} knee now: **{status.fppa_deg[stance]:.0f} deg** FPPA")
+    if status.not_a_rep:
+        tally: dict[str, int] = {}
+        for code in status.not_a_rep:
+            tally[code] = tally.get(code, 0) + 1
+        why = ", ".join(f"{n} {cycle_label(RepIssueCode(code))}" for code, n in tally.items())
+        lines.append(f"Knee bends not counted as reps: {len(status.not_a_rep)} ({why})")
     problems = [i.message for i in status.setup.items if not i.ok]
     if problems:
         lines.append(f"To do: {problems[0]}")

@@ -56,6 +56,9 @@ class LiveStatus:
     from causally smoothed landmarks (NaN when not seen). ``stance``: the leg the person stands on
     as far as can be told (None before the first squat). ``counts``: complete single-leg reps per
     leg. ``reps``: every scored rep so far, in order; ``new_reps``: those that ended on this frame.
+    ``not_a_rep``: the reason codes (``core.reps.RepCandidate.reason``: "free_leg_phase",
+    "stance_unclear") of the knee-bend cycles found so far that were not a rep of either leg, in
+    order: listed, never dropped (issue 16).
     """
 
     phase: Phase
@@ -71,6 +74,7 @@ class LiveStatus:
     reps: tuple[RepScore, ...]
     new_reps: tuple[RepScore, ...] = ()
     setup_held_s: float = 0.0
+    not_a_rep: tuple[str, ...] = ()
 
 
 _NOT_MEASURED: np.ndarray = np.full(2, np.nan, np.float32)  # leg_seen where no mask was made
@@ -239,7 +243,7 @@ class LiveSession:
         self._phase = "finished"
         self._status = dataclasses.replace(
             self._status, phase="finished", reps=tuple(self._reps), new_reps=tuple(new),
-            counts=self._counts(),
+            counts=self._counts(), not_a_rep=self._not_a_rep(),
         )
         return self._status
 
@@ -448,4 +452,8 @@ class LiveSession:
             reps=tuple(self._reps),
             new_reps=new,
             setup_held_s=held,
+            not_a_rep=self._not_a_rep(),
         )
+
+    def _not_a_rep(self) -> tuple[str, ...]:
+        return tuple(c.reason for c in self._counter.unattributed)
