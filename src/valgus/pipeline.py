@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from valgus.config import AnalysisConfig, InputLimits
-from valgus.core.camera import CameraPath, without_bystanders
+from valgus.core.camera import CameraPath, crowded_frames
 from valgus.core.checks import (
     ROTATED_VIDEO_CODES,
     ROTATED_VIEW_GUIDANCE,
@@ -93,9 +93,9 @@ def prepare_scoring(series: PoseSeries, cfg: AnalysisConfig) -> ScoringContext:
         view = ViewAssessment(False, None, 0.0, (ROTATED_VIEW_GUIDANCE,))
     view = behind_view(view, quality)
     hidden = hidden_leg_frames(series, cfg.quality)
-    steps = without_bystanders(series.camera_motion, series.n_people, series.t_s,
-                               cfg.camera.bystander_margin_s)
-    camera = CameraPath.from_steps(steps, series.t_s, series.picture[2])
+    crowded = crowded_frames(series.n_people, series.t_s, cfg.camera.bystander_margin_s)
+    steps = np.where(crowded[:, None], np.nan, series.camera_motion)
+    camera = CameraPath.from_steps(steps, series.t_s, series.picture[2], crowded)
     return ScoringContext(kin, view, tuple(quality), trusted, hidden, camera)
 
 

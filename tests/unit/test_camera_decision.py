@@ -272,3 +272,37 @@ def test_steps_near_a_second_person_are_unknown_not_the_cameras() -> None:
     assert np.array_equal(unknown, np.abs(t - 3.0) <= 1.5 + 1e-9)
     alone = without_bystanders(steps, np.where(n_people == 2, 1, n_people), t, 1.5)
     assert np.isfinite(alone).all()
+
+
+def test_a_shaken_rep_says_camera_moved_not_knee_hidden() -> None:
+    """A shaken clip blurs the legs and the person's mask there reads them hidden: the cause is
+    the camera, so the rep says "camera moved" (first) and gives no hidden-knee advice."""
+    cfg = AnalysisConfig(clearance=ClearanceConfig(required_reps=3))
+    series = three_reps()
+    t = series.t_s
+    dx = np.where(t >= 5.0, 0.12 * np.sin(2 * np.pi * (t - 5.0) / 1.5), 0.0)
+    seen = np.ones((t.size, 2), np.float32)
+    seen[t >= 5.0] = 0.1  # the mask fails where the picture is shaken
+    shaken = dataclasses.replace(series, camera_motion=steps_of(path_of(t, dx)), leg_seen=seen)
+    result, _ = analyze_series(shaken, cfg)
+    for r in result.reps[1:]:
+        assert [i.code for i in r.issues] == [RepIssueCode.CAMERA_MOVED]
+    hidden_only = dataclasses.replace(series, leg_seen=seen)
+    result, _ = analyze_series(hidden_only, cfg)  # a still camera: the mask is believed
+    assert RepIssueCode.KNEE_HIDDEN in [i.code for i in result.reps[-1].issues]
+
+
+def test_the_standing_foot_is_not_read_while_someone_else_is_in_the_picture() -> None:
+    """A plain background and another person counted: the foot the tracker reads may be the
+    other person's, so the camera's motion stays unknown instead of "camera moved"."""
+    cfg = AnalysisConfig(clearance=ClearanceConfig(required_reps=3))
+    series = three_reps()
+    t, width = series.t_s, series.picture[2]
+    dx = np.where(t >= 5.0, 0.12 * width * np.sin(2 * np.pi * (t - 5.0) / 1.5), 0.0)
+    xy = series.xy_px.copy()
+    xy[..., 0] += dx[:, None].astype(np.float32)
+    people = np.where(np.arange(t.size) % 30 == 0, 2, -1).astype(np.int16)
+    crowded = dataclasses.replace(series, xy_px=xy, n_people=people)
+    result, _ = analyze_series(crowded, cfg)
+    assert all(RepIssueCode.CAMERA_MOVED not in [i.code for i in r.issues] for r in result.reps)
+    assert all(r.camera_shift_pct is None for r in result.reps)

@@ -57,22 +57,26 @@ def known_steps(steps: np.ndarray) -> np.ndarray:
     return np.isfinite(np.asarray(steps)).all(axis=1)
 
 
-def without_bystanders(
-    steps: np.ndarray, n_people: np.ndarray, t_s: np.ndarray, margin_s: float
-) -> np.ndarray:
-    """The (T, 4) frame ``steps`` with those made within ``margin_s`` seconds of a frame where
-    more than one person was counted (``n_people`` (T,), -1 where not counted; ``t_s`` (T,) s)
-    set unknown (NaN): another person, not masked out, moves like a camera would."""
-    steps = np.asarray(steps, np.float64)
+def crowded_frames(n_people: np.ndarray, t_s: np.ndarray, margin_s: float) -> np.ndarray:
+    """(T,) bool: frames within ``margin_s`` seconds of a frame where more than one person was
+    counted (``n_people`` (T,), -1 where not counted; ``t_s`` (T,) s)."""
     t = np.asarray(t_s, np.float64)
     crowded_t = t[np.asarray(n_people) > 1]
     if crowded_t.size == 0:
-        return steps
+        return np.zeros(t.shape, bool)
     k = np.clip(np.searchsorted(crowded_t, t), 1, crowded_t.size) - 1
     nearest = np.minimum(np.abs(t - crowded_t[k]),
                          np.abs(t - crowded_t[np.minimum(k + 1, crowded_t.size - 1)]))
-    out = steps.copy()
-    out[nearest <= margin_s] = np.nan
+    return np.asarray(nearest <= margin_s)
+
+
+def without_bystanders(
+    steps: np.ndarray, n_people: np.ndarray, t_s: np.ndarray, margin_s: float
+) -> np.ndarray:
+    """The (T, 4) frame ``steps`` with those of ``crowded_frames`` set unknown (NaN): another
+    person, not masked out, moves like a camera would."""
+    out = np.array(steps, np.float64, copy=True)
+    out[crowded_frames(n_people, t_s, margin_s)] = np.nan
     return out
 
 
@@ -85,15 +89,23 @@ class CameraPath:
     known: np.ndarray
     t_s: np.ndarray
     width_px: float = math.nan  # the analysed picture's width, for ``foot_movement``
+    # (T,) bool, frames where someone else may be in the picture (``crowded_frames``): the
+    # standing foot read there may be another person's (the tracker follows whoever it finds).
+    crowded: np.ndarray | None = None
 
     @classmethod
     def from_steps(
-        cls, steps: np.ndarray, t_s: np.ndarray, width_px: float = math.nan
+        cls, steps: np.ndarray, t_s: np.ndarray, width_px: float = math.nan,
+        crowded: np.ndarray | None = None,
     ) -> CameraPath:
         """The path of (T, 4) frame steps (``PoseSeries.camera_motion``) at times ``t_s``, in
-        a picture ``width_px`` wide."""
+        a picture ``width_px`` wide; ``crowded``: see the field."""
         return cls(camera_path(steps), known_steps(steps), np.asarray(t_s, np.float64),
-                   float(width_px))
+                   float(width_px), crowded)
+
+    def foot_usable(self, start_i: int, end_i: int) -> bool:
+        """Nobody else may be in the picture over frames ``start_i``..``end_i``."""
+        return self.crowded is None or not bool(np.any(self.crowded[start_i:end_i + 1]))
 
     def movement(self, start_i: int, end_i: int, cfg: CameraMotionConfig) -> CameraMovement:
         """``camera_movement`` over frames ``start_i``..``end_i``."""

@@ -239,13 +239,18 @@ def score_rep(
     moved = None if camera is None else camera.movement(c.start_i, c.end_i, cfg.camera)
     if camera is not None and moved is not None and not moved.measured and rep.reason in (
         "", "free_foot_down", "free_foot_low"
-    ):
+    ) and camera.foot_usable(c.start_i, c.end_i):
         # Nothing to follow in the background: the standing foot, planted through the rep,
         # shows the camera's shift (not on a free leg's bend, where this foot is the moving one).
         moved = camera.foot_movement(leg.foot_xy_px, c.start_i, c.end_i, cfg.camera)
     beyond = None if moved is None else camera_moved(moved, cfg.camera)
     if beyond is not None:
-        issues.append(RepIssue(RepIssueCode.CAMERA_MOVED, beyond))
+        # The cause first, after what blocks the whole clip; a moving camera blurs the legs, so
+        # the person's mask there says nothing of an object hiding the knee (a shaken clip read
+        # "knee hidden", with advice to move objects away).
+        issues = [i for i in issues if i.code != RepIssueCode.KNEE_HIDDEN]
+        first = sum(i.code == RepIssueCode.CLIP_BLOCKED for i in issues)
+        issues.insert(first, RepIssue(RepIssueCode.CAMERA_MOVED, beyond))
     if rep.reason:
         issues.insert(0, RepIssue(_REASON_CODES[rep.reason]))
     if c.complete and b - c.start_i + 1 < cfg.quality.min_descent_frames:
