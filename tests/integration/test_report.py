@@ -3,6 +3,7 @@ pdftotext and rendered to PNG with pdftoppm (poppler-utils); the HTML self-conta
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 import shutil
@@ -273,6 +274,12 @@ def test_default_config_method_note_names_the_numbers() -> None:
     v = cfg.valgus
     assert f"{v.tool_error_sd_deg:.1f} deg" in text and f"{v.method_sem_deg:.1f} deg" in text
     assert f"{v.borderline_margin_deg:.2f} deg" in text and "hip to knee" in text
+    # The scored point as scored since issue 16: the bottom plateau's median (its width from
+    # the config), the 60-deg value only reported.
+    assert f"within {cfg.view.bottom_plateau_deg:.0f} deg of the deepest knee flexion" in text
+    assert "never sets the band" in text and "too deep to measure" not in text
+    wider = dataclasses.replace(cfg, view=dataclasses.replace(cfg.view, bottom_plateau_deg=8.0))
+    assert "within 8 deg of the deepest" in method_text(wider)
 
 
 def test_runner_pdf_of_one_analysis_without_a_record(tmp_path: Path) -> None:

@@ -87,13 +87,16 @@ def rule_text(cfg: AnalysisConfig) -> str:
 FPPA_DEFINITION_TEXT: dict[str, str] = {
     "keypoint": (
         "the angle in the picture between the thigh (hip to knee) and the shank (knee to ankle) "
-        "of the stance leg, from the pose model's hip, knee and ankle points (unmapped), at the "
-        "deepest frame of each rep (at 60 deg knee flexion, marked @60, for squats too deep to "
-        "measure at the bottom); 0 deg = straight, + = knee towards the midline (valgus)"
+        "of the stance leg, from the pose model's hip, knee and ankle points (unmapped), scored "
+        "at the deepest point of each rep: the median over the bottom plateau (the frames "
+        "within {plateau:.0f} deg of the deepest knee flexion); the value where the descent "
+        "reaches 60 deg of knee flexion is reported beside it and never sets the band; 0 deg = "
+        "straight, + = knee towards the midline (valgus)"
     ),
     "thigh_marker": (
         "the pose model's FPPA mapped to the skin-marker definition (a proximal-thigh marker, "
-        "mid-patella and mid-ankle), at the deepest frame of each rep; + = valgus"
+        "mid-patella and mid-ankle), scored at the deepest point of each rep (the median over "
+        "the bottom plateau); + = valgus"
     ),
 }
 
@@ -101,8 +104,10 @@ FPPA_DEFINITION_TEXT: dict[str, str] = {
 def method_text(cfg: AnalysisConfig | None) -> str:
     """How the FPPA is measured and how well: its definition and its measured error, with the
     numbers in force (``config.ValgusThresholds``; plain text, for the report's method note)."""
-    v = (cfg or AnalysisConfig()).valgus
-    definition = FPPA_DEFINITION_TEXT.get(v.fppa_definition, v.fppa_definition)
+    cfg = cfg or AnalysisConfig()
+    v = cfg.valgus
+    definition = FPPA_DEFINITION_TEXT.get(v.fppa_definition, v.fppa_definition).format(
+        plateau=cfg.view.bottom_plateau_deg)
     return (
         f"FPPA (frontal plane projection angle): {definition}. Measured error: valgus's own "
         f"error against reference joint points is {v.tool_error_sd_deg:.1f} deg (one SD, "
