@@ -23,7 +23,7 @@ from valgus.core.checks import (
 )
 from valgus.core.kinematics import Kinematics, compute_kinematics
 from valgus.core.pose import PoseSeries
-from valgus.core.reasons import QualityCode, RepIssueCode
+from valgus.core.reasons import QualityCode, RepIssueCode, forced_leg_reasons
 from valgus.core.reps import detect_reps
 from valgus.core.result import (
     AnalysisResult,
@@ -165,6 +165,15 @@ def analyze_series(
         reps = [dataclasses.replace(r, clip_assessable=False) for r in reps]
     why_not = clip_problem_text(problem, quality)
     legs = all_leg_verdicts(reps, cfg, (why_not,) if why_not else ())
+    if leg != "auto":
+        # Never silent: the leg not chosen was not looked at, and a choice that every knee bend
+        # contradicts is said so (a left-leg clip with --leg right read "no squat found").
+        for side in SIDES:
+            v = legs[side]
+            said = forced_leg_reasons(side, leg, v.cycles_found, v.valid_reps)
+            if said:
+                legs[side] = dataclasses.replace(
+                    v, reasons=said if side != leg else (*said, *v.reasons))
     result = AnalysisResult(
         source=series.source,
         duration_s=float(series.t_s[-1] - series.t_s[0]) if n > 1 else 0.0,

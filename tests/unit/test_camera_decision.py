@@ -306,3 +306,19 @@ def test_the_standing_foot_is_not_read_while_someone_else_is_in_the_picture() ->
     result, _ = analyze_series(crowded, cfg)
     assert all(RepIssueCode.CAMERA_MOVED not in [i.code for i in r.issues] for r in result.reps)
     assert all(r.camera_shift_pct is None for r in result.reps)
+
+
+def test_a_named_leg_says_what_was_not_analysed_and_a_contradicted_choice() -> None:
+    """--leg right on left-leg squats: the left leg was not analysed (said so, never "no squat
+    found"), and every bend of the right knee being the free leg's says the choice looks wrong.
+    (Here because ``three_reps`` is the synthetic left-leg clip these tests share.)"""
+    cfg = AnalysisConfig(clearance=ClearanceConfig(required_reps=3))
+    result, _ = analyze_series(three_reps(), cfg, leg="right")
+    left, right = result.legs["left"], result.legs["right"]
+    assert left.reasons[0].startswith("not analysed: the right leg was chosen")
+    assert len(left.reasons) == 1
+    assert right.valid_reps == 0
+    assert "if you stood on the left leg" in right.reasons[0]
+    auto, _ = analyze_series(three_reps(), cfg)
+    assert not any("not analysed" in r or "may have stood" in r
+                   for leg in auto.legs.values() for r in leg.reasons)

@@ -15,6 +15,7 @@ from valgus.core.reasons.rep import RepIssue, describe, incomplete_issue
 from valgus.core.reasons.verdict import (
     cycle_label,
     cycles_sentence,
+    forced_leg_reasons,
     leg_reasons,
     plural,
     set_sentence,
@@ -32,6 +33,7 @@ __all__ = [
     "describe",
     "describe_clip_problem",
     "describe_quality",
+    "forced_leg_reasons",
     "incomplete_issue",
     "leg_reasons",
     "plural",

@@ -157,3 +157,18 @@ def leg_reasons(
     if overridden:
         reasons.append(f"{_reps(overridden)} re-banded by the reviewer")
     return tuple(reasons)
+
+
+def forced_leg_reasons(leg: str, forced: str, cycles_found: int, counted: int) -> tuple[str, ...]:
+    """What a leg's verdict says when the person named the stance leg (``--leg``/the app's leg
+    choice ``forced``): the other leg was not analysed; the named one, when none of its reps
+    counted, may have been the wrong choice."""
+    if leg != forced:
+        return (f"not analysed: the {forced} leg was chosen as the standing leg; analyse with "
+                "the leg found automatically to measure both legs",)
+    if not counted:
+        other = "left" if forced == "right" else "right"
+        why = (": every knee bend of it looked like the free leg's" if cycles_found else "")
+        return (f"no rep of the {forced} leg counted{why}; if you stood on the {other} leg, "
+                "analyse with the leg found automatically",)
+    return ()
