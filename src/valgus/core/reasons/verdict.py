@@ -153,7 +153,8 @@ def leg_reasons(
             + ("" if estimate else ", and no measured FPPA left to decide on")
         )
     if valid < required:
-        reasons.append(f"only {valid} of the {required} reps the test asks for were measured")
+        were = "was" if valid == 1 else "were"
+        reasons.append(f"only {valid} of the {required} reps the test asks for {were} measured")
     if overridden:
         reasons.append(f"{_reps(overridden)} re-banded by the reviewer")
     return tuple(reasons)
