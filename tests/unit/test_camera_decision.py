@@ -260,18 +260,24 @@ def test_steps_near_a_second_person_are_unknown_not_the_cameras() -> None:
     """Two people before a plain wall: the other one's squats were most of the corners and read
     as a 32% zoom. Within the margin of a frame where two people were counted the steps are
     unknown (the standing foot then stands in for the camera); elsewhere they are kept."""
-    from valgus.core.camera import without_bystanders
+    from valgus.core.camera import crowded_frames
 
     t = np.arange(0.0, 10.0, 0.1)
-    steps = np.zeros((t.size, 4))
     n_people = np.full(t.size, -1)
     n_people[::10] = 1
     n_people[30] = 2  # at 3.0 s
-    out = without_bystanders(steps, n_people, t, margin_s=1.5)
-    unknown = ~np.isfinite(out).all(axis=1)
-    assert np.array_equal(unknown, np.abs(t - 3.0) <= 1.5 + 1e-9)
-    alone = without_bystanders(steps, np.where(n_people == 2, 1, n_people), t, 1.5)
-    assert np.isfinite(alone).all()
+    crowded = crowded_frames(n_people, t, margin_s=1.5)
+    assert np.array_equal(crowded, np.abs(t - 3.0) <= 1.5 + 1e-9)
+    assert not crowded_frames(np.where(n_people == 2, 1, n_people), t, 1.5).any()
+    # In the analysis those steps are unknown: a still camera with the other person's motion
+    # in them would otherwise read as moving.
+    series = three_reps()
+    shaken = np.tile([0.02, 0.0, 0.0, 0.0], (len(series), 1))  # 2% of the width a frame
+    people = np.where(np.arange(len(series)) % 30 == 0, 2, -1).astype(np.int16)
+    cfg = AnalysisConfig(clearance=ClearanceConfig(required_reps=3))
+    result, _ = analyze_series(
+        dataclasses.replace(series, camera_motion=shaken, n_people=people), cfg)
+    assert all(r.camera_measured_from != "background" for r in result.reps)
 
 
 def test_a_shaken_rep_says_camera_moved_not_knee_hidden() -> None:

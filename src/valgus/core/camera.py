@@ -59,7 +59,9 @@ def known_steps(steps: np.ndarray) -> np.ndarray:
 
 def crowded_frames(n_people: np.ndarray, t_s: np.ndarray, margin_s: float) -> np.ndarray:
     """(T,) bool: frames within ``margin_s`` seconds of a frame where more than one person was
-    counted (``n_people`` (T,), -1 where not counted; ``t_s`` (T,) s)."""
+    counted (``n_people`` (T,), -1 where not counted; ``t_s`` (T,) s). Their background steps
+    are not the camera's (the other person, not masked out, moves like a camera would) and their
+    standing foot may be the other person's (``CameraPath.crowded``)."""
     t = np.asarray(t_s, np.float64)
     crowded_t = t[np.asarray(n_people) > 1]
     if crowded_t.size == 0:
@@ -68,16 +70,6 @@ def crowded_frames(n_people: np.ndarray, t_s: np.ndarray, margin_s: float) -> np
     nearest = np.minimum(np.abs(t - crowded_t[k]),
                          np.abs(t - crowded_t[np.minimum(k + 1, crowded_t.size - 1)]))
     return np.asarray(nearest <= margin_s)
-
-
-def without_bystanders(
-    steps: np.ndarray, n_people: np.ndarray, t_s: np.ndarray, margin_s: float
-) -> np.ndarray:
-    """The (T, 4) frame ``steps`` with those of ``crowded_frames`` set unknown (NaN): another
-    person, not masked out, moves like a camera would."""
-    out = np.array(steps, np.float64, copy=True)
-    out[crowded_frames(n_people, t_s, margin_s)] = np.nan
-    return out
 
 
 @dataclass(frozen=True)
