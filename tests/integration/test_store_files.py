@@ -169,7 +169,7 @@ def test_read_only_commands_work_on_a_read_only_folder(tmp_path: Path) -> None:
         pytest.skip(f"cannot mount read-only here: {proc.stderr.strip()}")
     assert proc.returncode != 77, "the folder was still writable"
     assert proc.returncode == 0, proc.stderr
-    assert "RUN-1: 1 sessions" in proc.stdout and "every stored file" in proc.stdout
+    assert "RUN-1: 1 session;" in proc.stdout and "every stored file" in proc.stdout
 
 
 def test_temporary_files_are_named_for_their_database(tmp_path: Path) -> None:

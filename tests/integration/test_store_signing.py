@@ -82,7 +82,7 @@ def test_a_signed_session_verifies_and_reads_from_its_snapshot(
     assert signed.decision.status == "CLEARED" and signed.signature is not None
     assert signed.signature.kind == "signature" and signed.signature.intact
     code, out = _verify(data, url, capsys)
-    assert code == 0 and "1 signatures" in out and signed.signature.chain_sha256 in out, out
+    assert code == 0 and "1 signature of" in out and signed.signature.chain_sha256 in out, out
     # A change of the scoring code cannot change a signed record: nothing is recomputed.
     import valgus.store.summary as summary_module
 
@@ -239,7 +239,7 @@ def test_amend_and_verify_on_the_command_line(
     assert "clearance: CLEARED" in out and "amended 1 time(s)" in out
     assert "paper form entered late" in out and "MISMATCH" not in out
     assert main(["records", "verify", "--data-dir", str(data)]) == 0
-    assert "2 signatures of 1 sessions checked: all intact" in capsys.readouterr().out
+    assert "2 signatures of 1 session checked: all intact" in capsys.readouterr().out
 
 
 def test_a_deleted_signature_is_found_through_the_audit_log(

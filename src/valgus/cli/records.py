@@ -21,6 +21,7 @@ from valgus.core.clearance import (
     InvolvedSide,
     Override,
 )
+from valgus.core.reasons import plural
 from valgus.store.errors import RecordError
 
 if TYPE_CHECKING:
@@ -340,7 +341,7 @@ def _deg(value: float | None) -> str:
 def format_summary(s: SessionSummary) -> str:
     """The session's squat result per leg and the clearance decision, for the terminal."""
     lines = [f"session {s.session.id} of {s.person.code} on {s.session.session_date.isoformat()}"
-             f": {len(s.analyses)} analysed clips"]
+             f": {plural(len(s.analyses), 'analysed clip')}"]
     for leg in SIDES:
         r = s.squat[leg]
         lines.append(f"  {leg:5} squat: {r.verdict:13} {r.valid_reps:>2} valid reps, median "
@@ -366,9 +367,9 @@ def format_summary(s: SessionSummary) -> str:
 def format_history(records: Records, person_code: str) -> str:
     """A person's sessions as a table: FPPA per leg and whether changes exceed the SDC."""
     h = records.history(person_code)
-    lines = [f"{h.person.code}: {len(h.rows)} sessions; FPPA = median of valid reps (deg, + = "
-             f"valgus); a change is real when >= {h.sdc_deg:.1f} deg (smallest detectable "
-             "change, Munro 2012)", ""]
+    lines = [f"{h.person.code}: {plural(len(h.rows), 'session')}; FPPA = median of valid reps "
+             f"(deg, + = valgus); a change is real when >= {h.sdc_deg:.1f} deg (smallest "
+             "detectable change, Munro 2012)", ""]
     header = (f"{'session':>7}  {'date':10}  {'left':>6}  {'change':37}  {'right':>6}  "
               f"{'change':37}  signed")
     lines += [header, "-" * len(header)]

@@ -19,6 +19,7 @@ import argparse
 import sys
 
 from valgus.cli.records import add_data_options
+from valgus.core.reasons import plural
 
 COMMAND = "records"
 
@@ -71,13 +72,13 @@ def run(args: argparse.Namespace) -> int:
         with Records.open(args.data_dir) as records:
             sessions = records.list_sessions(args.person)
             if not args.yes:
-                print(f"{args.person}: {len(sessions)} sessions; their clips and pose files "
-                      "would be deleted and the code, notes and clip names replaced. Run "
-                      "again with --yes to erase.")
+                print(f"{args.person}: {plural(len(sessions), 'session')}; their clips and "
+                      "pose files would be deleted and the code, notes and clip names "
+                      "replaced. Run again with --yes to erase.")
                 return 0
             done = records.erase_person(args.person, args.by, args.reason)
-        print(f"erased: now {done.code}; {done.sessions} sessions, {done.files_removed} files "
-              "deleted")
+        print(f"erased: now {done.code}; {plural(done.sessions, 'session')}, "
+              f"{plural(done.files_removed, 'file')} deleted")
         return 0
     if args.action == "audit":
         with Records.open(args.data_dir, readonly=True) as records:
@@ -91,9 +92,9 @@ def run(args: argparse.Namespace) -> int:
             found = records.verify()
         for sid, problem in found.problems:
             print(f"MISMATCH {'chain' if sid is None else f'session {sid}'}: {problem}")
-        print(f"{found.signatures} signatures of {found.sessions} sessions checked: "
-              f"{'all intact' if found.ok else f'{len(found.problems)} mismatches'}; "
-              f"chain head {found.head}")
+        mismatches = plural(len(found.problems), "mismatch", "mismatches")
+        print(f"{plural(found.signatures, 'signature')} of {plural(found.sessions, 'session')} "
+              f"checked: {'all intact' if found.ok else mismatches}; chain head {found.head}")
         return 0 if found.ok else 1
     if args.action == "check":
         return _check(args)
