@@ -11,8 +11,14 @@ zooming camera, which moves both feet alike, does not change the decision:
   in a single-leg squat, between the feet in a double-leg squat);
 * a lift: the other foot was seen to move off its place shortly before the cycle, or the same
   stance continues from the previous single-leg rep of this leg with the feet unmoved since;
-* free foot height: a still free foot that is not above the stance foot in the image rests on
-  the floor, which makes the rep invalid for the test (``free_foot_down``).
+* free foot height: a free foot below the stance foot in the image rests on the floor, which
+  makes the rep invalid for the test (``free_foot_down``); one level with it cannot be told from
+  one resting on the floor a little in front (``free_foot_low``: listed, not counted); one held
+  clearly up counts, with a lift, towards a single-leg stance.
+
+A single-leg stance needs two cues that agree: a lift (or the stance continuing) and balance, a
+lean, or the free foot held up; no single cue decides, each having a look-alike in a double-leg
+squat.
 
 The cues across the body (weight shift, a lift, free foot height: all in hip widths) are read only
 while the body faces the camera: turned by psi the hips' image width shrinks as cos(psi) and the
