@@ -21,7 +21,7 @@ from tests.synthetic import (
 from valgus import landmarks as lm
 from valgus.config import AnalysisConfig, ClearanceConfig
 from valgus.core.pose import PoseSeries
-from valgus.core.reasons import RepIssueCode, cycles_sentence, describe
+from valgus.core.reasons import RepIssue, RepIssueCode, cycles_sentence, describe
 from valgus.core.rep_score import bottom_gap, bottom_plateau, plateau_fppa
 from valgus.core.reps import RepCandidate
 from valgus.core.scoring import LegRule, RepScore, SquatRep, leg_verdict, score_rep
@@ -139,10 +139,20 @@ def test_bottom_gap_reads_time_and_detection() -> None:
     t = np.arange(10) / 30.0
     t[6:] += 0.5
     detected = np.ones(10, bool)
-    assert bottom_gap(t, detected, 5, np.array([4, 5]))[0] == pytest.approx(0.5 + 1 / 30)
+    gap = bottom_gap(t, detected, 5, np.array([4, 5]))
+    assert gap is not None and gap[0] == pytest.approx(0.5 + 1 / 30)
+    assert gap[2] == 0  # the recording itself skipped: no frame inside the step
     detected[6:8] = False  # a person missing for two frames after the bottom
     t2 = np.arange(10) / 30.0
-    assert bottom_gap(t2, detected, 5, np.array([5]))[0] == pytest.approx(3 / 30)
+    gap = bottom_gap(t2, detected, 5, np.array([5]))
+    assert gap is not None and gap[0] == pytest.approx(3 / 30)
+    assert gap[2] == 2  # two recorded frames without the person: worded as such
+    words = describe(RepIssue(RepIssueCode.BOTTOM_GAP,
+                              {"gap_s": 6.28, "at_s": 7.0, "unseen_frames": 150.0}))
+    assert words.startswith("you were not measured around the bottom")
+    assert "recording skips" not in words
+    stored = describe(RepIssue(RepIssueCode.BOTTOM_GAP, {"gap_s": 1.04, "at_s": 5.0}))
+    assert stored.startswith("frames missing around the bottom")  # stored before: as it was
 
 
 # --- item 7 and the stance reasons: never silent ----------------------------------------------

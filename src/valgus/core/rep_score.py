@@ -276,7 +276,8 @@ def score_rep(
     scored_i = scored_i if scored_i >= 0 else b
     gap = bottom_gap(t, kin.detected, b, plateau)
     if gap is not None and gap[0] > cfg.quality.max_bottom_gap_s:
-        issues.append(RepIssue(RepIssueCode.BOTTOM_GAP, {"gap_s": gap[0], "at_s": gap[1]}))
+        issues.append(RepIssue(RepIssueCode.BOTTOM_GAP,
+                               {"gap_s": gap[0], "at_s": gap[1], "unseen_frames": float(gap[2])}))
     scored_at: ScoredAt = "bottom"
     if thigh_bottom is not None and thigh_bottom < cfg.view.min_thigh_length_ratio:
         issues.append(RepIssue(RepIssueCode.THIGH_FORESHORTENED, {"ratio": thigh_bottom}))
@@ -404,10 +405,12 @@ def plateau_fppa(fppa_deg: np.ndarray, plateau: np.ndarray) -> tuple[float | Non
 
 def bottom_gap(
     t_s: np.ndarray, detected: np.ndarray, bottom_i: int, plateau: np.ndarray
-) -> tuple[float, float] | None:
-    """The recording's longest step (s) around the bottom, and where it starts (s): between
-    consecutive frames with a person, from the one before the plateau (or the deepest frame) to
-    the one after it. None when fewer than two such frames."""
+) -> tuple[float, float, int] | None:
+    """The recording's longest step (s) around the bottom, where it starts (s), and how many
+    recorded frames lie inside it without the person (0: the recording itself skipped; more:
+    the person was not seen, or someone else was followed, there): between consecutive frames
+    with a person, from the one before the plateau (or the deepest frame) to the one after it.
+    None when fewer than two such frames."""
     lo, hi = int(min(plateau[0], bottom_i)), int(max(plateau[-1], bottom_i))
     seen = np.flatnonzero(np.asarray(detected, bool))
     before = seen[seen < lo]
@@ -418,4 +421,4 @@ def bottom_gap(
         return None
     steps = np.diff(t_s[frames])
     k = int(np.argmax(steps))
-    return float(steps[k]), float(t_s[frames[k]])
+    return float(steps[k]), float(t_s[frames[k]]), int(frames[k + 1] - frames[k] - 1)

@@ -78,6 +78,13 @@ def describe(issue: RepIssue) -> str:
                 f"only {number(v, 'frames'):.0f} frames on the way down: the frame rate is too "
                 "low for this tempo (film at 30 fps or squat more slowly)"
             )
+        case RepIssueCode.BOTTOM_GAP if float(v.get("unseen_frames", 0.0)) > 0:
+            return (
+                f"you were not measured around the bottom: for {number(v, 'gap_s'):.2f} s from "
+                f"{number(v, 'at_s'):.1f} s the recording has frames but you were not found in "
+                "them (out of the picture, hidden, or someone else in view), so the deepest "
+                "point was not measured (keep your whole body in view, alone in the picture)"
+            )
         case RepIssueCode.BOTTOM_GAP:
             return (
                 f"frames missing around the bottom: the recording skips "
