@@ -55,3 +55,63 @@ def stop_server(proc: subprocess.Popen[Any], wait_s: float = 20) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, 9)
         proc.wait(timeout=wait_s)
+
+
+@contextlib.contextmanager
+def app_in_netns(
+    prefix: str, data: Any, tmp: Any, port: int, chromium: Any, flags: Sequence[str],
+    forbid_tracebacks: bool = False,
+) -> Iterator[Any]:
+    """``streamlit run app.py`` on records folder ``data`` and a headless Chromium, both inside
+    a loopback-only namespace; yields the launched browser (the app at 127.0.0.1:``port``).
+    ``forbid_tracebacks``: fail if the server printed one. Missing Playwright, Chromium or
+    ``ip``: ``missing_prerequisite``."""
+    import shutil
+    import sys
+    import threading
+    from pathlib import Path
+
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing_prerequisite("Playwright is not installed (pip install -e '.[test]')")
+    if not Path(chromium).is_file() or shutil.which("ip") is None:
+        missing_prerequisite(f"{chromium} or the 'ip' command is missing")
+    root = Path(__file__).resolve().parents[1]
+    with contextlib.ExitStack() as namespace:
+        ns = namespace.enter_context(loopback_netns(prefix))
+        wrapper = Path(tmp) / "chromium-in-netns.sh"
+        wrapper.write_text(f'#!/bin/sh\nexec ip netns exec {ns} {chromium} "$@"\n')
+        wrapper.chmod(0o755)
+        server = subprocess.Popen(
+            ["ip", "netns", "exec", ns, sys.executable, "-m", "streamlit", "run", "app.py",
+             "--server.port", str(port), "--server.headless", "true",
+             "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
+            cwd=root, env={**os.environ, "VALGUS_DATA_DIR": str(data), "PYTHONUNBUFFERED": "1"},
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        )
+        ready = threading.Event()
+        log: list[str] = []
+
+        def pump() -> None:
+            assert server.stdout is not None
+            for line in server.stdout:
+                log.append(line)
+                if "URL:" in line:
+                    ready.set()
+
+        threading.Thread(target=pump, daemon=True).start()
+        try:
+            if not ready.wait(timeout=120):
+                pytest.fail("streamlit did not start:\n" + "".join(log[-40:]))
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=str(wrapper), headless=True,
+                                             args=list(flags))
+                try:
+                    yield browser
+                finally:
+                    browser.close()
+            if forbid_tracebacks:
+                assert not [line for line in log if "Traceback" in line], "".join(log[-80:])
+        finally:
+            stop_server(server)

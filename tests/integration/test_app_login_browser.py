@@ -7,12 +7,6 @@ Playwright or the rights to make a namespace; fails in CI."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -20,11 +14,10 @@ from typing import Any
 
 import pytest
 
-from tests.netns import loopback_netns, missing_prerequisite, stop_server
+from tests.netns import app_in_netns
 from tests.records_data import squats, write_clip
 from valgus.store.service import Records
 
-ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 PORT = 8521
 PASSWORD = "correct horse battery"
@@ -48,52 +41,11 @@ def _records(data: Path, tmp: Path) -> None:
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing_prerequisite("Playwright is not installed (pip install -e '.[test]')")
-    if not CHROMIUM.is_file() or shutil.which("ip") is None:
-        missing_prerequisite(f"{CHROMIUM} or the 'ip' command is missing")
     tmp = tmp_path_factory.mktemp("login")
     data = tmp / "data"
     _records(data, tmp)
-    namespace = contextlib.ExitStack()
-    ns = namespace.enter_context(loopback_netns("valgus-login"))
-    wrapper = tmp / "chromium-in-netns.sh"
-    wrapper.write_text(f'#!/bin/sh\nexec ip netns exec {ns} {CHROMIUM} "$@"\n')
-    wrapper.chmod(0o755)
-    server = subprocess.Popen(
-        ["ip", "netns", "exec", ns, sys.executable, "-m", "streamlit", "run", "app.py",
-         "--server.port", str(PORT), "--server.headless", "true",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, env={**os.environ, "VALGUS_DATA_DIR": str(data), "PYTHONUNBUFFERED": "1"},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-    )
-    ready = threading.Event()
-    log: list[str] = []
-
-    def pump() -> None:
-        assert server.stdout is not None
-        for line in server.stdout:
-            log.append(line)
-            if "URL:" in line:
-                ready.set()
-
-    threading.Thread(target=pump, daemon=True).start()
-    try:
-        if not ready.wait(timeout=120):
-            pytest.fail("streamlit did not start:\n" + "".join(log[-40:]))
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=str(wrapper), headless=True,
-                                         args=FLAGS)
-            try:
-                yield f"http://127.0.0.1:{PORT}/?page=review", browser
-            finally:
-                browser.close()
-        assert not [line for line in log if "Traceback" in line], "".join(log[-80:])
-    finally:
-        stop_server(server)
-        namespace.close()
+    with app_in_netns("valgus-login", data, tmp, PORT, CHROMIUM, FLAGS) as browser:
+        yield f"http://127.0.0.1:{PORT}/?page=review", browser
 
 
 def _log_in(page: Any, username: str, password: str = PASSWORD) -> None:

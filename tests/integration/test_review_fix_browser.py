@@ -8,12 +8,6 @@ locally without Chromium, Playwright or the rights to make a namespace; fails in
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -22,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.netns import loopback_netns, missing_prerequisite, stop_server
+from tests.netns import app_in_netns
 from tests.records_data import squats, write_clip
 from valgus.core.correction import remeasure
 from valgus.store.service import Records
@@ -41,12 +35,6 @@ MOVE_PX = 30  # how far from the drawn knee the click lands, in displayed pixels
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any, Path, int]]:
     """The app on a records folder with one stored analysis (3 left reps); yields the Review
     page's address, the browser, the data folder and the analysis id."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing_prerequisite("Playwright is not installed (pip install -e '.[test]')")
-    if not CHROMIUM.is_file() or shutil.which("ip") is None:
-        missing_prerequisite(f"{CHROMIUM} or the 'ip' command is missing")
     tmp = tmp_path_factory.mktemp("fix")
     data = tmp / "data"
     with Records.open(data) as rec:
@@ -56,43 +44,9 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any, Pa
         result, series = squats("left", 4.0, 3)
         clip = write_clip(tmp / "left.mp4", n_frames=result.n_frames, size=(360, 640))
         aid = rec.save_analysis(visit.id, clip, result, series, original_name="left.mp4").id
-    namespace = contextlib.ExitStack()
-    ns = namespace.enter_context(loopback_netns("valgus-fix"))
-    wrapper = tmp / "chromium-in-netns.sh"
-    wrapper.write_text(f'#!/bin/sh\nexec ip netns exec {ns} {CHROMIUM} "$@"\n')
-    wrapper.chmod(0o755)
-    server = subprocess.Popen(
-        ["ip", "netns", "exec", ns, sys.executable, "-m", "streamlit", "run", "app.py",
-         "--server.port", str(PORT), "--server.headless", "true",
-         "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env={**os.environ, "VALGUS_DATA_DIR": str(data), "PYTHONUNBUFFERED": "1"},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-    )
-    ready = threading.Event()
-    log: list[str] = []
-
-    def pump() -> None:
-        assert server.stdout is not None
-        for line in server.stdout:
-            log.append(line)
-            if "URL:" in line:
-                ready.set()
-
-    threading.Thread(target=pump, daemon=True).start()
-    try:
-        if not ready.wait(timeout=120):
-            pytest.fail("streamlit did not start:\n" + "".join(log[-40:]))
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=str(wrapper), headless=True,
-                                         args=FLAGS)
-            try:
-                yield f"http://127.0.0.1:{PORT}/?page=review", browser, data, aid
-            finally:
-                browser.close()
-        assert not [line for line in log if "Traceback" in line], "".join(log[-80:])
-    finally:
-        stop_server(server)
-        namespace.close()
+    with app_in_netns("valgus-fix", data, tmp, PORT, CHROMIUM, FLAGS,
+                      forbid_tracebacks=True) as browser:
+        yield f"http://127.0.0.1:{PORT}/?page=review", browser, data, aid
 
 
 def watch_rep(page: Any, clip_box: Any, label: str, tries: int = 10) -> None:
