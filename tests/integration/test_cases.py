@@ -70,6 +70,17 @@ def test_bystander_is_never_measured_and_the_switch_is_said() -> None:
     # not measured, knee_hidden, and rightly: the composite keyed out the floor colour, which
     # erased the person's shins below the floor line; the segmentation sees no leg there.)
     assert any(r.start_s > 13.3 and r.complete for r in result.reps)
+    # A rep under way when the person is found again was cut by the gap in following them,
+    # not by the clip (was: "clip_start", "rep already under way when the clip starts"); the
+    # bend under way when they walk out is cut by that gap too. Only reps really cut by the
+    # clip's start or end say so.
+    said = [(r.start_s, r.end_s, {str(i.code) for i in r.issues}) for r in result.reps]
+    assert any(start > 13.3 and "found_mid_rep" in c for start, _, c in said)
+    assert any(7.0 < end < 7.3 and "tracking_lost" in c for _, end, c in said)
+    assert all(r.start_s < 1.0 for r in result.reps
+               if any(i.code == "clip_start" for i in r.issues))
+    assert all(r.end_s > result.duration_s - 0.5 for r in result.reps
+               if any(i.code == "clip_end" for i in r.issues))
 
 
 def test_a_hidden_knee_is_not_measured() -> None:

@@ -10,7 +10,9 @@ from typing import Literal
 
 from valgus.config import RepConfig
 
-IncompleteReason = Literal["", "clip_start", "clip_end", "tracking_lost", "too_slow"]
+IncompleteReason = Literal[
+    "", "clip_start", "clip_end", "tracking_lost", "found_mid_rep", "too_slow"
+]
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,11 @@ class FlexionCycleDetector:
       during a descent). That first cycle is held back for ``settle_window_s`` after it closes to
       see that level. A cycle still open at the end is "clip_end"; one broken by a gap longer than
       ``max_gap_s`` is "tracking_lost".
+    * A gap longer than ``max_gap_s`` (the knee not seen: no pose, the person out of the picture
+      or set aside for someone else) ends what was followed; the next stretch starts afresh.
+      Only a stretch that starts within ``max_gap_s`` of the stream's first sample starts with
+      the clip: a cycle already under way when a later stretch starts (the person found again,
+      or first found seconds into the clip) is "found_mid_rep", never "clip_start".
     """
 
     def __init__(self, cfg: RepConfig, max_gap_s: float = 0.5) -> None:
@@ -63,10 +70,13 @@ class FlexionCycleDetector:
         self._last_valid_t = -math.inf
         self._opened_from_unknown = False
         # First cycle awaiting the settled standing level: (cycle, first-sample level, close time).
-        self._pending: tuple[FlexionCycle, float, float] | None = None
+        self._pending: tuple[FlexionCycle, float, float, IncompleteReason] | None = None
         self._settled_deg = math.inf
         # Lowest flexion since the peak of the open cycle: (i, t_s, flexion).
         self._trough: tuple[int, float, float] | None = None
+        self._stream_t0: float | None = None  # the stream's first sample, seen or not
+        # Why a cycle under way when the present followed stretch began is cut at its start.
+        self._cut_at_start: IncompleteReason = "clip_start"
 
     def _level(self) -> float:
         v, p = self._valley[1], self._peak[1]
@@ -109,7 +119,7 @@ class FlexionCycleDetector:
         )
         self._start_standing(i, t_s, flexion_deg)
         if hold and cycle is not None:
-            self._pending = (cycle, first_level, t_s)
+            self._pending = (cycle, first_level, t_s, self._cut_at_start)
             self._settled_deg = flexion_deg
             return None
         return cycle
@@ -125,7 +135,7 @@ class FlexionCycleDetector:
         released = None
         if first and cycle is not None and cycle.complete:
             # The first cycle is judged against the level the knee comes back to: the trough.
-            self._pending = (cycle, first_level, trough_t)
+            self._pending = (cycle, first_level, trough_t, self._cut_at_start)
             self._settled_deg = trough_f
             released, cycle = self._release(), None
         self._state = "in_cycle"
@@ -166,10 +176,10 @@ class FlexionCycleDetector:
         """Decide the held-back first cycle against the level the knee settled at."""
         if self._pending is None:
             return None
-        cycle, first_level, _ = self._pending
+        cycle, first_level, _, cut = self._pending
         self._pending = None
         if first_level - self._settled_deg > self._cfg.start_level_margin_deg:
-            return dataclasses.replace(cycle, incomplete="clip_start")
+            return dataclasses.replace(cycle, incomplete=cut)
         return cycle
 
     def _start_standing(self, i: int, t_s: float, flexion_deg: float) -> None:
@@ -186,8 +196,12 @@ class FlexionCycleDetector:
         Returns the cycle that finished (or was released) on this sample, if any.
         """
         cfg = self._cfg
+        if self._stream_t0 is None:
+            self._stream_t0 = t_s
         if not math.isfinite(flexion_deg):
-            if t_s - self._last_valid_t > self._max_gap_s and self._state != "unknown":
+            if t_s - self._last_valid_t > self._max_gap_s and self._first_i is not None:
+                # Not followed for too long: what was seen before the gap is done with (a
+                # cycle under way is cut by the gap, not by the clip).
                 released = self._release()
                 result = None
                 if self._state == "in_cycle":
@@ -199,6 +213,9 @@ class FlexionCycleDetector:
             return None
         self._last_valid_t = t_s
         if self._first_i is None:
+            # A stretch starting later than the clip's start follows a gap in tracking.
+            late = t_s - self._stream_t0 > self._max_gap_s
+            self._cut_at_start = "found_mid_rep" if late else "clip_start"
             self._first_i = i
             self._state = "unknown"
             self._valley = (i, flexion_deg)
@@ -211,9 +228,9 @@ class FlexionCycleDetector:
             if flexion_deg < self._valley[1]:
                 self._valley = (i, flexion_deg)
             if self._peak[1] - flexion_deg >= cfg.start_rise_deg and self._peak[0] < i:
-                # Falling first: the clip opened during the ascent of a rep.
+                # Falling first: the clip (or this followed stretch) opened during an ascent.
                 self._valley = (i, flexion_deg)
-                cycle = self._cycle(i, t_s, "clip_start")
+                cycle = self._cycle(i, t_s, self._cut_at_start)
                 self._start_standing(i, t_s, flexion_deg)
                 return cycle
             if flexion_deg - self._valley[1] >= cfg.start_rise_deg:

@@ -15,7 +15,8 @@ class RepIssueCode(StrEnum):
 
     CLIP_START = "clip_start"
     CLIP_END = "clip_end"
-    TRACKING_LOST = "tracking_lost"
+    TRACKING_LOST = "tracking_lost"  # the person not followed from mid-rep on (a gap)
+    FOUND_MID_REP = "found_mid_rep"  # the rep under way when the person was found (again)
     TOO_SLOW = "too_slow"
     INCOMPLETE = "incomplete"
     DOUBLE_LEG = "double_leg"

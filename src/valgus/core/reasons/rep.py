@@ -20,10 +20,17 @@ class RepIssue:
         return describe(self)
 
 
+_NOT_FOLLOWED = (
+    "(out of the picture, hidden, or someone else in view), so it is not counted: keep your "
+    "whole body in view, alone in the picture, from before the first rep to after the last"
+)
+
 _REP_TEXT: dict[RepIssueCode, str] = {
     RepIssueCode.CLIP_START: "rep already under way when the clip starts",
     RepIssueCode.CLIP_END: "rep still under way when the clip ends",
-    RepIssueCode.TRACKING_LOST: "the person was lost from view during the rep",
+    # A rep cut by a gap in following the person, not by the clip (``cycles``).
+    RepIssueCode.TRACKING_LOST: f"you were not followed to the end of this rep {_NOT_FOLLOWED}",
+    RepIssueCode.FOUND_MID_REP: f"you were not followed from the start of this rep {_NOT_FOLLOWED}",
     RepIssueCode.TOO_SLOW: "rep took longer than the maximum rep duration",
     RepIssueCode.INCOMPLETE: "incomplete rep",
     RepIssueCode.DOUBLE_LEG: "double-leg squat: the valgus criterion is for single-leg squats",
@@ -146,6 +153,7 @@ _INCOMPLETE_CODES = frozenset(
         RepIssueCode.CLIP_START,
         RepIssueCode.CLIP_END,
         RepIssueCode.TRACKING_LOST,
+        RepIssueCode.FOUND_MID_REP,
         RepIssueCode.TOO_SLOW,
         RepIssueCode.INCOMPLETE,
     }

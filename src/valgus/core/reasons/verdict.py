@@ -61,6 +61,8 @@ _CYCLE_LABEL: dict[RepIssueCode, str] = {
     RepIssueCode.DOUBLE_LEG: "double-leg squat",
     RepIssueCode.CLIP_START: "cut by the clip's start",
     RepIssueCode.CLIP_END: "cut by the clip's end",
+    RepIssueCode.TRACKING_LOST: "not followed to its end",
+    RepIssueCode.FOUND_MID_REP: "not followed from its start",
     RepIssueCode.UNRELIABLE_JOINTS: "joints unreliable",
     RepIssueCode.UNRELIABLE_SCORED_FRAME: "joints unreliable at the bottom",
 }
