@@ -239,6 +239,45 @@ def test_out_naming_a_file_says_so_before_the_analysis(
     assert existing.read_text() == "{}"
 
 
+def test_out_where_nothing_can_be_made_fails_before_the_analysis(
+    poses_npz: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """--out /proc/x.json passes the permission check (as root /proc reads writable) but no
+    folder can be made there: one line and exit 2 before the analysis, not after it. A good
+    --out is tried the same way and left as it was (no folder made yet, no trial file)."""
+    monkeypatch.setattr(sys.modules["valgus.cli.main"], "analyze_series", _no_analysis)
+    for args in (["--out", "/proc/x.json"], ["--save-poses", "/proc/x.npz"]):
+        code, out, err = _run(["analyze", str(poses_npz), *args], capsys)
+        assert code == 2 and out == "", err
+        _assert_one_line_error(err)
+        assert f"cannot write {'results to' if args[0] == '--out' else 'pose file'} /proc/x." in err
+    with pytest.raises(AssertionError, match="the analysis ran"):
+        main(["analyze", str(poses_npz), "--out", str(tmp_path / "new" / "results")])
+    assert not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo"])
+def test_a_device_or_a_pipe_is_not_a_video_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+) -> None:
+    """/dev/zero reads as 0 bytes long and a named pipe would be read for ever: each is "not a
+    video file" (exit 2, one line), before anything reads it."""
+    monkeypatch.setattr(sys.modules["valgus.cli.main"], "analyze_video", _no_analysis)
+    if kind == "device":
+        path = Path("/dev/zero")
+    else:
+        path = tmp_path / "clip.mp4"
+        os.mkfifo(path)
+    code, out, err = _run(["analyze", str(path)], capsys)
+    assert code == 2 and out == ""
+    _assert_one_line_error(err)
+    words = "is a device" if kind == "device" else "is a named pipe (FIFO)"
+    assert f"{path} {words}, not a video file" in err
+    assert "empty" not in err
+
+
 def test_save_poses_file_is_private_and_whole(
     poses_npz: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,

@@ -7,9 +7,11 @@ prints."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
+import stat
 import sys
 import tempfile
 import time
@@ -25,8 +27,8 @@ from valgus.cli.argtypes import LEG_CHOICES, SEX_CHOICES, positive_float, positi
 from valgus.config import AnalysisConfig, InputLimits, Sex
 from valgus.core.pose import PoseSeries
 from valgus.core.result import LegChoice
-from valgus.errors import InputTooLargeError, ValgusError
-from valgus.files import write_atomic
+from valgus.errors import InputTooLargeError, ValgusError, VideoError
+from valgus.files import PARTIAL_PREFIX, private_dir, write_atomic
 from valgus.pipeline import VideoAnalysis, analyze_series, analyze_video
 from valgus.present.export import format_report, write_all
 from valgus.runtime.estimator import native_logs_silenced
@@ -165,6 +167,26 @@ def _writable_folder(folder: Path) -> str | None:
     return None
 
 
+def _try_writing(folder: Path) -> str | None:
+    """Why a file could not be made in ``folder`` when tried, or None when it could. Catches
+    what the permission check lets through (as root every folder reads writable, yet nothing
+    can be made under /proc, nor on a read-only file system). Leaves nothing behind: the
+    trial file and the folders made for it are removed again."""
+    made = [f for f in (folder, *folder.parents) if not f.exists()]
+    try:
+        private_dir(folder)
+        fd, trial = tempfile.mkstemp(prefix=PARTIAL_PREFIX, dir=folder)
+        os.close(fd)
+        os.unlink(trial)
+    except OSError as err:
+        return f"nothing can be made there ({err.strerror or err})"
+    finally:
+        for f in made:  # the innermost first
+            with contextlib.suppress(OSError):
+                f.rmdir()
+    return None
+
+
 def _pose_path(path: Path) -> Path:
     """Where ``--save-poses`` writes (numpy adds ``.npz`` when the name lacks it)."""
     return path if path.suffix == ".npz" else path.with_suffix(path.suffix + ".npz")
@@ -173,7 +195,7 @@ def _pose_path(path: Path) -> Path:
 def check_outputs(args: argparse.Namespace) -> None:
     """Before the analysis: ``--out`` and ``--save-poses`` can be written (OutputPathError)."""
     if args.out:
-        why = _writable_folder(args.out)
+        why = _writable_folder(args.out) or _try_writing(args.out)
         if why:
             raise OutputPathError(f"cannot write results to {args.out}: {why}")
     if args.save_poses:
@@ -182,9 +204,27 @@ def check_outputs(args: argparse.Namespace) -> None:
         why = (f"{target} is a folder" if target.is_dir() else
                f"there is no folder {folder}" if not folder.exists() else
                f"{folder} is a file, not a folder" if not folder.is_dir() else
-               f"{folder} is not writable" if not os.access(folder, os.W_OK | os.X_OK) else None)
+               f"{folder} is not writable" if not os.access(folder, os.W_OK | os.X_OK) else
+               _try_writing(folder))
         if why:
             raise OutputPathError(f"cannot write pose file {args.save_poses}: {why}")
+
+
+def check_input(path: Path) -> None:
+    """Before anything is read or copied: a path that is there but is not a regular file (a
+    device such as /dev/zero, a named pipe, a socket) is not a video file (VideoError, exit 2),
+    rather than read as "empty" or read for ever. A missing path or a folder is left to the
+    video reader, which says so."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return
+    kind = ("a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else
+            "a named pipe (FIFO)" if stat.S_ISFIFO(mode) else
+            "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+    raise VideoError(f"{path} is {kind}, not a video file; give the path of one video file.")
 
 
 def _save_poses(series: PoseSeries, path: Path) -> Path:
@@ -201,6 +241,7 @@ def _save_poses(series: PoseSeries, path: Path) -> Path:
 
 
 def analyze(args: argparse.Namespace) -> int:
+    check_input(args.video)
     check_outputs(args)  # a bad output path fails now, not after the whole analysis
     records = person = staged = None
     if args.save:
