@@ -121,7 +121,9 @@ def test_out_writes_json_and_csvs(
     out_dir = tmp_path / "results"
     code, out, _ = _run(["analyze", str(poses_npz), "--out", str(out_dir)], capsys)
     assert code == 0
-    assert "LEFT  leg: NOT YET" in out
+    # 3 reps of the 20, and clearly excessive: the verdict names both reasons with it.
+    assert ("LEFT  leg: NOT YET (too few reps: 3 of 20 measured; excessive knee valgus) - "
+            "FPPA median") in out
     data = json.loads((out_dir / "synthetic.valgus.json").read_text())
     with (out_dir / "synthetic.reps.csv").open() as f:
         reps = list(csv.DictReader(f))
@@ -311,7 +313,7 @@ def test_save_poses_file_is_private_and_whole(
 def test_counts_are_worded_in_the_singular_for_one(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """"1 valid rep", never "1 valid reps" (``core.reasons.plural``)."""
+    """"1 of 20 measured ... 1 rep", never "1 reps" (``core.reasons.plural``)."""
     from valgus.core.reasons import plural
 
     t = time_base(6.0, 30.0)
@@ -320,6 +322,8 @@ def test_counts_are_worded_in_the_singular_for_one(
     path = series.save(tmp_path / "one.npz")
     code, out, _ = _run(["analyze", str(path)], capsys)
     assert code == 0
-    assert "1 valid rep," in out and "1 valid reps" not in out
+    assert "LEFT  leg: NOT YET (too few reps: 1 of 20 measured;" in out
+    assert "only 1 of the 20 reps the test asks for was measured" in out
+    assert "over 1 rep " in out and "1 reps" not in out
     assert (plural(0, "clip"), plural(1, "clip"), plural(2, "analysis", "analyses")) == (
         "0 clips", "1 clip", "2 analyses")

@@ -218,7 +218,8 @@ def test_an_excessive_rep_in_a_fine_set_is_uncertain_not_pass() -> None:
 def test_too_few_valid_reps_is_not_yet_even_when_fine_or_uncertain() -> None:
     fine = verdict_of("left", [score(5.0), score(6.0)])
     assert fine.verdict == "NOT YET" and fine.position == "below"
-    assert fine.reasons[-1] == "only 2 of the 3 reps the test asks for were measured"
+    # First, before the set's numbers: too few reps must not read as a valgus finding.
+    assert fine.reasons[0] == "only 2 of the 3 reps the test asks for were measured"
     near = verdict_of("left", [score(11.0), score(12.0)])
     assert near.verdict == "NOT YET" and near.position == "within"
     cfg = AnalysisConfig()

@@ -90,6 +90,12 @@ class ClearanceConfig:
     required_reps: int = 20
     # Limb symmetry: both legs within 10-15% of each other, LSI = smaller / larger x 100 >= 85 %.
     min_symmetry_pct: float = 85.0
+    # Limb symmetry (reps, depth, FPPA difference) is withheld unless each leg has at least this
+    # many measured reps: a ratio of single reps is that rep's, not the leg's. Three is the
+    # number of trials per leg whose mean the 2D FPPA studies behind the thresholds score
+    # (Herrington & Munro 2010; Munro 2012), and the fewest from which a leg's reps have a
+    # spread (``core.uncertainty``) and a median that one odd rep does not make.
+    min_symmetry_reps: int = 3
     # Munro 2012: smallest detectable change of 2D FPPA is 7.5-8.9 deg; a left-right FPPA
     # difference below this is within measurement noise.
     fppa_sdc_deg: float = 7.5

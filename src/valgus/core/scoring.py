@@ -18,6 +18,7 @@ import numpy as np
 from valgus.config import AnalysisConfig
 from valgus.core.correction import PointCorrection
 from valgus.core.reasons import Audience, cycles_sentence, leg_reasons
+from valgus.core.reasons.verdict import symmetry_withheld, too_few_reps
 from valgus.core.rep_score import BANDS as BANDS
 from valgus.core.rep_score import RepScore as RepScore
 from valgus.core.rep_score import ScoredAt as ScoredAt
@@ -169,7 +170,7 @@ def _decide(
     if not valid:
         return "CANNOT ASSESS"
     position = estimate.position(rule.threshold_deg) if estimate else None
-    if position == "above" or confirmed_excessive or valid < rule.required_reps:
+    if position == "above" or confirmed_excessive or too_few_reps(valid, rule.required_reps):
         return "NOT YET"
     if position == "within" or measured_excessive or (reviewer_borderline and not estimate):
         return "UNCERTAIN"
@@ -296,7 +297,8 @@ def symmetry_index_pct(left: float, right: float) -> float | None:
 
 @dataclass(frozen=True)
 class Symmetry:
-    """Left-right comparison; ``*_lsi_pct`` = smaller / larger x 100 (100 = symmetric)."""
+    """Left-right comparison; ``*_lsi_pct`` = smaller / larger x 100 (100 = symmetric). Every
+    value None and a note saying why when it is withheld (``symmetry``)."""
 
     reps_lsi_pct: float | None
     depth_lsi_pct: float | None
@@ -304,11 +306,22 @@ class Symmetry:
     fppa_difference_deg: float | None
     notes: tuple[str, ...]
 
+    @property
+    def given(self) -> bool:
+        """Any comparison made (False: withheld, the notes say why)."""
+        return any(v is not None for v in (self.reps_lsi_pct, self.depth_lsi_pct,
+                                           self.fppa_lsi_pct, self.fppa_difference_deg))
+
 
 def symmetry(left: LegVerdict, right: LegVerdict, cfg: AnalysisConfig) -> Symmetry | None:
-    """Compare the legs; None unless both have valid reps."""
+    """Compare the legs; None unless both have valid reps, withheld (no values, the reason as
+    its note) while either has fewer than ``cfg.clearance.min_symmetry_reps``."""
     if not (left.valid_reps and right.valid_reps):
         return None
+    minimum = cfg.clearance.min_symmetry_reps
+    if min(left.valid_reps, right.valid_reps) < minimum:
+        counts: dict[str, int] = {v.leg: v.valid_reps for v in (left, right)}
+        return Symmetry(None, None, None, None, (symmetry_withheld(counts, minimum),))
     nan = math.nan
     lfp, rfp = left.median_fppa_deg, right.median_fppa_deg
     reps = symmetry_index_pct(left.valid_reps, right.valid_reps)

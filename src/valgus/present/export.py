@@ -14,6 +14,7 @@ import numpy as np
 
 from valgus.core.kinematics import Kinematics
 from valgus.core.reasons import describe, plural
+from valgus.core.reasons.verdict import too_few_reps, verdict_words
 from valgus.core.result import AnalysisResult
 from valgus.files import csv_cell, csv_row, private_dir, write_atomic
 from valgus.landmarks import SIDES
@@ -147,21 +148,29 @@ def format_report(result: AnalysisResult) -> str:
               "(knees' over ankles' distance across the image, at the scored frame; a "
               "screening number, not scored)",
               band_rule_text(result.config), leg_rule_text(result.config), ""]
+    required = result.config.clearance.required_reps
     for side, verdict in result.legs.items():
+        words = verdict_words(
+            verdict.verdict, valid=verdict.valid_reps, required=required,
+            position=verdict.position, excessive=verdict.excessive_reps,
+        )
         detail = ""
         if verdict.valid_reps:
+            # The count once: the verdict's words carry it when it is too few.
+            count = ("" if too_few_reps(verdict.valid_reps, required)
+                     else f"{plural(verdict.valid_reps, 'valid rep')}, ")
             detail = (
-                f" - {plural(verdict.valid_reps, 'valid rep')}, FPPA median "
+                f" - {count}FPPA median "
                 f"{_num(verdict.median_fppa_deg)}, worst {_num(verdict.worst_fppa_deg)} deg"
             )
-        lines.append(f"{side.upper():5} leg: {verdict.verdict}{detail}")
+        lines.append(f"{side.upper():5} leg: {words}{detail}")
         lines += [f"        {reason}" for reason in verdict.reasons]
     if result.symmetry is not None:
         s = result.symmetry
         lines.append(
             f"symmetry: reps {_num(s.reps_lsi_pct, '{:.0f}')}%, depth "
             f"{_num(s.depth_lsi_pct, '{:.0f}')}%, FPPA difference "
-            f"{_num(s.fppa_difference_deg)} deg"
+            f"{_num(s.fppa_difference_deg)} deg" if s.given else "symmetry: not given"
         )
         lines += [f"        {note}" for note in s.notes]
     return "\n".join(lines)

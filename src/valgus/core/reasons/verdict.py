@@ -94,6 +94,30 @@ def cycles_sentence(found: int, counted: int, not_counted: Mapping[str, int]) ->
     return f"{head}; not counted: {why}"
 
 
+def too_few_reps(valid: int, required: int) -> bool:
+    """A leg with some measured reps but fewer than the test asks for (``required``)."""
+    return 0 < valid < required
+
+
+def verdict_words(
+    verdict: str, *, valid: int, required: int, position: str | None, excessive: int
+) -> str:
+    """A leg's verdict with why it is NOT YET beside it, so that a leg short of reps does not
+    read as a valgus failure: "NOT YET (too few reps: 3 of 20 measured)". ``valid``: the
+    leg's measured reps; ``position``: its set against the threshold; ``excessive``: its reps
+    banded excessive. Other verdicts are returned as they are (their reasons follow them)."""
+    if verdict != "NOT YET":
+        return verdict
+    why: list[str] = []
+    if too_few_reps(valid, required):
+        why.append(f"too few reps: {valid} of {required} measured")
+    if position == "above":
+        why.append("excessive knee valgus")
+    elif excessive:
+        why.append(f"{_reps(excessive)} excessive")
+    return f"{verdict} ({'; '.join(why)})" if why else verdict
+
+
 def leg_reasons(
     *,
     seen: int,
@@ -126,6 +150,10 @@ def leg_reasons(
         if overridden:
             reasons.append(f"{_reps(overridden)} re-banded by the reviewer")
         return tuple(reasons)
+    if too_few_reps(valid, required):
+        # First: a leg short of reps is NOT YET whatever its FPPA, and must not read as valgus.
+        were = "was" if valid == 1 else "were"
+        reasons.append(f"only {valid} of the {required} reps the test asks for {were} measured")
     if verdict == "UNCERTAIN":
         reasons.append(
             "uncertain: re-test, or have a clinician review the reps"
@@ -154,12 +182,18 @@ def leg_reasons(
             f"{_reps(reviewer_borderline)} banded borderline by the reviewer"
             + ("" if estimate else ", and no measured FPPA left to decide on")
         )
-    if valid < required:
-        were = "was" if valid == 1 else "were"
-        reasons.append(f"only {valid} of the {required} reps the test asks for {were} measured")
     if overridden:
         reasons.append(f"{_reps(overridden)} re-banded by the reviewer")
     return tuple(reasons)
+
+
+def symmetry_withheld(valid: Mapping[str, int], minimum: int) -> str:
+    """Why the legs are not compared: ``valid`` (leg -> measured reps) has a leg with fewer
+    than ``minimum`` (``ClearanceConfig.min_symmetry_reps``)."""
+    short = [f"the {leg} leg has {plural(n, 'measured rep')}" for leg, n in valid.items()
+             if n < minimum]
+    return (f"limb symmetry withheld: {' and '.join(short)}, fewer than the {minimum} per leg "
+            "a comparison of the legs needs")
 
 
 def forced_leg_reasons(leg: str, forced: str, cycles_found: int, counted: int) -> tuple[str, ...]:
