@@ -9,9 +9,10 @@ Per body (clip) and overall, for every definition in the truth (``thigh_marker``
 ``asis_marker``, ``joint_centres``): the keypoint FPPA at valgus's scored point (the rep's
 deepest frame) minus the truth at the true deepest frame: n, bias, SD, MAE, 95 % limits of
 agreement (bias +/- 1.96 SD), max. Then for each marker definition, each mapping kind
-(``valgus.core.fppa``: offset; offset + slope) fitted leaving one body out: the held-out
-agreement before (raw) and after, and the mapping fitted on every body (the constants
-``config.FppaMappingConfig`` would hold).
+(``valgus.core.fppa``: offset; offset + slope; offset + slope + a term in the rep's hip width
+ratio) fitted leaving one body out: the held-out agreement before (raw) and after, and the
+mapping fitted on every body (the constants ``config.ValgusThresholds`` holds for the
+thigh-marker one).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from valgus.core.fppa import (
 
 DEFINITIONS: tuple[FppaDefinition, ...] = ("thigh_marker", "asis_marker", "joint_centres")
 TARGETS: tuple[FppaDefinition, ...] = ("thigh_marker", "asis_marker")
-KINDS: tuple[MappingKind, ...] = ("offset", "linear")
+KINDS: tuple[MappingKind, ...] = ("offset", "linear", "linear_ratio")
 
 
 def rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -97,67 +98,34 @@ def per_body_table(data: list[dict[str, Any]]) -> None:
 
 def mapping_study(data: list[dict[str, Any]]) -> dict[str, Any]:
     raw = np.array([r["raw"] for r in data], float)
+    ratio = np.array([np.nan if r["ratio"] is None else r["ratio"] for r in data], float)
     groups = [r["body"] for r in data]
     found: dict[str, Any] = {}
     if len(set(groups)) < 2:
         print("\n(leave-one-body-out needs two bodies or more)")
         return found
     print(f"\nleave-one-body-out ({len(set(groups))} bodies, {len(data)} reps), held-out error:")
-    print(f"{'target':14} {'mapping':10} {'bias   SD  MAE  95% LoA       max':40} fitted on all")
+    print(f"{'target':14} {'mapping':12} {'bias   SD  MAE  95% LoA       max':40} fitted on all")
     for target in TARGETS:
         true = np.array([truth_of(r, target) for r in data])
         if not np.any(np.isfinite(true)):
             continue
-        print(f"{target:14} {'none (raw)':10} {_fmt(agreement(raw, true)):40}")
+        print(f"{target:14} {'none (raw)':12} {_fmt(agreement(raw, true)):40}")
         for kind in KINDS:
-            pred = held_out_predictions(raw, true, groups, kind, target)
-            full = fit_mapping(raw, true, kind, target)
+            pred = held_out_predictions(raw, true, groups, kind, target, ratio)
+            full = fit_mapping(raw, true, kind, target, ratio)
             a = agreement(pred, true)
             found[f"{target}/{kind}"] = {
                 "held_out": a.__dict__,
                 "offset_deg": full.offset_deg,
                 "slope": full.slope,
+                "ratio_deg": full.ratio_deg,
             }
             print(
-                f"{target:14} {kind:10} {_fmt(a):40} offset {full.offset_deg:+.2f} deg, "
-                f"slope {full.slope:.3f}"
-            )
-        ratio = np.array([r["ratio"] if r["ratio"] is not None else np.nan for r in data])
-        resid = true - (raw + np.nanmean(true - raw))
-        ok = np.isfinite(ratio) & np.isfinite(resid)
-        if ok.sum() > 2:
-            rr = float(np.corrcoef(ratio[ok], resid[ok])[0, 1])
-            print(f"{'':14} (offset residual vs keypoint hip width / leg length: r = {rr:+.2f})")
-            pred, coef = _ratio_mapping_held_out(raw, true, ratio, groups)
-            a = agreement(pred, true)
-            found[f"{target}/offset+ratio"] = {"held_out": a.__dict__, "fit_all": coef}
-            print(
-                f"{target:14} {'+ratio':10} {_fmt(a):40} {coef[0]:+.2f} deg "
-                f"{coef[1]:+.2f} x hip width / leg length"
+                f"{target:14} {kind:12} {_fmt(a):40} offset {full.offset_deg:+.2f} deg, "
+                f"slope {full.slope:.3f}, {full.ratio_deg:+.1f} deg x ratio"
             )
     return found
-
-
-def _ratio_mapping_held_out(
-    raw: np.ndarray, true: np.ndarray, ratio: np.ndarray, groups: list[str]
-) -> tuple[np.ndarray, tuple[float, float]]:
-    """Leave-one-body-out of ``true - raw = a + b * ratio`` (least squares), each body's reps
-    mapped by a fit on the other bodies; also the fit on all bodies (a, b)."""
-    g = np.asarray(groups)
-    ok = np.isfinite(raw) & np.isfinite(true) & np.isfinite(ratio)
-
-    def fit(mask: np.ndarray) -> np.ndarray:
-        x = np.c_[np.ones(int(mask.sum())), ratio[mask]]
-        coef, *_ = np.linalg.lstsq(x, (true - raw)[mask], rcond=None)
-        return np.asarray(coef, float)
-
-    pred = np.full(raw.shape, np.nan)
-    for name in np.unique(g):
-        test = g == name
-        c = fit(ok & ~test)
-        pred[test] = raw[test] + c[0] + c[1] * ratio[test]
-    full = fit(ok)
-    return pred, (float(full[0]), float(full[1]))
 
 
 def report(results: list[dict[str, Any]]) -> dict[str, Any]:

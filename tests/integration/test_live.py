@@ -378,7 +378,7 @@ def test_kept_clip_is_browser_h264_and_scores_like_an_upload(
     upload_reps = [r for r in upload.reps if r.test_rep]
     assert [(r.leg, r.complete) for r in upload_reps] == [(r.leg, r.complete) for r in live_reps]
     cfg = upload.config
-    edges = [cfg.valgus.threshold_deg(cfg.sex) + m * cfg.valgus.borderline_margin_deg
+    edges = [cfg.valgus.threshold_deg(cfg.sex) + m * cfg.valgus.margin_deg(cfg.sex)
              for m in (-1, 1)]
     for a, b in zip(upload_reps, live_reps, strict=True):
         # The pose model run again on the kept frames (re-encoded, and tracked from the first

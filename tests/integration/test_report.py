@@ -273,7 +273,7 @@ def test_default_config_method_note_names_the_numbers() -> None:
     text = method_text(cfg)
     v = cfg.valgus
     assert f"{v.tool_error_sd_deg:.1f} deg" in text and f"{v.method_sem_deg:.1f} deg" in text
-    assert f"{v.borderline_margin_deg:.2f} deg" in text and "hip to knee" in text
+    assert f"{v.margin_deg(cfg.sex):.2f} deg" in text and "hip to knee" in text
     # The scored point as scored since issue 16: the bottom plateau's median (its width from
     # the config), the 60-deg value only reported.
     assert f"within {cfg.view.bottom_plateau_deg:.0f} deg of the deepest knee flexion" in text

@@ -19,6 +19,7 @@ from valgus.core.fppa import (
     apply_mapping,
     fit_mapping,
     held_out_predictions,
+    hip_width_ratio,
 )
 from valgus.synth.markers import (
     choose_marker_vertices,
@@ -185,3 +186,55 @@ def test_mapping_is_a_frozen_value() -> None:
     m = FppaMapping(1.0, 0.5, "thigh_marker")
     with pytest.raises(AttributeError):
         m.slope = 2.0  # type: ignore[misc,unused-ignore]
+
+
+# ------------------------------------------------------------------------------------------
+# The adopted map (issue 12): keypoint FPPA and hip width ratio -> proximal-thigh marker.
+
+
+def test_ratio_mapping_recovers_its_three_terms_and_needs_the_ratio() -> None:
+    rng = np.random.default_rng(3)
+    raw = rng.uniform(-5, 25, 40)
+    ratio = rng.uniform(0.24, 0.37, 40)
+    true = -20.0 + 0.7 * raw + 100.0 * ratio
+    m = fit_mapping(raw, true, "linear_ratio", "thigh_marker", ratio)
+    assert (m.offset_deg, m.slope, m.ratio_deg) == pytest.approx((-20.0, 0.7, 100.0))
+    assert m.apply(10.0, 0.3) == pytest.approx(-20.0 + 7.0 + 30.0)
+    with pytest.raises(ValueError, match="hip width ratio"):
+        m.apply(10.0)
+    with pytest.raises(ValueError, match="hip width ratio"):
+        fit_mapping(raw, true, "linear_ratio", "thigh_marker")
+    # Held out: each body mapped by a fit on the others, still exact on an exact relation.
+    groups = [f"b{i % 5}" for i in range(40)]
+    pred = held_out_predictions(raw, true, groups, "linear_ratio", "thigh_marker", ratio)
+    assert pred == pytest.approx(true)
+
+
+def test_hip_width_ratio_is_hip_distance_over_leg_length() -> None:
+    assert hip_width_ratio(60.0, 100.0, 100.0) == pytest.approx(0.3)
+    assert np.isnan(hip_width_ratio(60.0, 0.0, 0.0))
+    out = hip_width_ratio(np.array([50.0, 80.0]), np.array([100.0, 120.0]), np.array([100.0, 80.0]))
+    assert out == pytest.approx([0.25, 0.4])
+
+
+def test_the_threshold_chooses_the_definition_and_its_map() -> None:
+    from valgus.config import AnalysisConfig
+    from valgus.core.fppa import mapping_for
+
+    assert mapping_for(AnalysisConfig()) == IDENTITY  # Park 2024: set on keypoints
+    female = mapping_for(AnalysisConfig(sex="female"))
+    v = AnalysisConfig().valgus
+    assert female == FppaMapping(v.thigh_marker_offset_deg, v.thigh_marker_slope,
+                                 "thigh_marker", v.thigh_marker_ratio_deg)
+    assert mapping_for(AnalysisConfig(sex="male")) == female
+
+
+def test_a_corrected_rep_is_mapped_like_the_analysis() -> None:
+    from valgus.core.correction import LegPoints, remeasure
+
+    pts = LegPoints(hip=(300.0, 200.0), knee=(310.0, 300.0), ankle=(300.0, 400.0),
+                    other_hip=(360.0, 200.0))
+    raw = remeasure(pts, {})
+    m = FppaMapping(-20.0, 0.7, "thigh_marker", 100.0)
+    leg = math.hypot(10.0, 100.0) * 2
+    assert remeasure(pts, {}, m) == pytest.approx(-20.0 + 0.7 * raw + 100.0 * 60.0 / leg)

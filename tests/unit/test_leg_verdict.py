@@ -38,10 +38,16 @@ E = math.hypot(3.0, 1.5)  # 3.354 deg
 def test_borderline_margin_is_derived_from_the_two_named_errors() -> None:
     v = ValgusThresholds()
     assert (v.method_sem_deg, v.tool_error_sd_deg) == (3.0, 1.5)
-    assert v.borderline_margin_deg == pytest.approx(3.354, abs=1e-3)
+    assert v.margin_deg("unspecified") == pytest.approx(3.354, abs=1e-3)
     # One place: changing the tool's measured error moves the band, nothing else to edit.
-    assert dataclasses.replace(v, tool_error_sd_deg=0.0).borderline_margin_deg == 3.0
-    assert dataclasses.replace(v, tool_error_sd_deg=4.0).borderline_margin_deg == 5.0
+    assert dataclasses.replace(v, tool_error_sd_deg=0.0).margin_deg("unspecified") == 3.0
+    assert dataclasses.replace(v, tool_error_sd_deg=4.0).margin_deg("unspecified") == 5.0
+    # The sex-specific thresholds were set on skin markers: the FPPA is mapped to them, and its
+    # band allows for the mapping's own held-out error instead of the keypoint's.
+    assert [v.definition(s) for s in ("female", "male", "unspecified")] == [
+        "thigh_marker", "thigh_marker", "keypoint"]
+    assert v.margin_deg("female") == pytest.approx(math.hypot(3.0, v.thigh_marker_error_sd_deg))
+    assert dataclasses.replace(v, thigh_marker_error_sd_deg=4.0).margin_deg("male") == 5.0
 
 
 @pytest.mark.parametrize(
@@ -69,15 +75,16 @@ def test_sex_specific_default_thresholds() -> None:
 
 @pytest.mark.parametrize(
     ("sex", "fppa", "band"),
-    [("male", 5.6, "fine"), ("male", 5.7, "borderline"), ("male", 12.3, "borderline"),
-     ("male", 12.4, "excessive"), ("female", 8.6, "fine"), ("female", 15.3, "borderline"),
-     ("female", 15.4, "excessive"), ("unspecified", 7.9, "fine"),
+    # Sex given: T +/- 3.72 deg (the mapped thigh-marker FPPA's error); not given: +/- 3.35.
+    [("male", 5.2, "fine"), ("male", 5.3, "borderline"), ("male", 12.7, "borderline"),
+     ("male", 12.8, "excessive"), ("female", 8.2, "fine"), ("female", 15.7, "borderline"),
+     ("female", 15.8, "excessive"), ("unspecified", 7.9, "fine"),
      ("unspecified", 8.0, "borderline"), ("unspecified", 14.6, "borderline"),
      ("unspecified", 14.7, "excessive")],
 )
 def test_same_fppa_banded_by_sex(sex: Sex, fppa: float, band: Band) -> None:
     v = ValgusThresholds()
-    assert band_for(fppa, v.threshold_deg(sex), v.borderline_margin_deg) == band
+    assert band_for(fppa, v.threshold_deg(sex), v.margin_deg(sex)) == band
 
 
 def test_set_estimate_combines_the_error_with_the_reps_spread() -> None:
@@ -107,7 +114,7 @@ def score(
     if band is None:
         v = ValgusThresholds()
         band = "not_measurable" if fppa is None else band_for(
-            fppa, v.unspecified_deg, v.borderline_margin_deg)
+            fppa, v.unspecified_deg, v.margin_deg("unspecified"))
     return RepScore(
         leg=leg, exercise=exercise, complete=complete, start_s=0.0, bottom_s=1.0, end_s=2.0,
         bottom_index=30, depth_deg=depth, fppa_bottom_deg=fppa, fppa_peak_deg=fppa,

@@ -132,8 +132,13 @@ def test_schema_1_is_read_as_the_same_result(name: str) -> None:
     # Changed on purpose since (issue 16 item 5): the thigh limit is 0.25, no longer 0.5 with a
     # silent move to 60 deg; an old result keeps the config it was scored with.
     assert old.config.view.min_thigh_length_ratio == 0.5
+    # Likewise (issue 12): stored before the mapping, its sex-specific thresholds were applied
+    # to the unmapped keypoint FPPA, and it says so.
+    assert (old.config.valgus.female_definition, old.config.valgus.male_definition) == (
+        "keypoint", "keypoint")
     assert dataclasses.replace(
-        old.config, view=dataclasses.replace(old.config.view, min_thigh_length_ratio=0.25)
+        old.config, view=dataclasses.replace(old.config.view, min_thigh_length_ratio=0.25),
+        valgus=new.config.valgus,
     ) == new.config
     # Written again, a schema 1 result keeps its recorded words.
     again = AnalysisResult.from_dict(json.loads(json.dumps(old.to_dict())))

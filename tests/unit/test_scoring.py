@@ -156,8 +156,8 @@ def test_analyze_series_good_control_passes_when_enough_reps() -> None:
 
 
 def test_analyze_series_sex_changes_the_band() -> None:
-    """13.5 deg: clearly above the men's 9 deg (by more than the 3.35 deg error), within the
-    error of the women's 12 deg, which is neither a pass nor a fail."""
+    """13.5 deg (keypoint): clearly above the men's 9 deg (by more than the 3.72 deg error of
+    the mapped FPPA), within the error of the women's 12 deg: neither a pass nor a fail."""
     series, _ = squat_person(13.5)
     male, _ = analyze_series(series, dataclasses.replace(CFG3, sex="male"))
     female, _ = analyze_series(series, dataclasses.replace(CFG3, sex="female"))
@@ -165,7 +165,18 @@ def test_analyze_series_sex_changes_the_band() -> None:
     assert {r.band for r in female.reps} == {"borderline"}
     assert male.legs["left"].verdict == "NOT YET"
     assert female.legs["left"].verdict == "UNCERTAIN"
-    assert female.legs["left"].mean_fppa_deg == pytest.approx(13.5, abs=1.0)
+    # The sex-specific thresholds were set on skin markers: each rep's FPPA is the keypoint
+    # FPPA (still the figure's 13.5 deg) mapped with its hip width ratio (issue 12).
+    v = CFG3.valgus
+    for r in female.reps:
+        assert r.fppa_keypoint_deg == pytest.approx(13.5, abs=1.0)
+        assert r.hip_width_ratio is not None and 0.1 < r.hip_width_ratio < 0.5
+        mapped = (v.thigh_marker_offset_deg + v.thigh_marker_slope * r.fppa_keypoint_deg
+                  + v.thigh_marker_ratio_deg * r.hip_width_ratio)
+        assert r.fppa_bottom_deg == pytest.approx(mapped, abs=1e-6)
+        assert abs(r.fppa_bottom_deg - r.fppa_keypoint_deg) > 0.5  # the map did something
+    default, _ = analyze_series(series, CFG3)  # sex not given: Park 2024's keypoint cut-off
+    assert [r.fppa_bottom_deg for r in default.reps] == [r.fppa_keypoint_deg for r in default.reps]
 
 
 def expected_separation_ratio(fppa_deg: float) -> float:

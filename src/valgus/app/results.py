@@ -189,7 +189,7 @@ def show_report(report: Report, key: str) -> None:
     st.caption("Shaded: the reps, in their band's colour. FPPA is drawn bold while the leg is "
                "the standing leg of a rep and faint otherwise (a free leg's angle means "
                "nothing). Dashed line: the threshold; band around it: borderline (threshold "
-               f"+/- {result.config.valgus.borderline_margin_deg:.2f} deg, the measurement "
+               f"+/- {result.config.valgus.margin_deg(result.config.sex):.2f} deg, the measurement "
                "error).")
     if report.video.bottom_frames:
         st.markdown("##### The deepest frame of every rep")

@@ -19,6 +19,7 @@ from valgus.app.plain import plain
 from valgus.app.review_watch import frame_window
 from valgus.core.clearance import SquatRep, correctable
 from valgus.core.correction import POINTS, XY, LegPoints, Point
+from valgus.core.fppa import mapping_for
 from valgus.errors import ValgusError
 from valgus.landmarks import NUM_LANDMARKS, Side
 from valgus.present.style import BAND_RGB, BAND_TEXT, FREE_LEG, fmt_num
@@ -191,11 +192,11 @@ def _editor(rec: Records, a: AnalysisInfo, rep: SquatRep, scored: ScoredPoints,
     scale = np.array([rgb.shape[1] / scored.image_size[0], rgb.shape[0] / scored.image_size[1]])
     box = crop_box(scored.points, scale, rgb.shape)
     cfg = a.result.config
-    threshold, margin = cfg.valgus.threshold_deg(cfg.sex), cfg.valgus.borderline_margin_deg
+    threshold, margin = cfg.valgus.threshold_deg(cfg.sex), cfg.valgus.margin_deg(cfg.sex)
     value = None
     if target is not None:
         try:
-            value = preview(scored.points, in_force, point, target)
+            value = preview(scored.points, in_force, point, target, mapping_for(cfg))
         except ValueError as err:
             st.error(plain(f"That position gives no angle ({err}): click again."))
             st.session_state.pop(pending_key, None)

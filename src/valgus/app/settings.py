@@ -1,7 +1,7 @@
 """The sidebar's settings: sex (which selects the valgus threshold), the threshold itself, the
 reps needed per leg and the stance leg of uploads, as an ``AnalysisConfig`` (defaults from
 ``AnalysisConfig``); and the words of the rule in force. The borderline band is not a setting:
-it is the measurement error (``ValgusThresholds.borderline_margin_deg``)."""
+it is the measurement error (``ValgusThresholds.margin_deg``)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def sidebar_settings() -> tuple[AnalysisConfig, LegChoice]:
         "(Park 2024, smartphone pose estimation in single-leg squats).",
     ))
     default_thr = base.valgus.threshold_deg(sex)
-    error = base.valgus.borderline_margin_deg
+    error = base.valgus.margin_deg(sex)
     thr = st.sidebar.number_input(
         "Valgus threshold T: FPPA (deg)", min_value=0.0, max_value=45.0,
         value=float(default_thr), step=0.5, key=f"threshold_{sex}",

@@ -12,7 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from valgus.config.checks import CameraMotionConfig, InputLimits, QualityConfig, ViewConfig
-from valgus.config.clinical import ClearanceConfig, PelvicDropConfig, ValgusThresholds
+from valgus.config.clinical import (
+    ClearanceConfig,
+    FppaDefinition,
+    PelvicDropConfig,
+    ValgusThresholds,
+)
 from valgus.config.movement import KinematicsConfig, RepConfig, SmoothingConfig, StanceConfig
 from valgus.config.sex import Sex
 
@@ -20,6 +25,7 @@ __all__ = [
     "AnalysisConfig",
     "CameraMotionConfig",
     "ClearanceConfig",
+    "FppaDefinition",
     "InputLimits",
     "KinematicsConfig",
     "LiveConfig",

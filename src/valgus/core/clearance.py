@@ -157,7 +157,7 @@ def squat_reps(
                              "points cannot be corrected")
         band = score.band if correction is None else band_for(
             correction.fppa_deg, cfg.valgus.threshold_deg(cfg.sex),
-            cfg.valgus.borderline_margin_deg)
+            cfg.valgus.margin_deg(cfg.sex))
         if override is None:
             reps.append(SquatRep(analysis_id, index, score, band, None, correction))
             continue

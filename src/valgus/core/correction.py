@@ -1,7 +1,7 @@
 """A reviewer's correction of a point (issue 15 item 2): at a rep's scored frame the hip, knee
 or ankle point of the scored leg is moved to where it belongs, and the FPPA is measured again
 from the corrected points with the one FPPA function (``kinematics.fppa_deg``, the other hip
-still giving the medial side). Pure numpy.
+still giving the medial side), mapped like the analysis's own (``core.fppa``). Pure numpy.
 
 The corrected FPPA replaces the tool's value for that rep in the verdict (``scoring.SquatRep``
 with a ``correction``): the rep is banded from it with the analysis's own threshold and
@@ -22,6 +22,7 @@ from typing import Literal
 
 import numpy as np
 
+from valgus.core.fppa import IDENTITY, FppaMapping, hip_width_ratio
 from valgus.core.kinematics import fppa_deg
 from valgus.landmarks import Side, ankle, hip, knee, other
 
@@ -91,14 +92,25 @@ def check_xy(xy: XY, what: str = "the point") -> XY:
     return (x, y)
 
 
-def remeasure(points: LegPoints, moves: Mapping[Point, XY]) -> float:
-    """The FPPA (deg) of ``points`` with ``moves`` applied.
+def remeasure(
+    points: LegPoints, moves: Mapping[Point, XY], mapping: FppaMapping = IDENTITY
+) -> float:
+    """The FPPA (deg) of ``points`` with ``moves`` applied, in the analysis's definition:
+    ``mapping`` (``core.fppa.mapping_for`` of the analysis's config) applied to the keypoint
+    FPPA with the hip width ratio of the corrected points (``core.fppa.hip_width_ratio``).
 
     Raises:
         ValueError: an unknown point, a position that is not two finite numbers, or points
             that give no angle (two of them on top of each other).
     """
-    value = points.moved(moves).fppa_deg()
+    moved = points.moved(moves)
+    value = moved.fppa_deg()
+    if mapping != IDENTITY:
+        a, h, k, f = (np.asarray(p, dtype=float) for p in
+                      (moved.other_hip, moved.hip, moved.knee, moved.ankle))
+        ratio = hip_width_ratio(float(np.linalg.norm(h - a)), float(np.linalg.norm(k - h)),
+                                float(np.linalg.norm(f - k)))
+        value = float(mapping.apply(value, ratio))
     if not math.isfinite(value):
         raise ValueError("the corrected points give no angle: hip, knee and ankle must be "
                          "apart")

@@ -7,8 +7,9 @@ a number is only comparable with a threshold after it is put on that threshold's
 This module holds
 
 * the definition names (``FppaDefinition``);
-* ``FppaMapping``: a linear map ``mapped = offset + slope * raw`` from the keypoint FPPA to a
-  target definition, and ``apply_mapping``;
+* ``FppaMapping``: a linear map ``mapped = offset + slope * raw + ratio_deg * ratio`` from the
+  keypoint FPPA (and the body's ``hip_width_ratio`` at that frame) to a target definition, and
+  ``apply_mapping``;
 * the fitting and the leave-bodies-out validation the benchmark uses to decide whether a map is
   worth adopting (``fit_mapping``, ``held_out_predictions``), and the agreement statistics it
   reports (``agreement``: bias, SD, mean absolute error, 95 % limits of agreement after Bland &
@@ -23,36 +24,78 @@ from typing import Literal
 
 import numpy as np
 
-# keypoint: the pose model's hip/knee/ankle points, unmapped (what valgus measured up to issue 12;
-#   also the kind of definition Park 2024's 11.3 deg cut-off was set on, with another model).
-# thigh_marker: skin markers digitised on the frame, thigh line from a proximal-thigh marker
-#   (Herrington 2014; Munro 2012 reliability of the same method).
-# asis_marker: the same with the thigh line from the ASIS marker.
-# joint_centres: hip, knee and ankle joint centres (the rendered rig's), for the benchmark only.
-FppaDefinition = Literal["keypoint", "thigh_marker", "asis_marker", "joint_centres"]
-MappingKind = Literal["offset", "linear"]
+from valgus.config import AnalysisConfig, FppaDefinition
+from valgus.core.kinematics import Kinematics
+from valgus.landmarks import Side
+
+MappingKind = Literal["offset", "linear", "linear_ratio"]
 
 
 @dataclass(frozen=True)
 class FppaMapping:
-    """``mapped_deg = offset_deg + slope * raw_deg``, raw = the keypoint FPPA (deg, + = valgus).
+    """``mapped_deg = offset_deg + slope * raw_deg + ratio_deg * ratio``, raw = the keypoint
+    FPPA (deg, + = valgus), ratio = ``hip_width_ratio`` at the same frame (dimensionless).
 
     ``target`` names the definition the mapped value follows."""
 
     offset_deg: float
     slope: float
     target: FppaDefinition
+    ratio_deg: float = 0.0
 
-    def apply(self, raw_deg: np.ndarray | float) -> np.ndarray:
-        return apply_mapping(raw_deg, self)
+    def apply(
+        self, raw_deg: np.ndarray | float, ratio: np.ndarray | float | None = None
+    ) -> np.ndarray:
+        return apply_mapping(raw_deg, self, ratio)
 
 
 IDENTITY = FppaMapping(0.0, 1.0, "keypoint")
 
 
-def apply_mapping(raw_deg: np.ndarray | float, mapping: FppaMapping) -> np.ndarray:
-    """The mapped FPPA (deg), same shape as ``raw_deg``; NaN stays NaN."""
-    return mapping.offset_deg + mapping.slope * np.asarray(raw_deg, dtype=float)
+def mapping_for(cfg: AnalysisConfig) -> FppaMapping:
+    """The map from the keypoint FPPA to the definition the analysis's threshold was set on
+    (``ValgusThresholds.definition``; the identity where that is "keypoint")."""
+    offset, slope, per_ratio = cfg.valgus.mapping(cfg.sex)
+    return FppaMapping(offset, slope, cfg.valgus.definition(cfg.sex), per_ratio)
+
+
+def hip_width_ratio(
+    hip_width_px: np.ndarray | float,
+    thigh_len_px: np.ndarray | float,
+    shank_len_px: np.ndarray | float,
+) -> np.ndarray:
+    """The hips' image distance over the leg's image length (hip-knee plus knee-ankle), per
+    frame (same shape as the inputs; NaN where the leg has no length). A body-size measure the
+    picture itself gives: how far lateral of the hip keypoint the pelvis's skin markers sit,
+    relative to how long the thigh and shank look, which sets how much a marker's thigh line
+    leans against the keypoint's (issue 12; README "FPPA definitions")."""
+    width = np.asarray(hip_width_px, float)
+    leg = np.asarray(thigh_len_px, float) + np.asarray(shank_len_px, float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(np.where(leg > 0, width / leg, np.nan))
+
+
+def hip_width_ratio_series(kin: Kinematics, side: Side) -> np.ndarray:
+    """(T,) ``hip_width_ratio`` of ``side``'s leg per frame of ``kin``; NaN where unknown."""
+    leg = kin.leg(side)
+    if kin.hip_width_px is None or leg.knee_xy_px is None or leg.ankle_xy_px is None:
+        return np.full(len(kin), np.nan)
+    shank = np.linalg.norm(leg.ankle_xy_px - leg.knee_xy_px, axis=-1)
+    return hip_width_ratio(kin.hip_width_px, leg.thigh_len_px, shank)
+
+
+def apply_mapping(
+    raw_deg: np.ndarray | float, mapping: FppaMapping, ratio: np.ndarray | float | None = None
+) -> np.ndarray:
+    """The mapped FPPA (deg), same shape as ``raw_deg``; NaN stays NaN. ``ratio`` (the
+    ``hip_width_ratio``, broadcast against ``raw_deg``) is needed when ``mapping.ratio_deg``
+    is not 0: ValueError without it."""
+    out = mapping.offset_deg + mapping.slope * np.asarray(raw_deg, dtype=float)
+    if mapping.ratio_deg != 0.0:
+        if ratio is None:
+            raise ValueError(f"the mapping to {mapping.target} needs the hip width ratio")
+        out = out + mapping.ratio_deg * np.asarray(ratio, dtype=float)
+    return np.asarray(out)
 
 
 def fit_mapping(
@@ -60,18 +103,28 @@ def fit_mapping(
     target_deg: Sequence[float] | np.ndarray,
     kind: MappingKind,
     target: FppaDefinition,
+    ratio: Sequence[float] | np.ndarray | None = None,
 ) -> FppaMapping:
-    """Least-squares map from ``raw_deg`` (n,) to ``target_deg`` (n,), NaN pairs dropped.
+    """Least-squares map from ``raw_deg`` (n,) to ``target_deg`` (n,), NaN rows dropped.
 
-    ``offset``: slope fixed at 1, offset = mean difference. ``linear``: offset and slope."""
+    ``offset``: slope fixed at 1, offset = mean difference. ``linear``: offset and slope.
+    ``linear_ratio``: offset, slope and a term in ``ratio`` (n,), the ``hip_width_ratio`` of
+    each value (ValueError without it)."""
     x = np.asarray(raw_deg, float)
     y = np.asarray(target_deg, float)
-    ok = np.isfinite(x) & np.isfinite(y)
-    x, y = x[ok], y[ok]
+    if kind == "linear_ratio" and ratio is None:
+        raise ValueError("a linear_ratio mapping needs the hip width ratio of every value")
+    r = np.zeros_like(x) if ratio is None else np.asarray(ratio, float)
+    ok = np.isfinite(x) & np.isfinite(y) & np.isfinite(r)
+    x, y, r = x[ok], y[ok], r[ok]
     if x.size == 0:
         raise ValueError("no finite pairs to fit a mapping on")
     if kind == "offset" or x.size < 3 or np.ptp(x) == 0:
         return FppaMapping(float(np.mean(y - x)), 1.0, target)
+    if kind == "linear_ratio" and x.size >= 4 and np.ptp(r) > 0:
+        design = np.c_[np.ones(x.size), x, r]
+        (offset, slope, per_ratio), *_ = np.linalg.lstsq(design, y, rcond=None)
+        return FppaMapping(float(offset), float(slope), target, float(per_ratio))
     slope, offset = np.polyfit(x, y, 1)
     return FppaMapping(float(offset), float(slope), target)
 
@@ -82,20 +135,23 @@ def held_out_predictions(
     groups: Sequence[str],
     kind: MappingKind,
     target: FppaDefinition,
+    ratio: Sequence[float] | np.ndarray | None = None,
 ) -> np.ndarray:
     """Leave-one-group-out: each value mapped by a fit on every other group (n,).
 
-    ``groups`` (n,): the body each value comes from, so no body's own values tune its map."""
+    ``groups`` (n,): the body each value comes from, so no body's own values tune its map.
+    ``ratio`` (n,): each value's ``hip_width_ratio``, for ``linear_ratio``."""
     x = np.asarray(raw_deg, float)
     y = np.asarray(target_deg, float)
+    r = None if ratio is None else np.asarray(ratio, float)
     g = np.asarray(groups)
     out = np.full(x.shape, np.nan)
     for name in np.unique(g):
         test = g == name
         if np.all(test):
             raise ValueError("leave-bodies-out needs at least two bodies")
-        m = fit_mapping(x[~test], y[~test], kind, target)
-        out[test] = apply_mapping(x[test], m)
+        m = fit_mapping(x[~test], y[~test], kind, target, None if r is None else r[~test])
+        out[test] = apply_mapping(x[test], m, None if r is None else r[test])
     return out
 
 

@@ -25,6 +25,7 @@ import numpy as np
 from valgus.config import AnalysisConfig, ValgusThresholds
 from valgus.core.camera import CameraMovement, CameraPath, camera_moved
 from valgus.core.checks import QualityIssue
+from valgus.core.fppa import IDENTITY, hip_width_ratio_series, mapping_for
 from valgus.core.kinematics import Kinematics
 from valgus.core.reasons import RepIssue, RepIssueCode, incomplete_issue
 from valgus.core.reps import RepCandidate
@@ -61,6 +62,12 @@ class RepScore:
     motion is known, scored or not; None when unknown (a plain background, a stored result).
     ``camera_measured_from``: "background", or "standing_foot" where the background showed
     nothing to follow and the shift was read from the planted foot (the others None there).
+    The FPPA fields follow the definition the threshold was set on
+    (``ValgusThresholds.definition``): the keypoint FPPA mapped (``core.fppa``) where that is a
+    skin-marker one. ``fppa_keypoint_deg``: the unmapped keypoint FPPA at the scored point (the
+    plateau median), for every rep with one; ``hip_width_ratio``: the hips' image distance over
+    the stance leg's image length there (``core.fppa.hip_width_ratio``, plateau median), which
+    the mapping uses. Both None in results stored before them.
     """
 
     leg: Side
@@ -91,6 +98,8 @@ class RepScore:
     camera_speed_pct_per_s: float | None = None
     camera_measured_from: str | None = None
     thigh_ratio: float | None = None
+    fppa_keypoint_deg: float | None = None
+    hip_width_ratio: float | None = None
 
     @property
     def picture_index(self) -> int:
@@ -262,17 +271,27 @@ def score_rep(
         thigh_ratio = leg.thigh_len_px / standing_thigh
     thigh_ok = thigh_ratio >= cfg.view.min_thigh_length_ratio
     descent = np.arange(c.start_i, b + 1)
-    usable = descent[thigh_ok[descent] & np.isfinite(leg.fppa_deg[descent])]
-    fppa_peak = float(np.max(leg.fppa_deg[usable])) if usable.size else None
+    # Every FPPA of the rep in the threshold's definition (issue 12): the keypoint FPPA mapped
+    # frame by frame with that frame's hip width ratio (the identity for "keypoint").
+    mapping = mapping_for(cfg)
+    body_ratio = hip_width_ratio_series(kin, rep.leg)
+    fppa = leg.fppa_deg if mapping == IDENTITY else mapping.apply(leg.fppa_deg, body_ratio)
+    usable = descent[thigh_ok[descent] & np.isfinite(fppa[descent])]
+    fppa_peak = float(np.max(fppa[usable])) if usable.size else None
     # The literature's alternative point, reported beside the bottom's (never banded).
     at_ref = usable[leg.flexion_deg[usable] >= cfg.view.reference_flexion_deg]
-    fppa_ref = float(leg.fppa_deg[at_ref[0]]) if at_ref.size else None
+    fppa_ref = float(fppa[at_ref[0]]) if at_ref.size else None
     plateau = bottom_plateau(leg.flexion_deg, c.start_i, c.end_i, b, cfg.view.bottom_plateau_deg)
     ratios = thigh_ratio[plateau][np.isfinite(thigh_ratio[plateau])]
     thigh_bottom = float(np.median(ratios)) if ratios.size else None
-    fppa_bottom, scored_i = plateau_fppa(
-        leg.fppa_deg, plateau if trusted is None else plateau[trusted[plateau]]
-    )
+    read = plateau if trusted is None else plateau[trusted[plateau]]
+    fppa_keypoint, scored_i = plateau_fppa(leg.fppa_deg, read)
+    body_at = body_ratio[read][np.isfinite(body_ratio[read])]
+    hip_ratio = float(np.median(body_at)) if body_at.size else None
+    fppa_bottom = fppa_keypoint
+    if mapping != IDENTITY:
+        fppa_bottom = (None if fppa_keypoint is None or hip_ratio is None
+                       else float(mapping.apply(fppa_keypoint, hip_ratio)))
     scored_i = scored_i if scored_i >= 0 else b
     gap = bottom_gap(t, kin.detected, b, plateau)
     if gap is not None and gap[0] > cfg.quality.max_bottom_gap_s:
@@ -312,7 +331,7 @@ def score_rep(
         scored_at = None
     else:
         v: ValgusThresholds = cfg.valgus
-        band = band_for(fppa_bottom or 0.0, v.threshold_deg(cfg.sex), v.borderline_margin_deg)
+        band = band_for(fppa_bottom or 0.0, v.threshold_deg(cfg.sex), v.margin_deg(cfg.sex))
         separation = knee_ankle_separation_ratio(
             kin, scored_i, v.separation_min_ankle_hip_widths
         )
@@ -348,6 +367,8 @@ def score_rep(
         knee_ankle_separation_ratio=separation,
         scored_index=int(scored_i),
         thigh_ratio=thigh_bottom,
+        fppa_keypoint_deg=None if band == "not_measurable" else fppa_keypoint,
+        hip_width_ratio=hip_ratio,
         camera_shift_pct=figures[0],
         camera_zoom_pct=figures[1],
         camera_roll_deg=figures[2],
@@ -357,6 +378,7 @@ def score_rep(
 
 
 _NO_FIGURES: tuple[float | None, ...] = (None, None, None, None)
+
 
 
 def _camera_fields(moved: CameraMovement | None) -> tuple[float | None, ...]:

@@ -154,9 +154,10 @@ class AnalysisResult:
                 "thresholds": {
                     "sex": self.config.sex,
                     "excessive_fppa_deg": self.threshold_deg,
-                    "borderline_margin_deg": self.config.valgus.borderline_margin_deg,
+                    "borderline_margin_deg": self.config.valgus.margin_deg(self.config.sex),
                     "method_sem_deg": self.config.valgus.method_sem_deg,
-                    "tool_error_sd_deg": self.config.valgus.tool_error_sd_deg,
+                    "tool_error_sd_deg": self.config.valgus.tool_error_deg(self.config.sex),
+                    "fppa_definition": self.config.valgus.definition(self.config.sex),
                     "required_reps": self.config.clearance.required_reps,
                     "verdict_rule": VERDICT_RULE,
                 },
@@ -298,7 +299,12 @@ def _config(c: Mapping[str, Any]) -> AnalysisConfig:
         factory = f.default_factory
         if factory is not dataclasses.MISSING and dataclasses.is_dataclass(factory):
             names = {g.name for g in dataclasses.fields(factory)}
-            values[f.name] = factory(**{k: v for k, v in c[f.name].items() if k in names})
+            stored = {k: v for k, v in c[f.name].items() if k in names}
+            if f.name == "valgus" and "female_definition" not in stored:
+                # Stored before issue 12's mapping: every threshold was applied to the
+                # unmapped keypoint FPPA, so that is what its reps hold.
+                stored.update(female_definition="keypoint", male_definition="keypoint")
+            values[f.name] = factory(**stored)
         else:
             values[f.name] = c[f.name]
     return AnalysisConfig(**values)

@@ -99,7 +99,7 @@ class SquatRep:
 class LegRule:
     """What ``leg_verdict`` applies: ``threshold_deg`` (FPPA above it is excessive valgus, deg),
     ``error_sd_deg`` (one SD of the measurement error of a person's FPPA, deg:
-    ``ValgusThresholds.borderline_margin_deg``, also the half-width of the rep bands) and
+    ``ValgusThresholds.margin_deg``, also the half-width of the rep bands) and
     ``required_reps`` (measurable reps the test asks for per leg)."""
 
     threshold_deg: float
@@ -111,7 +111,7 @@ class LegRule:
         """The rule of an analysis config (its sex-specific threshold); ``required_reps``
         overrides the config's."""
         need = cfg.clearance.required_reps if required_reps is None else required_reps
-        return cls(cfg.valgus.threshold_deg(cfg.sex), cfg.valgus.borderline_margin_deg, need)
+        return cls(cfg.valgus.threshold_deg(cfg.sex), cfg.valgus.margin_deg(cfg.sex), need)
 
     @property
     def excessive_above_deg(self) -> float:

@@ -1,7 +1,7 @@
 """What the FPPA's measurement error allows to conclude: the band of one rep, and where a leg's
 set of reps stands against the threshold. Pure Python, angles in degrees (+ = valgus).
 
-The error is ``ValgusThresholds.borderline_margin_deg``: one standard deviation combining the
+The error is ``ValgusThresholds.margin_deg``: one standard deviation combining the
 standard error of measurement of manual 2D FPPA (Munro 2012: 2.7-3.0 deg) with valgus's own error
 against the reference points (README "Accuracy"). Both are errors of a person's score that do
 not shrink when more reps are averaged; only the reps' own spread does (its standard error is
@@ -25,7 +25,7 @@ Position = Literal["below", "within", "above"]
 
 def band_for(fppa_deg: float, threshold_deg: float, margin_deg: float) -> Band:
     """One rep: fine below threshold - margin, excessive above threshold + margin, borderline
-    between (edges included). ``margin_deg``: ``ValgusThresholds.borderline_margin_deg``."""
+    between (edges included). ``margin_deg``: ``ValgusThresholds.margin_deg``."""
     if fppa_deg > threshold_deg + margin_deg:
         return "excessive"
     if fppa_deg >= threshold_deg - margin_deg:

@@ -29,7 +29,7 @@ def timeline_figure(kin: Kinematics, result: AnalysisResult) -> Any:
 
     cfg = result.config
     thr = cfg.valgus.threshold_deg(cfg.sex)
-    margin = cfg.valgus.borderline_margin_deg
+    margin = cfg.valgus.margin_deg(cfg.sex)
     fig = make_subplots(
         rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
         subplot_titles=("FPPA (deg, + = knee medial / valgus)", "Knee flexion (deg)"),

@@ -50,13 +50,13 @@ def live_band(fppa_deg: float, cfg: AnalysisConfig) -> Band:
     if not math.isfinite(fppa_deg):
         return "not_measurable"
     v = cfg.valgus
-    return band_for(fppa_deg, v.threshold_deg(cfg.sex), v.borderline_margin_deg)
+    return band_for(fppa_deg, v.threshold_deg(cfg.sex), v.margin_deg(cfg.sex))
 
 
 def band_rule_text(cfg: AnalysisConfig) -> str:
     """The rep bands with their real edges and where the margin comes from (plain text)."""
     v = cfg.valgus
-    thr, e = v.threshold_deg(cfg.sex), v.borderline_margin_deg
+    thr, e = v.threshold_deg(cfg.sex), v.margin_deg(cfg.sex)
     return (
         f"Each rep: excessive above {thr + e:.1f} deg, borderline {thr - e:.1f} to {thr + e:.1f}"
         f" deg, fine below {thr - e:.1f} deg (threshold {thr:.1f} deg +/- the measurement error "
@@ -82,8 +82,8 @@ def rule_text(cfg: AnalysisConfig) -> str:
     return f"{band_rule_text(cfg)} {leg_rule_text(cfg)} FPPA + = knee towards the midline."
 
 
-# What the reported FPPA is, per definition (``config.ValgusThresholds.fppa_definition``,
-# ``core.fppa.FppaDefinition``): the one wording of it.
+# What the reported FPPA is, per definition (``config.ValgusThresholds.definition``,
+# ``config.FppaDefinition``): the one wording of it.
 FPPA_DEFINITION_TEXT: dict[str, str] = {
     "keypoint": (
         "the angle in the picture between the thigh (hip to knee) and the shank (knee to ankle) "
@@ -94,9 +94,15 @@ FPPA_DEFINITION_TEXT: dict[str, str] = {
         "straight, + = knee towards the midline (valgus)"
     ),
     "thigh_marker": (
-        "the pose model's FPPA mapped to the skin-marker definition (a proximal-thigh marker, "
-        "mid-patella and mid-ankle), scored at the deepest point of each rep (the median over "
-        "the bottom plateau); + = valgus"
+        "the angle in the picture between the thigh and the shank of the stance leg as skin "
+        "markers on the proximal thigh, the knee and the ankle would give it (the definition "
+        "the sex-specific thresholds were set on): the pose model's hip, knee and ankle FPPA "
+        "mapped as {offset:+.1f} deg + {slope:.3f} x FPPA + {per_ratio:.0f} deg x (hip width / "
+        "leg length in the picture), scored at the deepest point of each rep: the median over "
+        "the bottom plateau (the frames within {plateau:.0f} deg of the deepest knee flexion); "
+        "the value where the descent reaches 60 deg of knee flexion is reported beside it and "
+        "never sets the band; the unmapped value is kept beside it; + = knee towards the "
+        "midline (valgus)"
     ),
 }
 
@@ -106,20 +112,23 @@ def method_text(cfg: AnalysisConfig | None) -> str:
     numbers in force (``config.ValgusThresholds``; plain text, for the report's method note)."""
     cfg = cfg or AnalysisConfig()
     v = cfg.valgus
-    definition = FPPA_DEFINITION_TEXT.get(v.fppa_definition, v.fppa_definition).format(
-        plateau=cfg.view.bottom_plateau_deg)
+    definition = v.definition(cfg.sex)
+    offset, slope, per_ratio = v.mapping(cfg.sex)
+    text = FPPA_DEFINITION_TEXT.get(definition, definition).format(
+        plateau=cfg.view.bottom_plateau_deg, offset=offset, slope=slope, per_ratio=per_ratio)
+    against = ("reference joint points" if definition == "keypoint"
+               else "proximal-thigh skin markers on bodies the mapping was not fitted on")
     return (
-        f"FPPA (frontal plane projection angle): {definition}. Measured error: valgus's own "
-        f"error against reference joint points is {v.tool_error_sd_deg:.1f} deg (one SD, "
+        f"FPPA (frontal plane projection angle): {text}. Measured error: valgus's own "
+        f"error against {against} is {v.tool_error_deg(cfg.sex):.1f} deg (one SD, "
         f"rendered bodies filmed square-on; README \"Accuracy\"); the standard error of "
         f"measurement of 2D FPPA between sessions is {v.method_sem_deg:.1f} deg (Munro 2012). "
-        f"Combined, {v.borderline_margin_deg:.2f} deg: the borderline margin around the "
+        f"Combined, {v.margin_deg(cfg.sex):.2f} deg: the borderline margin around the "
         f"threshold."
     ) + (
-        f" The female and male thresholds (Herrington & Munro 2010) were set on skin-marker "
-        f"FPPA, which read about {v.thigh_marker_offset_deg:.0f} deg above this keypoint FPPA "
-        f"on the rendered bodies (not corrected for yet); the threshold without a sex (Park "
-        f"2024) on another pose model's keypoints." if v.fppa_definition == "keypoint" else ""
+        " This threshold (Park 2024) was set on a pose model's keypoints; the female and male "
+        "thresholds (Herrington & Munro 2010) on skin markers, to which the FPPA is mapped "
+        "when the sex is given." if definition == "keypoint" else ""
     )
 
 

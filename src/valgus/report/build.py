@@ -85,7 +85,7 @@ def _thresholds(summary: SessionSummary) -> dict[str, Any]:
         )
         return {
             "threshold_deg": a.result.threshold_deg,
-            "margin_deg": cfg.valgus.borderline_margin_deg,
+            "margin_deg": cfg.valgus.margin_deg(cfg.sex),
             "sex": cfg.sex,
             "bands": band_rule_text(cfg),
             "rule": leg_rule_text(cfg),

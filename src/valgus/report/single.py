@@ -46,7 +46,7 @@ def analysis_html(result: AnalysisResult, pictures: Mapping[int, np.ndarray]) ->
         legs=SIDES,
         rep_rows=rows,
         frame_groups=groups,
-        chart=fppa_per_rep_chart(reps, result.threshold_deg, cfg.valgus.borderline_margin_deg),
+        chart=fppa_per_rep_chart(reps, result.threshold_deg, cfg.valgus.margin_deg(cfg.sex)),
         problem=result.problem_text(),
         method=method_text(cfg),
         rule=rule_text(cfg),

@@ -33,6 +33,7 @@ from valgus.core.correction import (
     in_force,
     remeasure,
 )
+from valgus.core.fppa import IDENTITY, FppaMapping, mapping_for
 from valgus.errors import ValgusError
 from valgus.landmarks import Side
 from valgus.store import audit, signing
@@ -110,9 +111,10 @@ def _moves(rows: Sequence[PointCorrectionRow], index: int) -> dict[Point, XY]:
 
 
 def preview(points: LegPoints, corrections: Sequence[PointCorrection], point: Point,
-            xy: XY) -> float:
+            xy: XY, mapping: FppaMapping = IDENTITY) -> float:
     """The FPPA a correction of ``point`` to ``xy`` would give, with the rep's corrections in
-    force (``corrections``) applied first (what the Review page shows before saving).
+    force (``corrections``) applied first (what the Review page shows before saving), in the
+    analysis's FPPA definition (``mapping``: ``core.fppa.mapping_for`` of its config).
 
     Raises:
         ValueError: an unknown point, a position that is not finite, or no angle.
@@ -120,7 +122,7 @@ def preview(points: LegPoints, corrections: Sequence[PointCorrection], point: Po
     moves: dict[Point, XY] = {c.point: c.corrected_xy for c in
                               sorted(corrections, key=lambda c: c.id)}
     moves[point] = xy
-    return remeasure(points, moves)
+    return remeasure(points, moves, mapping)
 
 
 # --------------------------------------------------------------------------- changing
@@ -204,7 +206,7 @@ def save_correction(
         moves = _moves(rows, index)
         moves[point] = (x, y)
         try:
-            fppa = remeasure(points, moves)
+            fppa = remeasure(points, moves, mapping_for(info.result.config))
         except ValueError as err:
             raise RecordError(str(err)) from err
         tool = info.result.reps[index - 1].scored_fppa_deg

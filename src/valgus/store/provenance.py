@@ -97,8 +97,8 @@ def settings_check(
     if cfg.sex != clinic.sex:
         own.append(f"sex {SEX_WORDS.get(cfg.sex, cfg.sex)} (the person's record: "
                    f"{SEX_WORDS.get(clinic.sex, clinic.sex)})")
-    margin, clinic_margin = (cfg.valgus.borderline_margin_deg,
-                             clinic.valgus.borderline_margin_deg)
+    margin, clinic_margin = (cfg.valgus.margin_deg(cfg.sex),
+                             clinic.valgus.margin_deg(clinic.sex))
     if abs(margin - clinic_margin) > 1e-9:
         own.append(f"borderline margin {margin:.2f} deg (clinic: {clinic_margin:.2f} deg)")
     if cfg.clearance.required_reps != clinic.clearance.required_reps:

@@ -235,11 +235,11 @@ def evaluate_clip(clip: Path, match_s: float = 1.0) -> dict[str, Any]:
             d = detected[best]
             fppa = _f(d.fppa_bottom_deg)
             drop = _f(d.pelvic_drop_deg)
-            k = int(np.argmin(np.abs(series.t_s - d.bottom_s)))
             row.update(
                 found=True,
                 leg=d.leg,
-                hip_width_ratio=_f(hip_width_ratio(series.xy_px[k], d.leg)),
+                hip_width_ratio=_f(d.hip_width_ratio),
+                fppa_keypoint_deg=_f(d.fppa_keypoint_deg),
                 complete=d.complete,
                 band=d.band,
                 depth_deg=_f(d.depth_deg),
@@ -266,17 +266,6 @@ def evaluate_clip(clip: Path, match_s: float = 1.0) -> dict[str, Any]:
         "fppa_series_error_deg": _error_stats(fppa_err),
         "pelvic_drop_series_error_deg": _error_stats(drop_err),
     }
-
-
-def hip_width_ratio(xy: np.ndarray, side: str) -> float:
-    """Keypoint hip width over the ``side`` leg's hip-knee-ankle length in one frame (33, 2):
-    a body-size ratio the video itself gives, for the FPPA mapping study (issue 12)."""
-    hl, hr = xy[lm.LEFT_HIP], xy[lm.RIGHT_HIP]
-    h = hl if side == "left" else hr
-    k = xy[lm.LEFT_KNEE if side == "left" else lm.RIGHT_KNEE]
-    a = xy[lm.LEFT_ANKLE if side == "left" else lm.RIGHT_ANKLE]
-    leg = np.linalg.norm(k - h) + np.linalg.norm(a - k)
-    return float(np.linalg.norm(hr - hl) / leg) if leg > 0 else float("nan")
 
 
 def _error_stats(parts: list[np.ndarray]) -> dict[str, Any]:
