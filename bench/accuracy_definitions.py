@@ -134,6 +134,35 @@ def report(results: list[dict[str, Any]]) -> dict[str, Any]:
     return mapping_study(data)
 
 
+def save_rows(results: list[dict[str, Any]], path: Path) -> None:
+    """The reps the mapping study uses, as tests/data/fppa_definition_reps.json holds them."""
+    reps = [
+        {"body": r["body"], "keypoint_deg": round(r["raw"], 3),
+         "hip_width_ratio": None if r["ratio"] is None else round(r["ratio"], 5),
+         **{f"{d}_deg": truth_of(r, d) for d in DEFINITIONS}}
+        for r in rows(results)
+    ]
+    doc = {
+        "what": "issue-12 body set (bench/accuracy_set.py, 10 rendered bodies, square camera): "
+        "per scored rep, valgus's keypoint FPPA at its scored point (plateau median) and hip "
+        "width ratio, and the true FPPA at the true deepest frame under each definition (deg)",
+        "made_by": ".venv/bin/python bench/accuracy.py --definitions --json F; "
+        "bench/accuracy_definitions.py F --save-rows tests/data/fppa_definition_reps.json",
+        "reps": reps,
+    }
+    path.write_text(json.dumps(doc, indent=1) + "\n")
+
+
 if __name__ == "__main__":
-    # Saved results: --json files of bench/accuracy.py or python -m valgus.synth.evaluate.
-    report([res for arg in sys.argv[1:] for res in json.loads(Path(arg).read_text())])
+    # Saved results: --json files of bench/accuracy.py or python -m valgus.synth.evaluate;
+    # --save-rows PATH writes the reps for tests/data.
+    args = sys.argv[1:]
+    target = None
+    if "--save-rows" in args:
+        k = args.index("--save-rows")
+        target = Path(args[k + 1])
+        del args[k : k + 2]
+    loaded = [res for arg in args for res in json.loads(Path(arg).read_text())]
+    report(loaded)
+    if target is not None:
+        save_rows(loaded, target)

@@ -3,13 +3,15 @@
 Bounds come from bench/accuracy.py (README "Accuracy"): on the square-on clips every rep and
 stance leg was right, and the FPPA error at the deepest frame was -7.7 to -2.2 deg (bias -4.8,
 SD 1.5: MediaPipe places the hip medial and the knee lateral of the rig's joint centres). The
-bounds below are the worst seen plus one SEM of 2D FPPA (1.3 deg, Munro 2012), so a real
-regression fails while run-to-run noise does not.
+bounds below are the worst seen plus one SEM of 2D FPPA (1.3 deg, Munro 2012) on each side, with
+the bias and the spread of all square-on reps bounded apart, so a real regression either way
+fails while run-to-run noise does not. (No sex is given: the keypoint FPPA, unmapped.)
 """
 
 from __future__ import annotations
 
 import json
+import statistics
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,13 @@ FRONTAL = ["accuracy/acc_female_yaw0.mp4", "accuracy/acc_male_yaw0.mp4",
            "accuracy/acc_female_depth65.mp4", "accuracy/acc_female_pelvicdrop8.mp4",
            "demo_single_leg_squats.mp4"]
 TURNED_20 = ["accuracy/acc_female_yaw+20.mp4", "accuracy/acc_female_yaw-20.mp4"]
-MAX_FPPA_ERROR_DEG = 9.0  # worst seen 7.7
+# Per rep, both sides (measured - true, deg): worst seen -7.8, least -2.3 (README "Accuracy");
+# one SEM (1.3 deg, Munro 2012) beyond each. A rep reading above the truth was never seen.
+FPPA_ERROR_RANGE_DEG = (-9.1, -0.9)
+# Over all square-on reps, bias and spread apart (issue 12 item 8): measured bias -5.0, SD 1.5;
+# the bias may move by 1.5 deg (run-to-run and model noise), the SD up to 2.5 deg.
+FPPA_BIAS_RANGE_DEG = (-6.5, -3.5)
+FPPA_MAX_SD_DEG = 2.5
 MAX_FLEXION_ERROR_DEG = 13.0  # depth read from the hip-ankle shortening: +6 to +11.5 seen
 
 
@@ -52,7 +60,19 @@ def test_fppa_at_the_deepest_frame_is_within_the_benchmark_bound(name: str) -> N
     errors = [r["fppa_error_deg"] for r in reps]
     print(f"\n{name}: FPPA errors {[round(e, 1) for e in errors]}")
     assert all(e is not None for e in errors), "a square-on rep was not scored"
-    assert all(abs(e) <= MAX_FPPA_ERROR_DEG for e in errors)
+    low, high = FPPA_ERROR_RANGE_DEG
+    assert all(low <= e <= high for e in errors), errors
+
+
+def test_fppa_bias_and_spread_over_the_square_on_clips_are_bounded_apart() -> None:
+    """A constant shift of every reading (either way) moves the bias out of its range even
+    where each rep stays inside the per-rep range; more scatter breaks the SD bound."""
+    errors = [r["fppa_error_deg"] for name in FRONTAL for r in evaluated(name)["reps"]]
+    assert len(errors) == 20 and all(e is not None for e in errors)
+    bias, sd = statistics.fmean(errors), statistics.stdev(errors)
+    print(f"\nsquare-on FPPA error: bias {bias:+.2f}, SD {sd:.2f} deg over {len(errors)} reps")
+    assert FPPA_BIAS_RANGE_DEG[0] <= bias <= FPPA_BIAS_RANGE_DEG[1]
+    assert sd <= FPPA_MAX_SD_DEG
 
 
 @pytest.mark.parametrize("name", TURNED_20)
