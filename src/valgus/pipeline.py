@@ -21,6 +21,7 @@ from valgus.core.checks import (
     assess_view,
     behind_view,
 )
+from valgus.core.fppa import in_definition
 from valgus.core.kinematics import Kinematics, compute_kinematics
 from valgus.core.pose import PoseSeries
 from valgus.core.reasons import QualityCode, RepIssueCode, forced_leg_reasons
@@ -84,6 +85,9 @@ def prepare_scoring(series: PoseSeries, cfg: AnalysisConfig) -> ScoringContext:
         cfg.kinematics.standing_window_s,
         cfg.kinematics,
     )
+    # Every FPPA from here on (scores, curves, pictures, exports) in the definition the
+    # threshold was set on (issue 12): mapped from the keypoints where that is skin markers.
+    kin = in_definition(kin, cfg)
     view = assess_view(kin, cfg)
     if any(q.code in ROTATED_VIDEO_CODES for q in quality):
         # The body turn is read from 3D landmarks the model fits as if the person stood upright

@@ -18,12 +18,14 @@ This module holds
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
+from valgus import landmarks as lm
 from valgus.config import AnalysisConfig, FppaDefinition
 from valgus.core.kinematics import Kinematics
 from valgus.landmarks import Side
@@ -82,6 +84,48 @@ def hip_width_ratio_series(kin: Kinematics, side: Side) -> np.ndarray:
         return np.full(len(kin), np.nan)
     shank = np.linalg.norm(leg.ankle_xy_px - leg.knee_xy_px, axis=-1)
     return hip_width_ratio(kin.hip_width_px, leg.thigh_len_px, shank)
+
+
+def leg_fppa(kin: Kinematics, side: Side, cfg: AnalysisConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(T,) FPPA of ``side``'s leg per frame in the definition ``cfg``'s threshold was set on,
+    and (T,) the unmapped keypoint FPPA (deg). Works on kinematics already put on that
+    definition (``in_definition``) and on raw ones alike: the one place the map is applied to a
+    clip's frames."""
+    leg = kin.leg(side)
+    if leg.fppa_keypoint_deg is not None:
+        return leg.fppa_deg, leg.fppa_keypoint_deg
+    m = mapping_for(cfg)
+    if m == IDENTITY:
+        return leg.fppa_deg, leg.fppa_deg
+    return m.apply(leg.fppa_deg, hip_width_ratio_series(kin, side)), leg.fppa_deg
+
+
+def in_definition(kin: Kinematics, cfg: AnalysisConfig) -> Kinematics:
+    """``kin`` with each leg's ``fppa_deg`` in the definition ``cfg``'s threshold was set on
+    (the keypoint one kept in ``fppa_keypoint_deg``), so that every picture, curve and export
+    shows the numbers the bands apply to; ``kin`` itself where nothing is mapped."""
+    if mapping_for(cfg) == IDENTITY or kin.left.fppa_keypoint_deg is not None:
+        return kin
+    legs = {}
+    for side in ("left", "right"):
+        mapped, raw = leg_fppa(kin, side, cfg)
+        legs[side] = dataclasses.replace(kin.leg(side), fppa_deg=mapped, fppa_keypoint_deg=raw)
+    return dataclasses.replace(kin, left=legs["left"], right=legs["right"])
+
+
+def frame_fppa(raw_deg: float, xy_px: np.ndarray, side: Side, cfg: AnalysisConfig) -> float:
+    """One frame's FPPA (deg) in the definition ``cfg``'s threshold was set on, from its
+    keypoint FPPA ``raw_deg`` and its (33, 2) image landmarks (the live page's per-frame
+    value)."""
+    m = mapping_for(cfg)
+    if m == IDENTITY:
+        return float(raw_deg)
+    p = np.asarray(xy_px, float)
+    hip_, knee_, ankle_ = p[lm.hip(side)], p[lm.knee(side)], p[lm.ankle(side)]
+    ratio = hip_width_ratio(float(np.linalg.norm(hip_ - p[lm.hip(lm.other(side))])),
+                            float(np.linalg.norm(knee_ - hip_)),
+                            float(np.linalg.norm(ankle_ - knee_)))
+    return float(m.apply(raw_deg, ratio))
 
 
 def apply_mapping(

@@ -198,6 +198,8 @@ class LegSeries:
     foot_xy_px: (T, 2) mean of ankle, heel and toe in the image.
     knee_xy_px / ankle_xy_px: (T, 2) the knee and ankle landmarks in the image (smoothed), for
         measures across both legs (``scoring.knee_ankle_separation_ratio``); None when not kept.
+    fppa_keypoint_deg: (T,) the pose keypoints' FPPA where ``fppa_deg`` was put on another
+        definition (``core.fppa.in_definition``); None when ``fppa_deg`` is the keypoint one.
 
     Raises ValueError naming the field, the expected and the actual shape when a field is not
     (T,) (or (T, 2)) with the T of ``fppa_deg``.
@@ -214,9 +216,12 @@ class LegSeries:
     foot_xy_px: np.ndarray
     knee_xy_px: np.ndarray | None = None
     ankle_xy_px: np.ndarray | None = None
+    fppa_keypoint_deg: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         check_shape("fppa_deg", self.fppa_deg, (None,))
+        if self.fppa_keypoint_deg is not None:
+            check_shape("fppa_keypoint_deg", self.fppa_keypoint_deg, self.fppa_deg.shape)
         n = self.fppa_deg.shape[0]
         for name in _LEG_PER_FRAME:
             check_shape(name, getattr(self, name), (n,))

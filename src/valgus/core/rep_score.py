@@ -25,7 +25,7 @@ import numpy as np
 from valgus.config import AnalysisConfig, ValgusThresholds
 from valgus.core.camera import CameraMovement, CameraPath, camera_moved
 from valgus.core.checks import QualityIssue
-from valgus.core.fppa import IDENTITY, hip_width_ratio_series, mapping_for
+from valgus.core.fppa import IDENTITY, hip_width_ratio_series, leg_fppa, mapping_for
 from valgus.core.kinematics import Kinematics
 from valgus.core.reasons import RepIssue, RepIssueCode, incomplete_issue
 from valgus.core.reps import RepCandidate
@@ -272,10 +272,11 @@ def score_rep(
     thigh_ok = thigh_ratio >= cfg.view.min_thigh_length_ratio
     descent = np.arange(c.start_i, b + 1)
     # Every FPPA of the rep in the threshold's definition (issue 12): the keypoint FPPA mapped
-    # frame by frame with that frame's hip width ratio (the identity for "keypoint").
+    # frame by frame with that frame's hip width ratio (the identity for "keypoint"); the
+    # scored value maps the plateau medians of both, as the map was fitted.
     mapping = mapping_for(cfg)
     body_ratio = hip_width_ratio_series(kin, rep.leg)
-    fppa = leg.fppa_deg if mapping == IDENTITY else mapping.apply(leg.fppa_deg, body_ratio)
+    fppa, keypoint = leg_fppa(kin, rep.leg, cfg)
     usable = descent[thigh_ok[descent] & np.isfinite(fppa[descent])]
     fppa_peak = float(np.max(fppa[usable])) if usable.size else None
     # The literature's alternative point, reported beside the bottom's (never banded).
@@ -285,7 +286,7 @@ def score_rep(
     ratios = thigh_ratio[plateau][np.isfinite(thigh_ratio[plateau])]
     thigh_bottom = float(np.median(ratios)) if ratios.size else None
     read = plateau if trusted is None else plateau[trusted[plateau]]
-    fppa_keypoint, scored_i = plateau_fppa(leg.fppa_deg, read)
+    fppa_keypoint, scored_i = plateau_fppa(keypoint, read)
     body_at = body_ratio[read][np.isfinite(body_ratio[read])]
     hip_ratio = float(np.median(body_at)) if body_at.size else None
     fppa_bottom = fppa_keypoint

@@ -28,6 +28,7 @@ import numpy as np
 from valgus import landmarks as lm
 from valgus.config import AnalysisConfig, LiveConfig
 from valgus.core.flexion import UprightTrunkScale
+from valgus.core.fppa import frame_fppa
 from valgus.core.kinematics import (
     StandingLengthTracker,
     body_width_px,
@@ -342,7 +343,7 @@ class LiveSession:
         self._status = self._make_status(
             t_s,
             setup,
-            {s: float(legs[s].fppa_deg[0]) for s in SIDES},
+            {s: frame_fppa(float(legs[s].fppa_deg[0]), xy, s, self.cfg) for s in SIDES},
             {s: float(legs[s].flexion_deg[0]) for s in SIDES},
             tuple(new),
             held,

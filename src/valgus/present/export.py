@@ -17,8 +17,8 @@ from valgus.core.reasons import describe, plural
 from valgus.core.reasons.verdict import too_few_reps, verdict_words
 from valgus.core.result import AnalysisResult
 from valgus.files import csv_cell, csv_row, private_dir, write_atomic
-from valgus.landmarks import SIDES
-from valgus.present.style import band_rule_text, leg_rule_text
+from valgus.landmarks import SIDES, Side
+from valgus.present.style import band_rule_text, definition_label, leg_rule_text
 
 REP_COLUMNS = (
     "index", "leg", "exercise", "complete", "start_s", "bottom_s", "end_s", "depth_deg",
@@ -26,9 +26,11 @@ REP_COLUMNS = (
     "trunk_lean_deg", "knee_medial_of_foot", "knee_ankle_separation_ratio", "descent_s",
     "ascent_s", "band", "issues", "scored_index", "thigh_ratio", "camera_shift_pct",
     "camera_zoom_pct", "camera_roll_deg", "camera_speed_pct_per_s", "camera_measured_from",
+    "fppa_keypoint_deg", "hip_width_ratio",
 )
 LEG_FIELDS = (
-    "fppa_deg", "flexion_deg", "pelvic_drop_deg", "trunk_lean_deg", "knee_medial_of_foot",
+    "fppa_deg", "fppa_keypoint_deg", "flexion_deg", "pelvic_drop_deg", "trunk_lean_deg",
+    "knee_medial_of_foot",
 )
 
 
@@ -51,7 +53,7 @@ def frames_csv_bytes(kin: Kinematics) -> bytes:
     """One row per frame: time, detection, body yaw and each leg's kinematics (blank = NaN)."""
     header = ["t_s", "detected", "yaw_deg"] + [f"{s}_{f}" for s in SIDES for f in LEG_FIELDS]
     columns = [kin.t_s, kin.detected.astype(float), kin.yaw_deg] + [
-        getattr(kin.leg(s), f) for s in SIDES for f in LEG_FIELDS
+        _leg_column(kin, s, f) for s in SIDES for f in LEG_FIELDS
     ]
     table = np.column_stack(columns)
     buf = io.StringIO(newline="")
@@ -60,6 +62,15 @@ def frames_csv_bytes(kin: Kinematics) -> bytes:
     for row in table:
         writer.writerow([csv_cell("" if not np.isfinite(v) else f"{v:.4f}") for v in row])
     return buf.getvalue().encode("utf-8")
+
+
+def _leg_column(kin: Kinematics, side: Side, name: str) -> np.ndarray:
+    """A leg's per-frame column; the keypoint FPPA is ``fppa_deg`` itself where nothing was
+    mapped (``core.fppa.in_definition``)."""
+    leg = kin.leg(side)
+    if name == "fppa_keypoint_deg" and leg.fppa_keypoint_deg is None:
+        return leg.fppa_deg
+    return np.asarray(getattr(leg, name))
 
 
 def write_json(result: AnalysisResult, path: Path) -> Path:
@@ -112,7 +123,8 @@ def format_report(result: AnalysisResult) -> str:
         f"person found in {100 * result.detection_fraction:.0f}% of frames)",
         f"exercise: {result.exercise.replace('_', '-')}   view: "
         + ("frontal" if result.view.frontal else "NOT frontal")
-        + f"   threshold: FPPA {result.threshold_deg:.1f} deg ({result.config.sex})",
+        + f"   threshold: FPPA {result.threshold_deg:.1f} deg ({result.config.sex}; FPPA "
+        f"{definition_label(result.config)})",
     ]
     for guidance in result.view.guidance:
         lines.append(f"! {guidance}")

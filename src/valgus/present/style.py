@@ -61,8 +61,25 @@ def band_rule_text(cfg: AnalysisConfig) -> str:
         f"Each rep: excessive above {thr + e:.1f} deg, borderline {thr - e:.1f} to {thr + e:.1f}"
         f" deg, fine below {thr - e:.1f} deg (threshold {thr:.1f} deg +/- the measurement error "
         f"{e:.2f} deg: SEM of 2D FPPA {v.method_sem_deg:.1f} deg, Munro 2012, combined with "
-        f"valgus's own {v.tool_error_sd_deg:.1f} deg)."
+        f"valgus's own {v.tool_error_deg(cfg.sex):.1f} deg{_in_definition(cfg)})."
     )
+
+
+# The definition a rule's numbers are in, as the rules' labels say it (empty: unmapped keypoint).
+DEFINITION_NOTE: dict[str, str] = {
+    "thigh_marker": " in the skin-marker FPPA the threshold was set on, to which valgus maps its "
+                    "own (README \"FPPA definitions\")",
+}
+
+
+def _in_definition(cfg: AnalysisConfig) -> str:
+    return DEFINITION_NOTE.get(cfg.valgus.definition(cfg.sex), "")
+
+
+def definition_label(cfg: AnalysisConfig) -> str:
+    """Short name of the FPPA definition the numbers follow, for headers."""
+    return {"keypoint": "from pose keypoints", "thigh_marker": "mapped to skin markers"}.get(
+        cfg.valgus.definition(cfg.sex), cfg.valgus.definition(cfg.sex))
 
 
 def leg_rule_text(cfg: AnalysisConfig) -> str:
