@@ -27,8 +27,10 @@ def sidebar_settings() -> tuple[AnalysisConfig, LegChoice]:
         ("unspecified", "female", "male"),
         format_func=lambda s: SEX_LABEL[s],
         key="sex",
-        help="Herrington & Munro 2010: healthy women 5-12 deg, men 1-9 deg. Not given: 11.3 deg "
-        "(Park 2024, smartphone pose estimation in single-leg squats).",
+        help="Herrington & Munro 2010: healthy women 5-12 deg, men 1-9 deg, on skin markers: "
+        "with a sex chosen, the FPPA is mapped to that definition (README \"FPPA definitions\"). "
+        "Not given: 11.3 deg (Park 2024, smartphone pose estimation in single-leg squats), on "
+        "the pose keypoints as measured.",
     ))
     default_thr = base.valgus.threshold_deg(sex)
     error = base.valgus.margin_deg(sex)
