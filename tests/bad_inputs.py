@@ -310,20 +310,46 @@ def box_over_knee(folder: Path, both: bool = False) -> Path:
     """A brown box (as in ../shared/cases/occluded_one_knee.mp4) in front of the person's left
     knee over the first two reps (left, then right), or of both knees with ``both``; the
     knees sit at x 107-163, y 215-241 px in these frames."""
-    x0 = 90 if both else 138
-    colour = np.array([0x6B, 0x4A, 0x2B], np.uint8)
-
-    def boxed(rgb: np.ndarray) -> np.ndarray:
-        out = rgb.copy()
-        out[205:252, x0:180] = colour
-        return out
-
+    brown = np.array([0x6B, 0x4A, 0x2B], np.uint8)
     name = "box_over_knees.mp4" if both else "box_over_knee.mp4"
-    return _transformed(folder, name, boxed, seconds=TWO_REPS_S)
+    return _boxed(folder, name, np.s_[205:252, 90 if both else 138 : 180], brown)
 
 
 def box_over_knees(folder: Path) -> Path:
     return box_over_knee(folder, both=True)
+
+
+def box_over_right_knee(folder: Path) -> Path:
+    """A grey-blue box of another size and place, in front of the right knee only (that knee
+    at x 107-121, y 215-242 over the first two reps; the left one at x >= 151 stays in view)."""
+    return _boxed(folder, "box_over_right_knee.mp4", np.s_[200:244, 88:136],
+                  np.array([0x70, 0x84, 0x9C], np.uint8))
+
+
+def box_over_shin(folder: Path) -> Path:
+    """A dark blue box across the left mid-shin (y 244-268), the knee above it in view."""
+    return _boxed(folder, "box_over_shin.mp4", np.s_[244:268, 140:182],
+                  np.array([0x2B, 0x4A, 0x6B], np.uint8))
+
+
+def patterned_box_over_knee(folder: Path) -> Path:
+    """A box with a pattern (4 px blocks of dark and light grey, fixed seed) in front of the
+    left knee, where ``box_over_knee`` puts its flat brown one."""
+    blocks = np.random.default_rng(SEED).integers(0, 2, (12, 11, 1)) * 160 + 40
+    pattern = np.kron(blocks.astype(np.uint8), np.ones((4, 4, 3), np.uint8))[:47, :42]
+    return _boxed(folder, "patterned_box_over_knee.mp4", np.s_[205:252, 138:180], pattern)
+
+
+def _boxed(folder: Path, name: str, where: tuple[slice, slice], fill: np.ndarray) -> Path:
+    """The first two reps with ``fill`` (a colour, or an image of the box's size) painted over
+    ``where`` (rows, columns) of every frame, as a still object in front of the person."""
+
+    def boxed(rgb: np.ndarray) -> np.ndarray:
+        out = rgb.copy()
+        out[where] = fill
+        return out
+
+    return _transformed(folder, name, boxed, seconds=TWO_REPS_S)
 
 
 def upside_down(folder: Path) -> Path:
@@ -474,6 +500,7 @@ BUILDERS: dict[str, Callable[[Path], Path]] = {
         folder_named_like_a_video, zero_frames, single_frame, truncated, truncated_faststart,
         corrupt_middle, unknown_codec, wrong_extension, high_resolution, no_duration_in_header,
         blank, noise, too_short, two_people, person_switch, box_over_knee, box_over_knees,
+        box_over_right_knee, box_over_shin, patterned_box_over_knee,
         upside_down, sideways, mirrored,
         unmirrored,
         leaving_frame, too_dark, too_blurred, low_frame_rate, too_small, feet_cropped,

@@ -154,6 +154,21 @@ class QualityConfig:
     # measurable ("something hides your knee"): no visible stance leg had a single frame under
     # 0.7 (0%); the real hidden knee 22%.
     max_hidden_rep_fraction: float = 0.1
+    # A box in front of ONE knee is counted as body by the segmentation (the demo with its
+    # left knee boxed: leg_seen 0.88-1.00 over that rep, which read not_square), but it does
+    # not move with the leg. ``PoseSeries.leg_still`` (``runtime.occluder``; a ratio, no unit)
+    # compares the picture at the knee and at mid-shin with a frame of the last second in
+    # which the point was >= 0.2 shank away: the change at the same spot over the change
+    # following the point, the lesser of the two (so the light's level does not matter). A leg
+    # reading under this is hidden on that frame (and counts towards
+    # ``max_hidden_rep_fraction``). Measured on every clip at hand (the demo, sample_videos'
+    # accuracy and robustness clips, ../shared/videos, ../shared/cases): 2294 measured frames
+    # of 86 stance reps in view, none under 0.26 (hyva3's left rep; 1st percentile 0.39), 0%
+    # of any of those reps' frames under 0.25; one box in front of one leg on the demo
+    # (tests/bad_inputs.py: brown or patterned over the left knee, grey-blue over the right,
+    # dark blue over the left shin) 21-61% of that rep's frames under this (those frames at a
+    # median 0.005-0.047); occluded_one_knee's right rep 9% (its segmentation 22%).
+    max_leg_still_ratio: float = 0.15
     # Rear view (issue 13 item 6). A frame shows the person's back when the model puts the
     # nose more than this (m, 3D world landmarks, z away from the camera) behind the middle of
     # the shoulders AND the person's left shoulder and hip on the image's left (their right in a

@@ -34,7 +34,7 @@ def check_shape(name: str, array: np.ndarray, expected: tuple[int | None, ...]) 
 # The per-frame fields of a PoseSeries (first axis = frame), in the order they are declared.
 FRAME_FIELDS = (
     "t_s", "xy_px", "world_m", "visibility", "n_people", "brightness", "sharpness",
-    "other_person", "leg_seen", "camera_motion",
+    "other_person", "leg_seen", "camera_motion", "leg_still",
 )
 
 
@@ -73,6 +73,12 @@ class PoseSeries:
             zoom in), roll (deg, + = clockwise), from the background with the person masked out
             (``runtime.camera_motion``). NaN where unknown (the first frame, a plain background,
             a series made without it); ``core.camera.camera_path`` adds the steps up.
+        leg_still: (T, 2) float32, left then right leg: how little the picture at the knee and
+            mid-shin changed while the leg moved (the change at the same spot in the picture
+            since a frame in which the point was elsewhere, over the change following the
+            point; the lesser of the two; ``runtime.occluder``). Near 0 where something in
+            front stays put while the leg behind it moves. NaN where not measured (the leg did
+            not move far enough within the last second, no person, an older series).
     """
 
     t_s: np.ndarray
@@ -88,6 +94,7 @@ class PoseSeries:
     other_person: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     leg_seen: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.float32))
     camera_motion: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.float32))
+    leg_still: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.float32))
 
     @property
     def picture(self) -> tuple[float, float, float, float]:
@@ -119,11 +126,12 @@ class PoseSeries:
             other = np.zeros(max(n, 0), bool)
         check_shape("other_person", other, (n,))
         object.__setattr__(self, "other_person", other)
-        seen = np.asarray(self.leg_seen, dtype=np.float32)
-        if seen.size == 0:
-            seen = np.full((max(n, 0), 2), np.nan, np.float32)
-        check_shape("leg_seen", seen, (n, 2))
-        object.__setattr__(self, "leg_seen", seen)
+        for name in ("leg_seen", "leg_still"):
+            legs = np.asarray(getattr(self, name), dtype=np.float32)
+            if legs.size == 0:
+                legs = np.full((max(n, 0), 2), np.nan, np.float32)
+            check_shape(name, legs, (n, 2))
+            object.__setattr__(self, name, legs)
         motion = np.asarray(self.camera_motion, dtype=np.float32)
         if motion.size == 0:
             motion = np.full((max(n, 0), 4), np.nan, np.float32)
@@ -237,6 +245,7 @@ class PoseSeries:
             other_person=frames["other_person"],
             leg_seen=frames["leg_seen"],
             camera_motion=frames["camera_motion"],
+            leg_still=frames["leg_still"],
         )
 
     def save(self, path: str | Path) -> Path:
@@ -248,6 +257,8 @@ class PoseSeries:
             extra["other_person"] = self.other_person
         if np.isfinite(self.leg_seen).any():
             extra["leg_seen"] = self.leg_seen
+        if np.isfinite(self.leg_still).any():
+            extra["leg_still"] = self.leg_still
         if np.isfinite(self.camera_motion).any():
             extra["camera_motion"] = self.camera_motion
         np.savez_compressed(
@@ -288,6 +299,7 @@ class PoseSeries:
                 leg_seen=data["leg_seen"] if "leg_seen" in data else np.zeros((0, 2)),
                 camera_motion=(data["camera_motion"] if "camera_motion" in data
                                else np.zeros((0, 4))),
+                leg_still=data["leg_still"] if "leg_still" in data else np.zeros((0, 2)),
             )
 
     @classmethod

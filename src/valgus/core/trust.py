@@ -145,12 +145,16 @@ def _hips(xy: np.ndarray) -> np.ndarray:
 
 
 def hidden_leg_frames(series: PoseSeries, cfg: QualityConfig) -> np.ndarray:
-    """(T, 2) bool, left then right leg: something hides the knee or shin on this frame (the
-    person's segmentation there under ``cfg.min_leg_seen``: ``PoseSeries.leg_seen``). The
-    model's landmarks stay plausible on a hidden knee, and its visibility score high, so the
-    landmarks alone cannot tell. False where not measured."""
+    """(T, 2) bool, left then right leg: something hides the knee or shin on this frame: the
+    person's segmentation there under ``cfg.min_leg_seen`` (``PoseSeries.leg_seen``), or the
+    picture there staying put while the leg moved (``PoseSeries.leg_still`` under
+    ``cfg.max_leg_still_ratio``: an object in front of one knee, which the segmentation counts
+    as body). The model's landmarks stay plausible on a hidden knee, and its visibility score
+    high, so the landmarks alone cannot tell. False where not measured."""
     with np.errstate(invalid="ignore"):
-        return np.asarray(series.leg_seen < cfg.min_leg_seen)
+        return np.asarray(
+            (series.leg_seen < cfg.min_leg_seen) | (series.leg_still < cfg.max_leg_still_ratio)
+        )
 
 
 def other_person_frames(series: PoseSeries, cfg: QualityConfig) -> np.ndarray:

@@ -26,6 +26,7 @@ from valgus.errors import NoPersonError
 from valgus.runtime.camera_motion import CameraMotionTracker, person_box, small_gray
 from valgus.runtime.estimator import PoseEstimator
 from valgus.runtime.frame_stats import IMAGE_STATS_EVERY_N, frame_image_stats
+from valgus.runtime.occluder import OccluderMeter
 from valgus.runtime.picture import crop_box, find_active_picture, series_in_frame
 from valgus.runtime.prefetch import prefetched
 from valgus.runtime.video import check_input_limits, iter_frames, probe_video
@@ -200,6 +201,7 @@ class _Track:
     people: list[int] = field(default_factory=list)
     other: list[bool] = field(default_factory=list)
     seen: list[np.ndarray] = field(default_factory=list)
+    still: list[np.ndarray] = field(default_factory=list)
     brightness: list[float] = field(default_factory=list)
     sharpness: list[float] = field(default_factory=list)
     motion: list[np.ndarray] = field(default_factory=list)
@@ -221,6 +223,7 @@ class _Track:
             other_person=np.asarray(self.other, bool),
             leg_seen=np.asarray(self.seen, np.float32).reshape(-1, 2),
             camera_motion=np.asarray(self.motion, np.float32).reshape(-1, 4),
+            leg_still=np.asarray(self.still, np.float32).reshape(-1, 2),
         )
 
 
@@ -282,6 +285,7 @@ def _track_segment(
                 frames.close()  # closes the file now, also when the consumer stops early
 
     camera = CameraMotionTracker()  # warm-up frames included: the first kept one has a step
+    occluder = OccluderMeter()  # likewise: a kept frame compares with earlier ones
     with estimator:
         # Decoding runs a few frames ahead in a background thread so that it overlaps with
         # inference (both release the GIL).
@@ -302,6 +306,9 @@ def _track_segment(
             step = camera.step(
                 gray, person_box(None if pose is None else pose.xy_px, rgb.shape[1::-1])
             )
+            still = occluder.step(
+                rgb, t_s, None if pose is None or pose.other_person else pose.xy_px
+            )
             if stats is None:
                 continue  # warm-up: tracking settles, nothing is kept
             track.size = (rgb.shape[1], rgb.shape[0])
@@ -309,6 +316,7 @@ def _track_segment(
             track.sharpness.append(stats[1])
             track.t_s.append(t_s)
             track.motion.append(step)
+            track.still.append(still)
             if pose is None:
                 track.xy.append(_MISSING_XY)
                 track.world.append(_MISSING_WORLD)
