@@ -413,6 +413,14 @@ def test_knees_hidden_by_a_box_are_not_measured_and_not_a_double_leg_squat(
     assert [(r["band"], [i["code"] for i in r["issues"]]) for r in one["reps"] if r["leg"] ==
             "left" and "free_leg_phase" not in [i["code"] for i in r["issues"]]] == [
         ("not_measurable", ["knee_hidden"])]
+    # The visible right rep stands while the box hides the free (left) leg: the body turn the
+    # model reads then is a guess, so the rep says the other leg is hidden (was: "camera not
+    # square", telling the user to turn a camera that was square).
+    right = [r for r in one["reps"] if r["leg"] == "right"
+             and "free_leg_phase" not in [i["code"] for i in r["issues"]]]
+    assert [(r["band"], [i["code"] for i in r["issues"]]) for r in right] == [
+        ("not_measurable", ["other_leg_hidden"])]
+    assert "other leg" in right[0]["issues"][0]["text"]
 
 
 @pytest.mark.parametrize(

@@ -387,6 +387,36 @@ def test_rendered_rear_view_with_the_model(clip: str, behind: bool) -> None:
         assert result.view.frontal and any(r.valid for r in result.reps)
 
 
+def turned_series(deg: float = 18.0) -> PoseSeries:
+    """``clean_series`` with the body turned ``deg`` from the camera (world landmarks)."""
+    clean = clean_series()
+    turn = np.radians(deg)
+    world = clean.world_m.astype(np.float64).copy()
+    x, z = world[..., 0].copy(), world[..., 2].copy()
+    world[..., 0] = x * np.cos(turn) - z * np.sin(turn)
+    world[..., 2] = x * np.sin(turn) + z * np.cos(turn)
+    return dataclasses.replace(clean, world_m=world.astype(np.float32))
+
+
+def test_a_hidden_other_leg_makes_the_turn_unverifiable_not_the_camera_turned() -> None:
+    """The stance (left) leg in view, the other leg hidden through the second rep: the turn
+    read there is the model's guess about a leg it cannot see, so that rep says the other leg
+    is hidden (withheld), not 'camera not square'; the first rep, all in view, still says the
+    camera is turned."""
+    turned = turned_series()
+    seen = np.ones((len(turned), 2), np.float32)
+    seen[(turned.t_s >= 5.0) & (turned.t_s < 8.0), 1] = 0.2
+    result, _ = analyze_series(dataclasses.replace(turned, leg_seen=seen))
+    first, later = result.reps[0], result.reps[1]
+    assert [i.code for i in first.issues] == ["not_square"]
+    assert [i.code for i in later.issues] == ["other_leg_hidden"]
+    assert "hides your other leg" in describe(later.issues[0]) and not later.valid
+    # The same hidden leg with a square body: nothing withheld (the turn check did not fire).
+    clean = clean_series()
+    ok, _ = analyze_series(dataclasses.replace(clean, leg_seen=seen))
+    assert [r.valid for r in ok.reps] == [True, True]
+
+
 def test_a_hidden_knee_takes_precedence_over_the_body_turn() -> None:
     """The model fits the 3D body around a guessed knee, so the turn read on a rep with a
     hidden knee is not the camera's: that rep says knee_hidden, not 'camera not square'."""

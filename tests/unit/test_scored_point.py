@@ -20,9 +20,9 @@ from tests.synthetic import (
 )
 from valgus import landmarks as lm
 from valgus.config import AnalysisConfig, ClearanceConfig
+from valgus.core.bottom import bottom_gap, bottom_plateau, plateau_fppa
 from valgus.core.pose import PoseSeries
 from valgus.core.reasons import RepIssue, RepIssueCode, cycles_sentence, describe
-from valgus.core.rep_score import bottom_gap, bottom_plateau, plateau_fppa
 from valgus.core.reps import RepCandidate
 from valgus.core.scoring import LegRule, RepScore, SquatRep, leg_verdict, score_rep
 from valgus.pipeline import analyze_series

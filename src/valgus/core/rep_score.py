@@ -23,6 +23,7 @@ from typing import Literal
 import numpy as np
 
 from valgus.config import AnalysisConfig, ValgusThresholds
+from valgus.core.bottom import bottom_gap, bottom_plateau, plateau_fppa
 from valgus.core.camera import CameraMovement, CameraPath, camera_moved
 from valgus.core.checks import QualityIssue
 from valgus.core.fppa import IDENTITY, hip_width_ratio_series, leg_fppa, mapping_for
@@ -32,6 +33,7 @@ from valgus.core.reps import RepCandidate
 from valgus.core.stance import RepReason
 from valgus.core.uncertainty import Band, band_for
 from valgus.landmarks import SIDES, Side
+from valgus.landmarks import other as lm_other
 
 ScoredAt = Literal["bottom", "reference_flexion"] | None
 BANDS: tuple[Band, ...] = ("fine", "borderline", "excessive", "not_measurable")
@@ -241,10 +243,9 @@ def score_rep(
             issues.append(
                 RepIssue(RepIssueCode.UNRELIABLE_JOINTS, {"untrusted_pct": 100 * untrusted})
             )
-    if hidden is not None and c.end_i >= c.start_i:
-        share = float(np.mean(hidden[window, SIDES.index(rep.leg)]))
-        if share > cfg.quality.max_hidden_rep_fraction:
-            issues.append(RepIssue(RepIssueCode.KNEE_HIDDEN, {"hidden_pct": 100 * share}))
+    share = _hidden_share(hidden, window, rep.leg)
+    if share is not None and share > cfg.quality.max_hidden_rep_fraction:
+        issues.append(RepIssue(RepIssueCode.KNEE_HIDDEN, {"hidden_pct": 100 * share}))
     moved = None if camera is None else camera.movement(c.start_i, c.end_i, cfg.camera)
     if camera is not None and moved is not None and not moved.measured and rep.reason in (
         "", "free_foot_down", "free_foot_low"
@@ -320,9 +321,17 @@ def score_rep(
     # knee_hidden and not_square; with one knee boxed both reps read turned 8-10 deg, 2-5 clear).
     knee_hidden = any(i.code is RepIssueCode.KNEE_HIDDEN for i in issues)
     if frontal_view and possible_error > cfg.view.max_yaw_fppa_error_deg and not knee_hidden:
-        issues.append(RepIssue(
-            RepIssueCode.NOT_SQUARE, {"yaw_deg": yaw_deg, "possible_error_deg": possible_error}
-        ))
+        # Likewise when the other leg is hidden: the turn is then the model's guess about a
+        # leg it cannot see (the demo with a box over the free knee read turned 8-10 deg), so
+        # the rep is withheld for that reason, not for a camera that may well be square.
+        other = _hidden_share(hidden, window, lm_other(rep.leg))
+        if other is not None and other > cfg.quality.max_hidden_rep_fraction:
+            issues.append(RepIssue(RepIssueCode.OTHER_LEG_HIDDEN, {"hidden_pct": 100 * other}))
+        else:
+            issues.append(RepIssue(
+                RepIssueCode.NOT_SQUARE,
+                {"yaw_deg": yaw_deg, "possible_error_deg": possible_error},
+            ))
     figures = _camera_fields(moved)
     band: Band
     separation: float | None = None
@@ -381,6 +390,13 @@ def score_rep(
 _NO_FIGURES: tuple[float | None, ...] = (None, None, None, None)
 
 
+def _hidden_share(hidden: np.ndarray | None, window: slice, side: Side) -> float | None:
+    """Share of the rep's frames on which ``side``'s leg is hidden; None when unknown."""
+    if hidden is None or window.stop <= window.start:
+        return None
+    return float(np.mean(hidden[window, SIDES.index(side)]))
+
+
 
 def _camera_fields(moved: CameraMovement | None) -> tuple[float | None, ...]:
     """A rep's camera figures (``RepScore.camera_shift_pct``, ``_zoom_pct``, ``_roll_deg``,
@@ -391,57 +407,3 @@ def _camera_fields(moved: CameraMovement | None) -> tuple[float | None, ...]:
     zoom, speed = moved.zoom, moved.speed_width_per_s
     return (100 * shift, None if zoom is None else 100 * (zoom - 1.0), moved.roll_deg,
             None if speed is None else 100 * speed)
-
-
-def bottom_plateau(
-    flexion_deg: np.ndarray, start_i: int, end_i: int, bottom_i: int, within_deg: float
-) -> np.ndarray:
-    """Indices of the bottom plateau: the run of frames around ``bottom_i`` (inside the cycle
-    ``start_i``..``end_i``) whose knee flexion stays within ``within_deg`` deg of the bottom's
-    (NaN frames end the run). Always holds ``bottom_i``."""
-    peak = flexion_deg[bottom_i]
-    if not math.isfinite(float(peak)):
-        return np.array([bottom_i])
-    lo = bottom_i
-    while lo - 1 >= start_i and flexion_deg[lo - 1] >= peak - within_deg:
-        lo -= 1
-    hi = bottom_i
-    while hi + 1 <= end_i and flexion_deg[hi + 1] >= peak - within_deg:
-        hi += 1
-    return np.arange(lo, hi + 1)
-
-
-def plateau_fppa(fppa_deg: np.ndarray, plateau: np.ndarray) -> tuple[float | None, int]:
-    """The median FPPA (deg) over the plateau's frames where it is measured, and the frame whose
-    FPPA is nearest that median (the frame a picture of the scored point shows); (None, the
-    middle plateau frame, or -1 for an empty plateau) when none is measured."""
-    if plateau.size == 0:
-        return None, -1
-    values = fppa_deg[plateau]
-    ok = np.isfinite(values)
-    if not ok.any():
-        return None, int(plateau[len(plateau) // 2])
-    median = float(np.median(values[ok]))
-    frames = plateau[ok]
-    return median, int(frames[np.argmin(np.abs(values[ok] - median))])
-
-
-def bottom_gap(
-    t_s: np.ndarray, detected: np.ndarray, bottom_i: int, plateau: np.ndarray
-) -> tuple[float, float, int] | None:
-    """The recording's longest step (s) around the bottom, where it starts (s), and how many
-    recorded frames lie inside it without the person (0: the recording itself skipped; more:
-    the person was not seen, or someone else was followed, there): between consecutive frames
-    with a person, from the one before the plateau (or the deepest frame) to the one after it.
-    None when fewer than two such frames."""
-    lo, hi = int(min(plateau[0], bottom_i)), int(max(plateau[-1], bottom_i))
-    seen = np.flatnonzero(np.asarray(detected, bool))
-    before = seen[seen < lo]
-    after = seen[seen > hi]
-    inside = seen[(seen >= lo) & (seen <= hi)]
-    frames = np.concatenate([before[-1:], inside, after[:1]])
-    if frames.size < 2:
-        return None
-    steps = np.diff(t_s[frames])
-    k = int(np.argmax(steps))
-    return float(steps[k]), float(t_s[frames[k]]), int(frames[k + 1] - frames[k] - 1)

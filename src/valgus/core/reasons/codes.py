@@ -31,6 +31,9 @@ class RepIssueCode(StrEnum):
     NOT_SQUARE = "not_square"  # values: yaw_deg, possible_error_deg
     RECORDED = "recorded"  # values: text (words stored by schema valgus.analysis/1)
     KNEE_HIDDEN = "knee_hidden"  # values: hidden_pct, information (fixed words, issue 13)
+    # The other leg hidden over the rep, so the body turn (read from the whole 3D body) cannot
+    # be checked: values hidden_pct (issue 13).
+    OTHER_LEG_HIDDEN = "other_leg_hidden"
     # Issue 16: cycles that are not reps of the test, and the scored point's own checks.
     FREE_FOOT_DOWN = "free_foot_down"  # a rep on this leg with the free foot on the floor
     FREE_FOOT_LOW = "free_foot_low"  # free foot level with the standing one: touch unseen

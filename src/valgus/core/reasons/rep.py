@@ -59,6 +59,10 @@ _REP_TEXT: dict[RepIssueCode, str] = {
         "something hides your knee or shin during the rep, so its position was guessed: move "
         "objects away from your legs and wear clothes that show your knees"
     ),
+    RepIssueCode.OTHER_LEG_HIDDEN: (
+        "something hides your other leg during this rep, so whether you faced the camera "
+        "could not be checked and the rep is not scored: move objects away from your legs"
+    ),
     RepIssueCode.UNRELIABLE_SCORED_FRAME: (
         f"joints placed unreliably around the scored frame {UNRELIABLE}"
     ),
