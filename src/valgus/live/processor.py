@@ -30,6 +30,7 @@ from valgus.present.draw import draw_message
 from valgus.runtime.encode import H264Writer
 from valgus.runtime.estimator import PoseEstimator
 from valgus.runtime.frame_stats import IMAGE_STATS_EVERY_N, frame_image_stats
+from valgus.runtime.occluder import OccluderMeter
 from valgus.runtime.picture import fit_frame
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,9 @@ class LiveProcessor:
         self._factory = estimator_factory
         self._clip_dir = Path(clip_dir)
         self.session = LiveSession(cfg, live_cfg, require_setup=require_setup)
+        # An object in front of a leg, measured on every analysed frame as for a recorded clip
+        # (runtime.tracking): one meter for the stream, ~0.4 ms a frame.
+        self._occluder = OccluderMeter()
         self._draw = draw
         self._lock = threading.Lock()
         self._estimator: PoseEstimator | None = None
@@ -162,7 +166,10 @@ class LiveProcessor:
                 # Light and blur every few frames, as for a recorded clip (runtime.tracking).
                 stats = frame_image_stats(rgb) if self._n % IMAGE_STATS_EVERY_N == 0 else None
                 self._n += 1
-                status = self.session.update(t_s, pose, (w, h), stats)
+                still = self._occluder.step(
+                    rgb, t_s, None if pose is None or pose.other_person else pose.xy_px
+                )
+                status = self.session.update(t_s, pose, (w, h), stats, still)
                 if status.phase == "counting":
                     self._write(rgb, status.recorded_s)
             except ValgusError as err:

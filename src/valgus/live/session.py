@@ -78,7 +78,7 @@ class LiveStatus:
     not_a_rep: tuple[str, ...] = ()
 
 
-_NOT_MEASURED: np.ndarray = np.full(2, np.nan, np.float32)  # leg_seen where no mask was made
+_NOT_MEASURED: np.ndarray = np.full(2, np.nan, np.float32)  # leg_seen/leg_still not measured
 
 
 @dataclass
@@ -91,6 +91,7 @@ class _Frame:
     brightness: float = math.nan
     sharpness: float = math.nan
     leg_seen: np.ndarray = field(default_factory=lambda: _NOT_MEASURED)  # (2,) float32
+    leg_still: np.ndarray = field(default_factory=lambda: _NOT_MEASURED)  # (2,) float32
 
 
 _NO_XY = np.full((lm.NUM_LANDMARKS, 2), np.nan, np.float32)
@@ -204,11 +205,14 @@ class LiveSession:
         pose: FramePose | None,
         image_size: tuple[int, int],
         image_stats: tuple[float, float] | None = None,
+        leg_still: np.ndarray | None = None,
     ) -> LiveStatus:
         """Feed one frame (``t_s`` strictly increasing, seconds; ``pose`` None = nobody seen).
 
         ``image_stats``: (brightness, sharpness) of the frame as ``runtime.video.frame_image_stats``
         gives them, on the frames where they were measured (the clip quality checks use them).
+        ``leg_still``: the frame's (2,) ``runtime.occluder.OccluderMeter`` reading (an object in
+        front of a leg, as ``PoseSeries.leg_still`` offline); None = not measured.
 
         Returns the status after this frame; ``status.phase == "counting"`` and
         ``status.recorded_frames`` tell whether (and as which index) the frame was recorded.
@@ -231,7 +235,7 @@ class LiveSession:
                 return self._status
         if self._t_record0 is None:
             self._t_record0 = t_s
-        return self._record(t_s, pose, setup, held, image_stats)
+        return self._record(t_s, pose, setup, held, image_stats, leg_still)
 
     def finish(self) -> LiveStatus:
         """End of the stream: reps still under way are closed as cut by the end, and scored."""
@@ -277,6 +281,7 @@ class LiveSession:
         setup: SetupStatus,
         held: float,
         image_stats: tuple[float, float] | None,
+        leg_still: np.ndarray | None = None,
     ) -> LiveStatus:
         assert self._t_record0 is not None
         rt = t_s - self._t_record0
@@ -291,6 +296,7 @@ class LiveSession:
                 pose.leg_seen.astype(np.float32)
                 if pose is not None and pose.leg_seen is not None else _NOT_MEASURED
             ),
+            leg_still=_NOT_MEASURED if leg_still is None else leg_still.astype(np.float32),
         )
         self._buffer.append(frame)
         self._recorded += 1
@@ -363,6 +369,7 @@ class LiveSession:
             brightness=np.array([f.brightness for f in frames], np.float32),
             sharpness=np.array([f.sharpness for f in frames], np.float32),
             leg_seen=np.stack([f.leg_seen for f in frames]),
+            leg_still=np.stack([f.leg_still for f in frames]),
         )
 
     def _score(self, rep: RepCandidate) -> RepScore:
