@@ -96,7 +96,9 @@ def test_a_hidden_knee_is_not_measured() -> None:
 def test_visible_knees_are_never_called_hidden() -> None:
     """Problem (a) of the hidden-joint check: a false knee_hidden would leave good reps
     unscored. On the real clip whose legs read lowest (hyva3, 0.92) and on the rendered demo
-    (the female body's right leg, 0.81) no stance leg comes near ``min_leg_seen`` in any rep."""
+    (the female body's right leg, 0.81) no stance leg comes near ``min_leg_seen`` in any rep,
+    nor its picture near standing still while it moves (``leg_still``: hyva3's left rep, the
+    lowest of every clip at hand, reads 0.26 against ``max_leg_still_ratio`` 0.15)."""
     import numpy as np
 
     from valgus.config import QualityConfig
@@ -106,10 +108,10 @@ def test_visible_knees_are_never_called_hidden() -> None:
     clips = [DEMO, videos / "tuxotiikeri__squatdetection__hyva3.mp4"]
     if not clips[1].is_file():
         pytest.skip(f"real clips not available ({videos} is absent in a fresh clone)")
-    floor = QualityConfig().min_leg_seen
+    floor, still_ceiling = QualityConfig().min_leg_seen, QualityConfig().max_leg_still_ratio
     for clip in clips:
         done = analyze_video(clip)
-        t, seen = done.series.t_s, done.series.leg_seen
+        t, seen, still = done.series.t_s, done.series.leg_seen, done.series.leg_still
         reps = [r for r in done.result.reps if not r.not_a_rep]
         assert reps
         # ...and a frontal clip is never taken for a view from behind (issue 13 item 6).
@@ -118,3 +120,6 @@ def test_visible_knees_are_never_called_hidden() -> None:
             assert "knee_hidden" not in [i.code for i in r.issues]
             during = (t >= r.start_s) & (t <= r.end_s)
             assert np.nanmin(seen[during, SIDES.index(r.leg)]) > floor + 0.1
+            moved = still[during, SIDES.index(r.leg)]
+            assert np.isfinite(moved).any()
+            assert np.nanmin(moved) > still_ceiling + 0.08, (clip.name, r.leg, r.bottom_s)
