@@ -12,8 +12,9 @@ parameters is not rendered again. Then each clip is analysed with valgus
   (within ``--match-s``);
 * stance legs right, exercise right (single_leg), among the found valid reps;
 * FPPA error at the scored point (measured - true, degrees): the true value at the bottom, or at
-  the reference flexion (60 deg) when valgus scored there; reps beyond ``--bound-deg`` (9 deg,
-  the accuracy set's bound on square-on clips, README "Accuracy") are counted;
+  the reference flexion (60 deg) when valgus scored there; reps outside ``--bound-deg`` (the
+  accuracy set's bound, ``evaluate.ACCURACY_SET_BOUND_DEG``: the 10-body set's 95 % limits of
+  agreement, -10.8 to +0.6 deg) are counted, and the signed errors' bias, SD and range printed;
 * touch_floor reps (the free foot rests on the floor: invalid for the test): whether valgus
   listed them as invalid (``evaluate.rep_listed_invalid``);
 * extra detected reps and reps called double-leg squats.
@@ -36,6 +37,7 @@ import argparse
 import fnmatch
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -203,7 +205,21 @@ def total(results: list[dict[str, Any]]) -> dict[str, Any]:
     for k in ("touch_true", "touch_listed_invalid", "extra_detected", "double_leg_detected"):
         out[k] = sum(c[k] for c in ok)
     out["fppa_abs_errors"] = [e for c in ok for e in c["fppa_abs_errors"]]
+    out["fppa_errors"] = [e for c in ok for e in c.get("fppa_errors", [])]
     return out
+
+
+def print_signed(results: list[dict[str, Any]], bound: tuple[float, float]) -> None:
+    """The scored reps' signed FPPA errors: bias, SD, range, and those outside ``bound``."""
+    e = total(results)["fppa_errors"]
+    if len(e) < 2:
+        return
+    out = sorted(x for x in e if not bound[0] <= x <= bound[1])
+    print(f"\nFPPA error at the scored point (measured - true, deg): bias "
+          f"{statistics.fmean(e):+.1f}, SD {statistics.stdev(e):.1f}, range {min(e):+.1f} to "
+          f"{max(e):+.1f} over {len(e)} "
+          f"reps; outside the accuracy set's bound {bound[0]:+.1f} to {bound[1]:+.1f}: "
+          f"{len(out)} {[round(x, 1) for x in out]}")
 
 
 def print_unscored(results: list[dict[str, Any]]) -> None:
@@ -220,12 +236,14 @@ def print_unscored(results: list[dict[str, Any]]) -> None:
         print(f"\nFound valid reps not scored, by first reason: {words}")
 
 
-def print_report(clips: list[Clip | Path], results: list[dict[str, Any]]) -> None:
+def print_report(clips: list[Clip | Path], results: list[dict[str, Any]],
+                 bound: tuple[float, float]) -> None:
     print(HEADER)
     for clip, c in zip(clips, results, strict=True):
         print(row_text(clip.name if isinstance(clip, Clip) else clip.stem, c))
     print(row_text("**all**", total(results)))
     print_unscored(results)
+    print_signed(results, bound)
     matrix_clips = [(k, c) for k, c in zip(clips, results, strict=True) if isinstance(k, Clip)]
     if not matrix_clips:
         return
@@ -246,7 +264,7 @@ def print_report(clips: list[Clip | Path], results: list[dict[str, Any]]) -> Non
             )
 
 
-def analyse(path: Path, match_s: float, bound_deg: float) -> dict[str, Any]:
+def analyse(path: Path, match_s: float, bound_deg: tuple[float, float]) -> dict[str, Any]:
     from valgus.errors import ValgusError
     from valgus.synth.evaluate import analyze_clip, compare_with_truth, truth_path
 
@@ -259,6 +277,8 @@ def analyse(path: Path, match_s: float, bound_deg: float) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from valgus.synth.evaluate import ACCURACY_SET_BOUND_DEG
+
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="where clips are rendered")
     p.add_argument("--only", default=None, help="clip names matching this fnmatch pattern")
@@ -270,7 +290,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fps", type=float, default=25.0)
     p.add_argument("--python", default=sys.executable, help="interpreter with the synth extra")
     p.add_argument("--match-s", type=float, default=1.0)
-    p.add_argument("--bound-deg", type=float, default=9.0)
+    p.add_argument("--bound-deg", type=float, nargs=2, default=list(ACCURACY_SET_BOUND_DEG),
+                   metavar=("LOW", "HIGH"), help="a rep's FPPA error must lie in this range")
     p.add_argument("--json", type=Path, default=None, help="write per-clip results here")
     args = p.parse_args(argv)
 
@@ -305,9 +326,9 @@ def main(argv: list[str] | None = None) -> int:
     with native_logs_silenced() as err:
         for path in paths:
             t0 = time.perf_counter()
-            results.append(analyse(path, args.match_s, args.bound_deg))
+            results.append(analyse(path, args.match_s, (args.bound_deg[0], args.bound_deg[1])))
             print(f"analysed {path.stem} in {time.perf_counter() - t0:.0f} s", file=err, flush=True)
-    print_report(items, results)
+    print_report(items, results, (args.bound_deg[0], args.bound_deg[1]))
     if args.json:
         named = {
             (k.name if isinstance(k, Clip) else k.stem): r
