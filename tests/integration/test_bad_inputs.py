@@ -502,11 +502,13 @@ def test_mirrored_clip_swaps_legs_and_keeps_fppa(
 # --------------------------------------------------------------- frame rate and empty clips
 
 
+@pytest.mark.parametrize("fps", [60, 120, 240])
 def test_high_frame_rate_clip_is_thinned_and_gives_the_same_result(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    fps: int, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A 240 fps clip of the same two reps: the model sees at most 30 frames a second
-    (InputLimits.max_fps), and the reps, legs and bands are those of the 25 fps clip."""
+    """A 60, 120 or 240 fps clip of the same two reps (phones' slow-motion settings): the
+    model sees at most 30 frames a second (InputLimits.max_fps), and the reps, legs and bands
+    are those of the 25 fps clip."""
     seen: list[float] = []
     estimate = MediaPipePoseEstimator.estimate
 
@@ -517,7 +519,7 @@ def test_high_frame_rate_clip_is_thinned_and_gives_the_same_result(
     monkeypatch.setattr(MediaPipePoseEstimator, "estimate", counting)
     control = run_cli([build("unmirrored", tmp_path), "--json"], capsys).json()
     seen.clear()
-    fast = run_cli([bad_inputs.high_frame_rate(tmp_path), "--json"], capsys).json()
+    fast = run_cli([bad_inputs.high_frame_rate(tmp_path, fps), "--json"], capsys).json()
     assert len(seen) <= InputLimits().max_fps * bad_inputs.TWO_REPS_S + 1
     assert np.diff(seen).min() >= 1 / InputLimits().max_fps - 1e-3
     reps = [(r["leg"], r["band"]) for r in control["reps"] if r["complete"]]
