@@ -69,10 +69,22 @@ class QualityConfig:
     # The person's height in the image (head to feet) as a fraction of the image height: below
     # this, a 1 px landmark error is over ~1 deg of FPPA.
     min_body_height_fraction: float = 0.3
-    # The person's height (nose to feet) in pixels of the analysed picture: below this the shank
-    # is under ~35 px and a 1 px landmark error moves the FPPA by ~1.6 deg, half the method's
-    # SEM (Munro 2012); a 144p phone setting gives ~110 px. BlazePose reads the person from a
-    # 256 px crop, so fewer pixels than that are upsampled guesswork.
+    # The person's height (nose to feet, median over the clip) in px of the analysed picture.
+    # Measured (bench/min_pixels.py): the demo, hyva2, hyva3, hyva7 and base_hyva7 downscaled
+    # whole (area average, H.264 CRF 18), scored with this check off, against the clip as it is.
+    # Largest |scored FPPA change| (deg) at person px; re-encoding alone: 0.4 / 0.5 / 1.7 / 1.7.
+    #   demo  331 0.6 | 248 1.7 | 207 2.4 | 165 1.9 | 138 3.1 | 124 3.3 | 110 1.6 |  99 1.9
+    #   hyva2 412 0.5 | 309 0.9 | 257 1.2 | 205 1.8 | 171 0.5 | 154 2.8 | 136 1.5 | 123 2.3
+    #   hyva7 364 1.0 | 273 1.4 | 250 4.1 | 227 4.8 | 204 2.2 | 189 5.7 | 182 3.7 | 151 9.9
+    #         136 5.0 | 121 6.9 | 109 5.3 (the slow right rep unreliable at 204 and 227 px)
+    # hyva7's deep left rep (the same rep in base_hyva7), the steadiest real reading: <= 1.3 at
+    # 269-364 px, 1.0-2.6 at 201-250, 2.5-4.4 at 179-189, 4.5-7.4 at 120-151 (bands change);
+    # 144p gives these clips 99-123 px.
+    # hyva3's rep is not measurable at every size, alike; base_hyva7's slow right rep reads -1
+    # or +9..+14 at any size (4.9 deg off at 359 px), so it tells nothing of size. So 150 px is
+    # the edge of the collapse, without margin: real reps hold 1-2 deg from ~270 px, ~2.5 deg
+    # from ~200. Not raised yet: the committed test clips (rendered 320x240: 166 px; the demo
+    # halved: 248 px) and the live page's smallest person (half of 480 px) lie below those.
     min_body_height_px: float = 150.0
     # The camera roll check reads the feet -> nose axis of standing frames; it is skipped where
     # that axis means nothing: a body turned more than this (deg, 3D hip and shoulder lines) from
