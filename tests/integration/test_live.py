@@ -190,16 +190,19 @@ def test_thresholds_from_the_config_are_used() -> None:
                            valgus_turn_deg=valgus_turn_for_fppa_deg(10.0, 75.0))
     base = AnalysisConfig()
     assert {r.band for r in run_live(series, base).reps} == {"borderline"}  # 10 vs 11.3 +/- 3
-    # Sex given: the live reps are mapped to the skin-marker definition like the offline ones
-    # (issue 12), and banded against 9 deg +/- 3.72.
     male = dataclasses.replace(base, sex="male")
-    live_male = run_live(series, male).reps
-    offline_male, _ = analyze_series(series, male)
+    assert {r.band for r in run_live(series, male).reps} == {"borderline"}  # 10 vs 9 +/- 3
+    # Opted in to the skin-marker map (issue 12): the live reps are mapped like the offline
+    # ones and banded against 9 deg +/- 3.72.
+    opted = dataclasses.replace(male, valgus=dataclasses.replace(
+        base.valgus, male_definition="thigh_marker", thigh_marker_ratio_range=(0.0, 1.0)))
+    live_male = run_live(series, opted).reps
+    offline_male, _ = analyze_series(series, opted)
     assert [r.band for r in live_male] == [r.band for r in offline_male.reps]
     for r in live_male:
         assert r.fppa_keypoint_deg == pytest.approx(10.0, abs=1.5)
         assert r.fppa_bottom_deg is not None and abs(r.fppa_bottom_deg - 10.0) > 0.5
-        edge = 9.0 + base.valgus.margin_deg("male")
+        edge = 9.0 + opted.valgus.margin_deg("male")
         assert r.band == ("excessive" if r.fppa_bottom_deg > edge else "borderline")
     strict = dataclasses.replace(
         base, valgus=dataclasses.replace(base.valgus, unspecified_deg=5.0)

@@ -89,25 +89,32 @@ _UPLOAD_SERIES: list[PoseSeries] = []  # the upload path's poses, kept by ``path
 def test_with_the_sex_given_the_18_deg_knee_is_still_never_a_pass(
     paths: dict[str, tuple[RepScore, ...]], sex: Sex
 ) -> None:
-    """Sex given, the FPPA is mapped to the skin-marker definition the thresholds were set on
-    (issue 12): the right knee (18 deg at the joint centres) is still never PASS, the left
-    (2 deg) is not NOT YET (PASS for women; against the men's 9 deg its mapped 7.3 +/- 3.7
-    deg is UNCERTAIN, as the rule says), and each rep keeps its keypoint value and the ratio
-    the map used."""
+    """Sex given (keypoint FPPA, as by default): the right knee (18 deg at the joint centres,
+    13.4 read) is never PASS against the women's 12 or the men's 9 deg; the left (2 deg) is.
+    Opted in to the skin-marker map (issue 12), the demo's reps lie inside the map's fitted
+    range and are mapped: the right knee is still never PASS, and each rep keeps its keypoint
+    value and the ratio the map used."""
     from valgus.pipeline import analyze_series
 
     cfg = dataclasses.replace(CFG, sex=sex)
     result, _ = analyze_series(_UPLOAD_SERIES[0], cfg)
     legs = all_leg_verdicts(result.reps, cfg)
     assert legs["right"].verdict in ("UNCERTAIN", "NOT YET"), legs["right"]
-    assert legs["left"].verdict == ("PASS" if sex == "female" else "UNCERTAIN"), legs["left"]
-    v = cfg.valgus
-    for r in (r for r in result.reps if r.counts_towards_test):
+    assert legs["left"].verdict == "PASS", legs["left"]
+    assert result.to_dict()["thresholds"]["fppa_definition"] == "keypoint"
+    v = dataclasses.replace(cfg.valgus, female_definition="thigh_marker",
+                            male_definition="thigh_marker")
+    opted = dataclasses.replace(cfg, valgus=v)
+    mapped, _ = analyze_series(_UPLOAD_SERIES[0], opted)
+    assert all_leg_verdicts(mapped.reps, opted)["right"].verdict in ("UNCERTAIN", "NOT YET")
+    counted = [r for r in mapped.reps if r.counts_towards_test]
+    assert len(counted) == 6
+    for r in counted:
         assert r.fppa_keypoint_deg is not None and r.hip_width_ratio is not None
         assert r.scored_fppa_deg == pytest.approx(
             v.thigh_marker_offset_deg + v.thigh_marker_slope * r.fppa_keypoint_deg
             + v.thigh_marker_ratio_deg * r.hip_width_ratio)
-    assert result.to_dict()["thresholds"]["fppa_definition"] == "thigh_marker"
+    assert mapped.to_dict()["thresholds"]["fppa_definition"] == "thigh_marker"
 
 
 def _legs(reps: tuple[RepScore, ...]) -> dict[Side, LegVerdict]:

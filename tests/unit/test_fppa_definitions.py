@@ -220,15 +220,25 @@ def test_hip_width_ratio_is_hip_distance_over_leg_length() -> None:
 
 
 def test_the_threshold_chooses_the_definition_and_its_map() -> None:
+    import dataclasses
+
     from valgus.config import AnalysisConfig
     from valgus.core.fppa import mapping_for
 
     assert mapping_for(AnalysisConfig()) == IDENTITY  # Park 2024: set on keypoints
-    female = mapping_for(AnalysisConfig(sex="female"))
+    # The sex-specific thresholds: not mapped by default (real clips lie outside the fitted
+    # range); opted in, the thigh-marker map.
+    assert mapping_for(AnalysisConfig(sex="female")) == IDENTITY
     v = AnalysisConfig().valgus
+    opted = dataclasses.replace(v, female_definition="thigh_marker",
+                                male_definition="thigh_marker")
+    female = mapping_for(AnalysisConfig(sex="female", valgus=opted))
     assert female == FppaMapping(v.thigh_marker_offset_deg, v.thigh_marker_slope,
                                  "thigh_marker", v.thigh_marker_ratio_deg)
-    assert mapping_for(AnalysisConfig(sex="male")) == female
+    assert mapping_for(AnalysisConfig(sex="male", valgus=opted)) == female
+    ratios = [r["hip_width_ratio"] for r in MEASURED]
+    low, high = v.thigh_marker_ratio_range
+    assert low <= min(ratios) and max(ratios) <= high  # the range is the fitted one
 
 
 def test_a_corrected_rep_is_mapped_like_the_analysis() -> None:

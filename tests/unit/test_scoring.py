@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -20,8 +21,9 @@ from tests.synthetic import (
     time_base,
     valgus_turn_for_fppa_deg,
 )
-from valgus.config import AnalysisConfig, ClearanceConfig
+from valgus.config import AnalysisConfig, ClearanceConfig, Sex
 from valgus.core.pose import PoseSeries
+from valgus.core.reasons import describe
 from valgus.core.result import AnalysisResult
 from valgus.core.scoring import knee_ankle_separation_ratio
 from valgus.errors import NoPersonError
@@ -156,8 +158,8 @@ def test_analyze_series_good_control_passes_when_enough_reps() -> None:
 
 
 def test_analyze_series_sex_changes_the_band() -> None:
-    """13.5 deg (keypoint): clearly above the men's 9 deg (by more than the 3.72 deg error of
-    the mapped FPPA), within the error of the women's 12 deg: neither a pass nor a fail."""
+    """13.5 deg: clearly above the men's 9 deg (by more than the 3.35 deg error), within the
+    error of the women's 12 deg, which is neither a pass nor a fail."""
     series, _ = squat_person(13.5)
     male, _ = analyze_series(series, dataclasses.replace(CFG3, sex="male"))
     female, _ = analyze_series(series, dataclasses.replace(CFG3, sex="female"))
@@ -165,9 +167,25 @@ def test_analyze_series_sex_changes_the_band() -> None:
     assert {r.band for r in female.reps} == {"borderline"}
     assert male.legs["left"].verdict == "NOT YET"
     assert female.legs["left"].verdict == "UNCERTAIN"
-    # The sex-specific thresholds were set on skin markers: each rep's FPPA is the keypoint
-    # FPPA (still the figure's 13.5 deg) mapped with its hip width ratio (issue 12).
-    v = CFG3.valgus
+    assert female.legs["left"].mean_fppa_deg == pytest.approx(13.5, abs=1.0)
+    # Not mapped by default: the reported FPPA is the keypoint one.
+    assert all(r.fppa_bottom_deg == r.fppa_keypoint_deg for r in female.reps)
+
+
+def _opted_in(sex: Sex, **valgus: Any) -> AnalysisConfig:
+    v = dataclasses.replace(CFG3.valgus, female_definition="thigh_marker",
+                            male_definition="thigh_marker", **valgus)
+    return dataclasses.replace(CFG3, sex=sex, valgus=v)
+
+
+def test_opted_in_each_rep_is_mapped_to_the_skin_marker_definition() -> None:
+    """With the thigh-marker definition opted in (issue 12), each rep's FPPA is the keypoint
+    FPPA (still the figure's 13.5 deg) mapped with its hip width ratio, keypoint kept beside."""
+    series, _ = squat_person(13.5)
+    cfg = _opted_in("female", thigh_marker_ratio_range=(0.0, 1.0))
+    female, _ = analyze_series(series, cfg)
+    v = cfg.valgus
+    assert female.reps
     for r in female.reps:
         assert r.fppa_keypoint_deg == pytest.approx(13.5, abs=1.0)
         assert r.hip_width_ratio is not None and 0.1 < r.hip_width_ratio < 0.5
@@ -175,8 +193,19 @@ def test_analyze_series_sex_changes_the_band() -> None:
                   + v.thigh_marker_ratio_deg * r.hip_width_ratio)
         assert r.fppa_bottom_deg == pytest.approx(mapped, abs=1e-6)
         assert abs(r.fppa_bottom_deg - r.fppa_keypoint_deg) > 0.5  # the map did something
-    default, _ = analyze_series(series, CFG3)  # sex not given: Park 2024's keypoint cut-off
-    assert [r.fppa_bottom_deg for r in default.reps] == [r.fppa_keypoint_deg for r in default.reps]
+
+
+def test_opted_in_a_rep_outside_the_maps_range_is_withheld_not_extrapolated() -> None:
+    series, _ = squat_person(13.5)
+    inside, _ = analyze_series(series, _opted_in("male", thigh_marker_ratio_range=(0.0, 1.0)))
+    ratio = inside.reps[0].hip_width_ratio
+    assert ratio is not None
+    outside, _ = analyze_series(series, _opted_in("male", thigh_marker_ratio_range=(
+        ratio + 0.05, ratio + 0.2)))
+    for r in outside.reps:
+        assert r.band == "not_measurable" and r.fppa_bottom_deg is None
+        assert [i.code for i in r.issues] == ["definition_unmapped"]
+        assert "without a sex" in describe(r.issues[0])
 
 
 def expected_separation_ratio(fppa_deg: float) -> float:

@@ -27,10 +27,10 @@ def sidebar_settings() -> tuple[AnalysisConfig, LegChoice]:
         ("unspecified", "female", "male"),
         format_func=lambda s: SEX_LABEL[s],
         key="sex",
-        help="Herrington & Munro 2010: healthy women 5-12 deg, men 1-9 deg, on skin markers: "
-        "with a sex chosen, the FPPA is mapped to that definition (README \"FPPA definitions\"). "
-        "Not given: 11.3 deg (Park 2024, smartphone pose estimation in single-leg squats), on "
-        "the pose keypoints as measured.",
+        help="Herrington & Munro 2010: healthy women 5-12 deg, men 1-9 deg, set on skin "
+        "markers, which read about 6 deg higher than the pose keypoints valgus measures (not "
+        "mapped: README \"FPPA definitions\"). Not given: 11.3 deg (Park 2024, smartphone pose "
+        "estimation in single-leg squats), on keypoints as measured.",
     ))
     default_thr = base.valgus.threshold_deg(sex)
     error = base.valgus.margin_deg(sex)

@@ -27,10 +27,17 @@ class ValgusThresholds:
     # range is the limit. Definition: 2D FPPA from skin markers digitised on the frame (marker-
     # based, thigh line from a proximal-thigh marker: "thigh_marker" in core/fppa.py).
     female_deg: float = 12.0
-    female_definition: FppaDefinition = "thigh_marker"
+    # The definition the FPPA is put on when this threshold applies. "keypoint" (unmapped) by
+    # default, although the threshold was set on markers: the keypoint -> thigh-marker map below
+    # meets its target on rendered bodies it never saw, but real clips lie outside the range it
+    # was fitted on (hip width ratio 0.38-0.46 on the hyva2/hyva7 reps, squatting to 100-110 deg
+    # with the thigh at 35-47 % of its standing length; fitted on 0.23-0.37), where it turned
+    # knees reading 0 to 12 deg into 21 to 32 deg. "thigh_marker" opts in; a rep outside
+    # ``thigh_marker_ratio_range`` is then withheld (``definition_unmapped``), never extrapolated.
+    female_definition: FppaDefinition = "keypoint"
     # Herrington & Munro 2010: healthy men 1-9 deg. Definition: as female_deg (marker-based).
     male_deg: float = 9.0
-    male_definition: FppaDefinition = "thigh_marker"
+    male_definition: FppaDefinition = "keypoint"
     # Park 2024: 11.3 deg cut-off for smartphone pose-estimation FPPA in single-leg squat;
     # between Herrington 2014's controls (8.4 +/- 5.1) and PFP (16.8 +/- 5.4). Definition:
     # a pose model's keypoints ("keypoint"), as valgus measures: the FPPA is not mapped.
@@ -49,6 +56,9 @@ class ValgusThresholds:
     thigh_marker_offset_deg: float = -24.0
     thigh_marker_slope: float = 0.713
     thigh_marker_ratio_deg: float = 109.5
+    # The hip width ratios the map was fitted on (0.227-0.372 over the 40 reps), widened by
+    # 0.01 each way; outside it the map is not applied (the rep is withheld with the reason).
+    thigh_marker_ratio_range: tuple[float, float] = (0.22, 0.38)
     # The measurement error the bands and the verdict allow for (deg), two independent parts
     # combined in ``margin_deg``. The method's own error: Munro 2012 measured the
     # standard error of measurement (SEM) of manual 2D FPPA at 2.7-3.0 deg between sessions; the
@@ -95,8 +105,8 @@ class ValgusThresholds:
     def margin_deg(self, sex: Sex) -> float:
         """Half-width of the borderline band around the threshold (deg): one combined SD of the
         measurement error, sqrt(method_sem_deg^2 + tool_error_deg(sex)^2): 3.35 deg for the
-        keypoint FPPA, 3.72 deg for the mapped thigh-marker FPPA by default. A rep within it of
-        the threshold is "borderline" rather than a confident call either way;
+        keypoint FPPA (the default), 3.72 deg for the opt-in mapped thigh-marker FPPA. A rep
+        within it of the threshold is "borderline" rather than a confident call either way;
         ``scoring.leg_verdict`` builds the leg's uncertainty on it. The one place it is
         derived."""
         return math.hypot(self.method_sem_deg, self.tool_error_deg(sex))

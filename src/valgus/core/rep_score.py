@@ -244,8 +244,15 @@ def score_rep(
                 RepIssue(RepIssueCode.UNRELIABLE_JOINTS, {"untrusted_pct": 100 * untrusted})
             )
     share = _hidden_share(hidden, window, rep.leg)
-    if share is not None and share > cfg.quality.max_hidden_rep_fraction:
+    own_hidden = share is not None and share > cfg.quality.max_hidden_rep_fraction
+    if share is not None and own_hidden:
         issues.append(RepIssue(RepIssueCode.KNEE_HIDDEN, {"hidden_pct": 100 * share}))
+    other = _hidden_share(hidden, window, lm_other(rep.leg))
+    other_hidden = other is not None and other > cfg.quality.max_other_leg_hidden_fraction
+    if other is not None and other_hidden and rep.reason == "" and not own_hidden:
+        # The stance leg in view, the other hidden most of the rep: the model's fit of the
+        # visible leg moves with the guess (demo, box over the free knee: +4.7 deg).
+        issues.append(RepIssue(RepIssueCode.OTHER_LEG_HIDDEN, {"hidden_pct": 100 * other}))
     moved = None if camera is None else camera.movement(c.start_i, c.end_i, cfg.camera)
     if camera is not None and moved is not None and not moved.measured and rep.reason in (
         "", "free_foot_down", "free_foot_low"
@@ -258,7 +265,7 @@ def score_rep(
         # The cause first, after what blocks the whole clip; a moving camera blurs the legs, so
         # the person's mask there says nothing of an object hiding the knee (a shaken clip read
         # "knee hidden", with advice to move objects away).
-        issues = [i for i in issues if i.code != RepIssueCode.KNEE_HIDDEN]
+        issues = [i for i in issues if i.code not in _HIDDEN]
         first = sum(i.code == RepIssueCode.CLIP_BLOCKED for i in issues)
         issues.insert(first, RepIssue(RepIssueCode.CAMERA_MOVED, beyond))
     if rep.reason:
@@ -292,6 +299,11 @@ def score_rep(
     hip_ratio = float(np.median(body_at)) if body_at.size else None
     fppa_bottom = fppa_keypoint
     if mapping != IDENTITY:
+        low, high = cfg.valgus.thigh_marker_ratio_range
+        if hip_ratio is not None and not low <= hip_ratio <= high:
+            # Never extrapolated: outside the fitted range the map's error is unknown.
+            issues.append(RepIssue(RepIssueCode.DEFINITION_UNMAPPED,
+                                   {"ratio": hip_ratio, "low": low, "high": high}))
         fppa_bottom = (None if fppa_keypoint is None or hip_ratio is None
                        else float(mapping.apply(fppa_keypoint, hip_ratio)))
     scored_i = scored_i if scored_i >= 0 else b
@@ -319,12 +331,11 @@ def score_rep(
     # leg, so the body turn read on such a rep is not the camera's, and "square the camera"
     # would be the wrong thing to tell (the demo with both knees boxed: its right rep read
     # knee_hidden and not_square; with one knee boxed both reps read turned 8-10 deg, 2-5 clear).
-    knee_hidden = any(i.code is RepIssueCode.KNEE_HIDDEN for i in issues)
+    knee_hidden = any(i.code in _HIDDEN for i in issues)
     if frontal_view and possible_error > cfg.view.max_yaw_fppa_error_deg and not knee_hidden:
-        # Likewise when the other leg is hidden: the turn is then the model's guess about a
-        # leg it cannot see (the demo with a box over the free knee read turned 8-10 deg), so
-        # the rep is withheld for that reason, not for a camera that may well be square.
-        other = _hidden_share(hidden, window, lm_other(rep.leg))
+        # Likewise when the other leg is hidden a little: the turn is then the model's guess
+        # about a leg it cannot see (the demo with a box over the free knee read turned 8-10
+        # deg), so the rep is withheld for that reason, not for a camera that may be square.
         if other is not None and other > cfg.quality.max_hidden_rep_fraction:
             issues.append(RepIssue(RepIssueCode.OTHER_LEG_HIDDEN, {"hidden_pct": 100 * other}))
         else:
@@ -342,9 +353,10 @@ def score_rep(
     else:
         v: ValgusThresholds = cfg.valgus
         band = band_for(fppa_bottom or 0.0, v.threshold_deg(cfg.sex), v.margin_deg(cfg.sex))
-        separation = knee_ankle_separation_ratio(
-            kin, scored_i, v.separation_min_ankle_hip_widths
-        )
+        # The ratio takes both knees: withheld while the other one is hidden (a guessed knee
+        # read 1.13 where the visible one read 0.85).
+        separation = None if other is not None and other > cfg.quality.max_hidden_rep_fraction \
+            else knee_ankle_separation_ratio(kin, scored_i, v.separation_min_ankle_hip_widths)
     return RepScore(
         leg=rep.leg,
         exercise=rep.exercise,
@@ -388,6 +400,7 @@ def score_rep(
 
 
 _NO_FIGURES: tuple[float | None, ...] = (None, None, None, None)
+_HIDDEN = (RepIssueCode.KNEE_HIDDEN, RepIssueCode.OTHER_LEG_HIDDEN)
 
 
 def _hidden_share(hidden: np.ndarray | None, window: slice, side: Side) -> float | None:

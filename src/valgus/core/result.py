@@ -299,7 +299,9 @@ def _config(c: Mapping[str, Any]) -> AnalysisConfig:
         factory = f.default_factory
         if factory is not dataclasses.MISSING and dataclasses.is_dataclass(factory):
             names = {g.name for g in dataclasses.fields(factory)}
-            stored = {k: v for k, v in c[f.name].items() if k in names}
+            # JSON turns a tuple setting (a range) into a list: back to the tuple it was.
+            stored = {k: tuple(v) if isinstance(v, list) else v
+                      for k, v in c[f.name].items() if k in names}
             if f.name == "valgus" and "female_definition" not in stored:
                 # Stored before issue 12's mapping: every threshold was applied to the
                 # unmapped keypoint FPPA, so that is what its reps hold.

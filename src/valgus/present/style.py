@@ -143,9 +143,11 @@ def method_text(cfg: AnalysisConfig | None) -> str:
         f"Combined, {v.margin_deg(cfg.sex):.2f} deg: the borderline margin around the "
         f"threshold."
     ) + (
-        " This threshold (Park 2024) was set on a pose model's keypoints; the female and male "
-        "thresholds (Herrington & Munro 2010) on skin markers, to which the FPPA is mapped "
-        "when the sex is given." if definition == "keypoint" else ""
+        " The threshold without a sex (Park 2024) was set on a pose model's keypoints, as this "
+        "FPPA is measured; the female and male thresholds (Herrington & Munro 2010) on skin "
+        "markers, which read higher than keypoints (about 6 deg on rendered bodies): the FPPA "
+        "is not mapped to them by default, as no map has been checked on real people (README "
+        "\"FPPA definitions\")." if definition == "keypoint" else ""
     )
 
 

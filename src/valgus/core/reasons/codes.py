@@ -34,6 +34,9 @@ class RepIssueCode(StrEnum):
     # The other leg hidden over the rep, so the body turn (read from the whole 3D body) cannot
     # be checked: values hidden_pct (issue 13).
     OTHER_LEG_HIDDEN = "other_leg_hidden"
+    # The FPPA could not be put on the threshold's definition: the rep's hip width ratio lies
+    # outside the range the map was fitted on; values: ratio, low, high (issue 12).
+    DEFINITION_UNMAPPED = "definition_unmapped"
     # Issue 16: cycles that are not reps of the test, and the scored point's own checks.
     FREE_FOOT_DOWN = "free_foot_down"  # a rep on this leg with the free foot on the floor
     FREE_FOOT_LOW = "free_foot_low"  # free foot level with the standing one: touch unseen

@@ -59,6 +59,10 @@ _REP_TEXT: dict[RepIssueCode, str] = {
         "something hides your knee or shin during the rep, so its position was guessed: move "
         "objects away from your legs and wear clothes that show your knees"
     ),
+    RepIssueCode.DEFINITION_UNMAPPED: (
+        "this rep's FPPA could not be put on the definition the chosen threshold was set on, "
+        "so it is not scored against it"
+    ),
     RepIssueCode.OTHER_LEG_HIDDEN: (
         "something hides your other leg during this rep, so whether you faced the camera "
         "could not be checked and the rep is not scored: move objects away from your legs"
@@ -112,6 +116,14 @@ def describe(issue: RepIssue) -> str:
                 f"the camera moved too much during this rep ({_camera_numbers(v)}), so it "
                 "is not scored: put the phone on a stand or lean it against something "
                 "steady"
+            )
+        case RepIssueCode.DEFINITION_UNMAPPED if "ratio" in v:
+            return (
+                f"this rep's build and depth in the picture (hip width {number(v, 'ratio'):.2f} "
+                f"of the leg's length) lie outside the range "
+                f"({number(v, 'low'):.2f}-{number(v, 'high'):.2f}) on which the map to the "
+                "skin-marker FPPA of the chosen threshold was checked, so it is not scored "
+                "against it: analyse without a sex to use the pose-keypoint threshold"
             )
         case RepIssueCode.NOT_SQUARE:
             return (

@@ -55,6 +55,7 @@ _CYCLE_LABEL: dict[RepIssueCode, str] = {
     RepIssueCode.CAMERA_MOVED: "camera moved",
     RepIssueCode.KNEE_HIDDEN: "knee hidden",
     RepIssueCode.OTHER_LEG_HIDDEN: "other leg hidden",
+    RepIssueCode.DEFINITION_UNMAPPED: "outside the FPPA map's range",
     RepIssueCode.THIGH_FORESHORTENED: "thigh foreshortened",
     RepIssueCode.NOT_SQUARE: "camera not square",
     RepIssueCode.NOT_FRONTAL: "camera not in front",
