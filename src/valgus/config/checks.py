@@ -81,11 +81,13 @@ class QualityConfig:
     # 269-364 px, 1.0-2.6 at 201-250, 2.5-4.4 at 179-189, 4.5-7.4 at 120-151 (bands change);
     # 144p gives these clips 99-123 px.
     # hyva3's rep is not measurable at every size, alike; base_hyva7's slow right rep reads -1
-    # or +9..+14 at any size (4.9 deg off at 359 px), so it tells nothing of size. So 150 px is
-    # the edge of the collapse, without margin: real reps hold 1-2 deg from ~270 px, ~2.5 deg
-    # from ~200. Not raised yet: the committed test clips (rendered 320x240: 166 px; the demo
-    # halved: 248 px) and the live page's smallest person (half of 480 px) lie below those.
-    min_body_height_px: float = 150.0
+    # or +9..+14 at any size (4.9 deg off at 359 px), so it tells nothing of size. 150 px (the
+    # earlier, reasoned limit) is the edge of the collapse, without margin; from 200 px real reps
+    # hold within ~2.5 deg, under the method's own SEM (3 deg, Munro 2012), so 200 is the limit.
+    # (Real reps hold 1-2 deg from ~270 px: film closer or at 720p where you can.) The demo
+    # halved for the bad-input tests (248 px), the rendered rear/front test clips (480x360,
+    # ~250 px) and the live page's smallest allowed person (half of 480 px) lie above it.
+    min_body_height_px: float = 200.0
     # The camera roll check reads the feet -> nose axis of standing frames; it is skipped where
     # that axis means nothing: a body turned more than this (deg, 3D hip and shoulder lines) from
     # the camera (a side view: any forward reach leans the axis)...
