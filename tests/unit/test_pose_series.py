@@ -4,6 +4,7 @@ of the pose and kinematics types. Pure numpy, no model."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -249,3 +250,20 @@ def test_kinematics_shape_errors_name_expected_and_actual(
     changed: dict[str, Any] = {field: value}
     with pytest.raises(ValueError, match=message):
         dataclasses.replace(kinematics(), **changed)
+
+
+def test_load_says_what_is_wrong_with_a_file_that_is_not_a_pose_file(tmp_path: Path) -> None:
+    """A text file named .npz, another program's .npz and a bare .npy: one clear ValueError,
+    never numpy's advice to load pickled data unsafely or a bare missing-key error."""
+    text = tmp_path / "g.npz"
+    text.write_text("hello\n")
+    other = tmp_path / "other.npz"
+    np.savez(other, a=np.zeros(3))
+    bare = tmp_path / "bare.npy"
+    np.save(bare, np.zeros(3))
+    for path in (text, other, bare):
+        with pytest.raises(ValueError, match="not a valgus pose file") as err:
+            PoseSeries.load(path)
+        assert "pickle" not in str(err.value)
+    with pytest.raises(ValueError, match="lacks image_size"):
+        PoseSeries.load(other)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -279,7 +280,20 @@ class PoseSeries:
 
     @classmethod
     def load(cls, path: str | Path) -> PoseSeries:
-        with np.load(Path(path), allow_pickle=False) as data:
+        """The series ``save`` wrote. Raises ValueError naming what is wrong when the file is
+        not such a pose file (another kind of file, another .npz, a newer version)."""
+        not_ours = "not a valgus pose file (the .npz that --save-poses writes)"
+        try:
+            loaded = np.load(Path(path), allow_pickle=False)
+        except (ValueError, EOFError, zipfile.BadZipFile) as err:
+            raise ValueError(not_ours) from err
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise ValueError(not_ours)
+        with loaded as data:
+            missing = sorted({"version", "t_s", "xy_px", "world_m", "visibility", "image_size",
+                              "n_people", "source"} - set(data.files))
+            if missing:
+                raise ValueError(f"{not_ours}: it lacks {', '.join(missing)}")
             version = int(data["version"])
             if version != POSE_FILE_VERSION:
                 raise ValueError(f"pose file version {version} is not supported")
