@@ -181,7 +181,7 @@ def test_file_over_size_limit_is_refused_up_front(
 ) -> None:
     clip = bad_inputs.person_clip(tmp_path)
     run = run_cli([clip, "--max-size-mb", "0.01"], capsys)
-    assert_one_line_error(run, 5, "MB, more than the 0 MB", "--max-size-mb")
+    assert_one_line_error(run, 5, "MB, more than the 0.01 MB", "--max-size-mb")
 
 
 @pytest.mark.usefixtures("no_model")

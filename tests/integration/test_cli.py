@@ -224,6 +224,25 @@ def test_bad_save_poses_target_fails_before_the_analysis(
         assert "cannot write pose file" in err
 
 
+def test_save_poses_onto_a_folder_or_from_a_pose_file_says_so(
+    poses_npz: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """--save-poses naming an existing folder wrote FOLDER.npz beside it without a word, and
+    with a pose file as input it was ignored: both now say so, before any analysis."""
+    (tmp_path / "adir").mkdir()
+    monkeypatch.setattr(sys.modules["valgus.cli.main"], "analyze_series", _no_analysis)
+    monkeypatch.setattr(sys.modules["valgus.cli.main"], "analyze_video", _no_analysis)
+    code, out, err = _run(["analyze", str(tmp_path / "short.mp4"), "--save-poses",
+                           str(tmp_path / "adir")], capsys)
+    assert code == 2 and "is a folder: give a file name" in err
+    assert not (tmp_path / "adir.npz").exists()
+    code, out, err = _run(["analyze", str(poses_npz), "--save-poses",
+                           str(tmp_path / "again.npz")], capsys)
+    assert code == 2 and "is already a pose file" in err
+    _assert_one_line_error(err)
+
+
 def test_out_naming_a_file_says_so_before_the_analysis(
     poses_npz: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,

@@ -201,7 +201,12 @@ def check_outputs(args: argparse.Namespace) -> None:
     if args.save_poses:
         target = _pose_path(args.save_poses)
         folder = target.parent
-        why = (f"{target} is a folder" if target.is_dir() else
+        video = getattr(args, "video", None)
+        why = (f"{args.save_poses} is a folder: give a file name (NAME.npz)"
+               if args.save_poses.is_dir() else
+               f"{video} is already a pose file" if video is not None
+               and Path(video).suffix.lower() == ".npz" else
+               f"{target} is a folder" if target.is_dir() else
                f"there is no folder {folder}" if not folder.exists() else
                f"{folder} is a file, not a folder" if not folder.is_dir() else
                f"{folder} is not writable" if not os.access(folder, os.W_OK | os.X_OK) else

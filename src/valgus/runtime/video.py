@@ -139,7 +139,7 @@ def check_input_limits(info: VideoInfo, limits: InputLimits) -> None:
     size_mb = info.size_bytes / 1e6
     if size_mb > limits.max_file_size_mb:
         raise InputTooLargeError(
-            f"{info.path} is {size_mb:,.0f} MB, more than the {limits.max_file_size_mb:,.0f} MB "
+            f"{info.path} is {_mb(size_mb)} MB, more than the {_mb(limits.max_file_size_mb)} MB "
             "valgus accepts; trim the video to the squats, or export it as H.264 MP4 at 1080p.",
             "max_file_size_mb",
         )
@@ -324,3 +324,8 @@ def keyframes(path: str | Path, max_frames: int = 64) -> list[np.ndarray]:
         geo = _geometry(frames[0], stream, max_side_px=None)
         out = [_to_rgb(frame, geo) for frame in frames[::step]]
     return out
+
+
+def _mb(value: float) -> str:
+    """Megabytes in words: whole above 10, else with the digits that tell it apart from 0."""
+    return f"{value:,.0f}" if value >= 10 else f"{value:.2g}"
