@@ -39,8 +39,10 @@ _REP_TEXT: dict[RepIssueCode, str] = {
         "thigh too foreshortened at the bottom (hip near knee height) for FPPA"
     ),
     RepIssueCode.FREE_FOOT_DOWN: (
-        "your free foot touched the floor during this rep, so it is not counted: keep the free "
-        "foot off the floor for the whole rep"
+        "your free foot came down to the floor's level in the picture during this rep "
+        "(touching the floor, or reaching far forward towards the camera, which a camera in "
+        "front cannot tell apart), so it is not counted: keep the free foot off the floor, "
+        "and not far in front of you, for the whole rep"
     ),
     RepIssueCode.FREE_FOOT_LOW: (
         "your free foot stayed level with your standing foot, where the camera cannot tell "
