@@ -103,6 +103,9 @@ def test_upload_flow_thresholds_and_sample_button(app: AppTest) -> None:
     table = app.dataframe[0].value
     truth = json.loads(SAMPLE_TRUTH.read_text())["reps"]
     assert list(table["leg"]) == [rep["stance"] for rep in truth]
+    # Numbered as the CLI, the records and `valgus review --band A:N` number them: every
+    # knee-bend cycle counts (the free leg's bend comes first in each pair of the demo).
+    assert list(table["#"]) == [2, 4, 6, 8, 10, 12]
     # The sample's knees: one caves in (18 deg by design), the other does not (2 deg). The
     # table shows it (measured FPPA is a few degrees below the rig's, see sample_videos/).
     for (_, row), rep in zip(table.iterrows(), truth, strict=True):

@@ -97,10 +97,13 @@ def band_table(rows: list[dict[str, Any]]) -> pd.io.formats.style.Styler:
     return pd.DataFrame(rows).style.map(band_style, subset=["band"])
 
 
-def rep_table(reps: tuple[RepScore, ...], full: bool = True) -> pd.io.formats.style.Styler:
-    """One row per rep; angles in degrees as text ('-' = not measurable)."""
+def rep_table(reps: tuple[RepScore, ...], full: bool = True,
+              numbers: list[int] | None = None) -> pd.io.formats.style.Styler:
+    """One row per rep; angles in degrees as text ('-' = not measurable). ``numbers``: each
+    rep's number in its result (every knee-bend cycle counted, as the CLI, the records and
+    ``valgus review --band A:N`` number them); 1, 2, ... when not given."""
     rows: list[dict[str, Any]] = []
-    for n, r in enumerate(reps, start=1):
+    for n, r in zip(numbers or range(1, len(reps) + 1), reps, strict=True):
         row: dict[str, Any] = {
             "#": n,
             "leg": r.leg,
@@ -155,11 +158,15 @@ def show_report(report: Report, key: str) -> None:
                    "one leg and squat on it.")
     verdict_cards(report)
     st.caption("valgus is a measurement aid, not a diagnosis.")
-    reps = tuple(r for r in result.reps if not r.not_a_rep)
+    numbered = [(n, r) for n, r in enumerate(result.reps, start=1) if not r.not_a_rep]
+    reps = tuple(r for _, r in numbered)
     if reps:
         st.markdown("##### Every rep")
-        st.dataframe(rep_table(reps), hide_index=True, key=f"reps_{key}",
+        st.dataframe(rep_table(reps, numbers=[n for n, _ in numbered]), hide_index=True,
+                     key=f"reps_{key}",
                      column_config={"notes": st.column_config.TextColumn(width="large")})
+        st.caption("#: the rep's number in the result, as the command line, the records and "
+                   "the report number it (the free leg's bends, listed there, count too).")
         complete = [r.leg for r in result.reps if r.test_rep]
         if complete:
             st.caption(f"Complete single-leg reps in order: {', '.join(complete)}.")
