@@ -22,7 +22,7 @@ from typing import Literal
 
 import numpy as np
 
-from valgus.core.fppa import IDENTITY, FppaMapping, hip_width_ratio
+from valgus.core.fppa import IDENTITY, FppaMapping, points_hip_width_ratio
 from valgus.core.kinematics import fppa_deg
 from valgus.landmarks import Side, ankle, hip, knee, other
 
@@ -106,10 +106,8 @@ def remeasure(
     moved = points.moved(moves)
     value = moved.fppa_deg()
     if mapping != IDENTITY:
-        a, h, k, f = (np.asarray(p, dtype=float) for p in
-                      (moved.other_hip, moved.hip, moved.knee, moved.ankle))
-        ratio = hip_width_ratio(float(np.linalg.norm(h - a)), float(np.linalg.norm(k - h)),
-                                float(np.linalg.norm(f - k)))
+        ratio = points_hip_width_ratio(*(np.asarray(p, dtype=float) for p in
+                                         (moved.hip, moved.knee, moved.ankle, moved.other_hip)))
         value = float(mapping.apply(value, ratio))
     if not math.isfinite(value):
         raise ValueError("the corrected points give no angle: hip, knee and ankle must be "

@@ -121,11 +121,18 @@ def frame_fppa(raw_deg: float, xy_px: np.ndarray, side: Side, cfg: AnalysisConfi
     if m == IDENTITY:
         return float(raw_deg)
     p = np.asarray(xy_px, float)
-    hip_, knee_, ankle_ = p[lm.hip(side)], p[lm.knee(side)], p[lm.ankle(side)]
-    ratio = hip_width_ratio(float(np.linalg.norm(hip_ - p[lm.hip(lm.other(side))])),
-                            float(np.linalg.norm(knee_ - hip_)),
-                            float(np.linalg.norm(ankle_ - knee_)))
+    ratio = points_hip_width_ratio(p[lm.hip(side)], p[lm.knee(side)], p[lm.ankle(side)],
+                                   p[lm.hip(lm.other(side))])
     return float(m.apply(raw_deg, ratio))
+
+
+def points_hip_width_ratio(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray,
+                           other_hip: np.ndarray) -> float:
+    """``hip_width_ratio`` of one leg's (2,) image points (px) in one frame."""
+    hip, knee, ankle, other_hip = (np.asarray(v, float) for v in (hip, knee, ankle, other_hip))
+    return float(hip_width_ratio(float(np.linalg.norm(hip - other_hip)),
+                                 float(np.linalg.norm(knee - hip)),
+                                 float(np.linalg.norm(ankle - knee))))
 
 
 def apply_mapping(
