@@ -235,11 +235,11 @@ def test_save_poses_onto_a_folder_or_from_a_pose_file_says_so(
     monkeypatch.setattr(sys.modules["valgus.cli.main"], "analyze_video", _no_analysis)
     code, out, err = _run(["analyze", str(tmp_path / "short.mp4"), "--save-poses",
                            str(tmp_path / "adir")], capsys)
-    assert code == 2 and "is a folder: give a file name" in err
+    assert code == 2 and out == "" and "is a folder: give a file name" in err
     assert not (tmp_path / "adir.npz").exists()
     code, out, err = _run(["analyze", str(poses_npz), "--save-poses",
                            str(tmp_path / "again.npz")], capsys)
-    assert code == 2 and "is already a pose file" in err
+    assert code == 2 and out == "" and "is already a pose file" in err
     _assert_one_line_error(err)
 
 
