@@ -223,15 +223,22 @@ def test_the_steps_travel_with_the_series(tmp_path) -> None:  # type: ignore[no-
     assert mirrored.tolist() == pytest.approx([-0.01, -0.02, 0.001, -0.5])
 
 
+def picture_shaken_from_5s(series: PoseSeries) -> np.ndarray:
+    """``series``'s landmarks (T, 33, 2) with the whole picture, the person with it, shaken
+    across by 12% of its width (1.5 s period) from 5 s on; the background shows nothing."""
+    t, width = series.t_s, series.picture[2]
+    dx = np.where(t >= 5.0, 0.12 * width * np.sin(2 * np.pi * (t - 5.0) / 1.5), 0.0)
+    xy = series.xy_px.copy()
+    xy[..., 0] += dx[:, None].astype(np.float32)
+    return xy
+
+
 def test_a_plain_background_reads_the_shift_from_the_standing_foot() -> None:
     """Nothing to follow behind the person: the whole picture (the person with it) shaken by
     12% of the width from 5 s on is seen in the planted foot's travel."""
     cfg = AnalysisConfig(clearance=ClearanceConfig(required_reps=3))
     series = three_reps()
-    t, width = series.t_s, series.picture[2]
-    dx = np.where(t >= 5.0, 0.12 * width * np.sin(2 * np.pi * (t - 5.0) / 1.5), 0.0)
-    xy = series.xy_px.copy()
-    xy[..., 0] += dx[:, None].astype(np.float32)
+    xy = picture_shaken_from_5s(series)
     result, _ = analyze_series(dataclasses.replace(series, xy_px=xy), cfg)
     assert len(result.reps) == 3
     first, *rest = result.reps
@@ -303,10 +310,7 @@ def test_the_standing_foot_is_not_read_while_someone_else_is_in_the_picture() ->
     other person's, so the camera's motion stays unknown instead of "camera moved"."""
     cfg = AnalysisConfig(clearance=ClearanceConfig(required_reps=3))
     series = three_reps()
-    t, width = series.t_s, series.picture[2]
-    dx = np.where(t >= 5.0, 0.12 * width * np.sin(2 * np.pi * (t - 5.0) / 1.5), 0.0)
-    xy = series.xy_px.copy()
-    xy[..., 0] += dx[:, None].astype(np.float32)
+    t, xy = series.t_s, picture_shaken_from_5s(series)
     people = np.where(np.arange(t.size) % 30 == 0, 2, -1).astype(np.int16)
     crowded = dataclasses.replace(series, xy_px=xy, n_people=people)
     result, _ = analyze_series(crowded, cfg)
