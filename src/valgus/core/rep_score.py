@@ -248,6 +248,8 @@ def score_rep(
     if share is not None and own_hidden:
         issues.append(RepIssue(RepIssueCode.KNEE_HIDDEN, {"hidden_pct": 100 * share}))
     other = _hidden_share(hidden, window, lm_other(rep.leg))
+    # The other leg hidden on part of the rep (as the stance leg's own limit), or on most of it.
+    other_partly = other is not None and other > cfg.quality.max_hidden_rep_fraction
     other_hidden = other is not None and other > cfg.quality.max_other_leg_hidden_fraction
     if other is not None and other_hidden and rep.reason == "" and not own_hidden:
         # The stance leg in view, the other hidden most of the rep: the model's fit of the
@@ -336,7 +338,7 @@ def score_rep(
         # Likewise when the other leg is hidden a little: the turn is then the model's guess
         # about a leg it cannot see (the demo with a box over the free knee read turned 8-10
         # deg), so the rep is withheld for that reason, not for a camera that may be square.
-        if other is not None and other > cfg.quality.max_hidden_rep_fraction:
+        if other is not None and other_partly:
             issues.append(RepIssue(RepIssueCode.OTHER_LEG_HIDDEN, {"hidden_pct": 100 * other}))
         else:
             issues.append(RepIssue(
@@ -355,8 +357,8 @@ def score_rep(
         band = band_for(fppa_bottom or 0.0, v.threshold_deg(cfg.sex), v.margin_deg(cfg.sex))
         # The ratio takes both knees: withheld while the other one is hidden (a guessed knee
         # read 1.13 where the visible one read 0.85).
-        separation = None if other is not None and other > cfg.quality.max_hidden_rep_fraction \
-            else knee_ankle_separation_ratio(kin, scored_i, v.separation_min_ankle_hip_widths)
+        separation = None if other_partly else knee_ankle_separation_ratio(
+            kin, scored_i, v.separation_min_ankle_hip_widths)
     return RepScore(
         leg=rep.leg,
         exercise=rep.exercise,
