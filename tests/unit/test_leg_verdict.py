@@ -42,17 +42,16 @@ def test_borderline_margin_is_derived_from_the_two_named_errors() -> None:
     # One place: changing the tool's measured error moves the band, nothing else to edit.
     assert dataclasses.replace(v, tool_error_sd_deg=0.0).margin_deg("unspecified") == 3.0
     assert dataclasses.replace(v, tool_error_sd_deg=4.0).margin_deg("unspecified") == 5.0
-    # By default every threshold is applied to the keypoint FPPA (the map to the skin-marker
-    # definition is opt-in: real clips lie outside its fitted range). Opted in, the band allows
-    # for the map's own held-out error instead of the keypoint's.
-    assert [v.definition(s) for s in ("female", "male", "unspecified")] == ["keypoint"] * 3
-    assert v.margin_deg("female") == v.margin_deg("unspecified")
-    mapped = dataclasses.replace(v, female_definition="thigh_marker",
-                                 male_definition="thigh_marker")
-    assert mapped.definition("female") == "thigh_marker"
-    assert mapped.margin_deg("female") == pytest.approx(
-        math.hypot(3.0, v.thigh_marker_error_sd_deg))
-    assert dataclasses.replace(mapped, thigh_marker_error_sd_deg=4.0).margin_deg("male") == 5.0
+    # Each threshold is applied in the definition it was set on: the women's and men's (skin
+    # markers, Herrington & Munro 2010) to the mapped FPPA, whose band allows for the map's own
+    # held-out error; Park 2024's (pose keypoints) to the keypoint FPPA.
+    assert [v.definition(s) for s in ("female", "male", "unspecified")] == [
+        "thigh_marker", "thigh_marker", "keypoint"]
+    assert v.margin_deg("female") == pytest.approx(math.hypot(3.0, v.thigh_marker_error_sd_deg))
+    assert v.margin_deg("female") > v.margin_deg("unspecified")
+    assert dataclasses.replace(v, thigh_marker_error_sd_deg=4.0).margin_deg("male") == 5.0
+    keypoint = dataclasses.replace(v, female_definition="keypoint")
+    assert keypoint.margin_deg("female") == v.margin_deg("unspecified")
 
 
 @pytest.mark.parametrize(
@@ -80,9 +79,10 @@ def test_sex_specific_default_thresholds() -> None:
 
 @pytest.mark.parametrize(
     ("sex", "fppa", "band"),
-    [("male", 5.6, "fine"), ("male", 5.7, "borderline"), ("male", 12.3, "borderline"),
-     ("male", 12.4, "excessive"), ("female", 8.6, "fine"), ("female", 15.3, "borderline"),
-     ("female", 15.4, "excessive"), ("unspecified", 7.9, "fine"),
+    # Women and men: on the mapped thigh-marker FPPA, +/- 4.04 deg; no sex: keypoint, 3.35 deg.
+    [("male", 4.9, "fine"), ("male", 5.0, "borderline"), ("male", 13.0, "borderline"),
+     ("male", 13.1, "excessive"), ("female", 7.9, "fine"), ("female", 8.0, "borderline"),
+     ("female", 16.0, "borderline"), ("female", 16.1, "excessive"), ("unspecified", 7.9, "fine"),
      ("unspecified", 8.0, "borderline"), ("unspecified", 14.6, "borderline"),
      ("unspecified", 14.7, "excessive")],
 )

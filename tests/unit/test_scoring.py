@@ -157,32 +157,38 @@ def test_analyze_series_good_control_passes_when_enough_reps() -> None:
     assert default.legs["left"].verdict == "NOT YET"
 
 
+def _keypoint(sex: Sex) -> AnalysisConfig:
+    v = dataclasses.replace(CFG3.valgus, female_definition="keypoint",
+                            male_definition="keypoint")
+    return dataclasses.replace(CFG3, sex=sex, valgus=v)
+
+
 def test_analyze_series_sex_changes_the_band() -> None:
-    """13.5 deg: clearly above the men's 9 deg (by more than the 3.35 deg error), within the
-    error of the women's 12 deg, which is neither a pass nor a fail."""
+    """13.5 deg on the keypoint definition: clearly above the men's 9 deg (by more than the
+    3.35 deg error), within the error of the women's 12 deg, which is neither a pass nor a
+    fail."""
     series, _ = squat_person(13.5)
-    male, _ = analyze_series(series, dataclasses.replace(CFG3, sex="male"))
-    female, _ = analyze_series(series, dataclasses.replace(CFG3, sex="female"))
+    male, _ = analyze_series(series, _keypoint("male"))
+    female, _ = analyze_series(series, _keypoint("female"))
     assert {r.band for r in male.reps} == {"excessive"}
     assert {r.band for r in female.reps} == {"borderline"}
     assert male.legs["left"].verdict == "NOT YET"
     assert female.legs["left"].verdict == "UNCERTAIN"
     assert female.legs["left"].mean_fppa_deg == pytest.approx(13.5, abs=1.0)
-    # Not mapped by default: the reported FPPA is the keypoint one.
+    # Not mapped on the keypoint definition: the reported FPPA is the keypoint one.
     assert all(r.fppa_bottom_deg == r.fppa_keypoint_deg for r in female.reps)
 
 
-def _opted_in(sex: Sex, **valgus: Any) -> AnalysisConfig:
-    v = dataclasses.replace(CFG3.valgus, female_definition="thigh_marker",
-                            male_definition="thigh_marker", **valgus)
-    return dataclasses.replace(CFG3, sex=sex, valgus=v)
+def _with_sex(sex: Sex, **valgus: Any) -> AnalysisConfig:
+    return dataclasses.replace(CFG3, sex=sex, valgus=dataclasses.replace(CFG3.valgus, **valgus))
 
 
-def test_opted_in_each_rep_is_mapped_to_the_skin_marker_definition() -> None:
-    """With the thigh-marker definition opted in (issue 12), each rep's FPPA is the keypoint
-    FPPA (still the figure's 13.5 deg) mapped with its hip width ratio, keypoint kept beside."""
+def test_with_a_sex_each_rep_is_mapped_to_the_skin_marker_definition() -> None:
+    """With a sex given (issue 12), each rep's FPPA is put on the thigh-marker definition the
+    threshold was set on: the keypoint FPPA (still the figure's 13.5 deg) mapped with its hip
+    width ratio, keypoint kept beside."""
     series, _ = squat_person(13.5)
-    cfg = _opted_in("female", thigh_marker_ratio_range=(0.0, 1.0))
+    cfg = _with_sex("female", thigh_marker_ratio_range=(0.0, 1.0))
     female, _ = analyze_series(series, cfg)
     v = cfg.valgus
     assert female.reps
@@ -195,12 +201,12 @@ def test_opted_in_each_rep_is_mapped_to_the_skin_marker_definition() -> None:
         assert abs(r.fppa_bottom_deg - r.fppa_keypoint_deg) > 0.5  # the map did something
 
 
-def test_opted_in_a_rep_outside_the_maps_range_is_withheld_not_extrapolated() -> None:
+def test_a_rep_outside_the_maps_range_is_withheld_not_extrapolated() -> None:
     series, _ = squat_person(13.5)
-    inside, _ = analyze_series(series, _opted_in("male", thigh_marker_ratio_range=(0.0, 1.0)))
+    inside, _ = analyze_series(series, _with_sex("male", thigh_marker_ratio_range=(0.0, 1.0)))
     ratio = inside.reps[0].hip_width_ratio
     assert ratio is not None
-    outside, _ = analyze_series(series, _opted_in("male", thigh_marker_ratio_range=(
+    outside, _ = analyze_series(series, _with_sex("male", thigh_marker_ratio_range=(
         ratio + 0.05, ratio + 0.2)))
     for r in outside.reps:
         assert r.band == "not_measurable" and r.fppa_bottom_deg is None

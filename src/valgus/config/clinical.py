@@ -27,17 +27,17 @@ class ValgusThresholds:
     # range is the limit. Definition: 2D FPPA from skin markers digitised on the frame (marker-
     # based, thigh line from a proximal-thigh marker: "thigh_marker" in core/fppa.py).
     female_deg: float = 12.0
-    # The definition the FPPA is put on when this threshold applies. "keypoint" (unmapped) by
-    # default, although the threshold was set on markers: the keypoint -> thigh-marker map below
-    # meets its target on rendered bodies it never saw, but real clips lie outside the range it
-    # was fitted on (hip width ratio 0.38-0.46 on the hyva2/hyva7 reps, squatting to 100-110 deg
-    # with the thigh at 35-47 % of its standing length; fitted on 0.23-0.37), where it turned
-    # knees reading 0 to 12 deg into 21 to 32 deg. "thigh_marker" opts in; a rep outside
-    # ``thigh_marker_ratio_range`` is then withheld (``definition_unmapped``), never extrapolated.
-    female_definition: FppaDefinition = "keypoint"
+    # The definition the FPPA is put on when this threshold applies: the threshold's own
+    # ("thigh_marker"), through the keypoint -> thigh-marker map below, which agrees with the
+    # markers on rendered bodies it never saw at the protocol's depth and on the deeper squats
+    # real clips show (95-115 deg, where the unmapped keypoint FPPA reads 13 deg under the
+    # markers and 11 under the joint centres). A rep outside ``thigh_marker_ratio_range`` is
+    # withheld (``definition_unmapped``), never extrapolated. "keypoint" compares the unmapped
+    # reading instead (lenient: about 6 deg at 45-90 deg, 13 deg deeper, on rendered bodies).
+    female_definition: FppaDefinition = "thigh_marker"
     # Herrington & Munro 2010: healthy men 1-9 deg. Definition: as female_deg (marker-based).
     male_deg: float = 9.0
-    male_definition: FppaDefinition = "keypoint"
+    male_definition: FppaDefinition = "thigh_marker"
     # Park 2024: 11.3 deg cut-off for smartphone pose-estimation FPPA in single-leg squat;
     # between Herrington 2014's controls (8.4 +/- 5.1) and PFP (16.8 +/- 5.4). Definition:
     # a pose model's keypoints ("keypoint"), as valgus measures: the FPPA is not mapped.
@@ -46,19 +46,20 @@ class ValgusThresholds:
     # Keypoint -> proximal-thigh-marker mapping, used where the threshold's definition is
     # "thigh_marker" (mapped = offset + slope x keypoint FPPA + ratio_deg x hip width ratio,
     # core/fppa.py ``hip_width_ratio``: the hips' image distance over the stance leg's image
-    # length, median over the bottom plateau). Fitted on all 10 rendered bodies (40 reps) of
-    # the issue-12 set on 30 Nov 2026; the same form fitted leaving each body out gave, on the
-    # body it never saw: bias +0.2 deg, SD 2.2, MAE 1.8, 95 % LoA -4.1 to +4.5, max 5.0
-    # (unmapped: bias -5.7, MAE 6.4). Refit with
-    #   nice -n 10 .venv/bin/python bench/accuracy_set.py && .venv/bin/python bench/accuracy.py
-    #   --definitions
+    # length, median over the bottom plateau). Fitted on all 18 rendered bodies (68 reps) of the
+    # issue-12 sets on 30 Nov 2026: 10 squatting 45-90 deg from 0.75 m, 8 squatting 95-115 deg
+    # from 0.5-1.2 m. The same form fitted leaving each body out gave, on the body it never saw:
+    # bias +0.0 deg, SD 2.7, MAE 2.2, 95 % LoA -5.3 to +5.4, max 6.8; at 45-90 deg bias -0.3,
+    # MAE 1.9; at 95-115 deg bias +0.6, MAE 2.6 (unmapped: bias -8.7, MAE 9.1). Refit with
+    #   nice -n 10 .venv/bin/python bench/accuracy_set.py [--set deep] &&
+    #   .venv/bin/python bench/accuracy.py --definitions
     # (README "FPPA definitions" says what this does and does not show.)
-    thigh_marker_offset_deg: float = -24.0
-    thigh_marker_slope: float = 0.713
-    thigh_marker_ratio_deg: float = 109.5
-    # The hip width ratios the map was fitted on (0.227-0.372 over the 40 reps), widened by
+    thigh_marker_offset_deg: float = -14.76
+    thigh_marker_slope: float = 0.706
+    thigh_marker_ratio_deg: float = 76.4
+    # The hip width ratios the map was fitted on (0.227-0.426 over the 68 reps), widened by
     # 0.01 each way; outside it the map is not applied (the rep is withheld with the reason).
-    thigh_marker_ratio_range: tuple[float, float] = (0.22, 0.38)
+    thigh_marker_ratio_range: tuple[float, float] = (0.22, 0.44)
     # The measurement error the bands and the verdict allow for (deg), two independent parts
     # combined in ``margin_deg``. The method's own error: Munro 2012 measured the
     # standard error of measurement (SEM) of manual 2D FPPA at 2.7-3.0 deg between sessions; the
@@ -70,8 +71,8 @@ class ValgusThresholds:
     # it either. Update it here (only here) when the accuracy bench is re-measured.
     tool_error_sd_deg: float = 1.5
     # The same for the mapped "thigh_marker" FPPA: the SD of its held-out error against the
-    # rendered bodies' proximal-thigh markers (2.2 deg, leave-one-body-out, see above).
-    thigh_marker_error_sd_deg: float = 2.2
+    # rendered bodies' proximal-thigh markers (2.7 deg, leave-one-body-out, see above).
+    thigh_marker_error_sd_deg: float = 2.7
     # Knee-to-ankle separation ratio (``scoring.knee_ankle_separation_ratio``): withheld when
     # the ankles are less than this many hip widths apart across the image, where a ratio of two
     # small distances turns landmark jitter of a few px into a large change (the sample clip's
@@ -105,7 +106,7 @@ class ValgusThresholds:
     def margin_deg(self, sex: Sex) -> float:
         """Half-width of the borderline band around the threshold (deg): one combined SD of the
         measurement error, sqrt(method_sem_deg^2 + tool_error_deg(sex)^2): 3.35 deg for the
-        keypoint FPPA (the default), 3.72 deg for the opt-in mapped thigh-marker FPPA. A rep
+        keypoint FPPA (no sex given), 4.04 deg for the mapped thigh-marker FPPA (women, men). A rep
         within it of the threshold is "borderline" rather than a confident call either way;
         ``scoring.leg_verdict`` builds the leg's uncertainty on it. The one place it is
         derived."""

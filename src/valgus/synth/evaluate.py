@@ -250,6 +250,7 @@ def evaluate_clip(clip: Path, match_s: float = 1.0) -> dict[str, Any]:
                 found=True,
                 leg=d.leg,
                 hip_width_ratio=_f(d.hip_width_ratio),
+                thigh_ratio=_f(d.thigh_ratio),
                 fppa_keypoint_deg=_f(d.fppa_keypoint_deg),
                 complete=d.complete,
                 band=d.band,
