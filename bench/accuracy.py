@@ -18,9 +18,10 @@ Usage::
     .venv/bin/python bench/accuracy.py --definitions [--json OUT.json]
 
 ``--definitions`` (issue 12) runs the two body sets of ``bench/accuracy_set.py`` (rendered into
-``~/.cache/valgus/accuracy12`` and ``~/.cache/valgus/deep``) and prints the keypoint FPPA at the scored point against each
-truth definition (skin markers, joint centres) per body and overall, then the leave-one-body-out
-study of the mapping to the marker definition (``bench/accuracy_definitions.py``).
+``~/.cache/valgus/accuracy12`` and ``~/.cache/valgus/deep``) and prints the keypoint FPPA at the
+scored point against each truth definition (skin markers, joint centres) per body and overall,
+then the leave-one-body-out study of the mapping to the marker definition
+(``bench/accuracy_definitions.py``).
 """
 
 from __future__ import annotations
