@@ -113,6 +113,7 @@ def mapping_study(data: list[dict[str, Any]]) -> dict[str, Any]:
         if not np.any(np.isfinite(true)):
             continue
         print(f"{target:14} {'none (raw)':12} {_fmt(agreement(raw, true)):40}")
+        _print_by_depth(data, raw, true)
         for kind in KINDS:
             pred = held_out_predictions(raw, true, groups, kind, target, ratio)
             full = fit_mapping(raw, true, kind, target, ratio)
@@ -127,10 +128,14 @@ def mapping_study(data: list[dict[str, Any]]) -> dict[str, Any]:
                 f"{target:14} {kind:12} {_fmt(a):40} offset {full.offset_deg:+.2f} deg, "
                 f"slope {full.slope:.3f}, {full.ratio_deg:+.1f} deg x ratio"
             )
-            for name, sel in depth_groups(data).items():
-                if 0 < sel.sum() < len(data):
-                    print(f"{'':14} {'  ' + name:12} {_fmt(agreement(pred[sel], true[sel])):40}")
+            _print_by_depth(data, pred, true)
     return found
+
+
+def _print_by_depth(data: list[dict[str, Any]], pred: np.ndarray, true: np.ndarray) -> None:
+    for name, sel in depth_groups(data).items():
+        if 0 < sel.sum() < len(data):
+            print(f"{'':14} {'  ' + name:12} {_fmt(agreement(pred[sel], true[sel])):40}")
 
 
 def depth_groups(data: list[dict[str, Any]]) -> dict[str, np.ndarray]:

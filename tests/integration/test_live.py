@@ -190,12 +190,13 @@ def test_thresholds_from_the_config_are_used() -> None:
                            valgus_turn_deg=valgus_turn_for_fppa_deg(10.0, 75.0))
     base = AnalysisConfig()
     assert {r.band for r in run_live(series, base).reps} == {"borderline"}  # 10 vs 11.3 +/- 3
-    male = dataclasses.replace(base, sex="male")
-    assert {r.band for r in run_live(series, male).reps} == {"borderline"}  # 10 vs 9 +/- 3
-    # Opted in to the skin-marker map (issue 12): the live reps are mapped like the offline
-    # ones and banded against 9 deg +/- 3.72.
-    opted = dataclasses.replace(male, valgus=dataclasses.replace(
-        base.valgus, male_definition="thigh_marker", thigh_marker_ratio_range=(0.0, 1.0)))
+    keypoint = dataclasses.replace(base, sex="male", valgus=dataclasses.replace(
+        base.valgus, male_definition="keypoint"))
+    assert {r.band for r in run_live(series, keypoint).reps} == {"borderline"}  # 10 vs 9 +/- 3
+    # With a sex, the skin-marker map (issue 12): the live reps are mapped like the offline
+    # ones and banded against 9 deg +/- 4.04.
+    opted = dataclasses.replace(base, sex="male", valgus=dataclasses.replace(
+        base.valgus, thigh_marker_ratio_range=(0.0, 1.0)))
     live_male = run_live(series, opted).reps
     offline_male, _ = analyze_series(series, opted)
     assert [r.band for r in live_male] == [r.band for r in offline_male.reps]

@@ -52,7 +52,15 @@ def test_settings_check_names_what_differs_from_the_clinic() -> None:
     # A woman analysed as "not given": her record's sex picks the 12 deg threshold.
     check = settings_check(result, "female", policy)
     assert check.own == ("FPPA threshold 11.3 deg (clinic: 12.0 deg)",
-                         "sex not given (the person's record: female)")
+                         "sex not given (the person's record: female)",
+                         "FPPA from pose keypoints (clinic: mapped to skin markers)",
+                         "borderline margin 3.35 deg (clinic: 4.04 deg)")
+    # A woman's analysis from before the map was the default (keypoint definition stored).
+    v = dataclasses.replace(AnalysisConfig().valgus, female_definition="keypoint")
+    before, _ = analyze_series(series, AnalysisConfig(sex="female", valgus=v))
+    assert settings_check(before, "female", policy).own == (
+        "FPPA from pose keypoints (clinic: mapped to skin markers)",
+        "borderline margin 3.35 deg (clinic: 4.04 deg)")
     result, _ = analyze_series(series, runner_config(20.0, reps=5), "left")
     check = settings_check(result, "female", policy)
     assert check.flagged and check.own == (

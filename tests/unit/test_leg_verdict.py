@@ -164,6 +164,30 @@ def test_clearly_fine_set_passes_with_its_numbers() -> None:
     assert "clearly below the 11.3 deg threshold (9.4 deg at most)" in v.reasons[0]
 
 
+def test_reps_deeper_than_the_protocol_are_named_with_the_depth() -> None:
+    """Reps past ``ClearanceConfig.protocol_depth_deg`` (100 deg) are named in the leg's reasons
+    with the deepest one; they still count (the verdict is the set's), and reps at the
+    protocol's depth add nothing."""
+    assert RULE3.protocol_depth_deg == 100.0
+    deep = verdict_of("left", [score(5.0, depth=85.0), score(6.0, depth=104.6),
+                               score(7.0, depth=107.2)])
+    assert deep.verdict == "PASS" and deep.valid_reps == 3
+    assert deep.reasons[-1].startswith(
+        "2 of the 3 measured reps went deeper than 100 deg of knee flexion (to 107 deg)")
+    assert deep.reasons[-1].endswith("squat toward 60 deg")
+    every = verdict_of("left", [score(6.0, depth=d) for d in (101.0, 102.0, 103.0)])
+    assert every.reasons[-1].startswith("all 3 measured reps went deeper")
+    at_depth = verdict_of("left", [score(6.0, depth=d) for d in (60.0, 85.0, 100.0)])
+    assert not any("deeper" in r for r in at_depth.reasons)
+    # Only measured reps: a withheld deep rep is not among them.
+    withheld = verdict_of("left", [score(6.0, depth=80.0), score(None, depth=120.0)])
+    assert not any("deeper" in r for r in withheld.reasons)
+    # A rule without the limit (as stored before it) never says it.
+    old = dataclasses.replace(RULE3, protocol_depth_deg=math.inf)
+    pool = [SquatRep.of(score(6.0, depth=110.0), 1)]
+    assert not any("deeper" in r for r in leg_verdict("left", pool, old).reasons)
+
+
 def test_demo_right_knee_reads_uncertain_not_pass() -> None:
     """Issue 12: the demo's 18 deg knee reads 13.2-13.5 deg, borderline reps, and was PASS."""
     v = verdict_of("right", [score(13.55, leg="right"), score(13.22, leg="right"),

@@ -187,6 +187,22 @@ def test_stance_reasons_are_rep_issues(reason: str, code: RepIssueCode,
         assert "clearly off the floor" in describe(scored.issues[0])
 
 
+def test_a_cycle_that_is_no_rep_of_the_leg_is_not_also_called_unmapped() -> None:
+    """With a sex (the thigh-marker map) and the rep's hip width ratio outside the map's range:
+    a rep of the leg is withheld as ``definition_unmapped``; the free leg's bend says only why
+    it is no rep of this leg (the map's range is beside the point there)."""
+    series, _ = three_reps(4.0)
+    _, kin = analyze_series(series, CFG)
+    cfg = dataclasses.replace(CFG, sex="female", valgus=dataclasses.replace(
+        CFG.valgus, thigh_marker_ratio_range=(0.0, 0.01)))
+    cycle = _cycles(series)[0]
+    rep = score_rep(RepCandidate("left", cycle, "single_leg", 0.0, 0.0, None), kin, cfg, True)
+    assert codes(rep) == [RepIssueCode.DEFINITION_UNMAPPED]
+    free = score_rep(RepCandidate("left", cycle, "single_leg", 0.0, 0.0, "free_leg_phase"),
+                     kin, cfg, True)
+    assert codes(free) == [RepIssueCode.FREE_LEG_PHASE]
+
+
 def _cycles(series: PoseSeries) -> list:  # type: ignore[type-arg]
     from valgus.core.reps import detect_reps
     from valgus.pipeline import prepare_scoring

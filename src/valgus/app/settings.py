@@ -28,9 +28,10 @@ def sidebar_settings() -> tuple[AnalysisConfig, LegChoice]:
         format_func=lambda s: SEX_LABEL[s],
         key="sex",
         help="Herrington & Munro 2010: healthy women 5-12 deg, men 1-9 deg, set on skin "
-        "markers, which read about 6 deg higher than the pose keypoints valgus measures (not "
-        "mapped: README \"FPPA definitions\"). Not given: 11.3 deg (Park 2024, smartphone pose "
-        "estimation in single-leg squats), on keypoints as measured.",
+        "markers; valgus maps its pose-keypoint FPPA to them (checked on rendered bodies: "
+        "README \"FPPA definitions\"). Not given: 11.3 deg (Park 2024, smartphone pose "
+        "estimation in single-leg squats), on keypoints as measured, which read lower than "
+        "markers, the more so in deep squats.",
     ))
     default_thr = base.valgus.threshold_deg(sex)
     error = base.valgus.margin_deg(sex)

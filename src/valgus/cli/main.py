@@ -80,8 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--leg", choices=LEG_CHOICES, default="auto",
                     help="stance leg; auto finds it for each rep from the planted foot")
     an.add_argument("--sex", choices=SEX_CHOICES,
-                    help="selects the sex-specific valgus threshold (default: unspecified, or "
-                    "the person's recorded sex with --save)")
+                    help="selects the sex-specific valgus threshold, set on skin markers, to "
+                    "which the FPPA is then mapped (default: unspecified, Park 2024's "
+                    "keypoint threshold, or the person's recorded sex with --save)")
     an.add_argument("--out", type=Path, help="write JSON, per-frame CSV and per-rep CSV here")
     an.add_argument("--json", action="store_true", help="print the result as JSON")
     an.add_argument("--model", type=Path,

@@ -53,6 +53,18 @@ class FppaMapping:
 
 IDENTITY = FppaMapping(0.0, 1.0, "keypoint")
 
+# How a definition's numbers are named in headers and settings checks (the one wording).
+DEFINITION_LABEL: dict[str, str] = {
+    "keypoint": "from pose keypoints",
+    "thigh_marker": "mapped to skin markers",
+}
+
+
+def definition_label(cfg: AnalysisConfig) -> str:
+    """Short name of the FPPA definition ``cfg``'s numbers follow ("from pose keypoints")."""
+    definition = cfg.valgus.definition(cfg.sex)
+    return DEFINITION_LABEL.get(definition, definition)
+
 
 def mapping_for(cfg: AnalysisConfig) -> FppaMapping:
     """The map from the keypoint FPPA to the definition the analysis's threshold was set on

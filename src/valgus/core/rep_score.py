@@ -302,8 +302,9 @@ def score_rep(
     fppa_bottom = fppa_keypoint
     if mapping != IDENTITY:
         low, high = cfg.valgus.thigh_marker_ratio_range
-        if hip_ratio is not None and not low <= hip_ratio <= high:
-            # Never extrapolated: outside the fitted range the map's error is unknown.
+        if hip_ratio is not None and not low <= hip_ratio <= high and not rep.reason:
+            # Never extrapolated: outside the fitted range the map's error is unknown. (A cycle
+            # that is no rep of this leg, e.g. the free leg's bend, already says why.)
             issues.append(RepIssue(RepIssueCode.DEFINITION_UNMAPPED,
                                    {"ratio": hip_ratio, "low": low, "high": high}))
         fppa_bottom = (None if fppa_keypoint is None or hip_ratio is None

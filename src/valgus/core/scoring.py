@@ -18,7 +18,7 @@ import numpy as np
 from valgus.config import AnalysisConfig
 from valgus.core.correction import PointCorrection
 from valgus.core.reasons import Audience, cycles_sentence, leg_reasons
-from valgus.core.reasons.verdict import symmetry_withheld, too_few_reps
+from valgus.core.reasons.verdict import deeper_than_protocol, symmetry_withheld, too_few_reps
 from valgus.core.rep_score import BANDS as BANDS
 from valgus.core.rep_score import RepScore as RepScore
 from valgus.core.rep_score import ScoredAt as ScoredAt
@@ -105,13 +105,17 @@ class LegRule:
     threshold_deg: float
     error_sd_deg: float
     required_reps: int
+    # Measured reps deeper than this knee flexion (deg) are named in the reasons
+    # (``ClearanceConfig.protocol_depth_deg``); inf: never.
+    protocol_depth_deg: float = math.inf
 
     @classmethod
     def of(cls, cfg: AnalysisConfig, required_reps: int | None = None) -> LegRule:
         """The rule of an analysis config (its sex-specific threshold); ``required_reps``
         overrides the config's."""
         need = cfg.clearance.required_reps if required_reps is None else required_reps
-        return cls(cfg.valgus.threshold_deg(cfg.sex), cfg.valgus.margin_deg(cfg.sex), need)
+        return cls(cfg.valgus.threshold_deg(cfg.sex), cfg.valgus.margin_deg(cfg.sex), need,
+                   cfg.clearance.protocol_depth_deg)
 
     @property
     def excessive_above_deg(self) -> float:
@@ -236,6 +240,11 @@ def leg_verdict(
     corrected = sum(r.corrected for r in stands if r.fppa_deg is not None)
     if corrected:
         reasons = (*reasons, _corrected_sentence(corrected))
+    deep = [r.score.depth_deg for r in stands
+            if r.fppa_deg is not None and r.score.depth_deg > rule.protocol_depth_deg]
+    if deep:
+        reasons = (*reasons, deeper_than_protocol(len(deep), len(fppa), max(deep),
+                                                  rule.protocol_depth_deg))
     tally = _not_counted(own)
     # The tally, unless the clip's own problem (the first reason) is all that kept them out.
     if len(own) > len(valid) and {code for code, _ in tally} != {"clip_not_assessable"}:

@@ -12,6 +12,7 @@ import math
 from collections.abc import Sequence
 
 from valgus.config import AnalysisConfig
+from valgus.core.fppa import definition_label as definition_label
 from valgus.core.scoring import Band, RepScore, band_for
 
 RGB = tuple[int, int, int]
@@ -76,12 +77,6 @@ def _in_definition(cfg: AnalysisConfig) -> str:
     return DEFINITION_NOTE.get(cfg.valgus.definition(cfg.sex), "")
 
 
-def definition_label(cfg: AnalysisConfig) -> str:
-    """Short name of the FPPA definition the numbers follow, for headers."""
-    return {"keypoint": "from pose keypoints", "thigh_marker": "mapped to skin markers"}.get(
-        cfg.valgus.definition(cfg.sex), cfg.valgus.definition(cfg.sex))
-
-
 def leg_rule_text(cfg: AnalysisConfig) -> str:
     """The per-leg rule (``scoring.leg_verdict``) with the numbers in force (plain text)."""
     thr = cfg.valgus.threshold_deg(cfg.sex)
@@ -142,13 +137,25 @@ def method_text(cfg: AnalysisConfig | None) -> str:
         f"measurement of 2D FPPA between sessions is {v.method_sem_deg:.1f} deg (Munro 2012). "
         f"Combined, {v.margin_deg(cfg.sex):.2f} deg: the borderline margin around the "
         f"threshold."
-    ) + (
+    ) + DEFINITION_CAVEAT.get(definition, "")
+
+
+# What each definition's numbers do not show, said after the method note (one wording).
+DEFINITION_CAVEAT: dict[str, str] = {
+    "keypoint": (
         " The threshold without a sex (Park 2024) was set on a pose model's keypoints, as this "
-        "FPPA is measured; the female and male thresholds (Herrington & Munro 2010) on skin "
-        "markers, which read higher than keypoints (about 6 deg on rendered bodies): the FPPA "
-        "is not mapped to them by default, as no map has been checked on real people (README "
-        "\"FPPA definitions\")." if definition == "keypoint" else ""
-    )
+        "FPPA is measured (with another model). On rendered bodies this reading lies about 5 "
+        "deg below the joint centres in squats to 45-90 deg of knee flexion and about 11 deg "
+        "below in squats to 95-115 deg, so deep squats are judged more leniently: squat "
+        "toward 60 deg as the test asks, or give the sex to use the skin-marker thresholds "
+        "(Herrington & Munro 2010), to which valgus maps its FPPA (README \"FPPA "
+        "definitions\")."
+    ),
+    "thigh_marker": (
+        " The map was fitted and checked on rendered bodies (squats to 45-115 deg, leaving "
+        "each body out), not on real people with markers (README \"FPPA definitions\")."
+    ),
+}
 
 
 def fmt_num(value: float | None, digits: int = 1) -> str:

@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from valgus.config import AnalysisConfig, ClearanceConfig, Sex
 from valgus.core.clearance import ClearancePolicy
+from valgus.core.fppa import definition_label
 from valgus.core.result import AnalysisResult
 from valgus.store import audit
 from valgus.store.accounts import require
@@ -29,7 +30,8 @@ SEX_WORDS = {"unspecified": "not given", "female": "female", "male": "male"}
 # Compared one by one below in words; every other setting is compared field by field.
 NAMED = {"sex", "valgus.female_deg", "valgus.male_deg", "valgus.unspecified_deg",
          "valgus.method_sem_deg", "valgus.tool_error_sd_deg", "clearance.required_reps",
-         "clearance.fppa_sdc_deg"}
+         "clearance.fppa_sdc_deg", "valgus.female_definition", "valgus.male_definition",
+         "valgus.unspecified_definition"}
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,8 @@ def settings_check(
     if cfg.sex != clinic.sex:
         own.append(f"sex {SEX_WORDS.get(cfg.sex, cfg.sex)} (the person's record: "
                    f"{SEX_WORDS.get(clinic.sex, clinic.sex)})")
+    if definition_label(cfg) != definition_label(clinic):
+        own.append(f"FPPA {definition_label(cfg)} (clinic: {definition_label(clinic)})")
     margin, clinic_margin = (cfg.valgus.margin_deg(cfg.sex),
                              clinic.valgus.margin_deg(clinic.sex))
     if abs(margin - clinic_margin) > 1e-9:

@@ -189,6 +189,20 @@ def leg_reasons(
     return tuple(reasons)
 
 
+def deeper_than_protocol(deep: int, measured: int, deepest_deg: float, limit_deg: float) -> str:
+    """The reason naming a leg's measured reps that went deeper than the depth the thresholds
+    and valgus's accuracy were set on (``ClearanceConfig.protocol_depth_deg``)."""
+    which = ("the one measured rep" if measured == 1
+             else f"all {measured} measured reps" if deep == measured
+             else f"{deep} of the {measured} measured reps")
+    return (
+        f"{which} went deeper than {limit_deg:.0f} deg of knee flexion "
+        f"(to {deepest_deg:.0f} deg): the thresholds were set on squats toward 45-60 deg and "
+        "valgus's accuracy on squats to about 90 deg; deeper, the FPPA changes with depth and "
+        "reads less well: squat toward 60 deg"
+    )
+
+
 def symmetry_withheld(valid: Mapping[str, int], minimum: int) -> str:
     """Why the legs are not compared: ``valid`` (leg -> measured reps) has a leg with fewer
     than ``minimum`` (``ClearanceConfig.min_symmetry_reps``)."""
