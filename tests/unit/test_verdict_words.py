@@ -73,6 +73,13 @@ def test_symmetry_is_withheld_while_a_leg_has_fewer_than_the_minimum() -> None:
     assert sym.notes == (
         "limb symmetry withheld: the left leg has 1 measured rep and the right leg has 1 "
         "measured rep, fewer than the 3 per leg a comparison of the legs needs",)
+    # From the minimum on: rep counts and depths as indices, the FPPA as a difference only (a
+    # ratio of signed angles means nothing: -3 and +3 deg would read 100 %).
+    three_left = verdict_of("left", [score(-3.0)] * 3)
+    opposite = symmetry(three_left, verdict_of("right", [score(3.0, leg="right")] * 3), CFG3)
+    assert opposite is not None and opposite.given
+    assert (opposite.reps_lsi_pct, opposite.fppa_lsi_pct, opposite.fppa_difference_deg) == (
+        100.0, None, 6.0)
     three_right = verdict_of("right", [score(5.0, leg="right")] * 3)
     sym = symmetry(one_left, three_right, CFG3)
     assert sym is not None and not sym.given

@@ -306,8 +306,10 @@ def symmetry_index_pct(left: float, right: float) -> float | None:
 
 @dataclass(frozen=True)
 class Symmetry:
-    """Left-right comparison; ``*_lsi_pct`` = smaller / larger x 100 (100 = symmetric). Every
-    value None and a note saying why when it is withheld (``symmetry``)."""
+    """Left-right comparison; ``*_lsi_pct`` = smaller / larger x 100 (100 = symmetric) of the
+    rep counts and median depths; the median FPPA compared by ``fppa_difference_deg`` (deg)
+    only (``fppa_lsi_pct`` is None: kept for stored results). Every value None and a note saying
+    why when it is withheld (``symmetry``)."""
 
     reps_lsi_pct: float | None
     depth_lsi_pct: float | None
@@ -335,7 +337,9 @@ def symmetry(left: LegVerdict, right: LegVerdict, cfg: AnalysisConfig) -> Symmet
     lfp, rfp = left.median_fppa_deg, right.median_fppa_deg
     reps = symmetry_index_pct(left.valid_reps, right.valid_reps)
     depth = symmetry_index_pct(left.median_depth_deg or nan, right.median_depth_deg or nan)
-    fppa = symmetry_index_pct(lfp if lfp is not None else nan, rfp if rfp is not None else nan)
+    # No FPPA index: a ratio of signed angles means nothing (-3 and +3 deg would read 100 %,
+    # 1 and 2 deg 50 %); the legs' FPPA are compared by their difference against the smallest
+    # detectable change. ``fppa_lsi_pct`` stays for results stored with it, empty from now on.
     diff = abs(lfp - rfp) if lfp is not None and rfp is not None else None
     notes: list[str] = []
     limit = cfg.clearance.min_symmetry_pct
@@ -352,7 +356,7 @@ def symmetry(left: LegVerdict, right: LegVerdict, cfg: AnalysisConfig) -> Symmet
                 f"median FPPA differs by {diff:.1f} deg, within measurement noise "
                 f"({sdc:.1f} deg); the ratio of two small angles is not meaningful"
             )
-    return Symmetry(reps, depth, fppa, diff, tuple(notes))
+    return Symmetry(reps, depth, None, diff, tuple(notes))
 
 
 def all_leg_verdicts(
