@@ -20,8 +20,6 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections import deque
-from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 
@@ -41,89 +39,19 @@ from valgus.core.pose import PoseSeries
 from valgus.core.reps import FlexionCycle, RepCandidate, RepCounter, StreamSample, classify_cycle
 from valgus.core.scoring import RepScore, score_rep
 from valgus.landmarks import SIDES, Side
+from valgus.live.frames import (
+    NO_VIS,
+    NO_WORLD,
+    NO_XY,
+    NOT_MEASURED,
+    BufferedFrame,
+    CausalSmoother,
+    Phase,
+)
+from valgus.live.frames import LiveStatus as LiveStatus
 from valgus.live.setup import SetupStatus, check_setup
 from valgus.pipeline import prepare_scoring
 from valgus.runtime.estimator import FramePose
-
-Phase = Literal["setup", "counting", "finished"]
-
-
-@dataclass(frozen=True)
-class LiveStatus:
-    """What the live page shows after each frame. Angles in degrees, times in seconds.
-
-    ``t_s``: since the first frame seen; ``recorded_s``: since counting started (the time base
-    of the kept clip and of the reps' times). ``fppa_deg``/``flexion_deg``: this frame's values
-    from causally smoothed landmarks (NaN when not seen). ``stance``: the leg the person stands on
-    as far as can be told (None before the first squat). ``counts``: complete single-leg reps per
-    leg. ``reps``: every scored rep so far, in order; ``new_reps``: those that ended on this frame.
-    ``not_a_rep``: the reason codes (``core.reps.RepCandidate.reason``: "free_leg_phase",
-    "stance_unclear") of the knee-bend cycles found so far that were not a rep of either leg, in
-    order: listed, never dropped (issue 16).
-    """
-
-    phase: Phase
-    t_s: float
-    frames: int
-    recorded_frames: int
-    recorded_s: float
-    setup: SetupStatus
-    fppa_deg: dict[Side, float]
-    flexion_deg: dict[Side, float]
-    stance: Side | None
-    counts: dict[Side, int]
-    reps: tuple[RepScore, ...]
-    new_reps: tuple[RepScore, ...] = ()
-    setup_held_s: float = 0.0
-    not_a_rep: tuple[str, ...] = ()
-
-
-_NOT_MEASURED: np.ndarray = np.full(2, np.nan, np.float32)  # leg_seen/leg_still not measured
-
-
-@dataclass
-class _Frame:
-    t_s: float  # since counting started
-    xy_px: np.ndarray  # (33, 2) float32, NaN when no person
-    world_m: np.ndarray  # (33, 3) float32
-    visibility: np.ndarray  # (33,) float32
-    n_people: int
-    brightness: float = math.nan
-    sharpness: float = math.nan
-    leg_seen: np.ndarray = field(default_factory=lambda: _NOT_MEASURED)  # (2,) float32
-    leg_still: np.ndarray = field(default_factory=lambda: _NOT_MEASURED)  # (2,) float32
-
-
-_NO_XY = np.full((lm.NUM_LANDMARKS, 2), np.nan, np.float32)
-_NO_WORLD = np.full((lm.NUM_LANDMARKS, 3), np.nan, np.float32)
-_NO_VIS = np.zeros(lm.NUM_LANDMARKS, np.float32)
-
-
-class _CausalSmoother:
-    """First-order low-pass of landmark arrays on irregular time, restarted after a gap.
-
-    The time constant is that of the offline filter's cut-off (tau = 1 / (2 pi f_c)), so the live
-    numbers lag the offline ones by about tau (40 ms at 4 Hz), a frame at most.
-    """
-
-    def __init__(self, cutoff_hz: float, max_gap_s: float) -> None:
-        self._tau_s = 1.0 / (2.0 * math.pi * cutoff_hz)
-        self._max_gap_s = max_gap_s
-        self._state: np.ndarray | None = None
-        self._t_s = -math.inf
-
-    def __call__(self, t_s: float, x: np.ndarray) -> np.ndarray:
-        if not np.all(np.isfinite(x)):
-            if t_s - self._t_s > self._max_gap_s:
-                self._state = None
-            return np.full_like(x, np.nan, dtype=np.float64)
-        if self._state is None or t_s - self._t_s > self._max_gap_s:
-            self._state = x.astype(np.float64)
-        else:
-            alpha = 1.0 - math.exp(-(t_s - self._t_s) / self._tau_s)
-            self._state = self._state + alpha * (x - self._state)
-        self._t_s = t_s
-        return self._state.copy()
 
 
 class LiveSession:
@@ -148,8 +76,8 @@ class LiveSession:
             self.cfg.reps, self.cfg.stance, self._max_gap_s, buffer_s=self.live_cfg.buffer_s
         )
         smoothing = self.cfg.smoothing
-        self._xy_smoother = _CausalSmoother(smoothing.cutoff_hz, smoothing.max_gap_s)
-        self._world_smoother = _CausalSmoother(smoothing.cutoff_hz, smoothing.max_gap_s)
+        self._xy_smoother = CausalSmoother(smoothing.cutoff_hz, smoothing.max_gap_s)
+        self._world_smoother = CausalSmoother(smoothing.cutoff_hz, smoothing.max_gap_s)
         # Flexion is measured against each leg's standing length, as offline (trailing half of
         # the offline window: the live page cannot look ahead).
         self._standing = {
@@ -161,7 +89,7 @@ class LiveSession:
         self._trunk_scale = UprightTrunkScale(
             self.cfg.kinematics.standing_window_s / 2.0, self.cfg.kinematics
         )
-        self._buffer: deque[_Frame] = deque()
+        self._buffer: deque[BufferedFrame] = deque()
         self._first_recorded_i = 0  # recorded index of self._buffer[0]
         self._recorded = 0
         self._frames = 0
@@ -285,18 +213,18 @@ class LiveSession:
     ) -> LiveStatus:
         assert self._t_record0 is not None
         rt = t_s - self._t_record0
-        frame = _Frame(
+        frame = BufferedFrame(
             rt,
-            pose.xy_px.astype(np.float32) if pose is not None else _NO_XY,
-            pose.world_m.astype(np.float32) if pose is not None else _NO_WORLD,
-            pose.visibility.astype(np.float32) if pose is not None else _NO_VIS,
+            pose.xy_px.astype(np.float32) if pose is not None else NO_XY,
+            pose.world_m.astype(np.float32) if pose is not None else NO_WORLD,
+            pose.visibility.astype(np.float32) if pose is not None else NO_VIS,
             pose.n_people if pose is not None else 0,
             *(image_stats or (math.nan, math.nan)),
             leg_seen=(
                 pose.leg_seen.astype(np.float32)
-                if pose is not None and pose.leg_seen is not None else _NOT_MEASURED
+                if pose is not None and pose.leg_seen is not None else NOT_MEASURED
             ),
-            leg_still=_NOT_MEASURED if leg_still is None else leg_still.astype(np.float32),
+            leg_still=NOT_MEASURED if leg_still is None else leg_still.astype(np.float32),
         )
         self._buffer.append(frame)
         self._recorded += 1
