@@ -219,3 +219,29 @@ def test_per_rep_csv_and_the_terminal_table_carry_the_ratio_and_the_rule(tmp_pat
     assert "KASR" in text and f"{ratios[0]:.2f}" in text
     assert "Each rep: excessive above 14.7 deg, borderline 7.9 to 14.7 deg" in text
     assert "LEFT  leg: NOT YET" in text and "UNCERTAIN (re-test or clinician review)" in text
+
+
+def test_another_clip_of_the_same_name_never_overwrites_results(tmp_path: Path) -> None:
+    """``valgus analyze --out``: a re-run of the same clip replaces its results; another clip
+    whose name gives the same stem (another folder, another extension) is written beside them
+    as ``stem-2``, ``stem-3``, ... and a re-run of that one finds its own files again."""
+    from valgus.present.export import results_stem, write_all
+
+    result, kin = analyze_series(squats("left", 4.0, 3)[1])
+    other = dataclasses.replace(result, n_frames=result.n_frames + 30,
+                                duration_s=result.duration_s + 1.0)
+    third = dataclasses.replace(result, duration_s=result.duration_s + 2.0)
+    assert results_stem(tmp_path, "clip", result) == "clip"  # nothing there yet
+    write_all(result, kin, tmp_path, "clip")
+    before = (tmp_path / "clip.valgus.json").read_bytes()
+    assert results_stem(tmp_path, "clip", result) == "clip"  # a re-run replaces its own
+    assert results_stem(tmp_path, "clip", other) == "clip-2"
+    write_all(other, kin, tmp_path, "clip-2")
+    assert results_stem(tmp_path, "clip", third) == "clip-3"
+    assert results_stem(tmp_path, "clip", other) == "clip-2"
+    assert (tmp_path / "clip.valgus.json").read_bytes() == before  # nothing lost
+    # Files that cannot be read as results are never taken for this clip's.
+    (tmp_path / "odd.valgus.json").write_text("not json")
+    assert results_stem(tmp_path, "odd", result) == "odd-2"
+    (tmp_path / "csv.reps.csv").write_text("index\n")
+    assert results_stem(tmp_path, "csv", result) == "csv-2"

@@ -30,7 +30,7 @@ from valgus.core.result import LegChoice
 from valgus.errors import InputTooLargeError, ValgusError, VideoError
 from valgus.files import PARTIAL_PREFIX, private_dir, write_atomic
 from valgus.pipeline import VideoAnalysis, analyze_series, analyze_video
-from valgus.present.export import format_report, write_all
+from valgus.present.export import format_report, results_stem, write_all
 from valgus.runtime.estimator import native_logs_silenced
 
 
@@ -271,7 +271,11 @@ def analyze(args: argparse.Namespace) -> int:
         print(format_report(result))
     sys.stdout.flush()
     if args.out:
-        stem = Path(series.source or args.video.name).stem
+        wanted = Path(series.source or args.video.name).stem
+        stem = results_stem(args.out, wanted, result)
+        if stem != wanted:
+            print(f"{args.out} holds results of another clip named {wanted}: these are written "
+                  f"as {stem}.*", file=sys.stderr)
         try:
             paths = write_all(result, kin, args.out, stem)
         except OSError as err:

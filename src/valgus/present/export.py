@@ -100,15 +100,46 @@ def download_label(name: str) -> str:
     return next((label for end, label in DOWNLOAD_LABELS.items() if name.endswith(end)), name)
 
 
+def _same_clip(path: Path, result: AnalysisResult) -> bool:
+    """Whether the results at ``path`` (a ``.valgus.json``) are of ``result``'s clip: the same
+    name, frame count and duration (a re-run of it, perhaps with other settings)."""
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+        return (str(old.get("source")) == result.source
+                and int(old.get("n_frames") or -1) == result.n_frames
+                and abs(float(old.get("duration_s") or -1.0) - result.duration_s) < 1e-3)
+    except (OSError, ValueError, TypeError, AttributeError):
+        return False
+
+
+def results_stem(out_dir: Path, stem: str, result: AnalysisResult) -> str:
+    """The file stem under which ``result`` is written in ``out_dir``: ``stem`` when nothing is
+    there or the results there are of the same clip (a re-run replaces them), else the first of
+    ``stem-2``, ``stem-3``, ... that is free or holds this clip, so that another clip of the same
+    name (``a/clip.mp4`` after ``b/clip.mp4``, ``clip.mov`` after ``clip.mp4``) never
+    overwrites results."""
+    n = 1
+    while True:
+        name = stem if n == 1 else f"{stem}-{n}"
+        existing = [out_dir / f"{name}{suffix}" for suffix in RESULT_SUFFIXES]
+        if not any(p.exists() for p in existing) or _same_clip(existing[0], result):
+            return name
+        n += 1
+
+
+RESULT_SUFFIXES = (".valgus.json", ".frames.csv", ".reps.csv")
+
+
 def write_all(result: AnalysisResult, kin: Kinematics, out_dir: Path, stem: str) -> list[Path]:
     """The JSON, per-frame and per-rep CSV of one clip in ``out_dir`` (made 0700 when it is
     not there), each file whole or absent and 0600. Raises OSError; files written before the
     failure stay (each complete)."""
     private_dir(out_dir)
+    json_path, frames_path, reps_path = (out_dir / f"{stem}{s}" for s in RESULT_SUFFIXES)
     return [
-        write_json(result, out_dir / f"{stem}.valgus.json"),
-        write_frames_csv(kin, out_dir / f"{stem}.frames.csv"),
-        write_reps_csv(result, out_dir / f"{stem}.reps.csv"),
+        write_json(result, json_path),
+        write_frames_csv(kin, frames_path),
+        write_reps_csv(result, reps_path),
     ]
 
 
