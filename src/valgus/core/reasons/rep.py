@@ -63,7 +63,8 @@ _REP_TEXT: dict[RepIssueCode, str] = {
     ),
     RepIssueCode.DEFINITION_UNMAPPED: (
         "this rep's FPPA could not be put on the definition the chosen threshold was set on, "
-        "so it is not scored against it"
+        "so it is not scored against it: squat toward 60 deg of knee flexion, or analyse "
+        "without a sex"
     ),
     RepIssueCode.OTHER_LEG_HIDDEN: (
         "something hides your other leg during this rep, so whether you faced the camera "
@@ -125,7 +126,8 @@ def describe(issue: RepIssue) -> str:
                 f"of the leg's length) lie outside the range "
                 f"({number(v, 'low'):.2f}-{number(v, 'high'):.2f}) on which the map to the "
                 "skin-marker FPPA of the chosen threshold was checked, so it is not scored "
-                "against it: analyse without a sex to use the pose-keypoint threshold"
+                "against it: squat toward 60 deg of knee flexion (the ratio grows as the squat "
+                "deepens), or analyse without a sex to use the pose-keypoint threshold"
             )
         case RepIssueCode.NOT_SQUARE:
             return (
