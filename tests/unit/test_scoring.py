@@ -211,6 +211,7 @@ def test_a_rep_outside_the_maps_range_is_withheld_not_extrapolated() -> None:
     for r in outside.reps:
         assert r.band == "not_measurable" and r.fppa_bottom_deg is None
         assert [i.code for i in r.issues] == ["definition_unmapped"]
+        assert "squat toward 60 deg" in describe(r.issues[0])
         assert "without a sex" in describe(r.issues[0])
 
 
