@@ -4,6 +4,7 @@ rep's number, leg, band in force and FPPA; the numbers it prints are the ones ``
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import date
 from pathlib import Path
@@ -12,8 +13,11 @@ import pytest
 
 from tests.records_data import clip_variant, squats, write_clip
 from valgus.cli.main import main
+from valgus.config import AnalysisConfig
 from valgus.core.clearance import Override
+from valgus.core.reasons import RepIssueCode, cycle_label
 from valgus.paths import DATA_DIR_ENV
+from valgus.pipeline import analyze_series
 from valgus.store.service import Records
 
 
@@ -101,3 +105,33 @@ def test_sessions_shows_a_corrected_point_beside_the_rep(
     assert code == 0, err
     row = next(line for line in out.splitlines() if re.match(r"^\s+2\s+left\s", line))
     assert f"{fix.fppa_deg:.1f}" in row and row.endswith(fix.text())
+
+
+def test_a_withheld_rep_is_not_listed_as_counted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A rep withheld as ``definition_unmapped`` (its build and depth outside the FPPA map's
+    range) is a complete single-leg rep but does not count towards the test: the table says
+    "no" and why, in the short label the leg's reasons use ("outside the FPPA map's range")."""
+    data = tmp_path / "data"
+    monkeypatch.setenv(DATA_DIR_ENV, str(data))
+    _, series = squats("left", 4.0, 3)
+    base = AnalysisConfig(sex="male")
+    cfg = dataclasses.replace(base, valgus=dataclasses.replace(
+        base.valgus, thigh_marker_ratio_range=(0.0, 0.01)))
+    result, _ = analyze_series(series, cfg)
+    assert all(r.test_rep and not r.counts_towards_test for r in result.reps)
+    clip = write_clip(tmp_path / "c.mp4", n_frames=40)
+    with Records.open(data) as rec:
+        rec.ensure_person("RUN-9", "male")
+        sid = rec.create_session("RUN-9", date(2025, 1, 2)).id
+        rec.save_analysis(sid, clip, result, series, original_name="left.mp4")
+        reasons = rec.session_summary(sid).squat["left"].reasons
+    label = cycle_label(RepIssueCode.DEFINITION_UNMAPPED)
+    assert label == "outside the FPPA map's range"
+    assert any(f"not counted: 3 {label}" in why for why in reasons), reasons
+    code, out, err = _run(["sessions", "RUN-9"], capsys)
+    assert code == 0, err
+    assert re.search(r"^\s+rep\s+leg\s+band\s+FPPA\s+counts\s+note$", out, re.M), out
+    rows = re.findall(r"^\s+(\d)\s+left\s+not measurable\s+-\s+(yes|no)\s+(.*)$", out, re.M)
+    assert rows == [(str(n), "no", label) for n in (1, 2, 3)], out

@@ -1,5 +1,6 @@
 """``valgus sessions PERSON`` (issue 15 item 6): a person's sessions, each session's analyses in
-force and every rep with its number, leg, band in force and FPPA: the ANALYSIS:REP numbers
+force and every rep with its number, leg, band in force, FPPA, whether it counts towards the
+test and, when it does not, why (the leg's reasons' words): the ANALYSIS:REP numbers
 ``valgus review SESSION_ID --band ANALYSIS:REP=BAND:REASON`` takes. Output formatting only;
 the records are read through ``valgus.store.service.Records`` (read-only)."""
 
@@ -7,11 +8,26 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from valgus.core.reasons import RepIssueCode, cycle_label, describe
 from valgus.present.style import BAND_TEXT
 
 if TYPE_CHECKING:
     from valgus.core.clearance import SquatRep
     from valgus.store.service import Records, SessionSummary
+
+
+def _not_counted(r: SquatRep) -> str:
+    """Why a rep does not count towards the test, in the short label the leg's reasons tally
+    it under ("not counted: 1 outside the FPPA map's range": ``reasons.cycle_label`` of its
+    first issue, as ``scoring.leg_verdict`` counts it); "" for a rep that counts."""
+    if r.counts_towards_test:
+        return ""
+    if r.score.issues:
+        issue = r.score.issues[0]
+        if issue.code == RepIssueCode.RECORDED:  # words stored by an older valgus
+            return describe(issue)
+        return cycle_label(issue.code)
+    return "clip not assessable" if not r.score.clip_assessable else "not measurable"
 
 
 def _rep_line(r: SquatRep) -> str:
@@ -22,11 +38,13 @@ def _rep_line(r: SquatRep) -> str:
         why = (f"reviewer, was {BAND_TEXT.get(r.original_band, r.original_band)}: "
                f"{r.override_reason}")
     elif r.score.not_a_rep:
-        why = "not a rep of this leg (listed bend)"
+        why = f"not a rep of this leg: {_not_counted(r)}"
+    else:
+        why = _not_counted(r)
     if r.correction is not None:
         why = "; ".join(x for x in (why, r.correction.text()) if x)
     return (f"    {r.index:>4}  {r.leg:5}  {band:18}  {fppa:>6}  "
-            f"{'yes' if r.counted else 'no':7}  {why}").rstrip()
+            f"{'yes' if r.counts_towards_test else 'no':6}  {why}").rstrip()
 
 
 def format_session(records: Records, s: SessionSummary) -> list[str]:
@@ -45,7 +63,7 @@ def format_session(records: Records, s: SessionSummary) -> list[str]:
         if check.differs:
             lines.append(f"    {check.text()}")
         if reps:
-            lines.append(f"    {'rep':>4}  {'leg':5}  {'band':18}  {'FPPA':>6}  counted  note")
+            lines.append(f"    {'rep':>4}  {'leg':5}  {'band':18}  {'FPPA':>6}  counts  note")
             lines += [_rep_line(r) for r in sorted(reps, key=lambda r: r.index)]
     return lines
 
