@@ -230,7 +230,13 @@ def test_the_threshold_chooses_the_definition_and_its_map() -> None:
     v = AnalysisConfig().valgus
     female = mapping_for(AnalysisConfig(sex="female"))
     assert female == FppaMapping(v.thigh_marker_offset_deg, v.thigh_marker_slope,
-                                 "thigh_marker", v.thigh_marker_ratio_deg)
+                                 "thigh_marker", v.thigh_marker_ratio_deg,
+                                 v.thigh_marker_ratio_range)
+    # Outside the fitted range the map gives no number (never extrapolated): NaN.
+    low, high = v.thigh_marker_ratio_range
+    out = female.apply(np.array([5.0, 5.0, 5.0, 5.0]),
+                       np.array([low - 0.01, low, high, high + 0.01]))
+    assert np.isnan(out[0]) and np.isnan(out[3]) and np.all(np.isfinite(out[1:3]))
     assert mapping_for(AnalysisConfig(sex="male")) == female
     # The keypoint definition can still be asked for: then nothing is mapped.
     unmapped = dataclasses.replace(v, female_definition="keypoint")
@@ -249,6 +255,10 @@ def test_a_corrected_rep_is_mapped_like_the_analysis() -> None:
     m = FppaMapping(-20.0, 0.7, "thigh_marker", 100.0)
     leg = math.hypot(10.0, 100.0) * 2
     assert remeasure(pts, {}, m) == pytest.approx(-20.0 + 0.7 * raw + 100.0 * 60.0 / leg)
+    # Points that put the leg outside the map's range get no number, and say why.
+    ranged = FppaMapping(-20.0, 0.7, "thigh_marker", 100.0, (0.1, 0.2))
+    with pytest.raises(ValueError, match=r"outside the range \(0.10-0.20\) on which the map"):
+        remeasure(pts, {}, ranged)
 
 
 # ------------------------------------------------------------------------------------------

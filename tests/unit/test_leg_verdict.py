@@ -166,18 +166,29 @@ def test_clearly_fine_set_passes_with_its_numbers() -> None:
 
 def test_reps_deeper_than_the_protocol_are_named_with_the_depth() -> None:
     """Reps past ``ClearanceConfig.protocol_depth_deg`` (100 deg) are named in the leg's reasons
-    with the deepest one; they still count (the verdict is the set's), and reps at the
-    protocol's depth add nothing."""
-    assert RULE3.protocol_depth_deg == 100.0
-    deep = verdict_of("left", [score(5.0, depth=85.0), score(6.0, depth=104.6),
-                               score(7.0, depth=107.2)])
-    assert deep.verdict == "PASS" and deep.valid_reps == 3
+    with the deepest one and still count. On the unmapped keypoint FPPA (no sex), which reads
+    low on such reps, a set that would pass is UNCERTAIN instead; mapped to skin markers it
+    passes, with the reason. Reps at the protocol's depth add nothing."""
+    assert RULE3.protocol_depth_deg == 100.0 and RULE3.definition == "keypoint"
+    reps = [score(5.0, depth=85.0), score(6.0, depth=104.6), score(7.0, depth=107.2)]
+    deep = verdict_of("left", reps)
+    assert deep.verdict == "UNCERTAIN" and deep.valid_reps == 3
     assert deep.reasons[-1].startswith(
-        "2 of the 3 measured reps went deeper than 100 deg of knee flexion (to 107 deg)")
-    assert deep.reasons[-1].endswith("squat toward 60 deg")
+        "2 of the 3 measured reps went deeper than 100 deg of knee flexion (to 107 deg), where "
+        "this pose-keypoint FPPA reads lower")
+    assert deep.reasons[-1].endswith("or give the sex to use the skin-marker thresholds")
+    mapped = dataclasses.replace(RULE3, definition="thigh_marker")
+    pool = [SquatRep.of(r, n) for n, r in enumerate(reps, start=1)]
+    on_markers = leg_verdict("left", pool, mapped)
+    assert on_markers.verdict == "PASS"
+    assert on_markers.reasons[-1].endswith("reads less well: squat toward 60 deg")
+    # Deep reps of a clearly excessive set keep NOT YET (a low reading makes it no better).
+    high = verdict_of("left", [score(20.0, depth=110.0)] * 3)
+    assert high.verdict == "NOT YET"
     every = verdict_of("left", [score(6.0, depth=d) for d in (101.0, 102.0, 103.0)])
     assert every.reasons[-1].startswith("all 3 measured reps went deeper")
     at_depth = verdict_of("left", [score(6.0, depth=d) for d in (60.0, 85.0, 100.0)])
+    assert at_depth.verdict == "PASS"
     assert not any("deeper" in r for r in at_depth.reasons)
     # Only measured reps: a withheld deep rep is not among them.
     withheld = verdict_of("left", [score(6.0, depth=80.0), score(None, depth=120.0)])

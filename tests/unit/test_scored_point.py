@@ -255,3 +255,16 @@ def test_untrusted_frames_at_the_bottom() -> None:
     trusted[plateau[: int(0.6 * plateau.size) + 1]] = False
     most = score_rep(cand, kin, CFG, True, trusted)
     assert codes(most) == [RepIssueCode.UNRELIABLE_SCORED_FRAME]
+
+
+def test_the_unmapped_reason_says_which_way_and_never_prints_the_limit_as_the_value() -> None:
+    def said(ratio: float) -> str:
+        return describe(RepIssue(RepIssueCode.DEFINITION_UNMAPPED,
+                                 {"ratio": ratio, "low": 0.22, "high": 0.44}))
+
+    assert "went deeper" in said(0.46) and "hip width 0.46 " in said(0.46)
+    assert "checked up to 0.44" in said(0.46)
+    assert "hip width 0.4404 " in said(0.4404)  # not "0.44", the range's own limit
+    assert "went less deep" in said(0.2196) and "hip width 0.2196 " in said(0.2196)
+    assert "checked from 0.22" in said(0.2196)
+    assert all(said(r).endswith("squat toward 60 deg of knee flexion") for r in (0.1, 0.5))

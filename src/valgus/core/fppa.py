@@ -19,6 +19,7 @@ This module holds
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -36,7 +37,8 @@ MappingKind = Literal["offset", "linear", "linear_ratio"]
 @dataclass(frozen=True)
 class FppaMapping:
     """``mapped_deg = offset_deg + slope * raw_deg + ratio_deg * ratio``, raw = the keypoint
-    FPPA (deg, + = valgus), ratio = ``hip_width_ratio`` at the same frame (dimensionless).
+    FPPA (deg, + = valgus), ratio = ``hip_width_ratio`` at the same frame (dimensionless); NaN
+    where the ratio lies outside ``ratio_range``.
 
     ``target`` names the definition the mapped value follows."""
 
@@ -44,6 +46,9 @@ class FppaMapping:
     slope: float
     target: FppaDefinition
     ratio_deg: float = 0.0
+    # The hip width ratios the map was fitted on: outside them ``apply`` gives NaN, never an
+    # extrapolated value (``ValgusThresholds.thigh_marker_ratio_range``).
+    ratio_range: tuple[float, float] = (-math.inf, math.inf)
 
     def apply(
         self, raw_deg: np.ndarray | float, ratio: np.ndarray | float | None = None
@@ -70,7 +75,10 @@ def mapping_for(cfg: AnalysisConfig) -> FppaMapping:
     """The map from the keypoint FPPA to the definition the analysis's threshold was set on
     (``ValgusThresholds.definition``; the identity where that is "keypoint")."""
     offset, slope, per_ratio = cfg.valgus.mapping(cfg.sex)
-    return FppaMapping(offset, slope, cfg.valgus.definition(cfg.sex), per_ratio)
+    if (offset, slope, per_ratio) == (0.0, 1.0, 0.0):
+        return IDENTITY
+    return FppaMapping(offset, slope, cfg.valgus.definition(cfg.sex), per_ratio,
+                       cfg.valgus.thigh_marker_ratio_range)
 
 
 def hip_width_ratio(
@@ -150,14 +158,19 @@ def points_hip_width_ratio(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray,
 def apply_mapping(
     raw_deg: np.ndarray | float, mapping: FppaMapping, ratio: np.ndarray | float | None = None
 ) -> np.ndarray:
-    """The mapped FPPA (deg), same shape as ``raw_deg``; NaN stays NaN. ``ratio`` (the
+    """The mapped FPPA (deg), same shape as ``raw_deg``; NaN stays NaN, and so is every value
+    whose ratio lies outside ``mapping.ratio_range`` (never extrapolated). ``ratio`` (the
     ``hip_width_ratio``, broadcast against ``raw_deg``) is needed when ``mapping.ratio_deg``
     is not 0: ValueError without it."""
     out = mapping.offset_deg + mapping.slope * np.asarray(raw_deg, dtype=float)
     if mapping.ratio_deg != 0.0:
         if ratio is None:
             raise ValueError(f"the mapping to {mapping.target} needs the hip width ratio")
-        out = out + mapping.ratio_deg * np.asarray(ratio, dtype=float)
+        r = np.asarray(ratio, dtype=float)
+        low, high = mapping.ratio_range
+        with np.errstate(invalid="ignore"):
+            inside = (r >= low) & (r <= high)
+        out = np.where(inside, out + mapping.ratio_deg * r, np.nan)
     return np.asarray(out)
 
 

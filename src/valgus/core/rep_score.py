@@ -300,15 +300,17 @@ def score_rep(
     body_at = body_ratio[read][np.isfinite(body_ratio[read])]
     hip_ratio = float(np.median(body_at)) if body_at.size else None
     fppa_bottom = fppa_keypoint
+    unmapped: RepIssue | None = None
     if mapping != IDENTITY:
-        low, high = cfg.valgus.thigh_marker_ratio_range
-        if hip_ratio is not None and not low <= hip_ratio <= high and not rep.reason:
-            # Never extrapolated: outside the fitted range the map's error is unknown. (A cycle
-            # that is no rep of this leg, e.g. the free leg's bend, already says why.)
-            issues.append(RepIssue(RepIssueCode.DEFINITION_UNMAPPED,
-                                   {"ratio": hip_ratio, "low": low, "high": high}))
-        fppa_bottom = (None if fppa_keypoint is None or hip_ratio is None
-                       else float(mapping.apply(fppa_keypoint, hip_ratio)))
+        low, high = mapping.ratio_range
+        if hip_ratio is not None and not low <= hip_ratio <= high:
+            # Never extrapolated: outside the fitted range the map's error is unknown (said
+            # below, unless the rep is withheld for another reason already).
+            unmapped = RepIssue(RepIssueCode.DEFINITION_UNMAPPED,
+                                {"ratio": hip_ratio, "low": low, "high": high})
+        mapped = (math.nan if fppa_keypoint is None or hip_ratio is None
+                  else float(mapping.apply(fppa_keypoint, hip_ratio)))
+        fppa_bottom = mapped if math.isfinite(mapped) else None
     scored_i = scored_i if scored_i >= 0 else b
     gap = bottom_gap(t, kin.detected, b, plateau)
     if gap is not None and gap[0] > cfg.quality.max_bottom_gap_s:
@@ -317,7 +319,7 @@ def score_rep(
     scored_at: ScoredAt = "bottom"
     if thigh_bottom is not None and thigh_bottom < cfg.view.min_thigh_length_ratio:
         issues.append(RepIssue(RepIssueCode.THIGH_FORESHORTENED, {"ratio": thigh_bottom}))
-    elif fppa_bottom is None and not issues:
+    elif fppa_bottom is None and not issues and unmapped is None:
         issues.append(RepIssue(RepIssueCode.FPPA_UNMEASURED))
     if trusted is not None and not issues:
         # The scored value is the median of the plateau's trusted frames: it needs them to be
@@ -346,6 +348,10 @@ def score_rep(
                 RepIssueCode.NOT_SQUARE,
                 {"yaw_deg": yaw_deg, "possible_error_deg": possible_error},
             ))
+    if unmapped is not None and not issues:
+        # Only where nothing else withholds the rep: a free leg's bend or a hidden knee says
+        # why already, and "squat less deep" would not help it.
+        issues.append(unmapped)
     figures = _camera_fields(moved)
     band: Band
     separation: float | None = None

@@ -15,7 +15,7 @@ from typing import Literal
 
 import numpy as np
 
-from valgus.config import AnalysisConfig
+from valgus.config import AnalysisConfig, FppaDefinition
 from valgus.core.correction import PointCorrection
 from valgus.core.reasons import Audience, cycles_sentence, leg_reasons
 from valgus.core.reasons.verdict import deeper_than_protocol, symmetry_withheld, too_few_reps
@@ -108,6 +108,10 @@ class LegRule:
     # Measured reps deeper than this knee flexion (deg) are named in the reasons
     # (``ClearanceConfig.protocol_depth_deg``); inf: never.
     protocol_depth_deg: float = math.inf
+    # The FPPA definition the reps are in (``ValgusThresholds.definition``): on "keypoint" a
+    # leg with reps deeper than ``protocol_depth_deg`` is never PASS (that reading runs low
+    # there: README "FPPA definitions").
+    definition: FppaDefinition = "keypoint"
 
     @classmethod
     def of(cls, cfg: AnalysisConfig, required_reps: int | None = None) -> LegRule:
@@ -115,7 +119,7 @@ class LegRule:
         overrides the config's."""
         need = cfg.clearance.required_reps if required_reps is None else required_reps
         return cls(cfg.valgus.threshold_deg(cfg.sex), cfg.valgus.margin_deg(cfg.sex), need,
-                   cfg.clearance.protocol_depth_deg)
+                   cfg.clearance.protocol_depth_deg, cfg.valgus.definition(cfg.sex))
 
     @property
     def excessive_above_deg(self) -> float:
@@ -168,7 +172,7 @@ class LegVerdict:
 
 def _decide(
     valid: int, estimate: SetEstimate | None, rule: LegRule, measured_excessive: int,
-    confirmed_excessive: int, reviewer_borderline: int,
+    confirmed_excessive: int, reviewer_borderline: int, deep_reps: int = 0,
 ) -> Verdict:
     """The verdict from the counts and the set (see ``leg_verdict``)."""
     if not valid:
@@ -177,6 +181,10 @@ def _decide(
     if position == "above" or confirmed_excessive or too_few_reps(valid, rule.required_reps):
         return "NOT YET"
     if position == "within" or measured_excessive or (reviewer_borderline and not estimate):
+        return "UNCERTAIN"
+    if deep_reps and rule.definition == "keypoint":
+        # Past the protocol's depth the unmapped keypoint FPPA reads low (lenient): never a
+        # pass on such reps.
         return "UNCERTAIN"
     return "PASS"
 
@@ -228,8 +236,10 @@ def leg_verdict(
     confirmed_excessive = sum(r.band == "excessive" and r.overridden for r in valid)
     reviewer_borderline = sum(r.band == "borderline" and r.overridden for r in valid)
     overridden = sum(r.overridden for r in counted)
+    deep = [r.score.depth_deg for r in stands
+            if r.fppa_deg is not None and r.score.depth_deg > rule.protocol_depth_deg]
     verdict = _decide(len(valid), estimate, rule, measured_excessive, confirmed_excessive,
-                      reviewer_borderline)
+                      reviewer_borderline, len(deep))
     reasons = leg_reasons(
         seen=len(counted), valid=len(valid), verdict=verdict, estimate=estimate,
         measured_excessive=measured_excessive, confirmed_excessive=confirmed_excessive,
@@ -240,11 +250,9 @@ def leg_verdict(
     corrected = sum(r.corrected for r in stands if r.fppa_deg is not None)
     if corrected:
         reasons = (*reasons, _corrected_sentence(corrected))
-    deep = [r.score.depth_deg for r in stands
-            if r.fppa_deg is not None and r.score.depth_deg > rule.protocol_depth_deg]
     if deep:
         reasons = (*reasons, deeper_than_protocol(len(deep), len(fppa), max(deep),
-                                                  rule.protocol_depth_deg))
+                                                  rule.protocol_depth_deg, rule.definition))
     tally = _not_counted(own)
     # The tally, unless the clip's own problem (the first reason) is all that kept them out.
     if len(own) > len(valid) and {code for code, _ in tally} != {"clip_not_assessable"}:

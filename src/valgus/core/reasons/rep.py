@@ -62,9 +62,8 @@ _REP_TEXT: dict[RepIssueCode, str] = {
         "objects away from your legs and wear clothes that show your knees"
     ),
     RepIssueCode.DEFINITION_UNMAPPED: (
-        "this rep's FPPA could not be put on the definition the chosen threshold was set on, "
-        "so it is not scored against it: squat toward 60 deg of knee flexion, or analyse "
-        "without a sex"
+        "this rep's FPPA could not be converted to the skin-marker FPPA the threshold was set "
+        "on, so it is not scored: squat toward 60 deg of knee flexion"
     ),
     RepIssueCode.OTHER_LEG_HIDDEN: (
         "something hides your other leg during this rep, so whether you faced the camera "
@@ -121,13 +120,18 @@ def describe(issue: RepIssue) -> str:
                 "steady"
             )
         case RepIssueCode.DEFINITION_UNMAPPED if "ratio" in v:
+            ratio, low, high = number(v, "ratio"), number(v, "low"), number(v, "high")
+            deeper = ratio > high
+            digits = 2  # as many as it takes not to print the range's own limit
+            while round(ratio, digits) == round(high if deeper else low, 2) and digits < 6:
+                digits += 1
             return (
-                f"this rep's build and depth in the picture (hip width {number(v, 'ratio'):.2f} "
-                f"of the leg's length) lie outside the range "
-                f"({number(v, 'low'):.2f}-{number(v, 'high'):.2f}) on which the map to the "
-                "skin-marker FPPA of the chosen threshold was checked, so it is not scored "
-                "against it: squat toward 60 deg of knee flexion (the ratio grows as the squat "
-                "deepens), or analyse without a sex to use the pose-keypoint threshold"
+                f"this rep went {'deeper' if deeper else 'less deep'} (or your hips look "
+                f"{'wider' if deeper else 'narrower'} against your legs) than the conversion "
+                "to the skin-marker FPPA the threshold was set on was checked for (hip width "
+                f"{ratio:.{digits}f} of the leg's length in the picture, checked "
+                f"{f'up to {high:.2f}' if deeper else f'from {low:.2f}'}), so it is not "
+                "scored: squat toward 60 deg of knee flexion"
             )
         case RepIssueCode.NOT_SQUARE:
             return (

@@ -189,17 +189,26 @@ def leg_reasons(
     return tuple(reasons)
 
 
-def deeper_than_protocol(deep: int, measured: int, deepest_deg: float, limit_deg: float) -> str:
+def deeper_than_protocol(deep: int, measured: int, deepest_deg: float, limit_deg: float,
+                         definition: str = "keypoint") -> str:
     """The reason naming a leg's measured reps that went deeper than the depth the thresholds
-    and valgus's accuracy were set on (``ClearanceConfig.protocol_depth_deg``)."""
+    were set on (``ClearanceConfig.protocol_depth_deg``), worded for the FPPA definition in
+    force: on the unmapped keypoint FPPA such reps read low, and the leg is not passed on them
+    (``scoring.leg_verdict``)."""
     which = ("the one measured rep" if measured == 1
              else f"all {measured} measured reps" if deep == measured
              else f"{deep} of the {measured} measured reps")
+    went = (f"{which} went deeper than {limit_deg:.0f} deg of knee flexion "
+            f"(to {deepest_deg:.0f} deg)")
+    if definition == "keypoint":
+        return (
+            f"{went}, where this pose-keypoint FPPA reads lower than it does at the depth the "
+            "thresholds were set on (squats toward 45-60 deg), so the leg is not passed on "
+            "them: squat toward 60 deg, or give the sex to use the skin-marker thresholds"
+        )
     return (
-        f"{which} went deeper than {limit_deg:.0f} deg of knee flexion "
-        f"(to {deepest_deg:.0f} deg): the thresholds were set on squats toward 45-60 deg and "
-        "valgus's accuracy on squats to about 90 deg; deeper, the FPPA changes with depth and "
-        "reads less well: squat toward 60 deg"
+        f"{went}: the thresholds were set on squats toward 45-60 deg, and deeper the FPPA "
+        "changes with depth and the map to skin markers reads less well: squat toward 60 deg"
     )
 
 
