@@ -1,7 +1,8 @@
 """Settings provenance (issue 15 item 4): a saved analysis made with a runner's own settings
-(threshold, sex, reps per leg, stance leg) is named as such against the clinic's settings, and
-is re-scored under them from its stored poses (no pose model) as a new analysis in force,
-audited. On SQLite and PostgreSQL."""
+(threshold, sex, reps per leg, stance leg) is named as such against the clinic's settings, one
+scored on another FPPA definition for the person's sex (stored before the definition changed)
+as that, and either is re-scored under them from its stored poses (no pose model) as a new
+analysis in force, audited. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -34,6 +35,15 @@ def runner_config(threshold: float = 25.0, sex: str = "female", reps: int = 20) 
         clearance=dataclasses.replace(base.clearance, required_reps=reps))
 
 
+def keypoint_era_config(sex: str) -> AnalysisConfig:
+    """The defaults of an earlier valgus: a sex's threshold compared with the unmapped
+    keypoint FPPA, and other parameters of the (then unused) thigh-marker map."""
+    v = dataclasses.replace(AnalysisConfig().valgus, female_definition="keypoint",
+                            male_definition="keypoint", thigh_marker_offset_deg=-24.0,
+                            thigh_marker_slope=0.9, thigh_marker_ratio_range=(0.2, 0.5))
+    return AnalysisConfig(sex=sex, valgus=v)  # type: ignore[arg-type]
+
+
 @pytest.fixture
 def rec(tmp_path: Path, database_url: str | None) -> Iterator[Records]:
     data = tmp_path / "data"
@@ -55,12 +65,13 @@ def test_settings_check_names_what_differs_from_the_clinic() -> None:
                          "sex not given (the person's record: female)",
                          "FPPA from pose keypoints (clinic: mapped to skin markers)",
                          "borderline margin 3.35 deg (clinic: 4.04 deg)")
-    # A woman's analysis from before the map was the default (keypoint definition stored).
-    v = dataclasses.replace(AnalysisConfig().valgus, female_definition="keypoint")
-    before, _ = analyze_series(series, AnalysisConfig(sex="female", valgus=v))
-    assert settings_check(before, "female", policy).own == (
-        "FPPA from pose keypoints (clinic: mapped to skin markers)",
-        "borderline margin 3.35 deg (clinic: 4.04 deg)")
+    # A woman's analysis from before the map was the default (keypoint definition stored):
+    # scored on another definition, not the runner's own choice; flagged all the same.
+    before, _ = analyze_series(series, keypoint_era_config("female"))
+    check = settings_check(before, "female", policy)
+    assert check.own == () and check.other == () and check.flagged
+    assert check.definition == ("from pose keypoints (clinic: mapped to skin markers)",
+                                "borderline margin 3.35 deg (clinic: 4.04 deg)")
     result, _ = analyze_series(series, runner_config(20.0, reps=5), "left")
     check = settings_check(result, "female", policy)
     assert check.flagged and check.own == (
@@ -126,3 +137,57 @@ def test_rescore_is_refused_on_a_signed_session_or_without_poses(
     rec.sign_clearance(sid, "dr.vega")
     with pytest.raises(RecordError, match="signed"):
         rec.rescore(saved.id, "dr.vega")
+
+
+def test_an_analysis_stored_before_the_definition_changed_says_so() -> None:
+    """Stored by an earlier valgus with the clinic's defaults of the time (a sex, scored on
+    the unmapped keypoint FPPA, other map parameters): worded as scored on another FPPA
+    definition, not as the runner's own settings, and the map it never used is not listed. A
+    runner who chose another sex keeps the runner's-own wording."""
+    _, series = squats("left", 17.0, 3)
+    policy = ClearancePolicy()
+    before, _ = analyze_series(series, keypoint_era_config("male"))
+    check = settings_check(before, "male", policy)
+    assert check.flagged and check.differs and not check.own and not check.other
+    assert check.text() == (
+        "Scored on another FPPA definition than the clinic's: from pose keypoints (clinic: "
+        "mapped to skin markers); borderline margin 3.35 deg (clinic: 4.04 deg); re-score to "
+        "apply the clinic's.")
+    assert "thigh_marker" not in check.text() and "runner's own" not in check.text()
+    # Neither it nor the clinic maps (sex not given on both sides): nothing differs that was
+    # used.
+    unmapped, _ = analyze_series(series, keypoint_era_config("unspecified"))
+    assert not settings_check(unmapped, None, policy).differs
+    # The runner chose another sex: the runner's own settings, the definition among them; the
+    # unused map is not listed.
+    check = settings_check(before, "female", policy)
+    assert check.text().startswith("Analysed with the runner's own settings: FPPA threshold "
+                                   "9.0 deg (clinic: 12.0 deg); sex male (the person's record: "
+                                   "female); FPPA from pose keypoints (clinic: mapped to skin "
+                                   "markers); borderline margin 3.35 deg (clinic: 4.04 deg).")
+    assert check.definition == () and check.other == ()
+    # A mapped analysis with other map parameters than the clinic's: they are listed.
+    mapped_cfg = dataclasses.replace(keypoint_era_config("male"), valgus=dataclasses.replace(
+        keypoint_era_config("male").valgus, male_definition="thigh_marker"))
+    mapped, _ = analyze_series(series, mapped_cfg)
+    check = settings_check(mapped, "male", policy)
+    assert not check.flagged
+    assert "valgus.thigh_marker_offset_deg -24.0 (default -14.76)" in check.other
+
+
+def test_rescore_an_analysis_of_another_definition(rec: Records, tmp_path: Path) -> None:
+    rec.add_person("RUN-082", "female")
+    sid = rec.create_session("RUN-082", DAY).id
+    _, series = squats("left", 17.0, 3)
+    before, _ = analyze_series(series, keypoint_era_config("female"))
+    saved = rec.save_analysis(sid, write_clip(tmp_path / "c.mp4", n_frames=40), before, series,
+                              by="sam")
+    person_sex = rec.session_summary(sid).person.sex
+    assert rec.settings_check(saved, person_sex).flagged
+    new = rec.rescore(saved.id, "dr.vega")
+    assert new.result.config.valgus.definition("female") == "thigh_marker"
+    assert not rec.settings_check(new, person_sex).differs
+    (line,) = [a for a in rec.audit_log() if a.action == "rescored"]
+    # What it replaced, in words; not the map parameters it never used.
+    assert line.detail["replaced"] == ["from pose keypoints (clinic: mapped to skin markers)",
+                                       "borderline margin 3.35 deg (clinic: 4.04 deg)"]

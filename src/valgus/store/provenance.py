@@ -3,9 +3,12 @@ with (``AnalysisResult.config`` and ``leg_choice``, in the stored result). ``set
 compares them with the clinic's: the default thresholds for the person's recorded sex, the
 clinic policy's reps per leg, the stance leg found for each rep; a runner's own settings
 (a raised threshold, another sex, fewer reps, a forced leg) are named so the Review page and
-the report can flag them. ``rescore`` applies the clinic's settings to the stored poses
-(``pipeline.analyze_series``, no pose model) and stores the result as a new analysis of the
-same clip, the one in force, with a line in the audit log.
+the report can flag them. An analysis scored on another FPPA definition than the clinic's
+for the same sex (one stored before the sex-specific thresholds' FPPA was mapped to skin
+markers) is named as such, not as the runner's choice, and flagged the same way. ``rescore``
+applies the clinic's settings to the stored poses (``pipeline.analyze_series``, no pose model)
+and stores the result as a new analysis of the same clip, the one in force, with a line in the
+audit log.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ NAMED = {"sex", "valgus.female_deg", "valgus.male_deg", "valgus.unspecified_deg"
          "valgus.method_sem_deg", "valgus.tool_error_sd_deg", "clearance.required_reps",
          "clearance.fppa_sdc_deg", "valgus.female_definition", "valgus.male_definition",
          "valgus.unspecified_definition"}
+# The keypoint -> thigh-marker map's parameters (ValgusThresholds.thigh_marker_*).
+MAP_PREFIX = "valgus.thigh_marker_"
 
 
 @dataclass(frozen=True)
@@ -40,27 +45,41 @@ class SettingsCheck:
 
     ``own``: the settings that decide the verdict and differ (threshold, sex, reps per leg,
     stance leg, borderline margin), in words such as "FPPA threshold 20.0 deg (clinic: 11.3
-    deg)". ``other``: any other setting that differs from this version's defaults (a result of
-    an older version, or a changed setting), as "section.name value (default value)".
+    deg)". ``definition``: for the person's own sex, the FPPA definition the analysis was
+    scored on when it is not the clinic's, and the borderline margin that follows from it
+    ("from pose keypoints (clinic: mapped to skin markers)"): an analysis stored before the
+    clinic's definition changed, not the runner's choice; it decides the verdict too. ``other``:
+    any other setting that differs from this version's defaults (a result of an older version,
+    or a changed setting), as "section.name value (default value)"; the thigh-marker map's
+    parameters only where the analysis used the map.
     """
 
     own: tuple[str, ...]
     other: tuple[str, ...]
+    definition: tuple[str, ...] = ()
 
     @property
     def flagged(self) -> bool:
         """The verdict was made with settings other than the clinic's."""
-        return bool(self.own)
+        return bool(self.own or self.definition)
 
     @property
     def differs(self) -> bool:
-        return bool(self.own or self.other)
+        return bool(self.own or self.definition or self.other)
+
+    @property
+    def replaced(self) -> tuple[str, ...]:
+        """Every difference, in words (what ``rescore`` replaces)."""
+        return self.own + self.definition + self.other
 
     def text(self) -> str:
         """One line for the page and the report ("" when nothing differs)."""
         parts = []
         if self.own:
             parts.append("Analysed with the runner's own settings: " + "; ".join(self.own))
+        if self.definition:
+            parts.append("Scored on another FPPA definition than the clinic's: "
+                         + "; ".join(self.definition) + "; re-score to apply the clinic's")
         if self.other:
             parts.append("Other settings differ from the defaults: " + "; ".join(self.other))
         return ". ".join(parts) + ("." if parts else "")
@@ -99,21 +118,43 @@ def settings_check(
     if cfg.sex != clinic.sex:
         own.append(f"sex {SEX_WORDS.get(cfg.sex, cfg.sex)} (the person's record: "
                    f"{SEX_WORDS.get(clinic.sex, clinic.sex)})")
-    if definition_label(cfg) != definition_label(clinic):
-        own.append(f"FPPA {definition_label(cfg)} (clinic: {definition_label(clinic)})")
+    # The person's own sex scored on another definition: an analysis stored before the
+    # clinic's definition for that sex changed (SettingsCheck.definition), not the runner's.
+    used_def, wanted_def = definition_label(cfg), definition_label(clinic)
+    redefined = cfg.sex == clinic.sex and used_def != wanted_def
+    definition: list[str] = []
+    if redefined:
+        definition.append(f"{used_def} (clinic: {wanted_def})")
+    elif used_def != wanted_def:
+        own.append(f"FPPA {used_def} (clinic: {wanted_def})")
     margin, clinic_margin = (cfg.valgus.margin_deg(cfg.sex),
                              clinic.valgus.margin_deg(clinic.sex))
     if abs(margin - clinic_margin) > 1e-9:
-        own.append(f"borderline margin {margin:.2f} deg (clinic: {clinic_margin:.2f} deg)")
+        words = f"borderline margin {margin:.2f} deg (clinic: {clinic_margin:.2f} deg)"
+        follows = redefined and abs(margin - _margin_on(clinic, cfg)) <= 1e-9
+        (definition if follows else own).append(words)
     if cfg.clearance.required_reps != clinic.clearance.required_reps:
         own.append(f"{cfg.clearance.required_reps} reps per leg (clinic: "
                    f"{clinic.clearance.required_reps})")
     if result.leg_choice != "auto":
         own.append(f"stance leg set to {result.leg_choice} (clinic: found for each rep)")
     theirs, defaults = _leaves(cfg), _leaves(clinic)
+    # The map's parameters matter only where the analysis mapped its FPPA with them; where it
+    # did not and the clinic does, the definition's line says so.
+    unused = () if cfg.valgus.definition(cfg.sex) == "thigh_marker" else (MAP_PREFIX,)
     other = [f"{name} {theirs[name]} (default {defaults[name]})" for name in defaults
-             if name not in NAMED and theirs.get(name) != defaults[name]]
-    return SettingsCheck(tuple(own), tuple(other))
+             if name not in NAMED and not name.startswith(unused)
+             and theirs.get(name) != defaults[name]]
+    return SettingsCheck(tuple(own), tuple(other), tuple(definition))
+
+
+def _margin_on(clinic: AnalysisConfig, cfg: AnalysisConfig) -> float:
+    """The clinic's borderline margin for its sex were its FPPA on ``cfg``'s definition: equal
+    to ``cfg``'s own margin when that differs from the clinic's only through the definition."""
+    used = cfg.valgus.definition(cfg.sex)
+    valgus = dataclasses.replace(clinic.valgus, female_definition=used, male_definition=used,
+                                 unspecified_definition=used)
+    return valgus.margin_deg(clinic.sex)
 
 
 def rescore(db: Database, analysis_id: int, by: str, policy: ClearancePolicy) -> AnalysisInfo:
@@ -172,7 +213,7 @@ def rescore(db: Database, analysis_id: int, by: str, policy: ClearancePolicy) ->
             s.add(new)
             s.flush()
             audit.note(s, by, "rescored", f"session {session_id}", analysis_id=new.id,
-                       from_analysis=analysis_id, replaced=list(check.own + check.other))
+                       from_analysis=analysis_id, replaced=list(check.replaced))
             poses.publish()
             return analysis_info(db, new)
     except BaseException:
