@@ -23,15 +23,16 @@ def sidebar_settings() -> tuple[AnalysisConfig, LegChoice]:
     base = AnalysisConfig()
     st.sidebar.header("Settings")
     sex = cast(Sex, st.sidebar.selectbox(
-        "Sex (selects the valgus threshold)",
+        "Sex (selects the valgus threshold and how the FPPA is measured)",
         ("unspecified", "female", "male"),
         format_func=lambda s: SEX_LABEL[s],
         key="sex",
         help="Herrington & Munro 2010: healthy women 5-12 deg, men 1-9 deg, set on skin "
-        "markers; valgus maps its pose-keypoint FPPA to them (checked on rendered bodies: "
-        "README \"FPPA definitions\"). Not given: 11.3 deg (Park 2024, smartphone pose "
-        "estimation in single-leg squats), on keypoints as measured, which read lower than "
-        "markers, the more so in deep squats.",
+        "markers; with a sex every FPPA shown is valgus's pose-keypoint FPPA mapped to skin "
+        "markers (checked on rendered bodies: README \"FPPA definitions\"), and a rep too deep "
+        "for the map is not scored. Not given: 11.3 deg (Park 2024, smartphone pose estimation "
+        "in single-leg squats), on keypoints as measured, which read lower than markers, the "
+        "more so in deep squats.",
     ))
     default_thr = base.valgus.threshold_deg(sex)
     error = base.valgus.margin_deg(sex)
