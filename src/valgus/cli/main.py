@@ -94,9 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--save", action="store_true",
                     help="store the clip and its analysis in the clinician records "
                     "(needs --person)")
-    an.add_argument("--person", metavar="CODE", help="pseudonymous code of the person filmed")
+    an.add_argument("--person", metavar="CODE",
+                    help="pseudonymous code of the person filmed (with --save)")
     an.add_argument("--session-date", type=records_cli.iso_date, metavar="YYYY-MM-DD",
-                    help="date of the test session (default: today)")
+                    help="date of the test session (with --save; default: today)")
     records_cli.add_data_options(an)
     limits = InputLimits()
     an.add_argument("--max-duration-s", type=positive_float, default=limits.max_duration_s,
@@ -246,7 +247,32 @@ def _save_poses(series: PoseSeries, path: Path) -> Path:
             f"cannot write pose file {path}: {err.strerror or err}") from err
 
 
+class UsageError(ValgusError):
+    """Options that do not go together: bad input (exit 2), said on one line before anything
+    is read."""
+
+    exit_code = 2
+
+
+def check_save_options(args: argparse.Namespace) -> None:
+    """Without ``--save`` nothing is stored: ``--person``, ``--session-date`` and
+    ``--data-dir`` (which only ``--save`` uses) are refused rather than silently ignored, so
+    that nobody takes the result for stored (UsageError)."""
+    if args.save:
+        return
+    given = [option for option, value in (("--person", args.person),
+                                          ("--session-date", args.session_date),
+                                          ("--data-dir", args.data_dir)) if value is not None]
+    if given:
+        names = given[0] if len(given) == 1 else f"{', '.join(given[:-1])} and {given[-1]}"
+        raise UsageError(f"{names} only {'applies' if len(given) == 1 else 'apply'} with "
+                         "--save, which stores the clip and its analysis in the records; "
+                         "nothing is stored without it: add --save, or leave "
+                         f"{'it' if len(given) == 1 else 'them'} out.")
+
+
 def analyze(args: argparse.Namespace) -> int:
+    check_save_options(args)  # before the clip is read: nothing analysed that is not stored
     check_input(args.video)
     check_outputs(args)  # a bad output path fails now, not after the whole analysis
     records = person = staged = None
