@@ -39,6 +39,7 @@ SUMMARY_NAME = "summary.csv"
 SUMMARY_COLUMNS = (
     "file", "status", "error", "reps_left", "reps_right", "verdict_left", "verdict_right",
     "reason_left", "reason_right", "median_fppa_left_deg", "median_fppa_right_deg", "duration_s",
+    "sex", "threshold_deg", "fppa_definition",
 )
 Status = Literal["ok", "error", "pending"]
 
@@ -75,7 +76,12 @@ class ClipRecord:
     ``reps_*``: measurable single-leg reps of that leg (the ones that count towards the 20).
     ``reason_*``: why a leg's verdict is not PASS (``leg_reason``), blank for PASS.
     ``median_fppa_*_deg``: degrees; ``duration_s``: the clip's length in seconds;
-    ``analysis_s``: how long its analysis took (wall clock, seconds).
+    ``analysis_s``: how long its analysis took (wall clock, seconds). ``sex``,
+    ``threshold_deg`` and ``fppa_definition``: what the clip was scored against (the sex the
+    threshold is chosen by, "unspecified" when none was given; the threshold in degrees; the
+    FPPA definition it was set on, "keypoint" or "thigh_marker"), from the analysis's own
+    settings (``scored_with``); blank where not known (a record of an earlier valgus whose
+    results cannot be read).
     """
 
     file: str
@@ -90,6 +96,9 @@ class ClipRecord:
     median_fppa_left_deg: float | None = None
     median_fppa_right_deg: float | None = None
     duration_s: float | None = None
+    sex: str = ""
+    threshold_deg: float | None = None
+    fppa_definition: str = ""
     analysis_s: float | None = None
     exit_code: int = 0
     size_bytes: int = 0
@@ -118,6 +127,18 @@ class ClipOutcome:
 
     record: ClipRecord
     files: dict[str, bytes] = field(default_factory=dict)
+
+
+def scored_with(cfg: AnalysisConfig) -> dict[str, Any]:
+    """The ``sex``, ``threshold_deg`` and ``fppa_definition`` columns of a clip scored with
+    ``cfg`` (``ClipRecord``)."""
+    return {"sex": cfg.sex, "threshold_deg": cfg.valgus.threshold_deg(cfg.sex),
+            "fppa_definition": cfg.valgus.definition(cfg.sex)}
+
+
+def options_config(options: BatchOptions) -> AnalysisConfig:
+    """The settings every clip of a batch is analysed with."""
+    return dataclasses.replace(AnalysisConfig(), sex=options.sex)
 
 
 def find_clips(folder: Path) -> list[Path]:
@@ -149,7 +170,9 @@ def analyze_clip(path: str, options: BatchOptions) -> ClipOutcome:
 
     clip = Path(path)
     started = time.monotonic()
-    record = ClipRecord(file=clip.name, status="error", settings=options.settings())
+    cfg = options_config(options)
+    record = ClipRecord(file=clip.name, status="error", settings=options.settings(),
+                        **scored_with(cfg))
     try:
         record.size_bytes, record.mtime_ns = _file_stamp(clip)
         limits = dataclasses.replace(
@@ -157,7 +180,6 @@ def analyze_clip(path: str, options: BatchOptions) -> ClipOutcome:
             max_duration_s=options.max_duration_s,
             max_file_size_mb=options.max_file_size_mb,
         )
-        cfg = dataclasses.replace(AnalysisConfig(), sex=options.sex)
         done = analyze_video(
             clip, cfg, limits, leg=options.leg, model=options.model,
             threads=options.threads, quiet=not options.verbose,
@@ -181,6 +203,7 @@ def analyze_clip(path: str, options: BatchOptions) -> ClipOutcome:
             median_fppa_right_deg=legs["right"].median_fppa_deg,
             duration_s=result.duration_s,
             outputs=sorted(files),
+            **scored_with(result.config),
         )
         return ClipOutcome(_timed(record, started), files)
     except ValgusError as err:
@@ -220,7 +243,7 @@ def _timed(record: ClipRecord, started: float) -> ClipRecord:
 def failed_outcome(clip: Path, options: BatchOptions, message: str) -> ClipOutcome:
     """The outcome of a clip whose worker did not hand one back (it died, or the engine failed)."""
     record = ClipRecord(file=clip.name, status="error", error=message, exit_code=1,
-                        settings=options.settings())
+                        settings=options.settings(), **scored_with(options_config(options)))
     with contextlib.suppress(OSError):
         record.size_bytes, record.mtime_ns = _file_stamp(clip)
     return ClipOutcome(record)
@@ -259,18 +282,44 @@ def load_record(out_dir: Path, clip: Path, options: BatchOptions) -> ClipRecord 
         return None
     if not all((out_dir / name).is_file() for name in record.outputs):
         return None
+    if not record.fppa_definition:
+        _fill_scored_with(out_dir, record)
     return record
 
 
-def write_summary(out_dir: Path, clips: list[Path], records: dict[str, ClipRecord]) -> Path:
-    """``summary.csv``: one row per clip, in name order; clips not done yet are ``pending``.
-    Cells through ``files.csv_cell``: a clip named ``=...`` is text, not a formula."""
+def _fill_scored_with(out_dir: Path, record: ClipRecord) -> None:
+    """A record of an earlier valgus, without the ``scored_with`` columns: taken from the
+    clip's stored result, which keeps the settings it was scored with (a result from before
+    the FPPA was mapped reads as "keypoint", as it was); the sex alone from the record's
+    settings when there is no result (a clip that was not analysed)."""
+    record.sex = str(record.settings.get("sex", ""))
+    result = next((name for name in record.outputs if name.endswith(".valgus.json")), None)
+    if result is None:
+        return
+    try:
+        data = json.loads((out_dir / result).read_text(encoding="utf-8"))
+        cfg = AnalysisResult.from_dict(data).config
+    except (OSError, ValueError, TypeError):
+        return
+    for name, value in scored_with(cfg).items():
+        setattr(record, name, value)
+
+
+def write_summary(
+    out_dir: Path, clips: list[Path], records: dict[str, ClipRecord],
+    options: BatchOptions | None = None,
+) -> Path:
+    """``summary.csv``: one row per clip, in name order; clips not done yet are ``pending``
+    (with the settings ``options`` will score them with). Cells through ``files.csv_cell``: a
+    clip named ``=...`` is text, not a formula."""
+    pending = {} if options is None else scored_with(options_config(options))
     buf = io.StringIO()
     # "\r\n" (RFC 4180): the csv module then quotes a cell holding a lone CR, too.
     writer = csv.DictWriter(buf, fieldnames=SUMMARY_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for clip in clips:
-        record = records.get(clip.name) or ClipRecord(file=clip.name, status="pending")
+        record = records.get(clip.name) or ClipRecord(file=clip.name, status="pending",
+                                                      **pending)
         writer.writerow(csv_row(record.row()))
     path = out_dir / SUMMARY_NAME
     write_atomic(path, buf.getvalue().encode("utf-8"))
@@ -278,6 +327,7 @@ def write_summary(out_dir: Path, clips: list[Path], records: dict[str, ClipRecor
 
 
 def iter_summary(path: Path) -> Iterator[dict[str, str]]:
-    """The rows of a ``summary.csv``."""
+    """The rows of a ``summary.csv``, by column name (one written before a column existed
+    lacks it: ``row.get``)."""
     with path.open(newline="", encoding="utf-8") as f:
         yield from csv.DictReader(f)

@@ -210,7 +210,7 @@ def _run_locked(
         report.interrupted = True
     finally:
         progress.close()
-        report.summary = write_summary(out_dir, clips, records)
+        report.summary = write_summary(out_dir, clips, records, options)
     report.failed = [c.name for c in clips if c.name in records
                      and records[c.name].status == "error"]
     return report
