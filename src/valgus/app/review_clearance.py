@@ -18,8 +18,11 @@ from valgus.core.clearance import (
     SIDES,
     ClearanceInputs,
     ClearancePolicy,
+    FppaChange,
+    NotComparable,
     ProgressRow,
 )
+from valgus.core.progress import definition_text
 from valgus.errors import ValgusError
 from valgus.present.style import fmt_num
 from valgus.store.service import History, PolicySetting, Records, SessionSummary
@@ -179,7 +182,9 @@ def clearance_panel(rec: Records, summary: SessionSummary, reviewer: str) -> Non
 
 def history_figure(history: History) -> Any:
     """Median FPPA per leg over the sessions with +/- the smallest detectable change as error
-    bars; a change of at least that size (a real change) is ringed and labelled."""
+    bars; a change of at least that size (a real change) is ringed and labelled. Points on
+    different FPPA definitions are not joined, and a point with no earlier one on its definition
+    to compare with is marked (an open square: not comparable)."""
     import plotly.graph_objects as go  # type: ignore[import-untyped]
 
     fig = go.Figure()
@@ -195,15 +200,22 @@ def history_figure(history: History) -> Any:
         pts = [(d, v, r) for d, v, r in pts if v is not None]
         if not pts:
             continue
+        # A gap (y None) wherever the definition changes: no line across definitions.
+        line: list[tuple[str, float | None, str]] = []
+        for k, (d, v, r) in enumerate(pts):
+            definition = r.session.definition.get(leg)
+            if k and pts[k - 1][2].session.definition.get(leg) != definition:
+                line.append((d, None, ""))
+            line.append((d, v, definition_text(definition)))
         fig.add_trace(go.Scatter(
-            x=[d for d, _, _ in pts], y=[v for _, v, _ in pts],
+            x=[d for d, _, _ in line], y=[v for _, v, _ in line], text=[w for _, _, w in line],
             mode="lines+markers",
             name=f"{leg} leg", line={"color": LEG_COLOR[leg]},
             error_y={"type": "constant", "value": sdc, "thickness": 1, "width": 4},
-            hovertemplate="%{x}: %{y:.1f} deg<extra>" + leg + "</extra>",
+            hovertemplate="%{x}: %{y:.1f} deg, %{text}<extra>" + leg + "</extra>",
         ))
         changes = [(d, v, r.since_previous.get(leg)) for d, v, r in pts]
-        real = [(d, v, c) for d, v, c in changes if c is not None and c.real]
+        real = [(d, v, c) for d, v, c in changes if isinstance(c, FppaChange) and c.real]
         if real:
             fig.add_trace(go.Scatter(
                 x=[d for d, _, _ in real], y=[v for _, v, _ in real],
@@ -214,9 +226,20 @@ def history_figure(history: History) -> Any:
                 text=[f"{c.delta_deg:+.1f} deg" for _, _, c in real],
                 textposition="top center",
             ))
+        apart = [(d, v, c) for d, v, c in changes if isinstance(c, NotComparable)]
+        if apart:
+            fig.add_trace(go.Scatter(
+                x=[d for d, _, _ in apart], y=[v for _, v, _ in apart],
+                mode="markers",
+                name=f"{leg}: not comparable (other FPPA definition)", showlegend=True,
+                marker={"size": 18, "symbol": "square-open", "color": LEG_COLOR[leg],
+                        "line": {"width": 2}},
+                text=[c.describe(sdc) for _, _, c in apart],
+                hovertemplate="%{x}: %{text}<extra>" + leg + "</extra>",
+            ))
     fig.update_layout(
         title=f"Median FPPA per leg (bars: +/- {sdc:.1f} deg smallest detectable change, "
-              "Munro 2012; ringed: a real change)",
+              "Munro 2012; ringed: a real change; squared: not comparable)",
         xaxis_title="session date", yaxis_title="median FPPA (deg)", height=380,
         showlegend=True,
         margin={"t": 60, "b": 40, "l": 50, "r": 20},
@@ -249,4 +272,5 @@ def history_panel(rec: Records, code: str) -> None:
             table.append(row)
         st.dataframe(pd.DataFrame(table), hide_index=True, key=f"rv_history_table_{code}")
         st.caption(f"A change smaller than {history.sdc_deg:.1f} deg (smallest detectable "
-                   "change of 2D FPPA, Munro 2012) cannot be told from measurement noise.")
+                   "change of 2D FPPA, Munro 2012) cannot be told from measurement noise. A "
+                   "change is computed only between sessions on the same FPPA definition.")

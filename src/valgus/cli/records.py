@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING, Any, get_args
 
 from valgus.core.clearance import (
     BANDS,
+    NOT_COMPARABLE,
     SIDES,
     ClearanceInputs,
     ClearancePolicy,
     InvolvedSide,
+    NotComparable,
     Override,
 )
 from valgus.core.reasons import plural
@@ -365,7 +367,8 @@ def format_summary(s: SessionSummary) -> str:
 
 
 def format_history(records: Records, person_code: str) -> str:
-    """A person's sessions as a table: FPPA per leg and whether changes exceed the SDC."""
+    """A person's sessions as a table: FPPA per leg and whether changes exceed the SDC; a change
+    across FPPA definitions is "not comparable", with why under the table."""
     h = records.history(person_code)
     lines = [f"{h.person.code}: {plural(len(h.rows), 'session')}; FPPA = median of valid reps "
              f"(deg, + = valgus); a change is real when >= {h.sdc_deg:.1f} deg (smallest "
@@ -373,15 +376,21 @@ def format_history(records: Records, person_code: str) -> str:
     header = (f"{'session':>7}  {'date':10}  {'left':>6}  {'change':37}  {'right':>6}  "
               f"{'change':37}  signed")
     lines += [header, "-" * len(header)]
+    notes: list[str] = []  # changes across FPPA definitions, in full under the table
     for row in h.rows:
         cells = []
         for leg in SIDES:
             change = row.since_previous[leg]
-            cells.append(f"{_deg(row.session.median_fppa_deg[leg]):>6}  "
-                         f"{change.describe(h.sdc_deg) if change else '-':37}")
+            text = change.describe(h.sdc_deg) if change else "-"
+            if isinstance(change, NotComparable) or (change is not None and change.skipped):
+                notes.append(f"session {row.session.session_id} {leg}: {text}")
+                text = (f"{NOT_COMPARABLE}, see below" if isinstance(change, NotComparable)
+                        else f"{change.delta_deg:+.1f} deg, see below")
+            cells.append(f"{_deg(row.session.median_fppa_deg[leg]):>6}  {text:37}")
         signed = h.signed_decisions.get(row.session.session_id) or "no"
         lines.append(f"{row.session.session_id:>7}  {row.session.session_date.isoformat():10}  "
                      f"{'  '.join(cells)}  {signed}")
+    lines += notes
     if not h.rows:
         lines.append("   no sessions yet")
     elif len(h.rows) > 1:

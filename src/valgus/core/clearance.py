@@ -1,10 +1,10 @@
 """Return-to-running clearance: the four criteria combined into CLEARED / NOT YET, with reasons,
-and a person's FPPA across sessions judged against the smallest detectable change. Pure Python on
-plain data (typed analysis results, entered values, overrides), so the
-rules are unit-tested without a database, a video or a model. The squat criterion per leg is
-``scoring.leg_verdict``, the same rule as the analysis's, on reps re-banded by the reviewer; only
-PASS meets it (UNCERTAIN, a set of reps within the measurement error of the threshold, is not
-cleared: re-test or review).
+and a person's FPPA across sessions judged against the smallest detectable change (that part in
+``valgus.core.progress``, re-exported here). Pure Python on plain data (typed analysis
+results, entered values, overrides), so the rules are unit-tested without a database, a video
+or a model. The squat criterion per leg is ``scoring.leg_verdict``, the same rule as the
+analysis's, on reps re-banded by the reviewer; only PASS meets it (UNCERTAIN, a set of reps
+within the measurement error of the threshold, is not cleared: re-test or review).
 
 Criteria (REFERENCE section 1, return to running after patellofemoral pain):
 
@@ -23,11 +23,18 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Literal
 
 from valgus.config import AnalysisConfig, ClearanceConfig
 from valgus.core.correction import PointCorrection, in_force
+from valgus.core.progress import MIXED as MIXED
+from valgus.core.progress import NOT_COMPARABLE as NOT_COMPARABLE
+from valgus.core.progress import FppaChange as FppaChange
+from valgus.core.progress import NotComparable as NotComparable
+from valgus.core.progress import ProgressRow as ProgressRow
+from valgus.core.progress import SessionFppa as SessionFppa
+from valgus.core.progress import leg_definitions as leg_definitions
+from valgus.core.progress import progress as progress
 from valgus.core.result import AnalysisResult
 from valgus.core.scoring import BANDS as BANDS  # re-exported: the review offers them
 from valgus.core.scoring import (
@@ -368,70 +375,3 @@ def decide(
         f"{c.title}: {'; '.join(c.reasons)}" for c in criteria if c.status != "met"
     )
     return ClearanceDecision("NOT YET", criteria, reasons, lsi, policy)
-
-
-# --------------------------------------------------------------------------- progress
-
-
-@dataclass(frozen=True)
-class SessionFppa:
-    """One session's squat FPPA per leg (median of the valid reps, deg; None = not measured)."""
-
-    session_id: int
-    session_date: date
-    median_fppa_deg: Mapping[Side, float | None]
-    valid_reps: Mapping[Side, int]
-
-
-@dataclass(frozen=True)
-class FppaChange:
-    """Change of a leg's median FPPA against an earlier session (deg, + = more valgus).
-    ``real``: at least the smallest detectable change, i.e. beyond measurement noise."""
-
-    since_session_id: int
-    since_date: date
-    delta_deg: float
-    real: bool
-
-    def describe(self, sdc_deg: float) -> str:
-        if not self.real:
-            return f"{self.delta_deg:+.1f} deg (within the {sdc_deg:.1f} deg noise)"
-        direction = "less valgus" if self.delta_deg < 0 else "more valgus"
-        return f"{self.delta_deg:+.1f} deg ({direction}, a real change)"
-
-
-@dataclass(frozen=True)
-class ProgressRow:
-    """A session in a person's history with its change from the previous measured session and
-    from the first one, per leg."""
-
-    session: SessionFppa
-    since_previous: Mapping[Side, FppaChange | None]
-    since_first: Mapping[Side, FppaChange | None]
-
-
-def progress(points: Sequence[SessionFppa], sdc_deg: float) -> list[ProgressRow]:
-    """Sessions in date order, each leg's FPPA compared with the last earlier session where that
-    leg was measured and with the first such session. A change counts as real when its size is at
-    least ``sdc_deg`` (Munro 2012: 7.5 deg); smaller changes cannot be told from noise."""
-    rows: list[ProgressRow] = []
-    previous: dict[Side, SessionFppa] = {}
-    first: dict[Side, SessionFppa] = {}
-    for point in sorted(points, key=lambda p: (p.session_date, p.session_id)):
-        since_prev: dict[Side, FppaChange | None] = {}
-        since_first: dict[Side, FppaChange | None] = {}
-        for leg in SIDES:
-            value = point.median_fppa_deg.get(leg)
-            since_prev[leg] = since_first[leg] = None
-            if value is None:
-                continue
-            for target, ref in ((since_prev, previous.get(leg)), (since_first, first.get(leg))):
-                ref_value = ref.median_fppa_deg.get(leg) if ref else None
-                if ref is not None and ref_value is not None:
-                    delta = value - ref_value
-                    target[leg] = FppaChange(ref.session_id, ref.session_date, delta,
-                                             abs(delta) >= sdc_deg)
-            previous[leg] = point
-            first.setdefault(leg, point)
-        rows.append(ProgressRow(point, since_prev, since_first))
-    return rows

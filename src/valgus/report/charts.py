@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from valgus.core.clearance import SIDES, ProgressRow, SquatRep
+from valgus.core.clearance import SIDES, NotComparable, ProgressRow, SquatRep
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -84,8 +85,9 @@ def fppa_history_chart(
     rows: Sequence[ProgressRow], sdc_deg: float, threshold_deg: float | None
 ) -> str | None:
     """Median FPPA per leg over the sessions (deg), each point with +/- the smallest detectable
-    change as a bar: two points whose bars overlap their values are within noise. None when no
-    session has an FPPA."""
+    change as a bar: two points whose bars overlap their values are within noise. Points on
+    different FPPA definitions are not joined; one with no earlier session on its definition
+    to compare with is squared (not comparable). None when no session has an FPPA."""
     if not any(r.session.median_fppa_deg.get(leg) is not None for r in rows for leg in SIDES):
         return None
     fig = Figure(figsize=(8.0, 2.6))
@@ -93,14 +95,28 @@ def fppa_history_chart(
     labels = [r.session.session_date.isoformat() for r in rows]
     x = list(range(len(rows)))
     for k, leg in enumerate(SIDES):
-        pts = [(i, r.session.median_fppa_deg.get(leg)) for i, r in zip(x, rows, strict=True)]
-        measured = [(i, v) for i, v in pts if v is not None]
+        measured = [(i + (k - 0.5) * 0.08, v, r) for i, r in zip(x, rows, strict=True)
+                    if (v := r.session.median_fppa_deg.get(leg)) is not None]
         if not measured:
             continue
-        xs = [i + (k - 0.5) * 0.08 for i, _ in measured]
-        ys = [v for _, v in measured]
+        # A gap (NaN) wherever the FPPA definition changes: no line across definitions.
+        xs: list[float] = []
+        ys: list[float] = []
+        for j, (i, v, r) in enumerate(measured):
+            definition = r.session.definition.get(leg)
+            if j and measured[j - 1][2].session.definition.get(leg) != definition:
+                xs.append(i)
+                ys.append(math.nan)
+            xs.append(i)
+            ys.append(v)
         ax.errorbar(xs, ys, yerr=sdc_deg, color=LEG_HEX[leg], marker="o", ms=4, lw=1.4,
                     capsize=3, elinewidth=0.8, label=f"{leg} leg")
+        apart = [(i, v) for i, v, r in measured
+                 if isinstance(r.since_previous.get(leg), NotComparable)]
+        if apart:
+            ax.plot([i for i, _ in apart], [v for _, v in apart], ls="none", marker="s",
+                    ms=9, mfc="none", mew=1.2, color=LEG_HEX[leg],
+                    label=f"{leg}: not comparable (other FPPA definition)")
     if threshold_deg is not None:
         ax.axhline(threshold_deg, color=BAND_HEX["excessive"], ls="--", lw=1.0,
                    label=f"threshold {threshold_deg:.1f} deg")

@@ -13,6 +13,7 @@ from valgus.core.clearance import (
     ClearancePolicy,
     SessionFppa,
     decide,
+    leg_definitions,
     progress,
     squat_results,
 )
@@ -111,8 +112,10 @@ def session_summary(db: Database, session_id: int, policy: ClearancePolicy) -> S
 
 def history(db: Database, person_code: str, policy: ClearancePolicy) -> History:
     """The person's sessions in date order: squat FPPA per leg (median of valid reps after
-    review, degrees) and its change from the previous and the first session, marked real when
-    at least the smallest detectable change (``policy.fppa_sdc_deg``, 7.5 deg).
+    review, degrees) and its change from the previous and the first session on the same FPPA
+    definition, marked real when at least the smallest detectable change
+    (``policy.fppa_sdc_deg``, 7.5 deg); not comparable where only sessions on another
+    definition precede it (``core.progress``).
 
     Raises:
         NotFoundError: no such person.
@@ -128,6 +131,8 @@ def history(db: Database, person_code: str, policy: ClearancePolicy) -> History:
                 session_date=row.session_date,
                 median_fppa_deg={leg: summary.squat[leg].median_fppa_deg for leg in SIDES},
                 valid_reps={leg: summary.squat[leg].valid_reps for leg in SIDES},
+                definition=leg_definitions(
+                    summary.reps, {a.id: a.result.config for a in summary.analyses}),
             ))
             signed[row.id] = summary.clearance.signed_decision if summary.clearance else None
         rows = progress(points, policy.fppa_sdc_deg)
