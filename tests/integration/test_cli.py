@@ -344,5 +344,6 @@ def test_counts_are_worded_in_the_singular_for_one(
     assert "LEFT  leg: NOT YET (too few reps: 1 of 20 measured;" in out
     assert "only 1 of the 20 reps the test asks for was measured" in out
     assert "over 1 rep " in out and "1 reps" not in out
+    assert "one rep: no spread" in out and "spread 0.0" not in out  # one rep has no spread
     assert (plural(0, "clip"), plural(1, "clip"), plural(2, "analysis", "analyses")) == (
         "0 clips", "1 clip", "2 analyses")

@@ -25,9 +25,12 @@ def set_sentence(estimate: SetEstimate, threshold_deg: float, margin_deg: float)
         estimate.low_deg,
         estimate.high_deg,
     )
+    # One rep has no spread to speak of: only the measurement error is said.
+    spread = (f", reps' spread {estimate.spread_deg:.1f} deg" if estimate.reps > 1
+              else ", one rep: no spread")
     numbers = (
         f"mean FPPA {m:.1f} +/- {u:.1f} deg over {_reps(estimate.reps)} (measurement "
-        f"error {margin_deg:.1f} deg, reps' spread {estimate.spread_deg:.1f} deg)"
+        f"error {margin_deg:.1f} deg{spread})"
     )
     match estimate.position(threshold_deg):
         case "above":
