@@ -8,6 +8,7 @@ body turned 10 deg."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from functools import cache
 from pathlib import Path
@@ -222,26 +223,52 @@ def test_per_rep_csv_and_the_terminal_table_carry_the_ratio_and_the_rule(tmp_pat
 
 
 def test_another_clip_of_the_same_name_never_overwrites_results(tmp_path: Path) -> None:
-    """``valgus analyze --out``: a re-run of the same clip replaces its results; another clip
-    whose name gives the same stem (another folder, another extension) is written beside them
-    as ``stem-2``, ``stem-3``, ... and a re-run of that one finds its own files again."""
-    from valgus.present.export import results_stem, write_all
+    """``valgus analyze --out``: the same clip is told by its content (the sha256 of the file
+    analysed, recorded in the JSON as ``source_sha256``). A re-run of it replaces its results;
+    another clip whose name gives the same stem (another folder, another extension, another
+    phone's ``IMG_0001.MOV``), even of the same length and frame count, is written beside them
+    as ``stem-2``, ``stem-3``, ... and a re-run of that one finds its own files again. Results
+    without a hash (an earlier valgus) are never taken for this clip's."""
+    from valgus.present.export import (
+        SOURCE_SHA256,
+        file_sha256,
+        json_bytes,
+        results_stem,
+        write_all,
+    )
 
     result, kin = analyze_series(squats("left", 4.0, 3)[1])
-    other = dataclasses.replace(result, n_frames=result.n_frames + 30,
-                                duration_s=result.duration_s + 1.0)
-    third = dataclasses.replace(result, duration_s=result.duration_s + 2.0)
-    assert results_stem(tmp_path, "clip", result) == "clip"  # nothing there yet
-    write_all(result, kin, tmp_path, "clip")
-    before = (tmp_path / "clip.valgus.json").read_bytes()
-    assert results_stem(tmp_path, "clip", result) == "clip"  # a re-run replaces its own
-    assert results_stem(tmp_path, "clip", other) == "clip-2"
-    write_all(other, kin, tmp_path, "clip-2")
-    assert results_stem(tmp_path, "clip", third) == "clip-3"
-    assert results_stem(tmp_path, "clip", other) == "clip-2"
-    assert (tmp_path / "clip.valgus.json").read_bytes() == before  # nothing lost
+    clip, other_clip, third_clip = (tmp_path / n for n in ("a.mov", "b.mov", "c.mov"))
+    clip.write_bytes(b"one phone's clip")
+    other_clip.write_bytes(b"another phone's clip")
+    third_clip.write_bytes(b"a third clip")
+    digest, other, third = (file_sha256(p) for p in (clip, other_clip, third_clip))
+    assert digest == hashlib.sha256(b"one phone's clip").hexdigest()
+    out = tmp_path / "out"
+    assert results_stem(out, "clip", digest) == "clip"  # nothing there yet
+    write_all(result, kin, out, "clip", source_sha256=digest)
+    written = json.loads((out / "clip.valgus.json").read_text())
+    assert written[SOURCE_SHA256] == digest
+    assert list(written).index(SOURCE_SHA256) == list(written).index("source") + 1
+    plain = json.loads(json_bytes(result))  # as written without a hash
+    assert {k: v for k, v in written.items() if k != SOURCE_SHA256} == plain
+    assert AnalysisResult.from_dict(written) == AnalysisResult.from_dict(plain)  # read past
+    before = (out / "clip.valgus.json").read_bytes()
+    assert results_stem(out, "clip", digest) == "clip"  # a re-run replaces its own
+    # The same result (name, frames, duration) from other bytes is another clip.
+    assert results_stem(out, "clip", other) == "clip-2"
+    write_all(result, kin, out, "clip-2", source_sha256=other)
+    assert results_stem(out, "clip", third) == "clip-3"
+    assert results_stem(out, "clip", other) == "clip-2"
+    assert (out / "clip.valgus.json").read_bytes() == before  # nothing lost
+    # Without a hash the JSON is as before; such results count as another clip's.
+    write_all(result, kin, out, "old")
+    assert SOURCE_SHA256 not in json.loads((out / "old.valgus.json").read_text())
+    assert results_stem(out, "old", digest) == "old-2"
     # Files that cannot be read as results are never taken for this clip's.
-    (tmp_path / "odd.valgus.json").write_text("not json")
-    assert results_stem(tmp_path, "odd", result) == "odd-2"
-    (tmp_path / "csv.reps.csv").write_text("index\n")
-    assert results_stem(tmp_path, "csv", result) == "csv-2"
+    (out / "odd.valgus.json").write_text("not json")
+    assert results_stem(out, "odd", digest) == "odd-2"
+    (out / "list.valgus.json").write_text("[1, 2]")
+    assert results_stem(out, "list", digest) == "list-2"
+    (out / "csv.reps.csv").write_text("index\n")
+    assert results_stem(out, "csv", digest) == "csv-2"

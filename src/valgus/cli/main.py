@@ -30,7 +30,7 @@ from valgus.core.result import LegChoice
 from valgus.errors import InputTooLargeError, ValgusError, VideoError
 from valgus.files import PARTIAL_PREFIX, private_dir, write_atomic
 from valgus.pipeline import VideoAnalysis, analyze_series, analyze_video
-from valgus.present.export import format_report, results_stem, write_all
+from valgus.present.export import file_sha256, format_report, results_stem, write_all
 from valgus.runtime.estimator import native_logs_silenced
 
 
@@ -297,13 +297,20 @@ def analyze(args: argparse.Namespace) -> int:
         print(format_report(result))
     sys.stdout.flush()
     if args.out:
+        # The same clip is told by its content: the hash of the file given (with --save, of
+        # the copy analysed and stored), recorded in the JSON.
+        try:
+            digest = staged.sha256 if staged is not None else file_sha256(args.video)
+        except OSError as err:
+            raise ValgusError(
+                f"cannot read {args.video} again to hash it: {err.strerror or err}") from err
         wanted = Path(series.source or args.video.name).stem
-        stem = results_stem(args.out, wanted, result)
+        stem = results_stem(args.out, wanted, digest)
         if stem != wanted:
             print(f"{args.out} holds results of another clip named {wanted}: these are written "
                   f"as {stem}.*", file=sys.stderr)
         try:
-            paths = write_all(result, kin, args.out, stem)
+            paths = write_all(result, kin, args.out, stem, source_sha256=digest)
         except OSError as err:
             raise ValgusError(
                 f"cannot write results to {args.out}: {err.strerror or err}") from err

@@ -6,6 +6,7 @@ CSV cell through ``files.csv_cell`` (no spreadsheet formulas from user text)."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from pathlib import Path
@@ -34,8 +35,36 @@ LEG_FIELDS = (
 )
 
 
-def json_bytes(result: AnalysisResult) -> bytes:
-    return (json.dumps(result.to_dict(), indent=2) + "\n").encode("utf-8")
+# The top-level JSON field with the sha256 of the file analysed (``valgus analyze --out``): how
+# a later run tells a re-run of the same clip from another clip of the same name. Not part of
+# ``AnalysisResult`` (``from_dict`` ignores it).
+SOURCE_SHA256 = "source_sha256"
+_HASH_CHUNK = 1 << 20
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 (hex) of a file's content, read in chunks (never whole into memory). Raises
+    OSError."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(_HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def json_bytes(result: AnalysisResult, source_sha256: str | None = None) -> bytes:
+    """The result as JSON; with ``source_sha256``, that hash of the analysed file as the
+    top-level field ``SOURCE_SHA256``, right after ``source``."""
+    data = result.to_dict()
+    if source_sha256 is not None:
+        with_hash: dict[str, object] = {}
+        for key, value in data.items():
+            with_hash[key] = value
+            if key == "source":
+                with_hash[SOURCE_SHA256] = source_sha256
+        with_hash.setdefault(SOURCE_SHA256, source_sha256)
+        data = with_hash
+    return (json.dumps(data, indent=2) + "\n").encode("utf-8")
 
 
 def reps_csv_bytes(result: AnalysisResult) -> bytes:
@@ -73,8 +102,8 @@ def _leg_column(kin: Kinematics, side: Side, name: str) -> np.ndarray:
     return np.asarray(getattr(leg, name))
 
 
-def write_json(result: AnalysisResult, path: Path) -> Path:
-    return write_atomic(path, json_bytes(result))
+def write_json(result: AnalysisResult, path: Path, source_sha256: str | None = None) -> Path:
+    return write_atomic(path, json_bytes(result, source_sha256))
 
 
 def write_reps_csv(result: AnalysisResult, path: Path) -> Path:
@@ -100,29 +129,31 @@ def download_label(name: str) -> str:
     return next((label for end, label in DOWNLOAD_LABELS.items() if name.endswith(end)), name)
 
 
-def _same_clip(path: Path, result: AnalysisResult) -> bool:
-    """Whether the results at ``path`` (a ``.valgus.json``) are of ``result``'s clip: the same
-    name, frame count and duration (a re-run of it, perhaps with other settings)."""
+def _same_clip(path: Path, source_sha256: str) -> bool:
+    """Whether the results at ``path`` (a ``.valgus.json``) are of the file whose content hashes
+    to ``source_sha256`` (a re-run of it, perhaps with other settings): only when they recorded
+    that very hash. Results without one (an earlier valgus) or unreadable count as another
+    clip's: two phone clips named ``IMG_0001.MOV`` of the same length are told apart."""
     try:
         old = json.loads(path.read_text(encoding="utf-8"))
-        return (str(old.get("source")) == result.source
-                and int(old.get("n_frames") or -1) == result.n_frames
-                and abs(float(old.get("duration_s") or -1.0) - result.duration_s) < 1e-3)
+        recorded = old.get(SOURCE_SHA256)
     except (OSError, ValueError, TypeError, AttributeError):
         return False
+    return isinstance(recorded, str) and recorded == source_sha256
 
 
-def results_stem(out_dir: Path, stem: str, result: AnalysisResult) -> str:
-    """The file stem under which ``result`` is written in ``out_dir``: ``stem`` when nothing is
-    there or the results there are of the same clip (a re-run replaces them), else the first of
-    ``stem-2``, ``stem-3``, ... that is free or holds this clip, so that another clip of the same
-    name (``a/clip.mp4`` after ``b/clip.mp4``, ``clip.mov`` after ``clip.mp4``) never
-    overwrites results."""
+def results_stem(out_dir: Path, stem: str, source_sha256: str) -> str:
+    """The file stem under which the results of the file hashing to ``source_sha256``
+    (``file_sha256``) are written in ``out_dir``: ``stem`` when nothing is there or the results
+    there are of the same content (a re-run replaces them), else the first of ``stem-2``,
+    ``stem-3``, ... that is free or holds this content, so that another clip of the same name
+    (``a/clip.mp4`` after ``b/clip.mp4``, ``clip.mov`` after ``clip.mp4``, another phone's
+    ``IMG_0001.MOV``) never overwrites results."""
     n = 1
     while True:
         name = stem if n == 1 else f"{stem}-{n}"
         existing = [out_dir / f"{name}{suffix}" for suffix in RESULT_SUFFIXES]
-        if not any(p.exists() for p in existing) or _same_clip(existing[0], result):
+        if not any(p.exists() for p in existing) or _same_clip(existing[0], source_sha256):
             return name
         n += 1
 
@@ -130,14 +161,18 @@ def results_stem(out_dir: Path, stem: str, result: AnalysisResult) -> str:
 RESULT_SUFFIXES = (".valgus.json", ".frames.csv", ".reps.csv")
 
 
-def write_all(result: AnalysisResult, kin: Kinematics, out_dir: Path, stem: str) -> list[Path]:
+def write_all(
+    result: AnalysisResult, kin: Kinematics, out_dir: Path, stem: str,
+    source_sha256: str | None = None,
+) -> list[Path]:
     """The JSON, per-frame and per-rep CSV of one clip in ``out_dir`` (made 0700 when it is
-    not there), each file whole or absent and 0600. Raises OSError; files written before the
+    not there), each file whole or absent and 0600; ``source_sha256`` (the analysed file's
+    hash) is recorded in the JSON when given. Raises OSError; files written before the
     failure stay (each complete)."""
     private_dir(out_dir)
     json_path, frames_path, reps_path = (out_dir / f"{stem}{s}" for s in RESULT_SUFFIXES)
     return [
-        write_json(result, json_path),
+        write_json(result, json_path, source_sha256),
         write_frames_csv(kin, frames_path),
         write_reps_csv(result, reps_path),
     ]
