@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import get_args
 
 from valgus.batch.jobs import BatchOptions
-from valgus.batch.runner import Engine, run_batch
+from valgus.batch.runner import BatchReport, Engine, run_batch
 from valgus.cli.argtypes import LEG_CHOICES, SEX_CHOICES, positive_float, positive_int
 from valgus.config import InputLimits
 from valgus.errors import ValgusError
@@ -43,6 +43,23 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--verbose", action="store_true", help="show MediaPipe's own log output")
 
 
+def outcome_line(report: BatchReport) -> str:
+    """What the run did, each clip counted once: analysed now (and scored), done before
+    (skipped: saying how many of them had failed, which only ``--retry-failed`` tries again)
+    and failed now. ``report.analysed`` holds every clip this run took up, the failed ones too;
+    ``report.failed`` every clip whose record is an error, from this run or an earlier one."""
+    failed = set(report.failed)
+    failed_now = [name for name in report.analysed if name in failed]
+    failed_before = [name for name in report.skipped if name in failed]
+    before = ""
+    if failed_before:
+        them = "it" if len(failed_before) == 1 else "them"
+        before = (f" ({len(failed_before)} of them failed; --retry-failed analyses {them} "
+                  "again)")
+    return (f"{len(report.analysed) - len(failed_now)} analysed, "
+            f"{len(report.skipped)} done before{before}, {len(failed_now)} failed")
+
+
 def run_from_args(args: argparse.Namespace) -> int:
     """``valgus batch``: run, print where the summary is, and exit 0 (all clips analysed),
     9 (done, but some clips failed: see their rows) or 130 (interrupted; rerun to resume)."""
@@ -69,10 +86,7 @@ def run_from_args(args: argparse.Namespace) -> int:
             f"cannot write{where}: {err.strerror or err}; the clips finished before are kept: "
             "fix this, then run the same command again to resume"
         ) from err
-    print(
-        f"{len(report.analysed)} analysed, {len(report.skipped)} done before, "
-        f"{len(report.failed)} failed; summary: {report.summary}"
-    )
+    print(f"{outcome_line(report)}; summary: {report.summary}")
     if report.interrupted:
         print("valgus: interrupted; run the same command again to resume", file=sys.stderr)
     return report.exit_code
