@@ -1,8 +1,8 @@
 """The records subcommands of the ``valgus`` CLI (``history``, ``sessions`` (formatted in
-``valgus.cli.sessions``), ``report``, ``review``, ``clearance``, ``policy``) and ``analyze
---save``: argument definitions and their wiring to ``valgus.store.service.Records`` and
-``valgus.report``; output formatting only. The database layer is imported only when a records
-command runs."""
+``valgus.cli.sessions``), ``report``, ``review``, ``clearance``, ``policy``; ``person`` and
+``rescore`` in ``valgus.cli.person``) and ``analyze --save``: argument definitions and their
+wiring to ``valgus.store.service.Records`` and ``valgus.report``; output formatting only. The
+database layer is imported only when a records command runs."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, get_args
 
+from valgus.cli import person as person_cli
 from valgus.core.clearance import (
     BANDS,
     NOT_COMPARABLE,
@@ -32,7 +33,8 @@ if TYPE_CHECKING:
     from valgus.store.db import StagedFile
     from valgus.store.service import PersonInfo, PolicySetting, Records, SessionSummary
 
-COMMANDS = ("history", "sessions", "report", "review", "clearance", "policy")
+COMMANDS = ("history", "sessions", "report", "review", "clearance", "policy",
+            *person_cli.COMMANDS)
 # Commands that only show: they open the records read-only (no write lock, nothing created).
 READ_ONLY = ("history", "sessions")
 
@@ -170,13 +172,16 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     po.add_argument("--by", metavar="NAME", help="who sets the policy (needed to change it)")
     add_data_options(po)
 
+    person_cli.add_parsers(sub, add_data_options)
+
 
 # --------------------------------------------------------------------------- wiring
 
 
 def read_only(args: argparse.Namespace) -> bool:
     """Whether the command only shows records (``policy`` without new values included)."""
-    return args.command in READ_ONLY or (args.command == "policy" and not _policy_given(args))
+    return (args.command in READ_ONLY or person_cli.read_only(args)
+            or (args.command == "policy" and not _policy_given(args)))
 
 
 def open_records(args: argparse.Namespace) -> Records:
@@ -222,11 +227,22 @@ def prepare_save(args: argparse.Namespace) -> tuple[Records, PersonInfo, StagedF
     records = open_records(args)
     try:
         person = records.ensure_person(args.person, args.sex)
+        if args.sex and person.sex != args.sex:
+            _sex_not_recorded(person, args.sex)
         staged = records.stage_clip(args.video)
     except BaseException:
         records.close()
         raise
     return records, person, staged
+
+
+def _sex_not_recorded(person: PersonInfo, sex: str) -> None:
+    """``analyze --save --sex`` for a person recorded with another sex (or none): this clip is
+    scored with ``sex``, the record keeps its own; said on one line, with how to change it."""
+    was = person_cli.SEX_WORDS.get(person.sex, str(person.sex))
+    print(f"note: {person.code}'s recorded sex ({was}) was not changed to {sex}: this analysis "
+          f"is scored as {sex} and flagged against the record; a clinician changes the "
+          f"record with `valgus person {person.code} --sex {sex} --by NAME`", file=sys.stderr)
 
 
 def finish_save(
@@ -268,6 +284,11 @@ def run(args: argparse.Namespace) -> int:
             _clearance(records, args)
         elif args.command == "policy":
             _policy(records, args)
+        elif args.command in person_cli.COMMANDS:
+            print(person_cli.run(records, args))
+            if args.command == "rescore":
+                session_id = records.get_analysis(args.analysis_id).clip.session_id
+                print(format_summary(records.session_summary(session_id)))
     return 0
 
 
@@ -346,7 +367,8 @@ def format_summary(s: SessionSummary) -> str:
              f": {plural(len(s.analyses), 'analysed clip')}"]
     for leg in SIDES:
         r = s.squat[leg]
-        lines.append(f"  {leg:5} squat: {r.verdict:13} {r.valid_reps:>2} valid reps, median "
+        reps = plural(r.valid_reps, "valid rep")
+        lines.append(f"  {leg:5} squat: {r.verdict:13} {reps:>13}, median "
                      f"FPPA {_deg(r.median_fppa_deg)} deg - {'; '.join(r.reasons)}")
     d = s.decision
     if s.final and s.clearance is not None and s.clearance.signed_at is not None:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from valgus.config import Sex
+from valgus.store import audit
+from valgus.store.accounts import require
 from valgus.store.db import Database
 from valgus.store.errors import NotFoundError, RecordError
 from valgus.store.info import (
@@ -82,6 +86,46 @@ def ensure_person(db: Database, code: str, sex: str | None = None) -> PersonInfo
     except RecordError:
         # Added by someone else in between: fine, it is the same code.
         return get_person(db, code)
+
+
+@dataclass(frozen=True)
+class SexChange:
+    """What ``set_sex`` did: the person as now recorded and the sex recorded before (None:
+    none was). ``changed``: False when the record held that sex already (nothing written)."""
+
+    person: PersonInfo
+    old: Sex | None
+
+    @property
+    def changed(self) -> bool:
+        return self.person.sex != self.old
+
+
+def set_sex(db: Database, code: str, sex: str, by: str) -> SexChange:
+    """Record (or change) a person's sex: from now on the clinic's settings for them
+    (``provenance.clinic_config``) use it, so analyses made under another sex or FPPA
+    definition are flagged by ``settings_check`` and can be re-scored. A clinician's task
+    (``require(..., "sign")``, as erasing a person), audited as "person_changed" with the old
+    and new value; nothing is written when the record holds that sex already.
+
+    Raises:
+        NotFoundError: no such person.
+        RecordError: ``sex`` is not female, male or unspecified, the person was erased, or
+            ``by`` may not (not a clinician).
+    """
+    if sex not in SEXES:
+        raise RecordError(f"sex must be one of {', '.join(SEXES)}")
+    with db.write() as s:
+        by = require(s, by, "sign")
+        person = find_person(s, code, lock=True)
+        if person.erased_at is not None:
+            raise RecordError(f"{person.code} was erased: their record holds no sex any more")
+        old = person_info(person).sex
+        if old != sex:
+            audit.note(s, by, "person_changed", f"person {person.code}",
+                       sex={"old": old, "new": sex})
+            person.sex = sex
+        return SexChange(person_info(person), old)
 
 
 def list_people(db: Database) -> list[PersonInfo]:

@@ -198,6 +198,13 @@ class Records:
     def list_people(self) -> list[PersonInfo]:
         return people.list_people(self.db)
 
+    def set_person_sex(self, code: str, sex: str, by: str) -> people.SexChange:
+        """Record or change a person's sex (female, male, unspecified): a clinician's task,
+        audited with the old and new value, refused for an erased person. Analyses made under
+        another sex are flagged from then on and can be re-scored (``rescore``); see
+        ``people.set_sex``."""
+        return people.set_sex(self.db, code, sex, by)
+
     def erase_person(self, code: str, by: str, reason: str) -> Erasure:
         """Erase a person's clips, poses and identifying fields (a clinician's task, with the
         reason; audited); see ``erase``."""
