@@ -68,7 +68,7 @@ def test_history_across_definitions_is_not_comparable(records: Records, tmp_path
     text = format_history(records, CODE)
     assert "not comparable, see below" in text
     assert (f"session {second} left: not comparable: the 2025-01-06 FPPA is from pose "
-            "keypoints, this one is mapped to skin markers; re-score the older session") in text
+            "keypoints, this one is mapped to skin markers; to compare, re-score whichever") in text
     assert "a real change" not in text
     second_line = next(line for line in text.splitlines() if line.startswith(f"{second:>7}"))
     assert f"{mapped_fppa - keypoint_fppa:+.1f} deg" not in second_line

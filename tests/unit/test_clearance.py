@@ -69,6 +69,30 @@ ALL_GOOD = ClearanceInputs(
 )
 
 
+def test_a_session_on_two_fppa_definitions_is_not_pooled() -> None:
+    """A woman's clip scored mapped to skin markers and another scored on pose keypoints (made
+    before the clinic's definition changed): their reps differ by several degrees for the same
+    knee, so neither leg is decided on them pooled; the reason names each definition's
+    analyses. The same two on one definition pass as before."""
+    data = both_legs_fine()
+    female = AnalysisConfig(sex="female")
+    keypoint = dataclasses.replace(female, valgus=dataclasses.replace(
+        female.valgus, female_definition="keypoint"))
+    mixed = {1: dataclasses.replace(data[1], config=female),
+             2: dataclasses.replace(data[2], config=keypoint)}
+    squat, reps = squat_results(mixed)
+    assert len(reps) == 40  # every rep is still listed
+    for leg in ("left", "right"):
+        assert squat[leg].verdict == "CANNOT ASSESS" and squat[leg].valid_reps == 0
+        assert squat[leg].reasons[0] == (
+            "the session's clips were scored on different FPPA definitions (mapped to skin "
+            "markers: analysis 1; from pose keypoints: analysis 2), which differ by several "
+            "degrees for the same knee, so their reps are not pooled: re-score the analyses not "
+            "on the clinic's settings so that all are on one")
+    same = {1: mixed[1], 2: dataclasses.replace(data[2], config=female)}
+    assert {v.verdict for v in squat_results(same)[0].values()} == {"PASS"}
+
+
 def test_both_legs_pass_and_all_criteria_met_is_cleared() -> None:
     squat, reps = squat_results(both_legs_fine())
     assert squat["left"].verdict == squat["right"].verdict == "PASS"

@@ -174,7 +174,7 @@ def test_reps_deeper_than_the_protocol_are_named_with_the_depth() -> None:
     deep = verdict_of("left", reps)
     assert deep.verdict == "UNCERTAIN" and deep.valid_reps == 3
     assert deep.reasons[-1].startswith(
-        "2 of the 3 measured reps went deeper than 100 deg of knee flexion (to 107 deg), where "
+        "2 of the 3 counted reps went deeper than 100 deg of knee flexion (to 107 deg), where "
         "this pose-keypoint FPPA reads lower")
     assert deep.reasons[-1].endswith("or give the sex to use the skin-marker thresholds")
     mapped = dataclasses.replace(RULE3, definition="thigh_marker")
@@ -186,11 +186,18 @@ def test_reps_deeper_than_the_protocol_are_named_with_the_depth() -> None:
     high = verdict_of("left", [score(20.0, depth=110.0)] * 3)
     assert high.verdict == "NOT YET"
     every = verdict_of("left", [score(6.0, depth=d) for d in (101.0, 102.0, 103.0)])
-    assert every.reasons[-1].startswith("all 3 measured reps went deeper")
+    assert every.reasons[-1].startswith("all 3 counted reps went deeper")
     at_depth = verdict_of("left", [score(6.0, depth=d) for d in (60.0, 85.0, 100.0)])
     assert at_depth.verdict == "PASS"
     assert not any("deeper" in r for r in at_depth.reasons)
-    # Only measured reps: a withheld deep rep is not among them.
+    # A deep rep a reviewer banded counts, so it is named; it does not block a pass (the band is
+    # the reviewer's), and a withheld deep rep that does not count is not among them.
+    reviewed = [SquatRep.of(score(5.0, depth=80.0), 1), SquatRep.of(score(6.0, depth=85.0), 2),
+                SquatRep(0, 3, score(None, depth=111.0), "fine", "looked fine")]
+    by_reviewer = leg_verdict("left", reviewed, RULE3)
+    assert by_reviewer.verdict == "PASS" and by_reviewer.valid_reps == 3
+    assert any(r.startswith("1 of the 3 counted reps went deeper than 100 deg of knee flexion "
+                            "(to 111 deg)") for r in by_reviewer.reasons)
     withheld = verdict_of("left", [score(6.0, depth=80.0), score(None, depth=120.0)])
     assert not any("deeper" in r for r in withheld.reasons)
     # A rule without the limit (as stored before it) never says it.

@@ -53,8 +53,9 @@ def test_a_definition_switch_is_not_comparable_and_has_no_number() -> None:
         assert (change.since_definition, change.definition) == (KP, MARKER)
         text = change.describe(7.5)
         assert text == ("not comparable: the 2025-01-01 FPPA is from pose keypoints, this one is "
-                        "mapped to skin markers; re-score the older session under the clinic's "
-                        "settings to compare")
+                        "mapped to skin markers; to compare, re-score whichever of the two "
+                        "sessions is not on the clinic's settings (a signed session stays as it "
+                        "was signed)")
         assert "deg" not in text and "10.0" not in text and "real change" not in text
     # The right leg was never measured: nothing to say.
     assert rows[1].since_previous["right"] is None and rows[1].since_first["right"] is None

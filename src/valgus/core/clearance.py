@@ -27,6 +27,7 @@ from typing import Literal
 
 from valgus.config import AnalysisConfig, ClearanceConfig
 from valgus.core.correction import PointCorrection, in_force
+from valgus.core.fppa import definition_label
 from valgus.core.progress import MIXED as MIXED
 from valgus.core.progress import NOT_COMPARABLE as NOT_COMPARABLE
 from valgus.core.progress import FppaChange as FppaChange
@@ -35,6 +36,7 @@ from valgus.core.progress import ProgressRow as ProgressRow
 from valgus.core.progress import SessionFppa as SessionFppa
 from valgus.core.progress import leg_definitions as leg_definitions
 from valgus.core.progress import progress as progress
+from valgus.core.reasons.verdict import mixed_definitions
 from valgus.core.result import AnalysisResult
 from valgus.core.scoring import BANDS as BANDS  # re-exported: the review offers them
 from valgus.core.scoring import (
@@ -197,21 +199,33 @@ def squat_results(
     analysis's, worded for the clinician); also returns the reps. ``required_reps`` defaults
     to the largest number the analyses were run with (20 unless configured otherwise). The
     threshold and the measurement error are the first analysis's (defaults without an
-    analysis)."""
+    analysis).
+
+    Reps on different FPPA definitions (``ValgusThresholds.definition``: analyses scored with
+    another sex, or before the clinic's definition changed) are never pooled: they differ by
+    several degrees for the same knee. Both legs then read CANNOT ASSESS with the analyses of
+    each definition named, until they are re-scored onto one."""
     reps: list[SquatRep] = []
     why_not: list[str] = []
     need = required_reps
     cfg = AnalysisConfig()
+    by_definition: dict[str, list[int]] = {}
     for n, (analysis_id, analysis) in enumerate(analyses.items()):
-        reps.extend(squat_reps(analysis, analysis_id, overrides, corrections))
+        own = squat_reps(analysis, analysis_id, overrides, corrections)
+        reps.extend(own)
         if not analysis.assessable:
             why_not.append(analysis.problem_text("clinician"))
+        if any(r.counted for r in own):
+            by_definition.setdefault(definition_label(analysis.config), []).append(analysis_id)
         if required_reps is None:
             need = max(need or 0, analysis.config.clearance.required_reps)
         if n == 0:
             cfg = analysis.config
     rule = LegRule.of(cfg, need or ClearanceConfig().required_reps)
-    legs = {leg: leg_verdict(leg, reps, rule, why_not, audience="clinician") for leg in SIDES}
+    pooled: Sequence[SquatRep] = reps
+    if len(by_definition) > 1:
+        pooled, why_not = [], [mixed_definitions(by_definition), *why_not]
+    legs = {leg: leg_verdict(leg, pooled, rule, why_not, audience="clinician") for leg in SIDES}
     return legs, reps
 
 

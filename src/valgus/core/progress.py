@@ -104,11 +104,13 @@ class NotComparable:
     def describe(self, sdc_deg: float | None = None) -> str:
         """Why there is no number and what to do (``sdc_deg`` unused: the same call as
         ``FppaChange.describe``)."""
-        redo = "this session" if self.definition == MIXED else "the older session"
+        redo = ("re-score this session's analyses under the clinic's settings"
+                if self.definition == MIXED
+                else "to compare, re-score whichever of the two sessions is not on the clinic's "
+                     "settings (a signed session stays as it was signed)")
         return (f"{NOT_COMPARABLE}: the {self.since_date.isoformat()} FPPA "
                 f"is {definition_text(self.since_definition)}, this one is "
-                f"{definition_text(self.definition)}; re-score {redo} under the clinic's "
-                "settings to compare")
+                f"{definition_text(self.definition)}; {redo}")
 
 
 Change = FppaChange | NotComparable

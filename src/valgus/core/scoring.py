@@ -236,10 +236,13 @@ def leg_verdict(
     confirmed_excessive = sum(r.band == "excessive" and r.overridden for r in valid)
     reviewer_borderline = sum(r.band == "borderline" and r.overridden for r in valid)
     overridden = sum(r.overridden for r in counted)
-    deep = [r.score.depth_deg for r in stands
-            if r.fppa_deg is not None and r.score.depth_deg > rule.protocol_depth_deg]
+    # Reps past the protocol's depth: named whether measured or banded by a reviewer; only the
+    # measured ones keep a keypoint-FPPA leg from PASS (a reviewer's band is the reviewer's).
+    deep = [r.score.depth_deg for r in valid if r.score.depth_deg > rule.protocol_depth_deg]
+    deep_measured = sum(r.fppa_deg is not None and r.score.depth_deg > rule.protocol_depth_deg
+                        for r in stands)
     verdict = _decide(len(valid), estimate, rule, measured_excessive, confirmed_excessive,
-                      reviewer_borderline, len(deep))
+                      reviewer_borderline, deep_measured)
     reasons = leg_reasons(
         seen=len(counted), valid=len(valid), verdict=verdict, estimate=estimate,
         measured_excessive=measured_excessive, confirmed_excessive=confirmed_excessive,
@@ -251,7 +254,7 @@ def leg_verdict(
     if corrected:
         reasons = (*reasons, _corrected_sentence(corrected))
     if deep:
-        reasons = (*reasons, deeper_than_protocol(len(deep), len(fppa), max(deep),
+        reasons = (*reasons, deeper_than_protocol(len(deep), len(valid), max(deep),
                                                   rule.protocol_depth_deg, rule.definition))
     tally = _not_counted(own)
     # The tally, unless the clip's own problem (the first reason) is all that kept them out.

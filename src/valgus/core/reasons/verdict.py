@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from valgus.core.reasons.codes import Audience, RepIssueCode, plural
 from valgus.core.uncertainty import SetEstimate
@@ -194,24 +194,39 @@ def leg_reasons(
 
 def deeper_than_protocol(deep: int, measured: int, deepest_deg: float, limit_deg: float,
                          definition: str = "keypoint") -> str:
-    """The reason naming a leg's measured reps that went deeper than the depth the thresholds
-    were set on (``ClearanceConfig.protocol_depth_deg``), worded for the FPPA definition in
-    force: on the unmapped keypoint FPPA such reps read low, and the leg is not passed on them
-    (``scoring.leg_verdict``)."""
-    which = ("the one measured rep" if measured == 1
-             else f"all {measured} measured reps" if deep == measured
-             else f"{deep} of the {measured} measured reps")
+    """The reason naming a leg's counted reps (``measured``: how many) that went deeper than
+    the depth the thresholds were set on (``ClearanceConfig.protocol_depth_deg``), worded for
+    the FPPA definition in force: on the unmapped keypoint FPPA such reps read low, and the leg
+    is not passed on the measured ones (``scoring.leg_verdict``)."""
+    which = ("the one counted rep" if measured == 1
+             else f"all {measured} counted reps" if deep == measured
+             else f"{deep} of the {measured} counted reps")
     went = (f"{which} went deeper than {limit_deg:.0f} deg of knee flexion "
             f"(to {deepest_deg:.0f} deg)")
     if definition == "keypoint":
         return (
             f"{went}, where this pose-keypoint FPPA reads lower than it does at the depth the "
             "thresholds were set on (squats toward 45-60 deg), so the leg is not passed on "
-            "them: squat toward 60 deg, or give the sex to use the skin-marker thresholds"
+            "such measured reps: squat toward 60 deg, or give the sex to use the skin-marker "
+            "thresholds"
         )
     return (
         f"{went}: the thresholds were set on squats toward 45-60 deg, and deeper the FPPA "
         "changes with depth and the map to skin markers reads less well: squat toward 60 deg"
+    )
+
+
+def mixed_definitions(by_definition: Mapping[str, Sequence[int]]) -> str:
+    """Why a session's reps are not pooled: its analyses (ids) were scored on different FPPA
+    definitions (``by_definition``: the definition in words -> analysis ids)."""
+    parts = "; ".join(
+        f"{words}: analysis {', '.join(str(i) for i in ids)}" if len(ids) == 1
+        else f"{words}: analyses {', '.join(str(i) for i in ids)}"
+        for words, ids in by_definition.items())
+    return (
+        f"the session's clips were scored on different FPPA definitions ({parts}), which "
+        "differ by several degrees for the same knee, so their reps are not pooled: re-score "
+        "the analyses not on the clinic's settings so that all are on one"
     )
 
 
