@@ -55,7 +55,7 @@ def test_save_with_them_is_not_refused(
     code = main(["analyze", str(poses), "--save", "--person", "RUN-1", "--session-date",
                  "2025-03-04", "--data-dir", str(tmp_path / "data")])
     err = capsys.readouterr().err
-    assert code == 7 and "give the video file" in err and "only apply" not in err
+    assert code == 2 and "give the video file" in err and "only apply" not in err
 
 
 def test_a_pose_file_alone_is_still_analysed(

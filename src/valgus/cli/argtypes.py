@@ -9,6 +9,14 @@ from typing import get_args
 
 from valgus.config import Sex
 from valgus.core.result import LegChoice
+from valgus.errors import ValgusError
+
+
+class UsageError(ValgusError):
+    """Options that do not go together: bad input (exit 2), said on one line before anything
+    is read."""
+
+    exit_code = 2
 
 
 def positive_float(text: str) -> float:

@@ -23,7 +23,13 @@ from valgus.cli import batch as batch_cli
 from valgus.cli import records as records_cli
 from valgus.cli import upkeep as upkeep_cli
 from valgus.cli import users as users_cli
-from valgus.cli.argtypes import LEG_CHOICES, SEX_CHOICES, positive_float, positive_int
+from valgus.cli.argtypes import (
+    LEG_CHOICES,
+    SEX_CHOICES,
+    UsageError,
+    positive_float,
+    positive_int,
+)
 from valgus.config import AnalysisConfig, InputLimits, Sex
 from valgus.core.pose import PoseSeries
 from valgus.core.result import LegChoice
@@ -245,13 +251,6 @@ def _save_poses(series: PoseSeries, path: Path) -> Path:
     except OSError as err:
         raise ValgusError(
             f"cannot write pose file {path}: {err.strerror or err}") from err
-
-
-class UsageError(ValgusError):
-    """Options that do not go together: bad input (exit 2), said on one line before anything
-    is read."""
-
-    exit_code = 2
 
 
 def check_save_options(args: argparse.Namespace) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, get_args
 
 from valgus.cli import person as person_cli
+from valgus.cli.argtypes import UsageError
 from valgus.core.clearance import (
     BANDS,
     NOT_COMPARABLE,
@@ -222,8 +223,8 @@ def prepare_save(args: argparse.Namespace) -> tuple[Records, PersonInfo, StagedF
     directory: the analysis reads that copy (``.temp``), so the record pairs it with exactly
     the bytes analysed, whatever happens to the original meanwhile."""
     if args.video.suffix.lower() == ".npz":
-        raise RecordError("--save stores the video with its analysis: give the video file, "
-                          "not a pose file")
+        raise UsageError("--save stores the video with its analysis: give the video file, "
+                         "not a pose file")
     records = open_records(args)
     try:
         person = records.ensure_person(args.person, args.sex)
