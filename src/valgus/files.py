@@ -1,11 +1,12 @@
 """Writing output files so that each is either complete or absent and private (0600 files, 0700
 folders: ``analyze --out``, batch results, reports), and CSV cells that a spreadsheet reads as
 text, never as a formula (``csv_cell``), and text with its control characters escaped
-(``printable``: for the terminal and for CSV cells)."""
+(``printable``: for the terminal and for CSV cells); the sha256 of a file (``sha256_file``)."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import tempfile
@@ -26,6 +27,8 @@ _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(nan|inf)", re
 # C0 controls, DEL and C1 controls: ESC starts a terminal escape sequence, CR rewrites the line.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+_HASH_CHUNK = 1 << 20
 
 
 def printable(text: str) -> str:
@@ -87,3 +90,13 @@ def write_atomic(path: Path, data: bytes) -> Path:
             os.unlink(tmp)
         raise
     return path
+
+
+def sha256_file(path: Path) -> str:
+    """sha256 (hex) of a file's content, read in chunks (never whole into memory). Raises
+    OSError."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(_HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()

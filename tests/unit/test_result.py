@@ -229,20 +229,15 @@ def test_another_clip_of_the_same_name_never_overwrites_results(tmp_path: Path) 
     phone's ``IMG_0001.MOV``), even of the same length and frame count, is written beside them
     as ``stem-2``, ``stem-3``, ... and a re-run of that one finds its own files again. Results
     without a hash (an earlier valgus) are never taken for this clip's."""
-    from valgus.present.export import (
-        SOURCE_SHA256,
-        file_sha256,
-        json_bytes,
-        results_stem,
-        write_all,
-    )
+    from valgus.files import sha256_file
+    from valgus.present.export import SOURCE_SHA256, json_bytes, results_stem, write_all
 
     result, kin = analyze_series(squats("left", 4.0, 3)[1])
     clip, other_clip, third_clip = (tmp_path / n for n in ("a.mov", "b.mov", "c.mov"))
     clip.write_bytes(b"one phone's clip")
     other_clip.write_bytes(b"another phone's clip")
     third_clip.write_bytes(b"a third clip")
-    digest, other, third = (file_sha256(p) for p in (clip, other_clip, third_clip))
+    digest, other, third = (sha256_file(p) for p in (clip, other_clip, third_clip))
     assert digest == hashlib.sha256(b"one phone's clip").hexdigest()
     out = tmp_path / "out"
     assert results_stem(out, "clip", digest) == "clip"  # nothing there yet

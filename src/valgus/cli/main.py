@@ -34,9 +34,9 @@ from valgus.config import AnalysisConfig, InputLimits, Sex
 from valgus.core.pose import PoseSeries
 from valgus.core.result import LegChoice
 from valgus.errors import InputTooLargeError, ValgusError, VideoError
-from valgus.files import PARTIAL_PREFIX, private_dir, write_atomic
+from valgus.files import PARTIAL_PREFIX, private_dir, sha256_file, write_atomic
 from valgus.pipeline import VideoAnalysis, analyze_series, analyze_video
-from valgus.present.export import file_sha256, format_report, results_stem, write_all
+from valgus.present.export import format_report, results_stem, write_all
 from valgus.runtime.estimator import native_logs_silenced
 
 
@@ -299,7 +299,7 @@ def analyze(args: argparse.Namespace) -> int:
         # The same clip is told by its content: the hash of the file given (with --save, of
         # the copy analysed and stored), recorded in the JSON.
         try:
-            digest = staged.sha256 if staged is not None else file_sha256(args.video)
+            digest = staged.sha256 if staged is not None else sha256_file(args.video)
         except OSError as err:
             raise ValgusError(
                 f"cannot read {args.video} again to hash it: {err.strerror or err}") from err

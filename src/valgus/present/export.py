@@ -6,7 +6,6 @@ CSV cell through ``files.csv_cell`` (no spreadsheet formulas from user text)."""
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 from pathlib import Path
@@ -39,17 +38,6 @@ LEG_FIELDS = (
 # a later run tells a re-run of the same clip from another clip of the same name. Not part of
 # ``AnalysisResult`` (``from_dict`` ignores it).
 SOURCE_SHA256 = "source_sha256"
-_HASH_CHUNK = 1 << 20
-
-
-def file_sha256(path: Path) -> str:
-    """sha256 (hex) of a file's content, read in chunks (never whole into memory). Raises
-    OSError."""
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(_HASH_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def json_bytes(result: AnalysisResult, source_sha256: str | None = None) -> bytes:
@@ -144,7 +132,7 @@ def _same_clip(path: Path, source_sha256: str) -> bool:
 
 def results_stem(out_dir: Path, stem: str, source_sha256: str) -> str:
     """The file stem under which the results of the file hashing to ``source_sha256``
-    (``file_sha256``) are written in ``out_dir``: ``stem`` when nothing is there or the results
+    (``sha256_file``) are written in ``out_dir``: ``stem`` when nothing is there or the results
     there are of the same content (a re-run replaces them), else the first of ``stem-2``,
     ``stem-3``, ... that is free or holds this content, so that another clip of the same name
     (``a/clip.mp4`` after ``b/clip.mp4``, ``clip.mov`` after ``clip.mp4``, another phone's

@@ -40,6 +40,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from valgus.files import sha256_file as sha256_file  # re-exported: one helper, in files
 from valgus.paths import data_dir
 from valgus.store.errors import NoRecordsError, StorageError
 from valgus.store.migrate import check_schema, upgrade
@@ -384,15 +385,6 @@ def finish_stage(staged: StagedFile) -> StagedFile:
         os.fsync(f.fileno())
     staged.sha256, staged.size_bytes = digest.hexdigest(), size
     return staged
-
-
-def sha256_file(path: Path) -> str:
-    """sha256 (hex) of a file's content."""
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(_COPY_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _reason(err: SQLAlchemyError) -> str:

@@ -34,8 +34,9 @@ from valgus.core.clearance import (
 )
 from valgus.core.correction import in_force as corrections_in_force
 from valgus.core.result import AnalysisResult
+from valgus.files import sha256_file
 from valgus.store import correction_rows as point_corrections
-from valgus.store.db import Database, sha256_file
+from valgus.store.db import Database
 from valgus.store.errors import RecordError
 from valgus.store.info import (
     AnalysisInfo,

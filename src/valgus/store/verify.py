@@ -23,8 +23,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from valgus.core.clearance import ClearanceInputs
+from valgus.files import sha256_file
 from valgus.store.correction_rows import correction_dict, session_rows
-from valgus.store.db import Database, sha256_file
+from valgus.store.db import Database
 from valgus.store.info import clearance_info
 from valgus.store.models import AuditEntry, ClearanceRecord, Review, Signature, TestSession
 from valgus.store.sessions import current_analyses
