@@ -188,6 +188,17 @@ def test_save_with_another_sex_says_the_record_was_not_changed(
                     "the record with `valgus person RUN-1 --sex female --by NAME`"]
     with Records.open(data_dir, readonly=True) as records:
         assert records.get_person("RUN-1").sex is None
+    # No sex recorded is scored as not given: --sex unspecified is the clinic's setting for
+    # the record, nothing is flagged, so there is no note.
+    code, _, err = _run(["analyze", str(clip), "--save", "--person", "RUN-1", "--sex",
+                         "unspecified"], capsys)
+    assert code == 0 and "note:" not in err, err
+    with Records.open(data_dir, readonly=True) as records:
+        assert records.get_person("RUN-1").sex is None
+        visit = records.list_sessions("RUN-1")[-1]
+        newest = records.list_analyses(visit.id)[-1]
+        assert newest.result.config.sex == "unspecified"
+        assert not records.settings_check(newest, None).flagged
     # A new person is added with the sex given, and the same sex again says nothing.
     for person in ("RUN-2", "RUN-2"):
         code, _, err = _run(["analyze", str(clip), "--save", "--person", person, "--sex",

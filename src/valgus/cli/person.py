@@ -18,9 +18,15 @@ if TYPE_CHECKING:
     from valgus.store.service import AnalysisInfo, PersonInfo, Records
 
 COMMANDS = ("person", "rescore")
-SEX_WORDS = {None: "none", "unspecified": "not given", "female": "female",
-             "male": "male"}
 RESCORE_HINT = "valgus rescore ANALYSIS_ID --by NAME"
+
+
+def sex_words(sex: str | None) -> str:
+    """A recorded sex in words (``provenance.SEX_WORDS``; None: "none"), imported here so the
+    database layer is loaded only when a records command runs."""
+    from valgus.store.provenance import SEX_WORDS
+
+    return SEX_WORDS.get(sex, str(sex))
 
 
 def add_parsers(
@@ -66,17 +72,17 @@ def run(records: Records, args: argparse.Namespace) -> str:
     change = records.set_person_sex(args.person, args.sex, args.by)
     code = change.person.code
     if not change.changed:
-        return (f"{code}: the recorded sex is {SEX_WORDS[change.old]} already; nothing "
+        return (f"{code}: the recorded sex is {sex_words(change.old)} already; nothing "
                 "changed\n" + _flagged(records, change.person))
-    return (f"{code}: recorded sex set to {SEX_WORDS[change.person.sex]} (was "
-            f"{SEX_WORDS[change.old]}) by {args.by}; the clinic's settings for {code} follow "
+    return (f"{code}: recorded sex set to {sex_words(change.person.sex)} (was "
+            f"{sex_words(change.old)}) by {args.by}; the clinic's settings for {code} follow "
             "it from now on\n" + _flagged(records, change.person))
 
 
 def _show(records: Records, person: PersonInfo) -> str:
     sessions = records.list_sessions(person.code)
     scored = "" if person.sex else " (scored as not given)"
-    return (f"{person.code}: recorded sex: {SEX_WORDS[person.sex]}{scored}; "
+    return (f"{person.code}: recorded sex: {sex_words(person.sex)}{scored}; "
             f"{plural(len(sessions), 'session')}; in the records since "
             f"{person.created_at:%Y-%m-%d}\n" + _flagged(records, person))
 

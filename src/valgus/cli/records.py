@@ -228,7 +228,9 @@ def prepare_save(args: argparse.Namespace) -> tuple[Records, PersonInfo, StagedF
     records = open_records(args)
     try:
         person = records.ensure_person(args.person, args.sex)
-        if args.sex and person.sex != args.sex:
+        # Flagged only when scored with another sex than the clinic's for the record (no sex
+        # recorded is scored as unspecified: ``provenance.clinic_config``).
+        if args.sex and (person.sex or "unspecified") != args.sex:
             _sex_not_recorded(person, args.sex)
         staged = records.stage_clip(args.video)
     except BaseException:
@@ -240,7 +242,7 @@ def prepare_save(args: argparse.Namespace) -> tuple[Records, PersonInfo, StagedF
 def _sex_not_recorded(person: PersonInfo, sex: str) -> None:
     """``analyze --save --sex`` for a person recorded with another sex (or none): this clip is
     scored with ``sex``, the record keeps its own; said on one line, with how to change it."""
-    was = person_cli.SEX_WORDS.get(person.sex, str(person.sex))
+    was = person_cli.sex_words(person.sex)
     print(f"note: {person.code}'s recorded sex ({was}) was not changed to {sex}: this analysis "
           f"is scored as {sex} and flagged against the record; a clinician changes the "
           f"record with `valgus person {person.code} --sex {sex} --by NAME`", file=sys.stderr)

@@ -29,7 +29,9 @@ from valgus.store.info import AnalysisInfo, analysis_info, now
 from valgus.store.models import Analysis
 from valgus.store.sessions import open_session
 
-SEX_WORDS = {"unspecified": "not given", "female": "female", "male": "male"}
+# A sex in words, as the CLI and the flags show it (None: no sex recorded for the person).
+SEX_WORDS: dict[str | None, str] = {None: "none", "unspecified": "not given",
+                                    "female": "female", "male": "male"}
 # Compared one by one below in words; every other setting is compared field by field.
 NAMED = {"sex", "valgus.female_deg", "valgus.male_deg", "valgus.unspecified_deg",
          "valgus.method_sem_deg", "valgus.tool_error_sd_deg", "clearance.required_reps",
