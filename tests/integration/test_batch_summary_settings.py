@@ -1,8 +1,9 @@
 """``summary.csv`` says what each clip was scored against: ``sex``, ``threshold_deg`` and
 ``fppa_definition``, after the earlier columns (kept, in their order), so that summaries run
 with and without ``--sex`` can be told apart. A resumed batch reads the records of an earlier
-valgus, which lack them, and fills them from each clip's stored result. No pose model: the
-clip's analysis is synthetic squats run through the real scoring."""
+valgus, which lack them, and fills them from each clip's stored result, or for a clip that
+failed from the batch's options, as a clip failing now gets them. No pose model: the clip's
+analysis is synthetic squats run through the real scoring."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from valgus.batch.jobs import (
     BatchOptions,
     ClipRecord,
     analyze_clip,
+    failed_outcome,
     iter_summary,
     write_summary,
 )
@@ -82,7 +84,9 @@ def test_the_columns_come_last_and_say_what_the_clip_was_scored_against(
 def test_a_resumed_batch_reads_an_earlier_valgus_records_and_summary(tmp_path: Path) -> None:
     """Records and a summary.csv written before the columns existed: the done clip is skipped
     and its row says what its stored result was scored against (here a woman's clip scored on
-    the unmapped keypoint FPPA, as an earlier valgus did); the clip that failed keeps its sex."""
+    the unmapped keypoint FPPA, as an earlier valgus did); the clip that failed gets the
+    batch's settings, the same three as a clip failing in this run; a clip whose stored result
+    cannot be read keeps its sex alone."""
     clips, out = tmp_path / "clips", tmp_path / "out"
     clips.mkdir()
     out.mkdir(mode=0o700)
@@ -91,7 +95,11 @@ def test_a_resumed_batch_reads_an_earlier_valgus_records_and_summary(tmp_path: P
     v = dataclasses.replace(AnalysisConfig().valgus, female_definition="keypoint")
     result, kin = analyze_series(series, AnalysisConfig(sex="female", valgus=v))
     names = [p.name for p in write_all(result, kin, out, "a.mp4")]
-    for name, outputs, status in (("a.mp4", names, "ok"), ("b.mp4", [], "error")):
+    unreadable = [p.name for p in write_all(result, kin, out, "c.mp4")]
+    (out / "c.mp4.valgus.json").write_text("{not json")
+    for name, outputs, status in (
+        ("a.mp4", names, "ok"), ("b.mp4", [], "error"), ("c.mp4", unreadable, "ok")
+    ):
         clip = clips / name
         clip.write_bytes(b"stands in for a video")
         st = clip.stat()
@@ -105,13 +113,18 @@ def test_a_resumed_batch_reads_an_earlier_valgus_records_and_summary(tmp_path: P
     (old,) = iter_summary(out / "summary.csv")
     assert old["status"] == "ok" and old.get("sex") is None
     report = run_batch(clips, out, options, workers=1, clip_fn=_never)
-    assert report.analysed == [] and sorted(report.skipped) == ["a.mp4", "b.mp4"]
+    assert report.analysed == [] and sorted(report.skipped) == ["a.mp4", "b.mp4", "c.mp4"]
     rows = {r["file"]: r for r in iter_summary(out / "summary.csv")}
     assert tuple(rows["a.mp4"]) == SUMMARY_COLUMNS
     assert (rows["a.mp4"]["sex"], rows["a.mp4"]["threshold_deg"],
             rows["a.mp4"]["fppa_definition"]) == ("female", "12.00", "keypoint")
     assert (rows["b.mp4"]["sex"], rows["b.mp4"]["threshold_deg"],
-            rows["b.mp4"]["fppa_definition"]) == ("female", "", "")
+            rows["b.mp4"]["fppa_definition"]) == ("female", "12.00", "thigh_marker")
+    fresh = failed_outcome(clips / "b.mp4", options, "the worker died").record.row()
+    settings = ("sex", "threshold_deg", "fppa_definition")
+    assert {c: rows["b.mp4"][c] for c in settings} == {c: fresh[c] for c in settings}
+    assert (rows["c.mp4"]["sex"], rows["c.mp4"]["threshold_deg"],
+            rows["c.mp4"]["fppa_definition"]) == ("female", "", "")
 
 
 def _never(path: str, options: BatchOptions) -> jobs.ClipOutcome:

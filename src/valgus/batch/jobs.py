@@ -80,8 +80,10 @@ class ClipRecord:
     ``threshold_deg`` and ``fppa_definition``: what the clip was scored against (the sex the
     threshold is chosen by, "unspecified" when none was given; the threshold in degrees; the
     FPPA definition it was set on, "keypoint" or "thigh_marker"), from the analysis's own
-    settings (``scored_with``); blank where not known (a record of an earlier valgus whose
-    results cannot be read).
+    settings (``scored_with``). A clip that failed has no analysis: the settings the batch
+    scores its clips with (``options_config``), whichever valgus wrote the record. Only a
+    record of an earlier valgus whose stored result cannot be read has the sex alone (from
+    its settings) and the other two blank.
     """
 
     file: str
@@ -283,24 +285,27 @@ def load_record(out_dir: Path, clip: Path, options: BatchOptions) -> ClipRecord 
     if not all((out_dir / name).is_file() for name in record.outputs):
         return None
     if not record.fppa_definition:
-        _fill_scored_with(out_dir, record)
+        _fill_scored_with(out_dir, record, options)
     return record
 
 
-def _fill_scored_with(out_dir: Path, record: ClipRecord) -> None:
+def _fill_scored_with(out_dir: Path, record: ClipRecord, options: BatchOptions) -> None:
     """A record of an earlier valgus, without the ``scored_with`` columns: taken from the
     clip's stored result, which keeps the settings it was scored with (a result from before
-    the FPPA was mapped reads as "keypoint", as it was); the sex alone from the record's
-    settings when there is no result (a clip that was not analysed)."""
-    record.sex = str(record.settings.get("sex", ""))
+    the FPPA was mapped reads as "keypoint", as it was). A clip without a stored result (it
+    failed, so was not scored) gets the settings of ``options``, which the record was made
+    with (``load_record``), as a clip failing now does (``failed_outcome``). A stored result
+    that cannot be read leaves the sex alone, from the record's settings."""
     result = next((name for name in record.outputs if name.endswith(".valgus.json")), None)
     if result is None:
-        return
-    try:
-        data = json.loads((out_dir / result).read_text(encoding="utf-8"))
-        cfg = AnalysisResult.from_dict(data).config
-    except (OSError, ValueError, TypeError):
-        return
+        cfg = options_config(options)
+    else:
+        record.sex = str(record.settings.get("sex", ""))
+        try:
+            data = json.loads((out_dir / result).read_text(encoding="utf-8"))
+            cfg = AnalysisResult.from_dict(data).config
+        except (OSError, ValueError, TypeError):
+            return
     for name, value in scored_with(cfg).items():
         setattr(record, name, value)
 
