@@ -108,9 +108,11 @@ def main() -> None:
     results = []
     if args.definitions:
         from accuracy_definitions import report
-        from accuracy_set import CACHE, DEEP_BODIES, clips
+        from accuracy_set import SETS, clips, set_dir
 
-        todo = args.clips or [*clips(), *clips(CACHE.parent / "deep", DEEP_BODIES)]
+        todo = args.clips or [
+            clip for name, bodies in SETS.items() for clip in clips(set_dir(name), bodies)
+        ]
     else:
         todo = args.clips or DEFAULT_CLIPS
     with native_logs_silenced():

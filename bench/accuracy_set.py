@@ -1,7 +1,7 @@
 """The issue-12 accuracy set: 10 rendered bodies, square camera, truth for every FPPA definition.
 
-Renders on demand (skips clips already there) into ``~/.cache/valgus/<set>`` (outside git;
-``--out`` to change), with the synth environment (torch, anny, pyrender)::
+Renders on demand (skips clips already there) into ``~/.cache/valgus/<set>`` (``set_dir``;
+outside git; ``--out`` to change), with the synth environment (torch, anny, pyrender)::
 
     nice -n 10 .venv/bin/python bench/accuracy_set.py [--set deep] [--only NAME ...] [--list]
 
@@ -10,7 +10,9 @@ muscle (thigh girth) and proportions (anny phenotypes, 0..1). Each clip: 4 reps 
 depth (45-90 deg true knee flexion), each leg its own valgus (0-25 deg, set on the square-on
 camera's joint-centre FPPA), camera square (yaw 0), 854x480 at 25 fps, 2.6 s per rep.
 ``--set deep``: 8 more bodies squatting 95-115 deg, as real clips do, filmed from 0.5-1.2 m
-(about 3 min to render both cores). ``bench/accuracy.py --definitions`` measures both.
+(about 3 min to render both cores). ``--only NAME ...``: just those bodies, of either set,
+each into its own set's folder (``--set`` with ``--only`` must hold every name).
+``bench/accuracy.py --definitions`` measures both sets.
 """
 
 from __future__ import annotations
@@ -22,7 +24,16 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-CACHE = Path.home() / ".cache" / "valgus" / "accuracy12"
+CACHE_ROOT = Path.home() / ".cache" / "valgus"
+DEFAULT_SET = "accuracy12"
+
+
+def set_dir(name: str) -> Path:
+    """The folder a set's clips are rendered into by default: ``~/.cache/valgus/<name>``."""
+    return CACHE_ROOT / name
+
+
+CACHE = set_dir(DEFAULT_SET)
 
 
 @dataclass(frozen=True)
@@ -111,22 +122,32 @@ def clips(out_dir: Path = CACHE, bodies: tuple[Body, ...] = BODIES) -> list[Path
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--set", choices=sorted(SETS), default="accuracy12",
-                   help="accuracy12: the 10 bodies at 45-90 deg; deep: 8 more at 95-115 deg")
+    p.add_argument("--set", choices=sorted(SETS), default=None,
+                   help="accuracy12 (the default): the 10 bodies at 45-90 deg; "
+                   "deep: 8 more at 95-115 deg")
     p.add_argument("--out", type=Path, default=None, help="default ~/.cache/valgus/<set>")
-    p.add_argument("--only", nargs="*", default=None, choices=sorted(BY_NAME))
+    p.add_argument("--only", nargs="*", default=None, choices=sorted(BY_NAME),
+                   help="just these bodies, of either set (each into its set's folder)")
     p.add_argument("--list", action="store_true", help="print the commands and stop")
     args = p.parse_args(argv)
-    args.out = args.out or CACHE.parent / args.set
-    args.out.mkdir(parents=True, exist_ok=True)
-    for body in SETS[args.set]:
-        if args.only and body.name not in args.only:
-            continue
-        cmd = command(body, args.out)
+    if args.only and args.set:
+        outside = [n for n in args.only if n not in {b.name for b in SETS[args.set]}]
+        if outside:
+            p.error(f"--only {' '.join(outside)}: not in --set {args.set} (leave out --set "
+                    "to render each body into its own set's folder)")
+    todo = [
+        (body, args.out or set_dir(name))
+        for name, bodies in SETS.items()
+        for body in bodies
+        if (body.name in args.only if args.only else name == (args.set or DEFAULT_SET))
+    ]
+    for body, out in todo:
+        out.mkdir(parents=True, exist_ok=True)
+        cmd = command(body, out)
         if args.list:
             print(shlex.join(cmd))
             continue
-        if (args.out / f"{body.name}.truth.json").exists():
+        if (out / f"{body.name}.truth.json").exists():
             print(f"{body.name}: already rendered")
             continue
         print(f"{body.name}: rendering", flush=True)
