@@ -70,7 +70,7 @@ def test_settings_check_names_what_differs_from_the_clinic() -> None:
     before, _ = analyze_series(series, keypoint_era_config("female"))
     check = settings_check(before, "female", policy)
     assert check.own == () and check.other == () and check.flagged
-    assert check.definition == ("from pose keypoints (clinic: mapped to skin markers)",
+    assert check.definition == ("FPPA from pose keypoints (clinic: mapped to skin markers)",
                                 "borderline margin 3.35 deg (clinic: 4.04 deg)")
     result, _ = analyze_series(series, runner_config(20.0, reps=5), "left")
     check = settings_check(result, "female", policy)
@@ -116,6 +116,8 @@ def test_rescore_under_the_clinics_settings(rec: Records, tmp_path: Path) -> Non
     assert line.actor == "dr.vega" and line.detail["from_analysis"] == saved.id
     assert line.detail["analysis_id"] == new.id
     assert line.detail["replaced"] == ["FPPA threshold 25.0 deg (clinic: 12.0 deg)"]
+    assert new.replaced == ("FPPA threshold 25.0 deg (clinic: 12.0 deg)",)
+    assert new.from_analysis == saved.id and new.person_code == "RUN-080"
     with pytest.raises(RecordError, match="clinic's settings already"):
         rec.rescore(new.id, "dr.vega")
     with pytest.raises(RecordError, match="not the one in force"):
@@ -150,8 +152,8 @@ def test_an_analysis_stored_before_the_definition_changed_says_so() -> None:
     check = settings_check(before, "male", policy)
     assert check.flagged and check.differs and not check.own and not check.other
     assert check.text() == (
-        "Scored on another FPPA definition than the clinic's: from pose keypoints (clinic: "
-        "mapped to skin markers); borderline margin 3.35 deg (clinic: 4.04 deg); re-score to "
+        "Scored on another FPPA definition than the clinic's: FPPA from pose keypoints "
+        "(clinic: mapped to skin markers); borderline margin 3.35 deg (clinic: 4.04 deg); re-score to "
         "apply the clinic's.")
     assert "thigh_marker" not in check.text() and "runner's own" not in check.text()
     # Neither it nor the clinic maps (sex not given on both sides): nothing differs that was
@@ -189,5 +191,9 @@ def test_rescore_an_analysis_of_another_definition(rec: Records, tmp_path: Path)
     assert not rec.settings_check(new, person_sex).differs
     (line,) = [a for a in rec.audit_log() if a.action == "rescored"]
     # What it replaced, in words; not the map parameters it never used.
-    assert line.detail["replaced"] == ["from pose keypoints (clinic: mapped to skin markers)",
+    assert line.detail["replaced"] == ["FPPA from pose keypoints (clinic: mapped to skin "
+                                       "markers)",
                                        "borderline margin 3.35 deg (clinic: 4.04 deg)"]
+    # Given back as audited, with the analysis it replaced.
+    assert list(new.replaced) == line.detail["replaced"]
+    assert new.from_analysis == saved.id and new.person_code == "RUN-082"

@@ -15,7 +15,7 @@ from valgus.core.reasons import plural
 from valgus.store.errors import RecordError
 
 if TYPE_CHECKING:
-    from valgus.store.service import AnalysisInfo, PersonInfo, Records
+    from valgus.store.service import PersonInfo, Records, SessionInfo
 
 COMMANDS = ("person", "rescore")
 RESCORE_HINT = "valgus rescore ANALYSIS_ID --by NAME"
@@ -61,7 +61,7 @@ def read_only(args: argparse.Namespace) -> bool:
 def run(records: Records, args: argparse.Namespace) -> str:
     """Run ``person`` or ``rescore``; what to print."""
     if args.command == "rescore":
-        return _rescore(records, args.analysis_id, args.by)
+        return rescore(records, args.analysis_id, args.by)[0]
     if args.sex is None:
         if args.by is not None:
             raise RecordError("--by names who changes the record: give --sex too, or leave "
@@ -84,15 +84,20 @@ def _show(records: Records, person: PersonInfo) -> str:
     scored = "" if person.sex else " (scored as not given)"
     return (f"{person.code}: recorded sex: {sex_words(person.sex)}{scored}; "
             f"{plural(len(sessions), 'session')}; in the records since "
-            f"{person.created_at:%Y-%m-%d}\n" + _flagged(records, person))
+            f"{person.created_at:%Y-%m-%d}\n" + _flagged(records, person, sessions))
 
 
-def _flagged(records: Records, person: PersonInfo) -> str:
+def _flagged(
+    records: Records, person: PersonInfo, sessions: list[SessionInfo] | None = None
+) -> str:
     """The analyses in force that the person's recorded sex now flags (made under another sex
-    or FPPA definition, or other own settings): those of open sessions can be re-scored."""
+    or FPPA definition, or other own settings): those of open sessions can be re-scored.
+    ``sessions``: the person's, when read already."""
     open_ids: list[int] = []
     signed_ids: list[int] = []
-    for visit in records.list_sessions(person.code):
+    if sessions is None:
+        sessions = records.list_sessions(person.code)
+    for visit in sessions:
         for a in records.list_analyses(visit.id):
             if records.settings_check(a, person.sex).flagged:
                 (signed_ids if visit.signed else open_ids).append(a.id)
@@ -118,15 +123,14 @@ def _ids(ids: list[int]) -> str:
     return ("analysis " if len(ids) == 1 else "analyses ") + ", ".join(map(str, ids))
 
 
-def _rescore(records: Records, analysis_id: int, by: str) -> str:
-    old: AnalysisInfo = records.get_analysis(analysis_id)
-    visit = records.get_session(old.clip.session_id)
-    person = records.get_person(visit.person_code)
-    replaced = records.settings_check(old, person.sex).replaced
+def rescore(records: Records, analysis_id: int, by: str) -> tuple[str, int]:
+    """``valgus rescore``: what to print, and the session of the analysis (whose summary the
+    caller shows). The settings replaced are those ``Records.rescore`` checked and audited."""
     new = records.rescore(analysis_id, by)
-    lines = [f"re-scored analysis {old.id} ({old.clip.original_name}, session {visit.id} of "
-             f"{visit.person_code}) under the clinic's settings: analysis {new.id} is in force; "
-             f"analysis {old.id} stays on record, and a review's re-banded reps of it no longer "
+    old, session_id = new.from_analysis, new.clip.session_id
+    lines = [f"re-scored analysis {old} ({new.clip.original_name}, session {session_id} of "
+             f"{new.person_code}) under the clinic's settings: analysis {new.id} is in force; "
+             f"analysis {old} stays on record, and a review's re-banded reps of it no longer "
              "apply",
-             "settings replaced: " + ("; ".join(replaced) if replaced else "none")]
-    return "\n".join(lines)
+             "settings replaced: " + ("; ".join(new.replaced) if new.replaced else "none")]
+    return "\n".join(lines), session_id

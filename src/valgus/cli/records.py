@@ -287,11 +287,12 @@ def run(args: argparse.Namespace) -> int:
             _clearance(records, args)
         elif args.command == "policy":
             _policy(records, args)
+        elif args.command == "rescore":
+            text, session_id = person_cli.rescore(records, args.analysis_id, args.by)
+            print(text)
+            print(format_summary(records.session_summary(session_id)))
         elif args.command in person_cli.COMMANDS:
             print(person_cli.run(records, args))
-            if args.command == "rescore":
-                session_id = records.get_analysis(args.analysis_id).clip.session_id
-                print(format_summary(records.session_summary(session_id)))
     return 0
 
 

@@ -49,7 +49,7 @@ class SettingsCheck:
     stance leg, borderline margin), in words such as "FPPA threshold 20.0 deg (clinic: 11.3
     deg)". ``definition``: for the person's own sex, the FPPA definition the analysis was
     scored on when it is not the clinic's, and the borderline margin that follows from it
-    ("from pose keypoints (clinic: mapped to skin markers)"): an analysis stored before the
+    ("FPPA from pose keypoints (clinic: mapped to skin markers)"): an analysis stored before the
     clinic's definition changed, not the runner's choice; it decides the verdict too. ``other``:
     any other setting that differs from this version's defaults (a result of an older version,
     or a changed setting), as "section.name value (default value)"; the thigh-marker map's
@@ -125,10 +125,8 @@ def settings_check(
     used_def, wanted_def = definition_label(cfg), definition_label(clinic)
     redefined = cfg.sex == clinic.sex and used_def != wanted_def
     definition: list[str] = []
-    if redefined:
-        definition.append(f"{used_def} (clinic: {wanted_def})")
-    elif used_def != wanted_def:
-        own.append(f"FPPA {used_def} (clinic: {wanted_def})")
+    if used_def != wanted_def:
+        (definition if redefined else own).append(f"FPPA {used_def} (clinic: {wanted_def})")
     margin, clinic_margin = (cfg.valgus.margin_deg(cfg.sex),
                              clinic.valgus.margin_deg(clinic.sex))
     if abs(margin - clinic_margin) > 1e-9:
@@ -159,12 +157,24 @@ def _margin_on(clinic: AnalysisConfig, cfg: AnalysisConfig) -> float:
     return valgus.margin_deg(clinic.sex)
 
 
-def rescore(db: Database, analysis_id: int, by: str, policy: ClearancePolicy) -> AnalysisInfo:
+@dataclass(frozen=True)
+class Rescored(AnalysisInfo):
+    """The analysis ``rescore`` stored (the one in force now), with what it replaced:
+    ``from_analysis`` the id of the analysis re-scored, ``person_code`` whose session it is, and
+    ``replaced`` the settings replaced, in words (``SettingsCheck.replaced``: as audited)."""
+
+    from_analysis: int
+    person_code: str
+    replaced: tuple[str, ...]
+
+
+def rescore(db: Database, analysis_id: int, by: str, policy: ClearancePolicy) -> Rescored:
     """Score the analysis's stored poses again under the clinic's settings (``clinic_config``
     for the person's recorded sex, the stance leg found for each rep) and store the result as
     the newest analysis of its clip: the one in force. Its poses are stored again with it (the
     old analysis keeps its own). Audited as "rescored" with the settings it replaced. Review
-    overrides of the old analysis do not carry over: its reps may differ.
+    overrides of the old analysis do not carry over: its reps may differ. Gives back the new
+    analysis with the settings it replaced (``Rescored``).
 
     Raises:
         NotFoundError: no such analysis.
@@ -187,6 +197,7 @@ def rescore(db: Database, analysis_id: int, by: str, policy: ClearancePolicy) ->
                               f"(analysis {row.clip.analyses[-1].id} is)")
         info = analysis_info(db, row)
         sex = cast(Sex | None, row.clip.session.person.sex)
+        person_code = row.clip.session.person.code
     if info.poses_path is None:
         raise RecordError(f"analysis {analysis_id} kept no poses: analyse the clip again")
     check = settings_check(info.result, sex, policy)
@@ -217,7 +228,11 @@ def rescore(db: Database, analysis_id: int, by: str, policy: ClearancePolicy) ->
             audit.note(s, by, "rescored", f"session {session_id}", analysis_id=new.id,
                        from_analysis=analysis_id, replaced=list(check.replaced))
             poses.publish()
-            return analysis_info(db, new)
+            new_info = analysis_info(db, new)
+            return Rescored(**{f.name: getattr(new_info, f.name)
+                               for f in dataclasses.fields(AnalysisInfo)},
+                            from_analysis=analysis_id, person_code=person_code,
+                            replaced=check.replaced)
     except BaseException:
         poses.discard()
         raise

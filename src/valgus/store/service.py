@@ -63,7 +63,7 @@ from valgus.store.info import (
     SessionInfo,
     SessionSummary,
 )
-from valgus.store.provenance import SettingsCheck
+from valgus.store.provenance import Rescored, SettingsCheck
 from valgus.store.verify import VerifyReport
 
 if TYPE_CHECKING:
@@ -73,7 +73,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AnalysisInfo", "ClearanceInfo", "ClipInfo", "History", "PersonInfo", "PolicySetting",
-    "Records", "ReviewInfo", "SessionInfo", "SessionSummary", "SettingsCheck", "UserInfo",
+    "Records", "Rescored", "ReviewInfo", "SessionInfo", "SessionSummary", "SettingsCheck",
+    "UserInfo",
 ]
 
 
@@ -316,9 +317,10 @@ class Records:
         default thresholds for ``person_sex``); see ``provenance.settings_check``."""
         return provenance.settings_check(analysis.result, person_sex, self.policy)
 
-    def rescore(self, analysis_id: int, by: str) -> AnalysisInfo:
+    def rescore(self, analysis_id: int, by: str) -> Rescored:
         """Score a stored analysis's poses again under the clinic's settings and store it as
-        the analysis in force of its clip (audited); see ``provenance.rescore``."""
+        the analysis in force of its clip (audited): the new analysis, with the settings it
+        replaced; see ``provenance.rescore``."""
         return provenance.rescore(self.db, analysis_id, by, self.policy)
 
     def sign_clearance(
