@@ -196,8 +196,10 @@ def test_reps_deeper_than_the_protocol_are_named_with_the_depth() -> None:
                 SquatRep(0, 3, score(None, depth=111.0), "fine", "looked fine")]
     by_reviewer = leg_verdict("left", reviewed, RULE3)
     assert by_reviewer.verdict == "PASS" and by_reviewer.valid_reps == 3
-    assert any(r.startswith("1 of the 3 counted reps went deeper than 100 deg of knee flexion "
-                            "(to 111 deg)") for r in by_reviewer.reasons)
+    assert by_reviewer.reasons[-1] == (
+        "1 of the 3 counted reps went deeper than 100 deg of knee flexion (to 111 deg), deeper "
+        "than the squats the thresholds were set on (toward 45-60 deg); a reviewer banded them: "
+        "squat toward 60 deg")
     withheld = verdict_of("left", [score(6.0, depth=80.0), score(None, depth=120.0)])
     assert not any("deeper" in r for r in withheld.reasons)
     # A rule without the limit (as stored before it) never says it.

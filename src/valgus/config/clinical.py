@@ -147,10 +147,12 @@ class ClearanceConfig:
     # (Herrington & Munro 2010; Munro 2012), and the fewest from which a leg's reps have a
     # spread (``core.uncertainty``) and a median that one odd rep does not make.
     min_symmetry_reps: int = 3
-    # A leg's reasons say how many of its measured reps went deeper than this knee flexion (deg,
-    # as measured): the studies behind the thresholds squatted toward 45-60 deg (REFERENCE
-    # section 1: "squat toward about 60 deg"; Herrington 2014, Munro 2012), valgus's accuracy
-    # was set on squats to 45-90 deg, and deeper the FPPA changes with depth and reads less well
+    # A leg's reasons say how many of its counted reps went deeper than this knee flexion (deg,
+    # as measured), and with no sex (the unmapped keypoint FPPA, which reads low there) the
+    # measured ones keep the leg from PASS: the studies behind the thresholds squatted toward
+    # 45-60 deg (REFERENCE section 1: "squat toward about 60 deg"; Herrington 2014, Munro
+    # 2012), valgus's accuracy was set on squats to 45-90 deg, and deeper the FPPA changes with
+    # depth and reads less well
     # (README "FPPA definitions": mapped MAE 2.6 vs 1.9 deg; unmapped 11 vs 5 deg below the
     # joint centres). The measured flexion reads 5-8 deg above the true one there (the 90-deg
     # rendered body read 95-98), so 100 deg is just past the deepest validated squat.

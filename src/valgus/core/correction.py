@@ -106,17 +106,17 @@ def remeasure(
     """
     moved = points.moved(moves)
     value = moved.fppa_deg()
-    if mapping != IDENTITY and math.isfinite(value):
+    if mapping.maps and math.isfinite(value):
         ratio = points_hip_width_ratio(*(np.asarray(p, dtype=float) for p in
                                          (moved.hip, moved.knee, moved.ankle, moved.other_hip)))
-        value = float(mapping.apply(value, ratio))
-        low, high = mapping.ratio_range
-        if math.isfinite(ratio) and not math.isfinite(value):
+        if math.isfinite(ratio) and not mapping.covers(ratio):
+            low, high = mapping.ratio_range
             raise ValueError(
                 f"the corrected points give a hip width of {ratio:.3f} of the leg's length, "
                 f"outside the range ({low:.2f}-{high:.2f}) on which the map to skin markers was "
                 "checked, so no FPPA can be given for them: check the points, or band the rep "
                 "by eye")
+        value = float(mapping.apply(value, ratio))
     if not math.isfinite(value):
         raise ValueError("the corrected points give no angle: hip, knee and ankle must be "
                          "apart")

@@ -55,6 +55,19 @@ class FppaMapping:
     ) -> np.ndarray:
         return apply_mapping(raw_deg, self, ratio)
 
+    @property
+    def maps(self) -> bool:
+        """Whether the map changes anything (False for the keypoint definition itself)."""
+        return self.target != "keypoint"
+
+    def covers(self, ratio: np.ndarray | float) -> np.ndarray:
+        """Whether each hip width ratio lies in ``ratio_range``, where the map was fitted (same
+        shape as ``ratio``; NaN is not covered). The one place the range is checked."""
+        low, high = self.ratio_range
+        r = np.asarray(ratio, dtype=float)
+        with np.errstate(invalid="ignore"):
+            return np.asarray((r >= low) & (r <= high))
+
 
 IDENTITY = FppaMapping(0.0, 1.0, "keypoint")
 
@@ -74,11 +87,11 @@ def definition_label(cfg: AnalysisConfig) -> str:
 def mapping_for(cfg: AnalysisConfig) -> FppaMapping:
     """The map from the keypoint FPPA to the definition the analysis's threshold was set on
     (``ValgusThresholds.definition``; the identity where that is "keypoint")."""
-    offset, slope, per_ratio = cfg.valgus.mapping(cfg.sex)
-    if (offset, slope, per_ratio) == (0.0, 1.0, 0.0):
+    target = cfg.valgus.definition(cfg.sex)
+    if target == "keypoint":
         return IDENTITY
-    return FppaMapping(offset, slope, cfg.valgus.definition(cfg.sex), per_ratio,
-                       cfg.valgus.thigh_marker_ratio_range)
+    offset, slope, per_ratio = cfg.valgus.mapping(cfg.sex)
+    return FppaMapping(offset, slope, target, per_ratio, cfg.valgus.thigh_marker_ratio_range)
 
 
 def hip_width_ratio(
@@ -115,7 +128,7 @@ def leg_fppa(kin: Kinematics, side: Side, cfg: AnalysisConfig) -> tuple[np.ndarr
     if leg.fppa_keypoint_deg is not None:
         return leg.fppa_deg, leg.fppa_keypoint_deg
     m = mapping_for(cfg)
-    if m == IDENTITY:
+    if not m.maps:
         return leg.fppa_deg, leg.fppa_deg
     return m.apply(leg.fppa_deg, hip_width_ratio_series(kin, side)), leg.fppa_deg
 
@@ -124,7 +137,7 @@ def in_definition(kin: Kinematics, cfg: AnalysisConfig) -> Kinematics:
     """``kin`` with each leg's ``fppa_deg`` in the definition ``cfg``'s threshold was set on
     (the keypoint one kept in ``fppa_keypoint_deg``), so that every picture, curve and export
     shows the numbers the bands apply to; ``kin`` itself where nothing is mapped."""
-    if mapping_for(cfg) == IDENTITY or kin.left.fppa_keypoint_deg is not None:
+    if not mapping_for(cfg).maps or kin.left.fppa_keypoint_deg is not None:
         return kin
     legs = {}
     for side in ("left", "right"):
@@ -138,7 +151,7 @@ def frame_fppa(raw_deg: float, xy_px: np.ndarray, side: Side, cfg: AnalysisConfi
     keypoint FPPA ``raw_deg`` and its (33, 2) image landmarks (the live page's per-frame
     value)."""
     m = mapping_for(cfg)
-    if m == IDENTITY:
+    if not m.maps:
         return float(raw_deg)
     p = np.asarray(xy_px, float)
     ratio = points_hip_width_ratio(p[lm.hip(side)], p[lm.knee(side)], p[lm.ankle(side)],
@@ -167,10 +180,7 @@ def apply_mapping(
         if ratio is None:
             raise ValueError(f"the mapping to {mapping.target} needs the hip width ratio")
         r = np.asarray(ratio, dtype=float)
-        low, high = mapping.ratio_range
-        with np.errstate(invalid="ignore"):
-            inside = (r >= low) & (r <= high)
-        out = np.where(inside, out + mapping.ratio_deg * r, np.nan)
+        out = np.where(mapping.covers(r), out + mapping.ratio_deg * r, np.nan)
     return np.asarray(out)
 
 

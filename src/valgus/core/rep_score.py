@@ -26,7 +26,7 @@ from valgus.config import AnalysisConfig, ValgusThresholds
 from valgus.core.bottom import bottom_gap, bottom_plateau, plateau_fppa
 from valgus.core.camera import CameraMovement, CameraPath, camera_moved
 from valgus.core.checks import QualityIssue
-from valgus.core.fppa import IDENTITY, hip_width_ratio_series, leg_fppa, mapping_for
+from valgus.core.fppa import hip_width_ratio_series, leg_fppa, mapping_for
 from valgus.core.kinematics import Kinematics
 from valgus.core.reasons import RepIssue, RepIssueCode, incomplete_issue
 from valgus.core.reps import RepCandidate
@@ -301,9 +301,9 @@ def score_rep(
     hip_ratio = float(np.median(body_at)) if body_at.size else None
     fppa_bottom = fppa_keypoint
     unmapped: RepIssue | None = None
-    if mapping != IDENTITY:
+    if mapping.maps:
         low, high = mapping.ratio_range
-        if hip_ratio is not None and not low <= hip_ratio <= high:
+        if hip_ratio is not None and not mapping.covers(hip_ratio):
             # Never extrapolated: outside the fitted range the map's error is unknown (said
             # below, unless the rep is withheld for another reason already).
             unmapped = RepIssue(RepIssueCode.DEFINITION_UNMAPPED,

@@ -105,7 +105,8 @@ class LegRule:
     threshold_deg: float
     error_sd_deg: float
     required_reps: int
-    # Measured reps deeper than this knee flexion (deg) are named in the reasons
+    # Counted reps deeper than this knee flexion (deg) are named in the reasons; on "keypoint"
+    # the measured ones among them also keep the leg from PASS
     # (``ClearanceConfig.protocol_depth_deg``); inf: never.
     protocol_depth_deg: float = math.inf
     # The FPPA definition the reps are in (``ValgusThresholds.definition``): on "keypoint" a
@@ -238,9 +239,8 @@ def leg_verdict(
     overridden = sum(r.overridden for r in counted)
     # Reps past the protocol's depth: named whether measured or banded by a reviewer; only the
     # measured ones keep a keypoint-FPPA leg from PASS (a reviewer's band is the reviewer's).
-    deep = [r.score.depth_deg for r in valid if r.score.depth_deg > rule.protocol_depth_deg]
-    deep_measured = sum(r.fppa_deg is not None and r.score.depth_deg > rule.protocol_depth_deg
-                        for r in stands)
+    deep = [r for r in valid if r.score.depth_deg > rule.protocol_depth_deg]
+    deep_measured = sum(not r.overridden and r.fppa_deg is not None for r in deep)
     verdict = _decide(len(valid), estimate, rule, measured_excessive, confirmed_excessive,
                       reviewer_borderline, deep_measured)
     reasons = leg_reasons(
@@ -254,8 +254,9 @@ def leg_verdict(
     if corrected:
         reasons = (*reasons, _corrected_sentence(corrected))
     if deep:
-        reasons = (*reasons, deeper_than_protocol(len(deep), len(valid), max(deep),
-                                                  rule.protocol_depth_deg, rule.definition))
+        reasons = (*reasons, deeper_than_protocol(
+            len(deep), len(valid), max(r.score.depth_deg for r in deep), rule.protocol_depth_deg,
+            rule.definition if deep_measured else "reviewed"))
     tally = _not_counted(own)
     # The tally, unless the clip's own problem (the first reason) is all that kept them out.
     if len(own) > len(valid) and {code for code, _ in tally} != {"clip_not_assessable"}:

@@ -192,17 +192,21 @@ def leg_reasons(
     return tuple(reasons)
 
 
-def deeper_than_protocol(deep: int, measured: int, deepest_deg: float, limit_deg: float,
+def deeper_than_protocol(deep: int, counted: int, deepest_deg: float, limit_deg: float,
                          definition: str = "keypoint") -> str:
-    """The reason naming a leg's counted reps (``measured``: how many) that went deeper than
-    the depth the thresholds were set on (``ClearanceConfig.protocol_depth_deg``), worded for
-    the FPPA definition in force: on the unmapped keypoint FPPA such reps read low, and the leg
-    is not passed on the measured ones (``scoring.leg_verdict``)."""
-    which = ("the one counted rep" if measured == 1
-             else f"all {measured} counted reps" if deep == measured
-             else f"{deep} of the {measured} counted reps")
+    """The reason naming ``deep`` of a leg's ``counted`` reps that went deeper than the depth
+    the thresholds were set on (``ClearanceConfig.protocol_depth_deg``), worded for the FPPA
+    definition in force: on the unmapped keypoint FPPA such reps read low, and the leg is not
+    passed on the measured ones (``scoring.leg_verdict``); "reviewed": all of them were banded
+    by a reviewer, whose band stands."""
+    which = ("the one counted rep" if counted == 1
+             else f"all {counted} counted reps" if deep == counted
+             else f"{deep} of the {counted} counted reps")
     went = (f"{which} went deeper than {limit_deg:.0f} deg of knee flexion "
             f"(to {deepest_deg:.0f} deg)")
+    if definition == "reviewed":
+        return (f"{went}, deeper than the squats the thresholds were set on (toward 45-60 deg); "
+                "a reviewer banded them: squat toward 60 deg")
     if definition == "keypoint":
         return (
             f"{went}, where this pose-keypoint FPPA reads lower than it does at the depth the "
