@@ -153,8 +153,8 @@ def test_an_analysis_stored_before_the_definition_changed_says_so() -> None:
     assert check.flagged and check.differs and not check.own and not check.other
     assert check.text() == (
         "Scored on another FPPA definition than the clinic's: FPPA from pose keypoints "
-        "(clinic: mapped to skin markers); borderline margin 3.35 deg (clinic: 4.04 deg); re-score to "
-        "apply the clinic's.")
+        "(clinic: mapped to skin markers); borderline margin 3.35 deg (clinic: 4.04 deg); "
+        "re-score to apply the clinic's.")
     assert "thigh_marker" not in check.text() and "runner's own" not in check.text()
     # Neither it nor the clinic maps (sex not given on both sides): nothing differs that was
     # used.
