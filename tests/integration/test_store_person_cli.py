@@ -111,8 +111,15 @@ def test_person_command_shows_and_sets_the_sex(
     code, _, err = _run(["person", "RUN-1", "--sex", "female", "--by", "sam"], capsys)
     assert code == 7
     _one_line_error(err, "only a clinician may")
+    # --sex and --by go together: option misuse, a usage error (exit 2).
     code, _, err = _run(["person", "RUN-1", "--sex", "female"], capsys)
-    assert code == 7
+    assert code == 2
+    _one_line_error(err, "give --by NAME")
+    code, _, err = _run(["person", "RUN-1", "--by", "dr.vega"], capsys)
+    assert code == 2
+    _one_line_error(err, "--by names who changes the record: give --sex too")
+    code, _, err = _run(["person", "RUN-1", "--sex", "female", "--by", ""], capsys)
+    assert code == 2
     _one_line_error(err, "give --by NAME")
     code, _, err = _run(["person", "RUN-9", "--sex", "female", "--by", "dr.vega"], capsys)
     assert code == 6

@@ -96,10 +96,21 @@ def test_a_clip_saved_seven_times_is_stored_once_and_counts_once(
     assert list((tmp_path / "data" / "tmp").iterdir()) == []
 
 
-def test_prepare_save_refuses_a_pose_file(tmp_path: Path) -> None:
-    from valgus.cli.records import prepare_save
-    from valgus.store.errors import RecordError
+def test_save_refuses_a_pose_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``analyze --save`` with a pose file: a usage error (exit 2) with the other ``--save``
+    option checks, before anything is read or any records are made."""
+    from valgus.cli.argtypes import UsageError
+    from valgus.cli.main import check_save_options, main
 
-    args = argparse.Namespace(video=tmp_path / "x.npz")
-    with pytest.raises(RecordError, match="pose file"):
-        prepare_save(args)
+    args = argparse.Namespace(video=tmp_path / "x.NPZ", save=True, person="RUN-1",
+                              session_date=None, data_dir=None)
+    with pytest.raises(UsageError, match="give the video file, not a pose file"):
+        check_save_options(args)
+    data = tmp_path / "data"
+    code = main(["analyze", str(tmp_path / "missing.npz"), "--save", "--person", "RUN-1",
+                 "--data-dir", str(data)])
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("valgus: error: "), err
+    assert "give the video file, not a pose file" in lines[0], err
+    assert not data.exists()  # no records made

@@ -256,8 +256,12 @@ def _save_poses(series: PoseSeries, path: Path) -> Path:
 def check_save_options(args: argparse.Namespace) -> None:
     """Without ``--save`` nothing is stored: ``--person``, ``--session-date`` and
     ``--data-dir`` (which only ``--save`` uses) are refused rather than silently ignored, so
-    that nobody takes the result for stored (UsageError)."""
+    that nobody takes the result for stored; with it, a pose file is refused, as ``--save``
+    stores the video with its analysis (UsageError, before anything is read)."""
     if args.save:
+        if args.video.suffix.lower() == ".npz":
+            raise UsageError("--save stores the video with its analysis: give the video file, "
+                             "not a pose file")
         return
     given = [option for option, value in (("--person", args.person),
                                           ("--session-date", args.session_date),

@@ -10,9 +10,8 @@ import argparse
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from valgus.cli.argtypes import SEX_CHOICES
+from valgus.cli.argtypes import SEX_CHOICES, UsageError
 from valgus.core.reasons import plural
-from valgus.store.errors import RecordError
 
 if TYPE_CHECKING:
     from valgus.store.service import PersonInfo, Records, SessionInfo
@@ -58,17 +57,25 @@ def read_only(args: argparse.Namespace) -> bool:
     return args.command == "person" and args.sex is None
 
 
+def check_options(args: argparse.Namespace) -> None:
+    """``person``: ``--sex`` and ``--by`` go together (UsageError, before the records are
+    read)."""
+    if args.command != "person":
+        return
+    if args.sex is None and args.by is not None:
+        raise UsageError("--by names who changes the record: give --sex too, or leave --by out "
+                         "to show the record")
+    if args.sex is not None and not args.by:
+        raise UsageError("give --by NAME: the clinician who changes the person's sex")
+
+
 def run(records: Records, args: argparse.Namespace) -> str:
     """Run ``person`` or ``rescore``; what to print."""
     if args.command == "rescore":
         return rescore(records, args.analysis_id, args.by)[0]
+    check_options(args)
     if args.sex is None:
-        if args.by is not None:
-            raise RecordError("--by names who changes the record: give --sex too, or leave "
-                              "--by out to show the record")
         return _show(records, records.get_person(args.person))
-    if not args.by:
-        raise RecordError("give --by NAME: the clinician who changes the person's sex")
     change = records.set_person_sex(args.person, args.sex, args.by)
     code = change.person.code
     if not change.changed:

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, get_args
 
 from valgus.cli import person as person_cli
-from valgus.cli.argtypes import UsageError
 from valgus.core.clearance import (
     BANDS,
     NOT_COMPARABLE,
@@ -221,10 +220,8 @@ def prepare_save(args: argparse.Namespace) -> tuple[Records, PersonInfo, StagedF
     """For ``analyze --save``: open the records before the (slow) analysis, so a bad data
     directory fails at once, find or add the person, and copy and hash the clip into the data
     directory: the analysis reads that copy (``.temp``), so the record pairs it with exactly
-    the bytes analysed, whatever happens to the original meanwhile."""
-    if args.video.suffix.lower() == ".npz":
-        raise UsageError("--save stores the video with its analysis: give the video file, "
-                         "not a pose file")
+    the bytes analysed, whatever happens to the original meanwhile. (A pose file is refused
+    before, by ``cli.main.check_save_options``.)"""
     records = open_records(args)
     try:
         person = records.ensure_person(args.person, args.sex)
@@ -262,6 +259,7 @@ def finish_save(
 def run(args: argparse.Namespace) -> int:
     from valgus.store.errors import NoRecordsError
 
+    person_cli.check_options(args)  # option misuse: said before the records are opened
     if args.command == "policy" and read_only(args):
         try:
             records = open_records(args)
