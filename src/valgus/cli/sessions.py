@@ -20,14 +20,12 @@ def _not_counted(r: SquatRep) -> str:
     """Why a rep does not count towards the test, in the short label the leg's reasons tally
     it under ("not counted: 1 outside the FPPA map's range": ``reasons.cycle_label`` of its
     first issue, as ``scoring.leg_verdict`` counts it); "" for a rep that counts."""
-    if r.counts_towards_test:
+    code = r.not_counted_code
+    if code is None:
         return ""
-    if r.score.issues:
-        issue = r.score.issues[0]
-        if issue.code == RepIssueCode.RECORDED:  # words stored by an older valgus
-            return describe(issue)
-        return cycle_label(issue.code)
-    return "clip not assessable" if not r.score.clip_assessable else "not measurable"
+    if code == RepIssueCode.RECORDED:  # words stored by an older valgus
+        return describe(r.score.issues[0])
+    return cycle_label(code)
 
 
 def _rep_line(r: SquatRep) -> str:

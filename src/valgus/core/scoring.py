@@ -69,6 +69,17 @@ class SquatRep:
         return self.counted and self.band != "not_measurable"
 
     @property
+    def not_counted_code(self) -> str | None:
+        """Why the rep does not count towards the test: the code of its first issue, else
+        "clip_not_assessable" or "not_measurable"; None when it counts. The one rule a leg's
+        tally (``leg_verdict``) and the records' rep tables use."""
+        if self.counts_towards_test:
+            return None
+        if self.score.issues:
+            return str(self.score.issues[0].code)
+        return "not_measurable" if self.score.clip_assessable else "clip_not_assessable"
+
+    @property
     def original_band(self) -> Band:
         return self.score.band
 
@@ -296,15 +307,9 @@ def _not_counted(reps: Sequence[SquatRep]) -> tuple[tuple[str, int], ...]:
     reason of each, most frequent first."""
     counts: dict[str, int] = {}
     for r in reps:
-        if r.counts_towards_test:
-            continue
-        if r.score.issues:
-            code = str(r.score.issues[0].code)
-        elif not r.score.clip_assessable:
-            code = "clip_not_assessable"
-        else:
-            code = "not_measurable"
-        counts[code] = counts.get(code, 0) + 1
+        code = r.not_counted_code
+        if code is not None:
+            counts[code] = counts.get(code, 0) + 1
     return tuple(sorted(counts.items(), key=lambda kv: -kv[1]))
 
 

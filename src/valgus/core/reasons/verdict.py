@@ -49,7 +49,7 @@ def set_sentence(estimate: SetEstimate, threshold_deg: float, margin_deg: float)
     )
 
 
-_CYCLE_LABEL: dict[RepIssueCode, str] = {
+_CYCLE_LABEL: dict[str, str] = {
     RepIssueCode.FREE_LEG_PHASE: "the free leg's bend",
     RepIssueCode.STANCE_UNCLEAR: "stance leg unclear",
     RepIssueCode.FREE_FOOT_DOWN: "free foot down",
@@ -76,8 +76,9 @@ _CYCLE_LABEL: dict[RepIssueCode, str] = {
 _CODES = frozenset(str(c) for c in RepIssueCode)
 
 
-def cycle_label(code: RepIssueCode) -> str:
-    """A short label of why a knee-bend cycle was not counted (a leg's tally, tables)."""
+def cycle_label(code: str) -> str:
+    """A short label of why a knee-bend cycle was not counted (a leg's tally, tables): ``code`` a
+    ``RepIssueCode`` or "clip_not_assessable" / "not_measurable"."""
     return _CYCLE_LABEL.get(code) or str(code).replace("_", " ")
 
 
