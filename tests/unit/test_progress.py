@@ -99,3 +99,14 @@ def test_leg_definitions_follow_the_counted_reps_analyses() -> None:
     assert leg_definitions(reps, {1: keypoint, 2: keypoint}) == {"left": KP, "right": None}
     assert leg_definitions(reps, {1: marker, 2: marker})["left"] == MARKER
     assert leg_definitions(reps, {1: keypoint, 2: marker})["left"] == MIXED
+
+
+def test_definition_runs_split_a_legs_points_where_the_definition_changes() -> None:
+    from valgus.core.progress import definition_runs
+
+    pts = [_point(1, 1, 5.0, KP), _point(2, 2, None, KP), _point(3, 3, 6.0, KP),
+           _point(4, 4, 14.0, MARKER), _point(5, 5, 7.0, KP)]
+    rows = progress(pts, 7.5)
+    runs = definition_runs(rows, "left")
+    assert [[r.session.session_id for r in run] for run in runs] == [[1, 3], [4], [5]]
+    assert definition_runs(rows, "right") == []

@@ -22,7 +22,7 @@ from valgus.core.clearance import (
     NotComparable,
     ProgressRow,
 )
-from valgus.core.progress import definition_text
+from valgus.core.progress import definition_runs, definition_text
 from valgus.errors import ValgusError
 from valgus.present.style import fmt_num
 from valgus.store.service import History, PolicySetting, Records, SessionSummary
@@ -200,13 +200,13 @@ def history_figure(history: History) -> Any:
         pts = [(d, v, r) for d, v, r in pts if v is not None]
         if not pts:
             continue
-        # A gap (y None) wherever the definition changes: no line across definitions.
+        # A gap (y None) between runs of one definition: no line across definitions.
         line: list[tuple[str, float | None, str]] = []
-        for k, (d, v, r) in enumerate(pts):
-            definition = r.session.definition.get(leg)
-            if k and pts[k - 1][2].session.definition.get(leg) != definition:
-                line.append((d, None, ""))
-            line.append((d, v, definition_text(definition)))
+        for run in definition_runs(rows, leg):
+            if line:
+                line.append((label[run[0].session.session_id], None, ""))
+            line.extend((label[r.session.session_id], r.session.median_fppa_deg[leg],
+                         definition_text(r.session.definition.get(leg))) for r in run)
         fig.add_trace(go.Scatter(
             x=[d for d, _, _ in line], y=[v for _, v, _ in line], text=[w for _, _, w in line],
             mode="lines+markers",

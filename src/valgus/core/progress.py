@@ -20,6 +20,8 @@ from valgus.core.scoring import SquatRep
 from valgus.landmarks import SIDES, Side
 
 # A leg's median pooled over analyses on different FPPA definitions: comparable with nothing.
+# Since such a session has no verdict or median (``clearance.squat_results``), this is reached
+# only by sessions signed before that rule, whose sealed results may still pool them.
 MIXED = "mixed"
 # The start of the not-comparable wording (a table cell may show only this).
 NOT_COMPARABLE = "not comparable"
@@ -173,3 +175,17 @@ def progress(points: Sequence[SessionFppa], sdc_deg: float) -> list[ProgressRow]
             earlier.append(point)
         rows.append(ProgressRow(point, since_prev, since_first))
     return rows
+
+
+def definition_runs(rows: Sequence[ProgressRow], leg: Side) -> list[list[ProgressRow]]:
+    """The rows where ``leg`` was measured, in order, split into runs of one FPPA definition: a
+    chart draws each run as its own line, never a line across definitions."""
+    runs: list[list[ProgressRow]] = []
+    for row in rows:
+        if row.session.median_fppa_deg.get(leg) is None:
+            continue
+        if runs and runs[-1][-1].session.definition.get(leg) == row.session.definition.get(leg):
+            runs[-1].append(row)
+        else:
+            runs.append([row])
+    return runs

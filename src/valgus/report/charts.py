@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from valgus.core.clearance import SIDES, NotComparable, ProgressRow, SquatRep
+from valgus.core.progress import definition_runs
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -99,16 +100,16 @@ def fppa_history_chart(
                     if (v := r.session.median_fppa_deg.get(leg)) is not None]
         if not measured:
             continue
-        # A gap (NaN) wherever the FPPA definition changes: no line across definitions.
+        # A gap (NaN) between runs of one FPPA definition: no line across definitions.
+        at = {id(r): (i, v) for i, v, r in measured}
         xs: list[float] = []
         ys: list[float] = []
-        for j, (i, v, r) in enumerate(measured):
-            definition = r.session.definition.get(leg)
-            if j and measured[j - 1][2].session.definition.get(leg) != definition:
-                xs.append(i)
+        for run in definition_runs(rows, leg):
+            if xs:
+                xs.append(at[id(run[0])][0])
                 ys.append(math.nan)
-            xs.append(i)
-            ys.append(v)
+            xs.extend(at[id(r)][0] for r in run)
+            ys.extend(at[id(r)][1] for r in run)
         ax.errorbar(xs, ys, yerr=sdc_deg, color=LEG_HEX[leg], marker="o", ms=4, lw=1.4,
                     capsize=3, elinewidth=0.8, label=f"{leg} leg")
         apart = [(i, v) for i, v, r in measured
