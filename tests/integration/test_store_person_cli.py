@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.test_store_cli import _one_line_error, _run
 from tests.records_data import clip_variant, squats, write_clip
 from valgus.cli.main import main
 from valgus.config import AnalysisConfig
@@ -24,18 +25,6 @@ from valgus.store.verify import clear_file_cache
 
 PASSWORD = "correct horse battery"
 DAY = date(2025, 3, 4)
-
-
-def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(args)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def _one_line_error(err: str, fragment: str) -> None:
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("valgus: error: "), err
-    assert fragment in lines[0], err
 
 
 @pytest.fixture
