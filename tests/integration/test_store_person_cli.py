@@ -27,6 +27,14 @@ PASSWORD = "correct horse battery"
 DAY = date(2025, 3, 4)
 
 
+def _refused(args: list[str], code: int, fragment: str,
+             capsys: pytest.CaptureFixture[str]) -> None:
+    """The command exits with ``code`` and one error line holding ``fragment``."""
+    got, _, err = _run(args, capsys)
+    assert got == code, err
+    _one_line_error(err, fragment)
+
+
 @pytest.fixture
 def rec(tmp_path: Path, database_url: str | None) -> Iterator[Records]:
     """RUN-1 saved without a sex: one session, a clip per leg analysed as "not given"."""
@@ -97,22 +105,15 @@ def test_person_command_shows_and_sets_the_sex(
     assert code == 0 and out.startswith("RUN-1: recorded sex: none (scored as not given); "
                                         "1 session;")
     assert "no analysis in force is flagged" in out
-    code, _, err = _run(["person", "RUN-1", "--sex", "female", "--by", "sam"], capsys)
-    assert code == 7
-    _one_line_error(err, "only a clinician may")
+    _refused(["person", "RUN-1", "--sex", "female", "--by", "sam"],
+             7, "only a clinician may", capsys)
     # --sex and --by go together: option misuse, a usage error (exit 2).
-    code, _, err = _run(["person", "RUN-1", "--sex", "female"], capsys)
-    assert code == 2
-    _one_line_error(err, "give --by NAME")
-    code, _, err = _run(["person", "RUN-1", "--by", "dr.vega"], capsys)
-    assert code == 2
-    _one_line_error(err, "--by names who changes the record: give --sex too")
-    code, _, err = _run(["person", "RUN-1", "--sex", "female", "--by", ""], capsys)
-    assert code == 2
-    _one_line_error(err, "give --by NAME")
-    code, _, err = _run(["person", "RUN-9", "--sex", "female", "--by", "dr.vega"], capsys)
-    assert code == 6
-    _one_line_error(err, "no person with code 'RUN-9'")
+    _refused(["person", "RUN-1", "--sex", "female"], 2, "give --by NAME", capsys)
+    _refused(["person", "RUN-1", "--by", "dr.vega"],
+             2, "--by names who changes the record: give --sex too", capsys)
+    _refused(["person", "RUN-1", "--sex", "female", "--by", ""], 2, "give --by NAME", capsys)
+    _refused(["person", "RUN-9", "--sex", "female", "--by", "dr.vega"],
+             6, "no person with code 'RUN-9'", capsys)
     code, out, _ = _run(["person", "RUN-1", "--sex", "female", "--by", "dr.vega"], capsys)
     assert code == 0
     assert out.splitlines()[0] == ("RUN-1: recorded sex set to female (was none) by dr.vega; "
@@ -129,16 +130,11 @@ def test_person_command_shows_and_sets_the_sex(
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_rescore_command(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = _run(["rescore", "1", "--by", "dr.vega"], capsys)
-    assert code == 7
-    _one_line_error(err, "analysis 1 was made with the clinic's settings already")
+    _refused(["rescore", "1", "--by", "dr.vega"],
+             7, "analysis 1 was made with the clinic's settings already", capsys)
     assert _run(["person", "RUN-1", "--sex", "female", "--by", "dr.vega"], capsys)[0] == 0
-    code, _, err = _run(["rescore", "1", "--by", "sam"], capsys)
-    assert code == 7
-    _one_line_error(err, "only a clinician may")
-    code, _, err = _run(["rescore", "404", "--by", "dr.vega"], capsys)
-    assert code == 6
-    _one_line_error(err, "no analysis 404")
+    _refused(["rescore", "1", "--by", "sam"], 7, "only a clinician may", capsys)
+    _refused(["rescore", "404", "--by", "dr.vega"], 6, "no analysis 404", capsys)
     code, out, _ = _run(["rescore", "1", "--by", "dr.vega"], capsys)
     assert code == 0
     lines = out.splitlines()
@@ -147,16 +143,13 @@ def test_rescore_command(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert lines[1].startswith("settings replaced: FPPA threshold 11.3 deg (clinic: 12.0 deg)")
     assert "sex not given (the person's record: female)" in lines[1]
     assert lines[2].startswith("session 1 of RUN-1")
-    code, _, err = _run(["rescore", "1", "--by", "dr.vega"], capsys)
-    assert code == 7
-    _one_line_error(err, "not the one in force for its clip (analysis 3 is)")
+    _refused(["rescore", "1", "--by", "dr.vega"],
+             7, "not the one in force for its clip (analysis 3 is)", capsys)
     code, out, _ = _run(["person", "RUN-1"], capsys)
     assert "1 analysis in open sessions (analysis 2) was made" in out
     assert _run(["rescore", "2", "--by", "dr.vega"], capsys)[0] == 0
     assert _run(["clearance", "1", "--by", "dr.vega", "--sign"], capsys)[0] == 0
-    code, _, err = _run(["rescore", "3", "--by", "dr.vega"], capsys)
-    assert code == 7
-    _one_line_error(err, "signed")
+    _refused(["rescore", "3", "--by", "dr.vega"], 7, "signed", capsys)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
